@@ -1,0 +1,1 @@
+//! Analyzers: deterministic checks over cluster objects that find common failures.

@@ -1,0 +1,67 @@
+//! The command line: one file per subcommand. `anyhow` lives here, at the binary's edge.
+
+pub mod ask;
+pub mod common;
+pub mod demo;
+pub mod export;
+pub mod query;
+pub mod replay;
+pub mod resume;
+pub mod scan;
+pub mod sessions;
+pub mod snapshot;
+pub mod tui;
+
+use clap::{Parser, Subcommand};
+
+/// klue: read-only Kubernetes troubleshooting in the terminal, with an LLM (or rules) in the loop.
+#[derive(Debug, Parser)]
+#[command(name = "klue", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// With no subcommand: open the TUI.
+    #[command(flatten)]
+    pub tui: tui::Args,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the interactive TUI (the default).
+    Tui(tui::Args),
+    /// Investigate a symptom headless: proposals, decisions, outputs, conclusion.
+    Ask(ask::Args),
+    /// Run one read-only kubectl-style query, e.g. `klue query 'get pods -n shop'`.
+    Query(query::Args),
+    /// Run every analyzer over a namespace or the whole cluster.
+    Scan(scan::Args),
+    /// Capture a cluster (redacted) for later use with --snapshot.
+    Snapshot(snapshot::Args),
+    /// Investigate a bundled broken shop application: no cluster, no key needed.
+    Demo(demo::Args),
+    /// List recorded sessions.
+    Sessions(sessions::Args),
+    /// Replay a recorded session in the TUI (read-only; touches no cluster, no LLM).
+    Replay(replay::Args),
+    /// Export a recorded session as a postmortem timeline.
+    Export(export::Args),
+    /// Continue a recorded session.
+    Resume(resume::Args),
+}
+
+/// Run the parsed command line; the exit code says how it went.
+pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    match cli.command {
+        None => tui::run(cli.tui).await,
+        Some(Command::Tui(a)) => tui::run(a).await,
+        Some(Command::Ask(a)) => ask::run(a).await,
+        Some(Command::Query(a)) => query::run(a).await,
+        Some(Command::Scan(a)) => scan::run(a).await,
+        Some(Command::Snapshot(a)) => snapshot::run(a).await,
+        Some(Command::Demo(a)) => demo::run(a).await,
+        Some(Command::Sessions(a)) => sessions::run(a).await,
+        Some(Command::Replay(a)) => replay::run(a).await,
+        Some(Command::Export(a)) => export::run(a).await,
+        Some(Command::Resume(a)) => resume::run(a).await,
+    }
+}

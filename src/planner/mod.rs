@@ -1,0 +1,83 @@
+//! Planners decide what to ask next: an LLM over an OpenAI-compatible API, or the offline
+//! rule-based planner. Both see the same [`Transcript`] and return the same [`Step`].
+
+use crate::protocol::{Conclusion, Hypothesis, PlannerInfo, Usage};
+
+/// One thing in the conversation so far, in a planner-neutral form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    /// The engineer's words.
+    User { text: String },
+    /// What the planner said and did in one step.
+    Assistant { text: String, actions: Vec<Action> },
+    /// The outcome of one proposed query, answered to the planner's `call_id`.
+    Result { call_id: String, outcome: Outcome },
+}
+
+/// What became of a proposal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Run; `condensed` is the model's copy, `objects` the structured data (never sent to a model).
+    Executed {
+        command: String,
+        condensed: String,
+        error: Option<String>,
+        objects: Vec<serde_json::Value>,
+    },
+    /// The policy refused the command.
+    Refused { command: String, why: String },
+    /// The engineer declined it.
+    Rejected {
+        command: String,
+        reason: Option<String>,
+    },
+    /// Identical to an earlier query: answered from its result.
+    Duplicate { command: String, condensed: String },
+}
+
+/// Something the planner wants done.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Propose {
+        call_id: String,
+        command: String,
+        reason: String,
+        hypothesis: String,
+    },
+    Hypothesis(Hypothesis),
+    Conclude(Conclusion),
+}
+
+/// The conversation so far.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Transcript {
+    pub entries: Vec<Entry>,
+    /// Analyzer findings known before the investigation (hints), as text.
+    pub hints: Vec<String>,
+}
+
+/// A planner's answer for one step.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Step {
+    pub text: String,
+    pub actions: Vec<Action>,
+    pub usage: Option<Usage>,
+}
+
+/// Errors a planner reports; messages are specific and user-facing.
+#[derive(Debug, thiserror::Error)]
+pub enum PlannerError {
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Streamed text pieces go here as they arrive.
+pub type DeltaSink = tokio::sync::mpsc::UnboundedSender<String>;
+
+#[async_trait::async_trait]
+pub trait Planner: Send {
+    fn info(&self) -> PlannerInfo;
+    /// Decide the next step given everything so far. Text deltas go to `deltas` as they stream.
+    async fn next(&mut self, transcript: &Transcript, deltas: &DeltaSink)
+    -> Result<Step, PlannerError>;
+}

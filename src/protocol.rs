@@ -1,0 +1,209 @@
+//! The typed protocol between klue's headless core and its front ends (TUI, `ask`, replay).
+//!
+//! Front ends submit [`Op`]s; the core emits [`Event`]s. Approvals are data: the core emits
+//! [`Event::Proposed`] with a [`ProposalId`], and a front end answers with
+//! [`Op::Decide`] for that id. The recording of a session is this stream, one JSON object
+//! per line (see `record`).
+
+use serde::{Deserialize, Serialize};
+
+/// Identifies one proposed query within a session ("p1", "p2", ...).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProposalId(pub String);
+
+impl std::fmt::Display for ProposalId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Identifies a hypothesis within a session ("h1", "h2", ...).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HypothesisId(pub String);
+
+impl std::fmt::Display for HypothesisId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Front end → core.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// The engineer says something (the symptom, or a follow-up).
+    UserMessage { text: String },
+    /// The engineer's answer to a proposal.
+    Decide {
+        id: ProposalId,
+        decision: Decision,
+    },
+    /// Cancel the running turn (model call or queries); the session goes on.
+    Cancel,
+    /// End the session.
+    End,
+}
+
+/// What the engineer (or an approval policy) decided about a proposal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    /// Approve, but run this edited command instead (it goes through the policy again).
+    ApproveEdited { command: String },
+    Reject { reason: Option<String> },
+}
+
+/// Who made a decision: a person, or an approval policy (`--approve all-read-only`,
+/// "approve this query shape for the rest of the session").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decider {
+    User,
+    Policy { rule: String },
+    /// Answered from an identical query already run in this session.
+    Dedup { earlier: ProposalId },
+}
+
+/// A read-only query the planner wants to run, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub id: ProposalId,
+    /// kubectl-style command line, e.g. `get pods -n shop`.
+    pub command: String,
+    /// Why this query, in one sentence.
+    pub reason: String,
+    /// The hypothesis it tests (free text; may name a hypothesis id).
+    pub hypothesis: String,
+}
+
+/// State of a hypothesis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HypothesisStatus {
+    Open,
+    Supported,
+    Refuted,
+    Confirmed,
+}
+
+/// A hypothesis with its evidence; evidence items cite executions by proposal id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hypothesis {
+    pub id: HypothesisId,
+    pub statement: String,
+    pub status: HypothesisStatus,
+    #[serde(default)]
+    pub evidence_for: Vec<Evidence>,
+    #[serde(default)]
+    pub evidence_against: Vec<Evidence>,
+}
+
+/// One piece of evidence: a sentence, and the executions it rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub text: String,
+    #[serde(default)]
+    pub executions: Vec<ProposalId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// The end of an investigation. Remediation is text for a human: klue never runs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conclusion {
+    pub root_cause: String,
+    pub evidence: Vec<Evidence>,
+    pub confidence: Confidence,
+    pub remediation: String,
+}
+
+/// Token accounting for one model call (and the running session total).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub session_total: u64,
+}
+
+/// Which planner drives the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannerInfo {
+    /// "offline" or "llm".
+    pub kind: String,
+    /// The model name, for an LLM planner.
+    pub model: Option<String>,
+    /// The endpoint, for an LLM planner (never with credentials).
+    pub endpoint: Option<String>,
+}
+
+/// Facts about the session, sent once at start (and written as the recording header).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub session_id: String,
+    /// kube context name, or `snapshot:<path>`.
+    pub context: String,
+    pub namespace: Option<String>,
+    /// API server URL (no credentials), or the snapshot path.
+    pub server: String,
+    pub planner: PlannerInfo,
+    /// Where the recording is written, if anywhere.
+    pub recording: Option<String>,
+}
+
+/// The result of running one approved query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Execution {
+    pub id: ProposalId,
+    /// The command actually run (after an edit, if any).
+    pub command: String,
+    /// The full output the human sees (redacted, bounded).
+    pub output: String,
+    /// The condensed copy the model sees.
+    pub condensed: String,
+    pub duration_ms: u64,
+    /// A specific error message (NotFound, Forbidden, ...), if the query failed.
+    pub error: Option<String>,
+}
+
+/// Core → front end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    SessionStarted(SessionInfo),
+    /// Echo of what the engineer said, so every front end (and the recording) has it.
+    UserMessage { text: String },
+    /// A streamed piece of the model's reply.
+    AssistantDelta { delta: String },
+    /// The model's complete reply for this step (deltas coalesced).
+    AssistantMessage { text: String },
+    Proposed(Proposal),
+    /// The policy refused a proposal (model's or engineer's edit); never executed.
+    Refused { id: ProposalId, command: String, why: String },
+    /// A decision was taken on a proposal, by whom.
+    Decided {
+        id: ProposalId,
+        decision: Decision,
+        by: Decider,
+    },
+    ExecStarted { id: ProposalId, command: String },
+    ExecFinished(Execution),
+    /// A hypothesis was added or updated.
+    Hypothesis(Hypothesis),
+    Concluded(Conclusion),
+    Usage(Usage),
+    /// The core waits for the engineer (all proposals answered or none pending, no conclusion yet).
+    AwaitingInput,
+    /// The running turn was cancelled.
+    Cancelled,
+    Error { message: String },
+    SessionEnded { reason: String },
+}

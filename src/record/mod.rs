@@ -1,0 +1,1 @@
+//! Session recording (JSONL), reading, replay support and export.

@@ -1,0 +1,1 @@
+//! The session loop: the headless core that drives an investigation.
