@@ -5,11 +5,14 @@
 
 pub mod analyze;
 pub mod cluster;
+pub mod condense;
 pub mod exec;
 pub mod planner;
 pub mod protocol;
 pub mod query;
 pub mod record;
+pub mod redact;
 pub mod render;
 pub mod session;
+pub mod tokens;
 pub mod tui;

@@ -36,10 +36,10 @@ pub enum Op {
     /// The engineer says something (the symptom, or a follow-up).
     UserMessage { text: String },
     /// The engineer's answer to a proposal.
-    Decide {
-        id: ProposalId,
-        decision: Decision,
-    },
+    Decide { id: ProposalId, decision: Decision },
+    /// Approve this proposal, and every later proposal of the same query shape (same verb,
+    /// kinds, scope and flags; names may differ) for the rest of the session.
+    ApproveShape { id: ProposalId },
     /// Cancel the running turn (model call or queries); the session goes on.
     Cancel,
     /// End the session.
@@ -52,8 +52,12 @@ pub enum Op {
 pub enum Decision {
     Approve,
     /// Approve, but run this edited command instead (it goes through the policy again).
-    ApproveEdited { command: String },
-    Reject { reason: Option<String> },
+    ApproveEdited {
+        command: String,
+    },
+    Reject {
+        reason: Option<String>,
+    },
 }
 
 /// Who made a decision: a person, or an approval policy (`--approve all-read-only`,
@@ -62,9 +66,13 @@ pub enum Decision {
 #[serde(rename_all = "snake_case")]
 pub enum Decider {
     User,
-    Policy { rule: String },
+    Policy {
+        rule: String,
+    },
     /// Answered from an identical query already run in this session.
-    Dedup { earlier: ProposalId },
+    Dedup {
+        earlier: ProposalId,
+    },
 }
 
 /// A read-only query the planner wants to run, with why.
@@ -180,21 +188,34 @@ pub struct Execution {
 pub enum Event {
     SessionStarted(SessionInfo),
     /// Echo of what the engineer said, so every front end (and the recording) has it.
-    UserMessage { text: String },
+    UserMessage {
+        text: String,
+    },
     /// A streamed piece of the model's reply.
-    AssistantDelta { delta: String },
+    AssistantDelta {
+        delta: String,
+    },
     /// The model's complete reply for this step (deltas coalesced).
-    AssistantMessage { text: String },
+    AssistantMessage {
+        text: String,
+    },
     Proposed(Proposal),
     /// The policy refused a proposal (model's or engineer's edit); never executed.
-    Refused { id: ProposalId, command: String, why: String },
+    Refused {
+        id: ProposalId,
+        command: String,
+        why: String,
+    },
     /// A decision was taken on a proposal, by whom.
     Decided {
         id: ProposalId,
         decision: Decision,
         by: Decider,
     },
-    ExecStarted { id: ProposalId, command: String },
+    ExecStarted {
+        id: ProposalId,
+        command: String,
+    },
     ExecFinished(Execution),
     /// A hypothesis was added or updated.
     Hypothesis(Hypothesis),
@@ -204,6 +225,10 @@ pub enum Event {
     AwaitingInput,
     /// The running turn was cancelled.
     Cancelled,
-    Error { message: String },
-    SessionEnded { reason: String },
+    Error {
+        message: String,
+    },
+    SessionEnded {
+        reason: String,
+    },
 }

@@ -78,6 +78,9 @@ pub type DeltaSink = tokio::sync::mpsc::UnboundedSender<String>;
 pub trait Planner: Send {
     fn info(&self) -> PlannerInfo;
     /// Decide the next step given everything so far. Text deltas go to `deltas` as they stream.
-    async fn next(&mut self, transcript: &Transcript, deltas: &DeltaSink)
-    -> Result<Step, PlannerError>;
+    async fn next(
+        &mut self,
+        transcript: &Transcript,
+        deltas: &DeltaSink,
+    ) -> Result<Step, PlannerError>;
 }

@@ -1,0 +1,98 @@
+//! How a session behaves: budget, approval policy, condensing limits, where events go.
+
+use crate::condense::Limits;
+use crate::protocol::SessionInfo;
+
+use super::sink::EventSink;
+
+/// Limits per session. When one is reached the planner is asked once to conclude with what it
+/// has; if it still does not, the session reports an error and ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Planner calls (model round trips) in the whole session.
+    pub max_turns: u32,
+    /// Queries executed in the whole session (duplicates answered from history are free).
+    pub max_queries: u32,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self {
+            max_turns: 25,
+            max_queries: 40,
+        }
+    }
+}
+
+/// Who approves proposals that pass the read-only policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ApprovalPolicy {
+    /// Wait for an [`Op::Decide`](crate::protocol::Op::Decide) (or
+    /// [`Op::ApproveShape`](crate::protocol::Op::ApproveShape)) for each proposal.
+    #[default]
+    Ask,
+    /// Approve every proposal the policy allows (all of them are read-only), recorded as
+    /// `Decided { by: Policy { rule: "all-read-only" } }`.
+    AllReadOnly,
+    /// Run nothing: every proposal is declined by policy (`rule: "none"`), so the planner
+    /// learns it will not get results. Front ends use it to only show proposals.
+    None,
+}
+
+impl ApprovalPolicy {
+    /// The rule name used in [`Decider::Policy`](crate::protocol::Decider::Policy).
+    pub fn rule(self) -> &'static str {
+        match self {
+            ApprovalPolicy::Ask => "ask",
+            ApprovalPolicy::AllReadOnly => "all-read-only",
+            ApprovalPolicy::None => "none",
+        }
+    }
+}
+
+/// Everything [`spawn`](super::spawn) needs besides the planner and the query runner.
+pub struct SessionConfig {
+    /// Sent as [`Event::SessionStarted`](crate::protocol::Event::SessionStarted); its
+    /// `planner` field is overwritten with the planner's own [`info`](crate::planner::Planner::info).
+    pub info: SessionInfo,
+    pub budget: Budget,
+    pub approval: ApprovalPolicy,
+    /// Per-output and whole-transcript token limits for what the model sees.
+    pub limits: Limits,
+    /// Analyzer findings given to the planner as hints before the investigation.
+    pub hints: Vec<String>,
+    /// Longest a single query may run before it fails with a timeout.
+    pub query_timeout: std::time::Duration,
+    /// Extra consumers of every event, in order (the recorder is one). They see exactly what
+    /// the front end sees, already redacted.
+    pub sinks: Vec<Box<dyn EventSink>>,
+}
+
+impl SessionConfig {
+    /// A configuration with defaults for everything but the session facts.
+    pub fn new(info: SessionInfo) -> Self {
+        Self {
+            info,
+            budget: Budget::default(),
+            approval: ApprovalPolicy::default(),
+            limits: Limits::default(),
+            hints: Vec::new(),
+            query_timeout: std::time::Duration::from_secs(60),
+            sinks: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("info", &self.info)
+            .field("budget", &self.budget)
+            .field("approval", &self.approval)
+            .field("limits", &self.limits)
+            .field("hints", &self.hints)
+            .field("query_timeout", &self.query_timeout)
+            .field("sinks", &self.sinks.len())
+            .finish()
+    }
+}

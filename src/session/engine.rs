@@ -1,0 +1,798 @@
+//! The session task: turn state machine, approvals, execution, budget, cancellation.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use crate::condense;
+use crate::planner::{Action, Entry, Outcome, Planner, Step, Transcript};
+use crate::protocol::{
+    Conclusion, Decider, Decision, Event, Evidence, Execution, Hypothesis, Op, Proposal,
+    ProposalId, Usage,
+};
+use crate::query::{self, Query};
+use crate::redact;
+
+use super::config::{ApprovalPolicy, SessionConfig};
+use super::history::History;
+use super::runner::QueryRunner;
+use super::shape::shape_of;
+use super::sink::EventSink;
+
+/// What the planner is told when the budget is used up (once per session).
+const CONCLUDE_NOW: &str = "[klue] The investigation budget of this session is used up. \
+Do not propose more queries: conclude now with the evidence gathered so far, \
+stating your confidence honestly.";
+
+/// Where the session goes after a piece of work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    /// Call the planner again (results to look at).
+    Continue,
+    /// Wait for the engineer.
+    Idle,
+    /// The session is over.
+    Ended,
+}
+
+/// The front-end side: ops in, events out (to the front end and the sinks).
+struct Io {
+    ops: mpsc::UnboundedReceiver<Op>,
+    events: mpsc::UnboundedSender<Event>,
+    sinks: Vec<Box<dyn EventSink>>,
+    /// Messages the engineer sent while the planner or a query was busy; they join the
+    /// transcript before the next planner call.
+    queued_user: Vec<String>,
+}
+
+impl Io {
+    fn emit(&mut self, event: Event) {
+        for sink in &mut self.sinks {
+            sink.event(&event);
+        }
+        if self.events.send(event).is_err() {
+            tracing::debug!("session front end is gone");
+        }
+    }
+}
+
+/// A proposal that passed the policy, waiting for a decision or to be run.
+#[derive(Debug, Clone)]
+struct Pending {
+    id: ProposalId,
+    call_id: String,
+    command: String,
+    query: Query,
+}
+
+/// The proposals of one planner step while they are decided and run.
+#[derive(Debug, Default)]
+struct StepWork {
+    /// Approved, to run in order.
+    queue: VecDeque<Pending>,
+    /// Awaiting a decision, in proposal order.
+    waiting: Vec<Pending>,
+    /// Outcome per call id.
+    outcomes: HashMap<String, Outcome>,
+    /// Proposals identical to an earlier one of the same step: (call id, earlier call id).
+    echoes: Vec<(String, String)>,
+}
+
+impl StepWork {
+    fn is_done(&self) -> bool {
+        self.queue.is_empty() && self.waiting.is_empty()
+    }
+
+    /// Decline everything not yet run (cancel): the planner is told it was not run.
+    fn decline_rest(&mut self, reason: &str) {
+        for p in self.queue.drain(..).chain(self.waiting.drain(..)) {
+            self.outcomes.insert(
+                p.call_id,
+                Outcome::Rejected {
+                    command: p.command,
+                    reason: Some(reason.to_string()),
+                },
+            );
+        }
+    }
+}
+
+pub(super) struct Engine {
+    planner: Box<dyn Planner>,
+    runner: Arc<dyn QueryRunner>,
+    config: SessionConfig,
+    io: Io,
+    transcript: Transcript,
+    history: History,
+    /// Approved query shapes (`Op::ApproveShape`).
+    shapes: BTreeSet<String>,
+    /// Planner call id → proposal id, to translate evidence citations.
+    call_ids: HashMap<String, ProposalId>,
+    next_id: u64,
+    turns: u32,
+    queries: u32,
+    tokens_total: u64,
+    /// The "conclude now" request has been added to the transcript.
+    conclude_requested: bool,
+}
+
+impl Engine {
+    pub(super) fn new(
+        planner: Box<dyn Planner>,
+        runner: Arc<dyn QueryRunner>,
+        mut config: SessionConfig,
+        ops: mpsc::UnboundedReceiver<Op>,
+        events: mpsc::UnboundedSender<Event>,
+    ) -> Self {
+        let sinks = std::mem::take(&mut config.sinks);
+        let transcript = Transcript {
+            entries: Vec::new(),
+            hints: config.hints.iter().map(|h| redact::redact(h)).collect(),
+        };
+        Self {
+            planner,
+            runner,
+            config,
+            io: Io {
+                ops,
+                events,
+                sinks,
+                queued_user: Vec::new(),
+            },
+            transcript,
+            history: History::default(),
+            shapes: BTreeSet::new(),
+            call_ids: HashMap::new(),
+            next_id: 0,
+            turns: 0,
+            queries: 0,
+            tokens_total: 0,
+            conclude_requested: false,
+        }
+    }
+
+    pub(super) async fn run(mut self) {
+        let mut info = self.config.info.clone();
+        info.planner = self.planner.info();
+        self.io.emit(Event::SessionStarted(info));
+        self.io.emit(Event::AwaitingInput);
+        loop {
+            let Some(op) = self.io.ops.recv().await else {
+                self.end("the front end closed the session");
+                return;
+            };
+            match op {
+                Op::UserMessage { text } => {
+                    self.io.queued_user.push(text);
+                    match self.investigate().await {
+                        Flow::Ended => return,
+                        Flow::Idle | Flow::Continue => self.io.emit(Event::AwaitingInput),
+                    }
+                }
+                Op::Decide { id, .. } | Op::ApproveShape { id } => {
+                    self.io.emit(Event::Error {
+                        message: format!("no proposal {id} is waiting for a decision"),
+                    });
+                }
+                Op::Cancel => tracing::debug!("cancel with nothing running"),
+                Op::End => {
+                    self.end("ended by the engineer");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn end(&mut self, reason: &str) {
+        self.io.emit(Event::SessionEnded {
+            reason: reason.to_string(),
+        });
+    }
+
+    /// Planner steps until a conclusion, a question to the engineer, a cancel or an error.
+    async fn investigate(&mut self) -> Flow {
+        loop {
+            self.take_queued_user();
+            let forced = self.conclude_requested;
+            if self.turns >= self.config.budget.max_turns && !self.conclude_requested {
+                self.request_conclusion();
+            }
+            if self.turns > self.config.budget.max_turns {
+                return self.budget_end();
+            }
+            self.turns += 1;
+            let step = match self.call_planner().await {
+                Called::Step(step) => step,
+                Called::Cancelled => {
+                    self.io.emit(Event::Cancelled);
+                    return Flow::Idle;
+                }
+                Called::Failed(message) => {
+                    self.io.emit(Event::Error { message });
+                    return Flow::Idle;
+                }
+                Called::Ended => return Flow::Ended,
+            };
+            let (flow, concluded) = self.process_step(step).await;
+            match flow {
+                Flow::Continue if forced && !concluded => return self.budget_end(),
+                Flow::Continue => continue,
+                other => return other,
+            }
+        }
+    }
+
+    fn budget_end(&mut self) -> Flow {
+        let b = self.config.budget;
+        self.io.emit(Event::Error {
+            message: format!(
+                "the session budget is used up ({} of {} planner turns, {} of {} queries) \
+                 and the planner did not conclude",
+                self.turns, b.max_turns, self.queries, b.max_queries
+            ),
+        });
+        self.end("budget exhausted");
+        Flow::Ended
+    }
+
+    fn request_conclusion(&mut self) {
+        if !self.conclude_requested {
+            self.conclude_requested = true;
+            self.transcript.entries.push(Entry::User {
+                text: CONCLUDE_NOW.to_string(),
+            });
+        }
+    }
+
+    fn take_queued_user(&mut self) {
+        for text in std::mem::take(&mut self.io.queued_user) {
+            let text = redact::redact(&text);
+            self.io.emit(Event::UserMessage { text: text.clone() });
+            self.transcript.entries.push(Entry::User { text });
+        }
+    }
+
+    async fn call_planner(&mut self) -> Called {
+        let view = condense::fit_transcript(&self.transcript, &self.config.limits);
+        let (delta_tx, mut delta_rx) = mpsc::unbounded_channel::<String>();
+        let io = &mut self.io;
+        let fut = self.planner.next(&view, &delta_tx);
+        tokio::pin!(fut);
+        let result = loop {
+            tokio::select! {
+                biased;
+                Some(delta) = delta_rx.recv() => io.emit(Event::AssistantDelta { delta }),
+                res = &mut fut => break Some(res),
+                op = io.ops.recv() => match op {
+                    None | Some(Op::End) => {
+                        io.emit(Event::SessionEnded { reason: end_reason(op.is_none()) });
+                        return Called::Ended;
+                    }
+                    Some(Op::Cancel) => break None,
+                    Some(Op::UserMessage { text }) => io.queued_user.push(text),
+                    Some(Op::Decide { id, .. } | Op::ApproveShape { id }) => io.emit(Event::Error {
+                        message: format!("no proposal {id} is waiting for a decision"),
+                    }),
+                },
+            }
+        };
+        while let Ok(delta) = delta_rx.try_recv() {
+            io.emit(Event::AssistantDelta { delta });
+        }
+        match result {
+            None => Called::Cancelled,
+            Some(Ok(step)) => Called::Step(step),
+            Some(Err(err)) => Called::Failed(format!("planner: {err}")),
+        }
+    }
+
+    fn new_id(&mut self) -> ProposalId {
+        self.next_id += 1;
+        ProposalId(format!("p{}", self.next_id))
+    }
+
+    /// Handle one planner step. Returns where to go next and whether it concluded.
+    async fn process_step(&mut self, step: Step) -> (Flow, bool) {
+        if !step.text.is_empty() {
+            self.io.emit(Event::AssistantMessage {
+                text: step.text.clone(),
+            });
+        }
+        if let Some(u) = step.usage {
+            self.tokens_total += u.prompt_tokens + u.completion_tokens;
+            self.io.emit(Event::Usage(Usage {
+                prompt_tokens: u.prompt_tokens,
+                completion_tokens: u.completion_tokens,
+                session_total: self.tokens_total,
+            }));
+        }
+        // Ids first, so citations in this very step can be translated.
+        for action in &step.actions {
+            if let Action::Propose { call_id, .. } = action {
+                let id = self.new_id();
+                self.call_ids.insert(call_id.clone(), id);
+            }
+        }
+        self.transcript.entries.push(Entry::Assistant {
+            text: step.text.clone(),
+            actions: step.actions.clone(),
+        });
+
+        let mut work = StepWork::default();
+        let mut call_order = Vec::new();
+        let mut conclusion = None;
+        let mut in_step: Vec<(Query, String)> = Vec::new();
+        for action in step.actions {
+            match action {
+                Action::Hypothesis(h) => {
+                    let h = self.cite_hypothesis(h);
+                    self.io.emit(Event::Hypothesis(h));
+                }
+                Action::Conclude(c) => conclusion = Some(self.cite_conclusion(c)),
+                Action::Propose {
+                    call_id,
+                    command,
+                    reason,
+                    hypothesis,
+                } => {
+                    call_order.push(call_id.clone());
+                    let id = self
+                        .call_ids
+                        .get(&call_id)
+                        .cloned()
+                        .unwrap_or_else(|| ProposalId(call_id.clone()));
+                    self.propose(
+                        &mut work,
+                        &mut in_step,
+                        id,
+                        call_id,
+                        command,
+                        reason,
+                        hypothesis,
+                    );
+                }
+            }
+        }
+
+        let mut flow = Flow::Continue;
+        while !work.is_done() {
+            match self.advance(&mut work).await {
+                Flow::Continue => {}
+                Flow::Idle => {
+                    work.decline_rest("cancelled by the engineer");
+                    flow = Flow::Idle;
+                    break;
+                }
+                Flow::Ended => {
+                    work.decline_rest("the session ended");
+                    flow = Flow::Ended;
+                    break;
+                }
+            }
+        }
+        self.settle_echoes(&mut work);
+        let had_proposals = !call_order.is_empty();
+        let only_policy_declines = self.config.approval == ApprovalPolicy::None;
+        for call_id in call_order {
+            let outcome = work
+                .outcomes
+                .remove(&call_id)
+                .unwrap_or_else(|| Outcome::Rejected {
+                    command: String::new(),
+                    reason: Some("not run".into()),
+                });
+            self.transcript
+                .entries
+                .push(Entry::Result { call_id, outcome });
+        }
+        if flow == Flow::Ended {
+            return (Flow::Ended, false);
+        }
+        if flow == Flow::Idle {
+            self.io.emit(Event::Cancelled);
+            return (Flow::Idle, false);
+        }
+        if let Some(c) = conclusion {
+            self.io.emit(Event::Concluded(c));
+            return (Flow::Idle, true);
+        }
+        if had_proposals && !only_policy_declines {
+            (Flow::Continue, false)
+        } else {
+            (Flow::Idle, false)
+        }
+    }
+
+    /// Policy, budget, de-duplication and approval policy for one proposal.
+    #[allow(clippy::too_many_arguments)]
+    fn propose(
+        &mut self,
+        work: &mut StepWork,
+        in_step: &mut Vec<(Query, String)>,
+        id: ProposalId,
+        call_id: String,
+        command: String,
+        reason: String,
+        hypothesis: String,
+    ) {
+        let command = command.trim().to_string();
+        let query = match query::parse(&command) {
+            Ok(q) => q,
+            Err(refusal) => {
+                self.refuse(work, id, call_id, command, refusal.reason);
+                return;
+            }
+        };
+        let reserved = (work.queue.len() + work.waiting.len()) as u32;
+        if self.history.find(&query).is_none()
+            && self.queries + reserved >= self.config.budget.max_queries
+        {
+            let why = format!(
+                "the session's query budget ({}) is used up; conclude with the evidence you have",
+                self.config.budget.max_queries
+            );
+            self.refuse(work, id, call_id, command, why);
+            self.request_conclusion();
+            return;
+        }
+        self.io.emit(Event::Proposed(Proposal {
+            id: id.clone(),
+            command: command.clone(),
+            reason,
+            hypothesis,
+        }));
+        if let Some(ran) = self.history.find(&query) {
+            self.io.emit(Event::Decided {
+                id,
+                decision: Decision::Approve,
+                by: Decider::Dedup {
+                    earlier: ran.id.clone(),
+                },
+            });
+            work.outcomes.insert(
+                call_id,
+                Outcome::Duplicate {
+                    command,
+                    condensed: ran.condensed.clone(),
+                },
+            );
+            return;
+        }
+        if let Some((_, earlier_call)) = in_step.iter().find(|(q, _)| *q == query) {
+            let earlier = self
+                .call_ids
+                .get(earlier_call)
+                .cloned()
+                .unwrap_or_else(|| ProposalId(earlier_call.clone()));
+            self.io.emit(Event::Decided {
+                id,
+                decision: Decision::Approve,
+                by: Decider::Dedup { earlier },
+            });
+            work.echoes.push((call_id, earlier_call.clone()));
+            return;
+        }
+        in_step.push((query.clone(), call_id.clone()));
+        let pending = Pending {
+            id: id.clone(),
+            call_id,
+            command,
+            query,
+        };
+        let shape = shape_of(&pending.query);
+        match self.config.approval {
+            ApprovalPolicy::None => {
+                let reason = "klue only shows proposals in this session (approval policy: none)";
+                self.io.emit(Event::Decided {
+                    id,
+                    decision: Decision::Reject {
+                        reason: Some(reason.into()),
+                    },
+                    by: Decider::Policy {
+                        rule: ApprovalPolicy::None.rule().into(),
+                    },
+                });
+                work.outcomes.insert(
+                    pending.call_id,
+                    Outcome::Rejected {
+                        command: pending.command,
+                        reason: Some(reason.into()),
+                    },
+                );
+            }
+            ApprovalPolicy::AllReadOnly => {
+                self.io.emit(Event::Decided {
+                    id,
+                    decision: Decision::Approve,
+                    by: Decider::Policy {
+                        rule: ApprovalPolicy::AllReadOnly.rule().into(),
+                    },
+                });
+                work.queue.push_back(pending);
+            }
+            ApprovalPolicy::Ask if self.shapes.contains(&shape) => {
+                self.io.emit(Event::Decided {
+                    id,
+                    decision: Decision::Approve,
+                    by: Decider::Policy {
+                        rule: format!("shape: {shape}"),
+                    },
+                });
+                work.queue.push_back(pending);
+            }
+            ApprovalPolicy::Ask => work.waiting.push(pending),
+        }
+    }
+
+    fn refuse(
+        &mut self,
+        work: &mut StepWork,
+        id: ProposalId,
+        call_id: String,
+        command: String,
+        why: String,
+    ) {
+        self.io.emit(Event::Refused {
+            id,
+            command: command.clone(),
+            why: why.clone(),
+        });
+        work.outcomes
+            .insert(call_id, Outcome::Refused { command, why });
+    }
+
+    /// Run the next approved query, or wait for the next decision.
+    async fn advance(&mut self, work: &mut StepWork) -> Flow {
+        if let Some(job) = work.queue.pop_front() {
+            return self.execute(work, job).await;
+        }
+        let Some(op) = self.io.ops.recv().await else {
+            self.end(&end_reason(true));
+            return Flow::Ended;
+        };
+        self.on_op(work, op)
+    }
+
+    /// An op arriving while proposals of a step are decided or run.
+    fn on_op(&mut self, work: &mut StepWork, op: Op) -> Flow {
+        match op {
+            Op::End => {
+                self.end(&end_reason(false));
+                Flow::Ended
+            }
+            Op::Cancel => Flow::Idle,
+            Op::UserMessage { text } => {
+                self.io.queued_user.push(text);
+                Flow::Continue
+            }
+            Op::Decide { id, decision } => {
+                let Some(pos) = work.waiting.iter().position(|p| p.id == id) else {
+                    self.io.emit(Event::Error {
+                        message: format!("no proposal {id} is waiting for a decision"),
+                    });
+                    return Flow::Continue;
+                };
+                let pending = work.waiting.remove(pos);
+                self.io.emit(Event::Decided {
+                    id: id.clone(),
+                    decision: decision.clone(),
+                    by: Decider::User,
+                });
+                match decision {
+                    Decision::Approve => work.queue.push_back(pending),
+                    Decision::ApproveEdited { command } => {
+                        let command = command.trim().to_string();
+                        match query::parse(&command) {
+                            Ok(query) => work.queue.push_back(Pending {
+                                command,
+                                query,
+                                ..pending
+                            }),
+                            Err(refusal) => {
+                                self.refuse(work, id, pending.call_id, command, refusal.reason)
+                            }
+                        }
+                    }
+                    Decision::Reject { reason } => {
+                        work.outcomes.insert(
+                            pending.call_id,
+                            Outcome::Rejected {
+                                command: pending.command,
+                                reason: reason.map(|r| redact::redact(&r)),
+                            },
+                        );
+                    }
+                }
+                Flow::Continue
+            }
+            Op::ApproveShape { id } => {
+                let Some(pos) = work.waiting.iter().position(|p| p.id == id) else {
+                    self.io.emit(Event::Error {
+                        message: format!("no proposal {id} is waiting for a decision"),
+                    });
+                    return Flow::Continue;
+                };
+                let pending = work.waiting.remove(pos);
+                let shape = shape_of(&pending.query);
+                self.io.emit(Event::Decided {
+                    id,
+                    decision: Decision::Approve,
+                    by: Decider::User,
+                });
+                work.queue.push_back(pending);
+                // Others of the same shape in this step are approved too.
+                let (same, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut work.waiting)
+                    .into_iter()
+                    .partition(|p| shape_of(&p.query) == shape);
+                work.waiting = rest;
+                for p in same {
+                    self.io.emit(Event::Decided {
+                        id: p.id.clone(),
+                        decision: Decision::Approve,
+                        by: Decider::Policy {
+                            rule: format!("shape: {shape}"),
+                        },
+                    });
+                    work.queue.push_back(p);
+                }
+                self.shapes.insert(shape);
+                Flow::Continue
+            }
+        }
+    }
+
+    /// Run one approved query, listening for ops (cancel) while it runs.
+    async fn execute(&mut self, work: &mut StepWork, job: Pending) -> Flow {
+        self.io.emit(Event::ExecStarted {
+            id: job.id.clone(),
+            command: job.command.clone(),
+        });
+        let started = Instant::now();
+        let runner = Arc::clone(&self.runner);
+        let timeout = self.config.query_timeout;
+        let fut = tokio::time::timeout(timeout, runner.run(&job.query));
+        tokio::pin!(fut);
+        let result = loop {
+            tokio::select! {
+                res = &mut fut => break res,
+                op = self.io.ops.recv() => {
+                    let op = op.unwrap_or(Op::End);
+                    match self.on_op(work, op) {
+                        Flow::Continue => {}
+                        stop => {
+                            let reason = if stop == Flow::Ended { "the session ended" } else { "cancelled by the engineer" };
+                            self.io.emit(Event::ExecFinished(Execution {
+                                id: job.id.clone(),
+                                command: job.command.clone(),
+                                output: String::new(),
+                                condensed: String::new(),
+                                duration_ms: elapsed_ms(started),
+                                error: Some(reason.to_string()),
+                            }));
+                            work.outcomes.insert(job.call_id, Outcome::Rejected {
+                                command: job.command,
+                                reason: Some(reason.to_string()),
+                            });
+                            return stop;
+                        }
+                    }
+                }
+            }
+        };
+        self.queries += 1;
+        let (output, condensed, error, objects) = match result {
+            Ok(Ok(out)) => {
+                let full = redact::redact(&out.text);
+                let condensed = condense::condense(&full, &self.config.limits);
+                (full, condensed, None, out.objects)
+            }
+            Ok(Err(err)) => (
+                String::new(),
+                String::new(),
+                Some(redact::redact(&err.0)),
+                Vec::new(),
+            ),
+            Err(_) => (
+                String::new(),
+                String::new(),
+                Some(format!(
+                    "the query did not finish within {} s",
+                    timeout.as_secs()
+                )),
+                Vec::new(),
+            ),
+        };
+        self.io.emit(Event::ExecFinished(Execution {
+            id: job.id.clone(),
+            command: job.command.clone(),
+            output,
+            condensed: condensed.clone(),
+            duration_ms: elapsed_ms(started),
+            error: error.clone(),
+        }));
+        if error.is_none() {
+            self.history
+                .record(job.id.clone(), job.query.clone(), condensed.clone());
+        }
+        work.outcomes.insert(
+            job.call_id,
+            Outcome::Executed {
+                command: job.command,
+                condensed,
+                error,
+                objects,
+            },
+        );
+        Flow::Continue
+    }
+
+    /// Proposals identical to an earlier one in the same step get its outcome.
+    fn settle_echoes(&mut self, work: &mut StepWork) {
+        for (call_id, earlier) in std::mem::take(&mut work.echoes) {
+            let outcome = match work.outcomes.get(&earlier) {
+                Some(Outcome::Executed {
+                    command, condensed, ..
+                }) => Outcome::Duplicate {
+                    command: command.clone(),
+                    condensed: condensed.clone(),
+                },
+                Some(other) => other.clone(),
+                None => Outcome::Rejected {
+                    command: String::new(),
+                    reason: Some("not run".into()),
+                },
+            };
+            work.outcomes.insert(call_id, outcome);
+        }
+    }
+
+    fn cite(&self, evidence: Vec<Evidence>) -> Vec<Evidence> {
+        evidence
+            .into_iter()
+            .map(|e| Evidence {
+                text: e.text,
+                executions: e
+                    .executions
+                    .into_iter()
+                    .map(|x| self.call_ids.get(&x.0).cloned().unwrap_or(x))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    fn cite_hypothesis(&self, h: Hypothesis) -> Hypothesis {
+        Hypothesis {
+            evidence_for: self.cite(h.evidence_for),
+            evidence_against: self.cite(h.evidence_against),
+            ..h
+        }
+    }
+
+    fn cite_conclusion(&self, c: Conclusion) -> Conclusion {
+        Conclusion {
+            evidence: self.cite(c.evidence),
+            ..c
+        }
+    }
+}
+
+enum Called {
+    Step(Step),
+    Cancelled,
+    Failed(String),
+    Ended,
+}
+
+fn end_reason(closed: bool) -> String {
+    if closed {
+        "the front end closed the session".into()
+    } else {
+        "ended by the engineer".into()
+    }
+}
+
+fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}

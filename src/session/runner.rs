@@ -1,0 +1,24 @@
+//! What the session needs from the executor: run one parsed, allowed query.
+
+use crate::exec::Output;
+use crate::query::Query;
+
+/// A query failed: the message is specific (NotFound, Forbidden with the reason, connection
+/// refused, ...) and is shown to the engineer and, redacted, to the planner.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RunError(pub String);
+
+/// Runs read-only queries. Implemented by klue's executor (live cluster or snapshot); tests
+/// may implement it too. Cancelling is dropping the future.
+#[async_trait::async_trait]
+pub trait QueryRunner: Send + Sync {
+    async fn run(&self, query: &Query) -> Result<Output, RunError>;
+}
+
+#[async_trait::async_trait]
+impl<T: QueryRunner + ?Sized> QueryRunner for std::sync::Arc<T> {
+    async fn run(&self, query: &Query) -> Result<Output, RunError> {
+        (**self).run(query).await
+    }
+}
