@@ -1,13 +1,75 @@
-//! `klue query`.
+//! `klue query '<command>'`: run one read-only query and print what kubectl would print.
+//!
+//! Exit codes: 0 success, 1 an error from the cluster or the connection, 2 a refusal.
 
+use std::io::Write;
 use std::process::ExitCode;
+
+use klue::exec::{ExecError, Executor};
+use klue::render::cap::OutputCap;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
+    /// The kubectl-style command, e.g. 'get pods -n shop' (the `kubectl` prefix is optional).
+    #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+    pub command: Vec<String>,
     #[command(flatten)]
     pub cluster: super::common::ClusterArgs,
+    /// Cut the output after this many lines (a marker says what was cut).
+    #[arg(long, default_value_t = OutputCap::default().max_lines)]
+    pub max_lines: usize,
+    /// Cut the output after this many bytes.
+    #[arg(long, default_value_t = OutputCap::default().max_bytes)]
+    pub max_bytes: usize,
 }
 
-pub async fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`klue query` is not implemented yet")
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // One argument is the whole command line; several are joined as the shell split them.
+    let line = if args.command.len() == 1 {
+        args.command[0].clone()
+    } else {
+        shell_words::join(&args.command)
+    };
+    let query = match klue::query::parse(&line) {
+        Ok(q) => q,
+        Err(refusal) => {
+            eprintln!("klue: refused: {}", refusal.reason);
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let opts = args.cluster.connect_options();
+    if opts.snapshot.is_some() {
+        eprintln!("klue: --snapshot is not available in this build yet");
+        return Ok(ExitCode::from(1));
+    }
+    let cluster = match klue::cluster::Cluster::connect(&opts).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("klue: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let executor = Executor::new(cluster).with_cap(OutputCap {
+        max_lines: args.max_lines,
+        max_bytes: args.max_bytes,
+    });
+    match executor.run(&query).await {
+        Ok(out) => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(out.text.as_bytes())?;
+            if !out.text.is_empty() && !out.text.ends_with('\n') {
+                stdout.write_all(b"\n")?;
+            }
+            stdout.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ExecError::Refused(why)) => {
+            eprintln!("klue: refused: {why}");
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }

@@ -1,5 +1,26 @@
 //! The executor: runs a parsed [`Query`](crate::query::Query) against a
 //! [`Cluster`](crate::cluster::Cluster) and prints what kubectl would print.
+//!
+//! One small module per verb; [`Executor::run`] dispatches. Every output is bounded by the
+//! executor's [`OutputCap`](crate::render::cap::OutputCap).
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod describe;
+mod error;
+pub mod events;
+pub mod get;
+pub mod info;
+pub mod logs;
+pub mod rollout;
+pub mod top;
+
+pub use error::ExecError;
+
+use crate::cluster::{ApiResource, Cluster};
+use crate::query::{Query, Scope, Verb};
+use crate::render::cap::OutputCap;
 
 /// What a query produced.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -11,4 +32,97 @@ pub struct Output {
     /// The objects behind the output (JSON, Secrets without values), for analyzers and the
     /// offline planner. Empty for verbs with no objects (logs, version, ...).
     pub objects: Vec<serde_json::Value>,
+}
+
+impl Output {
+    /// Text only.
+    pub fn text(text: impl Into<String>) -> Self {
+        Output {
+            text: text.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Runs queries against one cluster. Cheap to clone; clones share the discovery cache.
+#[derive(Debug, Clone)]
+pub struct Executor {
+    cluster: Cluster,
+    cap: OutputCap,
+}
+
+impl Executor {
+    pub fn new(cluster: Cluster) -> Self {
+        Executor {
+            cluster,
+            cap: OutputCap::default(),
+        }
+    }
+
+    /// Use a different output cap.
+    pub fn with_cap(mut self, cap: OutputCap) -> Self {
+        self.cap = cap;
+        self
+    }
+
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    pub fn cap(&self) -> &OutputCap {
+        &self.cap
+    }
+
+    /// The namespace a query addresses: `None` with `-A`, else `-n`, else the default.
+    pub fn namespace_for(&self, scope: &Scope) -> Option<String> {
+        if scope.all_namespaces {
+            None
+        } else {
+            Some(
+                scope
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| self.cluster.namespace().to_string()),
+            )
+        }
+    }
+
+    /// Resolve a typed resource name through (cached) discovery.
+    pub async fn resolve(&self, resource: &str) -> Result<ApiResource, ExecError> {
+        let d = self
+            .cluster
+            .discovery()
+            .await
+            .map_err(|e| error::from_kube(e, &self.cluster))?;
+        d.resolve(resource)
+            .cloned()
+            .map_err(|e| ExecError::UnknownResource {
+                input: e.input,
+                did_you_mean: e.did_you_mean,
+            })
+    }
+
+    /// Run one query; the output is bounded by the cap.
+    pub async fn run(&self, q: &Query) -> Result<Output, ExecError> {
+        let out = match &q.verb {
+            Verb::Get(a) => get::run(self, &q.scope, a).await?,
+            Verb::Describe(a) => describe::run(self, &q.scope, a).await?,
+            Verb::Logs(a) => logs::run(self, &q.scope, a).await?,
+            Verb::Events(a) => events::run(self, &q.scope, a).await?,
+            Verb::Top(t) => top::run(self, &q.scope, t).await?,
+            Verb::Rollout { kind, target } => rollout::run(self, &q.scope, kind, target).await?,
+            Verb::AuthCanI(a) => auth::can_i(self, &q.scope, a).await?,
+            Verb::AuthWhoami { output } => auth::whoami(self, output).await?,
+            Verb::ApiResources {
+                namespaced,
+                api_group,
+                output,
+            } => info::api_resources(self, *namespaced, api_group.as_deref(), output).await?,
+            Verb::ApiVersions => info::api_versions(self).await?,
+            Verb::Version { output } => info::version(self, output).await?,
+            Verb::ClusterInfo => info::cluster_info(self).await?,
+            Verb::Config(k) => config::run(self, k)?,
+        };
+        Ok(self.cap.apply(out))
+    }
 }

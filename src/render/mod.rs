@@ -1,1 +1,4 @@
-//! Rendering of API data as kubectl prints it: tables, describe, YAML/JSON, jsonpath.
+//! Rendering of API data as kubectl prints it: tables, YAML/JSON, jsonpath, custom columns,
+//! ages, and the output cap.
+
+pub mod cap;

@@ -1,0 +1,136 @@
+//! Every output is bounded: a cap in lines and bytes, and an explicit marker saying what was
+//! cut.
+
+use crate::exec::Output;
+
+/// The bound on one output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputCap {
+    pub max_lines: usize,
+    pub max_bytes: usize,
+}
+
+impl Default for OutputCap {
+    fn default() -> Self {
+        OutputCap {
+            max_lines: 2_000,
+            max_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// `4812` → `4,812`.
+pub fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl OutputCap {
+    /// Cut `text` to the cap; returns the (possibly) cut text and whether it was cut.
+    pub fn cut(&self, text: &str) -> (String, bool) {
+        let total_lines = text.lines().count();
+        let mut kept = String::new();
+        let mut lines = 0usize;
+        let mut by_bytes = false;
+        for line in text.split_inclusive('\n') {
+            if lines >= self.max_lines {
+                break;
+            }
+            if kept.len() + line.len() > self.max_bytes {
+                by_bytes = true;
+                break;
+            }
+            kept.push_str(line);
+            lines += 1;
+        }
+        if lines >= total_lines && !by_bytes {
+            return (text.to_string(), false);
+        }
+        let more_lines = total_lines.saturating_sub(lines);
+        let more_bytes = text.len().saturating_sub(kept.len());
+        if !kept.ends_with('\n') && !kept.is_empty() {
+            kept.push('\n');
+        }
+        let why = if by_bytes {
+            format!("cap {} bytes", thousands(self.max_bytes))
+        } else {
+            format!("cap {} lines", thousands(self.max_lines))
+        };
+        kept.push_str(&format!(
+            "… output truncated: {} more lines, {} more bytes ({why}); narrow the query with -l, --field-selector or --tail\n",
+            thousands(more_lines),
+            thousands(more_bytes),
+        ));
+        (kept, true)
+    }
+
+    /// Bound an executor output.
+    pub fn apply(&self, mut out: Output) -> Output {
+        let (text, cut) = self.cut(&out.text);
+        if cut {
+            out.text = text;
+            out.truncated = true;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn under_the_cap_is_untouched() {
+        let cap = OutputCap {
+            max_lines: 3,
+            max_bytes: 100,
+        };
+        assert_eq!(cap.cut("a\nb\nc\n"), ("a\nb\nc\n".to_string(), false));
+    }
+
+    #[test]
+    fn lines_over_the_cap_are_cut_with_a_marker() {
+        let cap = OutputCap {
+            max_lines: 2,
+            max_bytes: 1000,
+        };
+        let text: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+        let (t, cut) = cap.cut(&text);
+        assert!(cut);
+        assert!(
+            t.starts_with("line 0\nline 1\n… output truncated: 4,998 more lines"),
+            "{t}"
+        );
+        assert!(t.contains("(cap 2 lines)"));
+        assert_eq!(t.lines().count(), 3);
+    }
+
+    #[test]
+    fn bytes_over_the_cap_are_cut_with_a_marker() {
+        let cap = OutputCap {
+            max_lines: 100,
+            max_bytes: 10,
+        };
+        let (t, cut) = cap.cut("12345\n67890\nabcde\n");
+        assert!(cut);
+        assert!(
+            t.starts_with("12345\n… output truncated: 2 more lines, 12 more bytes (cap 10 bytes)"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(4812), "4,812");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}
