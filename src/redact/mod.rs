@@ -1,6 +1,41 @@
 //! One place that masks secrets, used before anything reaches the model or a recording.
+//!
+//! What is masked (the value is replaced by [`MASK`], the key or armour kept so the reader
+//! still knows *what* was there):
+//! - Secret objects' `data` / `stringData` values, in YAML, pretty JSON, compact JSON inside
+//!   annotations (last-applied-configuration) and parsed objects;
+//! - container env values whose name announces a secret (`DB_PASSWORD`, `API_TOKEN`, ...);
+//! - PEM blocks (private keys, certificates), with real or escaped newlines;
+//! - bearer and basic credentials, JWTs;
+//! - cloud and vendor keys: AWS access key ids, GCP API keys, GitHub, Slack, Stripe, OpenAI,
+//!   GitLab tokens; secret keys and Azure connection-string parts through their key names;
+//! - `password=…`, `token: …`, `"apiKey": "…"`, `--password …` style pairs;
+//! - credentials inside URLs (`scheme://user:pass@host`).
 
-/// Mask secrets in `text`.
+mod patterns;
+mod structured;
+
+use serde_json::Value;
+
+/// What a secret is replaced with.
+pub const MASK: &str = "[REDACTED]";
+
+/// Mask every secret klue recognises in `text`.
 pub fn redact(text: &str) -> String {
-    text.to_string()
+    let blocks = structured::redact_blocks(text);
+    let compact = structured::redact_compact(&blocks);
+    patterns::redact_text(&compact).into_owned()
 }
+
+/// Mask secrets in a parsed object (Secret data, sensitive env values, every string).
+pub fn redact_value(value: &mut Value) {
+    structured::redact_value(value);
+}
+
+/// Whether an env var or key name announces a secret value (`DB_PASSWORD`, `api_key`).
+pub fn is_sensitive_name(name: &str) -> bool {
+    structured::is_sensitive_name(name)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,159 @@
+//! Secrets recognisable in free text: tokens, keys, PEM blocks, `key=value` pairs, URLs.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex};
+
+use super::MASK;
+
+/// One rule: a pattern and how to rewrite a match.
+struct Rule {
+    name: &'static str,
+    re: Option<Regex>,
+    rewrite: fn(&Captures) -> String,
+}
+
+fn compile(name: &'static str, pattern: &str) -> Option<Regex> {
+    match Regex::new(pattern) {
+        Ok(re) => Some(re),
+        Err(err) => {
+            // A bad pattern is a bug in klue; never let it disable the other rules.
+            tracing::error!(rule = name, %err, "redaction pattern does not compile");
+            None
+        }
+    }
+}
+
+/// Keys whose value is a secret when the key *ends* with one of these words
+/// (`DB_PASSWORD`, `client_secret`, `x-api-key`), but not `secretName` or `tokenTTL`.
+const SECRET_KEY_WORDS: &str = r"password|passwd|passphrase|pass|pwd|secret|token|apikey|api[_-]?key|(?:access|secret|private|signing|encryption|master|account|shared[_-]?access|session|client)[_-]?key|private[_-]?key[_-]?id|credentials?|auth|signature|sig|connection[_-]?string|conn[_-]?str";
+
+static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
+    vec![
+        Rule {
+            name: "pem",
+            // Real newlines, escaped `\n` (JSON) or spaces: the body goes, the armour stays.
+            re: compile(
+                "pem",
+                r"(?s)-----BEGIN ([A-Z0-9 ]{1,40})-----.*?-----END ([A-Z0-9 ]{1,40})-----",
+            ),
+            rewrite: |c| format!("-----BEGIN {}-----{MASK}-----END {}-----", &c[1], &c[2]),
+        },
+        Rule {
+            name: "url-credentials",
+            re: compile(
+                "url-credentials",
+                r"(?i)\b([a-z][a-z0-9+.\-]{1,20}://)([^/\s:@]{1,256}):([^/\s@]{1,512})@",
+            ),
+            rewrite: |c| format!("{}{}:{MASK}@", &c[1], &c[2]),
+        },
+        Rule {
+            name: "jwt",
+            re: compile(
+                "jwt",
+                r"\beyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
+            ),
+            rewrite: |_| MASK.to_string(),
+        },
+        Rule {
+            name: "auth-scheme",
+            re: compile(
+                "auth-scheme",
+                r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9\-._~+/]{8,}=*)",
+            ),
+            rewrite: |c| {
+                let value = &c[3];
+                let basic = c[1].eq_ignore_ascii_case("basic");
+                // "Basic" precedes ordinary words in prose; only mask what looks like base64.
+                if basic && !value.chars().any(|ch| ch.is_ascii_digit() || "+/=".contains(ch)) {
+                    c[0].to_string()
+                } else {
+                    format!("{}{}{MASK}", &c[1], &c[2])
+                }
+            },
+        },
+        Rule {
+            name: "cloud-and-vendor-keys",
+            re: compile(
+                "cloud-and-vendor-keys",
+                r"\b(?:(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}|AIza[0-9A-Za-z_\-]{30,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9\-]{8,}|sk_(?:live|test)_[A-Za-z0-9]{8,}|sk-[A-Za-z0-9_\-]{20,}|glpat-[A-Za-z0-9_\-]{16,})\b",
+            ),
+            rewrite: |_| MASK.to_string(),
+        },
+        Rule {
+            name: "flag-value",
+            // `--password hunter2`, `--token=abc`.
+            re: compile(
+                "flag-value",
+                &format!(
+                    r#"(?i)(--?[a-z0-9\-]*(?:{SECRET_KEY_WORDS}))(=|[ \t]+)([^\s"'\-][^\s"']*|"[^"]*"|'[^']*')"#
+                ),
+            ),
+            rewrite: |c| keep_key(c, &c[3]),
+        },
+        Rule {
+            name: "key-value",
+            // `password=…`, `token: …`, `"apiKey": "…"`, `AccountKey=…;`.
+            re: compile(
+                "key-value",
+                &format!(
+                    r#"(?i)(["']?[a-z0-9_.\-]*?(?:{SECRET_KEY_WORDS})["']?[ \t]*[:=][ \t]*)("(?:[^"\\]|\\.)*"|'[^']*'|`[^`]*`|[^\s,;&"'`}}\]]+)"#
+                ),
+            ),
+            rewrite: |c| {
+                let value = &c[2];
+                if is_harmless_value(value) {
+                    c[0].to_string()
+                } else {
+                    format!("{}{}", &c[1], quoted_mask(value))
+                }
+            },
+        },
+    ]
+});
+
+/// The flag rule's rewrite: keep the flag, mask the value.
+fn keep_key(c: &Captures, value: &str) -> String {
+    if is_harmless_value(value) {
+        return c[0].to_string();
+    }
+    format!("{}{}{}", &c[1], &c[2], quoted_mask(value))
+}
+
+/// Values that carry no secret: booleans, nulls, empty strings, masks, YAML block markers,
+/// and small numbers (`tokenTTL: 3600`-like keys that slipped through).
+fn is_harmless_value(value: &str) -> bool {
+    let v = value.trim_matches(|c| c == '"' || c == '\'' || c == '`');
+    v.is_empty()
+        || v.contains(MASK)
+        || v.starts_with('[')
+        || v.starts_with('{')
+        || v.starts_with('$')
+        || v.starts_with('<')
+        || matches!(
+            v.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "~" | "none" | "|" | ">" | "|-" | ">-" | "required" | "optional"
+        )
+        || (v.len() <= 6 && v.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn quoted_mask(value: &str) -> String {
+    match value.chars().next() {
+        Some(q @ ('"' | '\'' | '`')) => format!("{q}{MASK}{q}"),
+        _ => MASK.to_string(),
+    }
+}
+
+/// Apply every text rule, in order.
+pub(super) fn redact_text(text: &str) -> Cow<'_, str> {
+    let mut out = Cow::Borrowed(text);
+    for rule in RULES.iter() {
+        let Some(re) = &rule.re else { continue };
+        if let Cow::Owned(s) = re.replace_all(&out, |c: &Captures| (rule.rewrite)(c)) {
+            tracing::trace!(rule = rule.name, "redacted");
+            out = Cow::Owned(s);
+        }
+    }
+    out
+}
