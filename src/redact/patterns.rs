@@ -66,7 +66,11 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
                 let value = &c[3];
                 let basic = c[1].eq_ignore_ascii_case("basic");
                 // "Basic" precedes ordinary words in prose; only mask what looks like base64.
-                if basic && !value.chars().any(|ch| ch.is_ascii_digit() || "+/=".contains(ch)) {
+                if basic
+                    && !value
+                        .chars()
+                        .any(|ch| ch.is_ascii_digit() || "+/=".contains(ch))
+                {
                     c[0].to_string()
                 } else {
                     format!("{}{}{MASK}", &c[1], &c[2])
@@ -133,7 +137,17 @@ fn is_harmless_value(value: &str) -> bool {
         || v.starts_with('<')
         || matches!(
             v.to_ascii_lowercase().as_str(),
-            "true" | "false" | "null" | "~" | "none" | "|" | ">" | "|-" | ">-" | "required" | "optional"
+            "true"
+                | "false"
+                | "null"
+                | "~"
+                | "none"
+                | "|"
+                | ">"
+                | "|-"
+                | ">-"
+                | "required"
+                | "optional"
         )
         || (v.len() <= 6 && v.chars().all(|c| c.is_ascii_digit()))
 }

@@ -35,7 +35,10 @@ fn every_planted_secret_is_masked_alone() {
         if out.contains(&secret) {
             leaks.push(format!("{planted}\n   -> {out}"));
         }
-        assert!(out.contains(MASK), "nothing masked in {planted:?} -> {out:?}");
+        assert!(
+            out.contains(MASK),
+            "nothing masked in {planted:?} -> {out:?}"
+        );
     }
     assert!(leaks.is_empty(), "leaked:\n{}", leaks.join("\n"));
 }
@@ -124,7 +127,10 @@ fn secret_data_in_pretty_json_is_masked() {
     assert!(!out.contains("c2VjcmV0VG9rZW5QbGFudGVk"), "{out}");
     assert!(!out.contains("Y2FQbGFudGVk"), "{out}");
     assert!(out.contains(r#""ca.crt": "[REDACTED]""#), "{out}");
-    assert!(serde_json::from_str::<Value>(&out).is_ok(), "still JSON: {out}");
+    assert!(
+        serde_json::from_str::<Value>(&out).is_ok(),
+        "still JSON: {out}"
+    );
 }
 
 #[test]
@@ -153,7 +159,10 @@ fn sensitive_env_values_are_masked_in_yaml_json_and_describe() {
       value: \"envYamlPlanted2\"
 ";
     let out = redact(yaml);
-    assert!(!out.contains("envYamlPlanted1") && !out.contains("envYamlPlanted2"), "{out}");
+    assert!(
+        !out.contains("envYamlPlanted1") && !out.contains("envYamlPlanted2"),
+        "{out}"
+    );
     assert!(out.contains("value: debug"), "{out}");
 
     let json = r#"[{"name":"LOG_LEVEL","value":"info"},{"name":"SESSION_SECRET","value":"envJsonPlanted3"}]"#;
@@ -161,7 +170,8 @@ fn sensitive_env_values_are_masked_in_yaml_json_and_describe() {
     assert!(!out.contains("envJsonPlanted3"), "{out}");
     assert!(out.contains(r#""value":"info""#), "{out}");
 
-    let describe = "    Environment:\n      DB_USER:      shop\n      DB_PASSWORD:  envDescribePlanted4\n";
+    let describe =
+        "    Environment:\n      DB_USER:      shop\n      DB_PASSWORD:  envDescribePlanted4\n";
     let out = redact(describe);
     assert!(!out.contains("envDescribePlanted4"), "{out}");
     assert!(out.contains("DB_USER:      shop"), "{out}");
@@ -217,4 +227,3 @@ fn redaction_is_idempotent() {
         assert_eq!(redact(&once), once);
     }
 }
-

@@ -22,3 +22,13 @@ impl<T: QueryRunner + ?Sized> QueryRunner for std::sync::Arc<T> {
         (**self).run(query).await
     }
 }
+
+/// klue's executor (live cluster or snapshot) is the runner sessions use.
+#[async_trait::async_trait]
+impl QueryRunner for crate::exec::Executor {
+    async fn run(&self, query: &Query) -> Result<Output, RunError> {
+        crate::exec::Executor::run(self, query)
+            .await
+            .map_err(|e| RunError(e.to_string()))
+    }
+}
