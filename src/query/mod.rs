@@ -3,8 +3,19 @@
 //! `parse` is the one place that decides what is allowed: anything it cannot turn into a
 //! [`Query`] is refused with a specific [`Refusal`] before any request is made.
 
+mod args;
+pub mod flags;
+pub mod lexer;
+pub mod normalize;
 pub mod parse;
+pub mod policy;
+pub mod validate;
+mod verbs;
 
+#[cfg(test)]
+mod tests;
+
+pub use lexer::MAX_LINE_CHARS;
 pub use parse::parse;
 
 /// Why a command line was refused. The message is specific and safe to show the model.
@@ -29,6 +40,27 @@ pub struct Query {
     pub verb: Verb,
     /// Namespace scope (`-n`, `-A`); `None` namespace means the context's default.
     pub scope: Scope,
+}
+
+impl Query {
+    /// One spelling per meaning: `get po -nshop` and `kubectl get pods --namespace=shop`
+    /// both give `get pods -n shop`. Parsing the canonical form gives the same canonical form.
+    /// Use it to recognise a query already run in this session.
+    pub fn canonical(&self) -> String {
+        normalize::render(self, false)
+    }
+
+    /// The canonical form with object names replaced by `*` (`logs pod/* -n shop --tail=50`),
+    /// for "approve this kind of query for the rest of the session".
+    pub fn shape(&self) -> String {
+        normalize::render(self, true)
+    }
+}
+
+impl std::fmt::Display for Query {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.canonical())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
