@@ -6,6 +6,7 @@
 pub mod analyze;
 pub mod cluster;
 pub mod condense;
+pub mod config;
 pub mod exec;
 pub mod planner;
 pub mod protocol;
