@@ -63,7 +63,12 @@ pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
         return Some(PathBuf::from(x).join("klue").join("config.toml"));
     }
     if let Some(home) = env("HOME").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(home).join(".config").join("klue").join("config.toml"));
+        return Some(
+            PathBuf::from(home)
+                .join(".config")
+                .join("klue")
+                .join("config.toml"),
+        );
     }
     dirs::config_dir().map(|d| d.join("klue").join("config.toml"))
 }
@@ -86,10 +91,7 @@ pub fn load(path: &Path) -> Result<Option<FileConfig>, ConfigError> {
 /// Parse config text; errors name `path`, the line and the column.
 pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
     toml::from_str::<FileConfig>(text).map_err(|e| {
-        let (line, column) = e
-            .span()
-            .map(|s| line_col(text, s.start))
-            .unwrap_or((1, 1));
+        let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
         ConfigError::Malformed {
             path: path.to_path_buf(),
             line,
@@ -134,7 +136,9 @@ context_tokens = 9000
     #[test]
     fn unknown_key_names_file_and_line() {
         let text = "model = \"m\"\n\nmodle = \"typo\"\n";
-        let e = parse(text, Path::new("/x/config.toml")).unwrap_err().to_string();
+        let e = parse(text, Path::new("/x/config.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("/x/config.toml"), "{e}");
         assert!(e.contains("line 3"), "{e}");
         assert!(e.contains("modle"), "{e}");
@@ -156,6 +160,10 @@ context_tokens = 9000
 
     #[test]
     fn missing_file_is_none() {
-        assert!(load(Path::new("/nonexistent/klue/config.toml")).unwrap().is_none());
+        assert!(
+            load(Path::new("/nonexistent/klue/config.toml"))
+                .unwrap()
+                .is_none()
+        );
     }
 }

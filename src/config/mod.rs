@@ -252,7 +252,11 @@ impl Settings {
         let path = overrides
             .config_path
             .clone()
-            .or_else(|| env("KLUE_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from))
+            .or_else(|| {
+                env("KLUE_CONFIG")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
             .or_else(|| file::default_path(env));
         let file = match &path {
             Some(p) => {
@@ -283,7 +287,11 @@ impl Settings {
             Some(p) => format!("{}: `{key}`", p.display()),
             None => format!("config `{key}`"),
         };
-        let env = |k: &str| env(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let env = |k: &str| {
+            env(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
 
         let planner_requested = match flags.planner {
             Some(p) => Some(p),
@@ -390,7 +398,10 @@ impl Settings {
         let azure = if provider == Provider::Azure {
             Some(AzureSettings {
                 endpoint: base_url.clone(),
-                deployment: azure_file.deployment.clone().unwrap_or_else(|| model.clone()),
+                deployment: azure_file
+                    .deployment
+                    .clone()
+                    .unwrap_or_else(|| model.clone()),
                 api_version: azure_file
                     .api_version
                     .clone()

@@ -134,11 +134,17 @@ mod tests {
 
     #[test]
     fn guesses_from_url() {
-        assert_eq!(Provider::guess("http://127.0.0.1:11434/v1"), Provider::Ollama);
+        assert_eq!(
+            Provider::guess("http://127.0.0.1:11434/v1"),
+            Provider::Ollama
+        );
         assert_eq!(
             Provider::guess("https://r.openai.azure.com"),
             Provider::Azure
         );
-        assert_eq!(Provider::guess("http://127.0.0.1:39211/v1"), Provider::OpenAi);
+        assert_eq!(
+            Provider::guess("http://127.0.0.1:39211/v1"),
+            Provider::OpenAi
+        );
     }
 }

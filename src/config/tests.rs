@@ -16,7 +16,13 @@ fn file(text: &str) -> FileConfig {
 }
 
 fn resolve(f: Option<&FileConfig>, env: &[(&str, &str)], flags: &Overrides) -> Settings {
-    Settings::resolve(f, Some(Path::new("/cfg/klue/config.toml")), &env_of(env), flags).unwrap()
+    Settings::resolve(
+        f,
+        Some(Path::new("/cfg/klue/config.toml")),
+        &env_of(env),
+        flags,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -32,14 +38,21 @@ fn asking_for_llm_without_config_says_what_to_set() {
         planner: Some(PlannerKind::Llm),
         ..Default::default()
     };
-    let e = resolve(None, &[], &flags).planner().unwrap_err().to_string();
+    let e = resolve(None, &[], &flags)
+        .planner()
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("OPENAI_API_KEY"), "{e}");
     assert!(e.contains("/cfg/klue/config.toml"), "{e}");
 }
 
 #[test]
 fn key_alone_configures_openai() {
-    let s = resolve(None, &[("OPENAI_API_KEY", "sk-test")], &Overrides::default());
+    let s = resolve(
+        None,
+        &[("OPENAI_API_KEY", "sk-test")],
+        &Overrides::default(),
+    );
     let llm = s.llm.clone().unwrap();
     assert_eq!(llm.provider, Provider::OpenAi);
     assert_eq!(llm.base_url, "https://api.openai.com/v1");
@@ -93,12 +106,16 @@ fn planner_precedence() {
     let f = file("planner = \"offline\"\n");
     let env = [("OPENAI_API_KEY", "k")];
     assert_eq!(
-        resolve(Some(&f), &env, &Overrides::default()).planner().unwrap(),
+        resolve(Some(&f), &env, &Overrides::default())
+            .planner()
+            .unwrap(),
         PlannerKind::Offline
     );
     let env2 = [("OPENAI_API_KEY", "k"), ("KLUE_PLANNER", "llm")];
     assert_eq!(
-        resolve(Some(&f), &env2, &Overrides::default()).planner().unwrap(),
+        resolve(Some(&f), &env2, &Overrides::default())
+            .planner()
+            .unwrap(),
         PlannerKind::Llm
     );
     let flags = Overrides {
@@ -154,7 +171,11 @@ fn azure_settings() {
     let f = file(
         "provider = \"azure\"\n[azure]\nendpoint = \"https://r.openai.azure.com\"\ndeployment = \"gpt4o-prod\"\napi_version = \"2024-06-01\"\n",
     );
-    let s = resolve(Some(&f), &[("AZURE_OPENAI_API_KEY", "az")], &Overrides::default());
+    let s = resolve(
+        Some(&f),
+        &[("AZURE_OPENAI_API_KEY", "az")],
+        &Overrides::default(),
+    );
     let llm = s.llm.unwrap();
     assert_eq!(llm.provider, Provider::Azure);
     let az = llm.azure.unwrap();
@@ -176,7 +197,10 @@ fn bad_values_are_specific() {
     let e = Settings::resolve(Some(&f), None, &env_of(&[]), &Overrides::default())
         .unwrap_err()
         .to_string();
-    assert!(e.contains("unknown provider `bard`") && e.contains("ollama"), "{e}");
+    assert!(
+        e.contains("unknown provider `bard`") && e.contains("ollama"),
+        "{e}"
+    );
 
     let f = file("tool_mode = \"maybe\"\n");
     let e = Settings::resolve(Some(&f), None, &env_of(&[]), &Overrides::default())
@@ -191,7 +215,10 @@ fn bad_values_are_specific() {
     let e = Settings::resolve(None, None, &env_of(&[]), &flags)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("--base-url") && e.contains("not an http(s) URL"), "{e}");
+    assert!(
+        e.contains("--base-url") && e.contains("not an http(s) URL"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -199,7 +226,11 @@ fn xdg_config_home_is_honoured() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("klue");
     std::fs::create_dir_all(&cfg).unwrap();
-    std::fs::write(cfg.join("config.toml"), "provider = \"ollama\"\nmodel = \"qwen\"\n").unwrap();
+    std::fs::write(
+        cfg.join("config.toml"),
+        "provider = \"ollama\"\nmodel = \"qwen\"\n",
+    )
+    .unwrap();
     let x = dir.path().to_string_lossy().to_string();
     let env = env_of(&[("XDG_CONFIG_HOME", &x), ("HOME", "/nonexistent")]);
     let s = Settings::load_with(&Overrides::default(), &env).unwrap();

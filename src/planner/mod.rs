@@ -1,6 +1,8 @@
 //! Planners decide what to ask next: an LLM over an OpenAI-compatible API, or the offline
 //! rule-based planner. Both see the same [`Transcript`] and return the same [`Step`].
 
+pub mod llm;
+
 use crate::protocol::{Conclusion, Hypothesis, PlannerInfo, Usage};
 
 /// One thing in the conversation so far, in a planner-neutral form.

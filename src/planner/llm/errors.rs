@@ -1,0 +1,241 @@
+//! What can go wrong talking to the model, as messages that say what to do about it.
+
+use async_openai::error::OpenAIError;
+
+use super::transport::LastCall;
+use crate::config::LlmSettings;
+
+/// A failure of the LLM planner. Every message is specific and user-facing.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum LlmError {
+    #[error("the model server rejected the API key (401): {hint}")]
+    Unauthorized { hint: String },
+    #[error("the model server needs an API key (401) and none is set: {hint}")]
+    MissingKey { hint: String },
+    #[error("the model server refused access (403): {message}")]
+    Forbidden { message: String },
+    #[error("the model server reports the API quota is exhausted (429): {message}")]
+    Quota { message: String },
+    #[error(
+        "the model server is rate limiting (429) and still was after {attempts} attempt(s): {message}"
+    )]
+    RateLimited { attempts: u32, message: String },
+    #[error(
+        "the model server is rate limiting (429) and asks to wait {secs} s, longer than the \
+         {max} s klue waits (max_backoff_secs in the config)"
+    )]
+    WaitTooLong { secs: u64, max: u64 },
+    #[error("the model server failed ({status}) {attempts} time(s): {message}")]
+    Server {
+        status: u16,
+        attempts: u32,
+        message: String,
+    },
+    #[error(
+        "the model server does not know model `{model}` or the path (404) at {endpoint}: {message}"
+    )]
+    NotFound {
+        model: String,
+        endpoint: String,
+        message: String,
+    },
+    #[error("the model server rejected the request ({status}): {message}")]
+    BadRequest { status: u16, message: String },
+    #[error(
+        "the conversation does not fit the model's context window even after eliding {elided} \
+         older output(s): {message}"
+    )]
+    ContextLength { elided: usize, message: String },
+    #[error(
+        "cannot reach the model server at {endpoint}: {detail}; is it running? (check base_url or OPENAI_BASE_URL)"
+    )]
+    Unreachable { endpoint: String, detail: String },
+    #[error("the model server at {endpoint} did not answer in time: {detail}")]
+    Timeout { endpoint: String, detail: String },
+    #[error(
+        "the model's reply was cut off twice ({detail}); the session goes on: send a message to \
+         try again"
+    )]
+    StreamCut { detail: String },
+    #[error("the model's reply could not be used even after a corrective retry: {why}")]
+    BadOutput { why: String },
+    #[error("unexpected answer from the model server: {detail}")]
+    Protocol { detail: String },
+    #[error("cannot set up the model client: {detail}")]
+    Setup { detail: String },
+}
+
+/// How one call failed, as the planner's retry logic sees it.
+#[derive(Debug)]
+pub enum CallError {
+    /// The prompt is too long: compact and retry once.
+    ContextLength(String),
+    /// The stream ended before the reply did: retry once.
+    StreamCut(String),
+    /// The server does not do tool calling: switch to JSON (auto mode).
+    ToolsUnsupported(String),
+    Fatal(LlmError),
+}
+
+fn is_context_length(code: Option<&str>, message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    code.is_some_and(|c| c == "context_length_exceeded" || c == "string_above_max_length")
+        || m.contains("context_length_exceeded")
+        || m.contains("maximum context length")
+        || m.contains("context length")
+        || m.contains("context window")
+        || m.contains("exceeds the available context")
+        || m.contains("prompt is too long")
+        || m.contains("too many tokens")
+}
+
+fn is_tools_unsupported(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    (m.contains("tool") || m.contains("function"))
+        && (m.contains("not support")
+            || m.contains("unsupported")
+            || m.contains("does not support")
+            || m.contains("enable-auto-tool-choice")
+            || m.contains("unknown field")
+            || m.contains("not allowed"))
+}
+
+/// Classify a client error. `streaming` says whether the reply had started.
+pub fn classify(
+    err: OpenAIError,
+    settings: &LlmSettings,
+    last: &LastCall,
+    sent_tools: bool,
+    streaming: bool,
+) -> CallError {
+    let endpoint = settings.endpoint_display();
+    match err {
+        OpenAIError::ApiError(api) => {
+            let status = api.status_code.as_u16();
+            let message = api.api_error.message.clone();
+            let code = api.api_error.code.as_deref();
+            let attempts = last.attempts.max(1);
+            CallError::Fatal(match status {
+                401 if settings.api_key.is_none() => LlmError::MissingKey {
+                    hint: settings.key_hint(),
+                },
+                401 => LlmError::Unauthorized {
+                    hint: settings.key_hint(),
+                },
+                403 => LlmError::Forbidden { message },
+                404 => LlmError::NotFound {
+                    model: settings.model.clone(),
+                    endpoint,
+                    message,
+                },
+                429 if code == Some("insufficient_quota") || message.contains("quota") => {
+                    LlmError::Quota { message }
+                }
+                429 if last.gave_up_on_wait => LlmError::WaitTooLong {
+                    secs: last.retry_after.map_or(0, |d| d.as_secs()),
+                    max: settings.max_backoff.as_secs(),
+                },
+                429 => LlmError::RateLimited { attempts, message },
+                s if s >= 500 && last.gave_up_on_wait => LlmError::WaitTooLong {
+                    secs: last.retry_after.map_or(0, |d| d.as_secs()),
+                    max: settings.max_backoff.as_secs(),
+                },
+                s if s >= 500 => LlmError::Server {
+                    status: s,
+                    attempts,
+                    message: shorten(&message),
+                },
+                s if (400..500).contains(&s) && is_context_length(code, &message) => {
+                    return CallError::ContextLength(message);
+                }
+                s if (400..500).contains(&s) && sent_tools && is_tools_unsupported(&message) => {
+                    return CallError::ToolsUnsupported(message);
+                }
+                s => LlmError::BadRequest { status: s, message },
+            })
+        }
+        OpenAIError::Reqwest(e) => {
+            let detail = describe_reqwest(&e);
+            if e.is_connect() {
+                CallError::Fatal(LlmError::Unreachable { endpoint, detail })
+            } else if e.is_timeout() && !streaming {
+                CallError::Fatal(LlmError::Timeout { endpoint, detail })
+            } else if streaming || e.is_body() || e.is_decode() || e.is_timeout() {
+                CallError::StreamCut(detail)
+            } else {
+                CallError::Fatal(LlmError::Unreachable { endpoint, detail })
+            }
+        }
+        OpenAIError::StreamError(e) => CallError::StreamCut(e.to_string()),
+        OpenAIError::JSONDeserialize(e, content) => CallError::Fatal(LlmError::Protocol {
+            detail: format!("{e}: {}", shorten(&content)),
+        }),
+        other => CallError::Fatal(LlmError::Protocol {
+            detail: other.to_string(),
+        }),
+    }
+}
+
+/// The innermost cause of a reqwest error (e.g. "Connection refused (os error 111)").
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    let mut last = e.to_string();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    if e.is_connect() && e.is_timeout() {
+        return format!("connection timed out ({last})");
+    }
+    last
+}
+
+fn shorten(s: &str) -> String {
+    let s = s.trim();
+    if s.chars().count() > 300 {
+        format!("{}…", s.chars().take(300).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_length_detection() {
+        assert!(is_context_length(Some("context_length_exceeded"), "x"));
+        assert!(is_context_length(
+            None,
+            "This model's maximum context length is 8192 tokens"
+        ));
+        assert!(is_context_length(
+            None,
+            "the request exceeds the available context size"
+        ));
+        assert!(!is_context_length(None, "invalid model"));
+    }
+
+    #[test]
+    fn tools_unsupported_detection() {
+        assert!(is_tools_unsupported(
+            "registry.ollama.ai/library/gemma:2b does not support tools"
+        ));
+        assert!(is_tools_unsupported(
+            "\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set"
+        ));
+        assert!(!is_tools_unsupported("model not found"));
+    }
+
+    #[test]
+    fn unauthorized_names_the_variable() {
+        let mut s = LlmSettings::new("http://127.0.0.1:1/v1", "m");
+        s.api_key = Some(crate::config::ApiKey::new("k"));
+        let e = LlmError::Unauthorized { hint: s.key_hint() }.to_string();
+        assert_eq!(
+            e,
+            "the model server rejected the API key (401): set OPENAI_API_KEY (or api_key_env in ~/.config/klue/config.toml)"
+        );
+    }
+}
