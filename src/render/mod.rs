@@ -2,3 +2,4 @@
 //! ages, and the output cap.
 
 pub mod cap;
+pub mod describe;
