@@ -10,7 +10,10 @@ use super::writer::*;
 pub fn describe_config_map(cm: &Value, rel: &Related) -> String {
     let mut w = W::new();
     w.w(0, &format!("Name:\t{}\n", s(cm, &["metadata", "name"])));
-    w.w(0, &format!("Namespace:\t{}\n", s(cm, &["metadata", "namespace"])));
+    w.w(
+        0,
+        &format!("Namespace:\t{}\n", s(cm, &["metadata", "namespace"])),
+    );
     labels_multiline(&mut w, "Labels", &str_map(cm, &["metadata", "labels"]));
     annotations_multiline(
         &mut w,
@@ -36,13 +39,15 @@ pub fn describe_config_map(cm: &Value, rel: &Related) -> String {
 
 /// Decoded length of a base64 string, without decoding it.
 pub fn base64_len(b64: &str) -> usize {
-    let clean: Vec<u8> = b64
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
+    let clean: Vec<u8> = b64.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
     let len = clean.len();
-    if len % 4 == 0 {
-        let pad = clean.iter().rev().take_while(|&&c| c == b'=').count().min(2);
+    if len.is_multiple_of(4) {
+        let pad = clean
+            .iter()
+            .rev()
+            .take_while(|&&c| c == b'=')
+            .count()
+            .min(2);
         (len / 4) * 3 - if len == 0 { 0 } else { pad }
     } else {
         (len / 4) * 3 + (len % 4).saturating_sub(1)
@@ -100,7 +105,10 @@ mod tests {
         let secret = json!({"metadata": {"name": "db", "namespace": "shop"}, "type": "kubernetes.io/service-account-token",
             "data": {"token": "c3VwZXJzZWNyZXR0b2tlbg==", "password": "czNjcjN0LXZhbHVlLVhZWg=="}});
         let out = describe_secret(&secret);
-        assert!(out.contains("password:  16 bytes\ntoken:     16 bytes\n"), "{out}");
+        assert!(
+            out.contains("password:  16 bytes\ntoken:     16 bytes\n"),
+            "{out}"
+        );
         assert!(!out.contains("c3VwZXJ"));
         assert!(!out.contains("supersecrettoken"));
     }

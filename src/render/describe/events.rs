@@ -50,10 +50,7 @@ pub fn describe_events(w: &mut W, events: &[Value]) {
                 i(e, &["series", "count"])
             )
         } else if count > 1 {
-            format!(
-                "{} (x{count} over {first})",
-                age(s(e, &["lastTimestamp"]))
-            )
+            format!("{} (x{count} over {first})", age(s(e, &["lastTimestamp"])))
         } else {
             first
         };

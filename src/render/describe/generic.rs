@@ -19,7 +19,10 @@ const SKIP: [&str; 5] = [
 pub fn describe_generic(obj: &Value, rel: &Related) -> String {
     let mut w = W::new();
     w.w(0, &format!("Name:\t{}\n", s(obj, &["metadata", "name"])));
-    w.w(0, &format!("Namespace:\t{}\n", s(obj, &["metadata", "namespace"])));
+    w.w(
+        0,
+        &format!("Namespace:\t{}\n", s(obj, &["metadata", "namespace"])),
+    );
     labels_multiline(&mut w, "Labels", &str_map(obj, &["metadata", "labels"]));
     annotations_multiline(
         &mut w,
@@ -58,7 +61,10 @@ fn print_content(w: &mut W, level: usize, content: &Map<String, Value>, prefix: 
                     }
                 }
             }
-            other => w.w(level, &format!("{}:\t{}\n", smart_label(field), scalar(other))),
+            other => w.w(
+                level,
+                &format!("{}:\t{}\n", smart_label(field), scalar(other)),
+            ),
         }
     }
 }
@@ -157,7 +163,13 @@ mod tests {
                          "managedFields": [{"manager": "x"}]},
             "spec": {"size": 3, "ports": [80, 443], "owner": {"name": "bob"}},
             "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "Broken"}]}});
-        let out = describe_generic(&obj, &Related { events: Some(vec![]), ..Default::default() });
+        let out = describe_generic(
+            &obj,
+            &Related {
+                events: Some(vec![]),
+                ..Default::default()
+            },
+        );
         assert_eq!(
             out,
             "Name:         gizmo\nNamespace:    shop\nLabels:       tier=gold\nAnnotations:  <none>\nAPI Version:  example.com/v1\nKind:         Widget\nMetadata:\n  UID:  u-1\nSpec:\n  Owner:\n    Name:  bob\n  Ports:\n    80\n    443\n  Size:  3\nStatus:\n  Conditions:\n    Reason:  Broken\n    Status:  False\n    Type:    Ready\nEvents:      <none>\n"

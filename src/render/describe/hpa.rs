@@ -10,7 +10,10 @@ use super::writer::*;
 pub fn describe_hpa(hpa: &Value, rel: &Related) -> String {
     let mut w = W::new();
     w.w(0, &format!("Name:\t{}\n", s(hpa, &["metadata", "name"])));
-    w.w(0, &format!("Namespace:\t{}\n", s(hpa, &["metadata", "namespace"])));
+    w.w(
+        0,
+        &format!("Namespace:\t{}\n", s(hpa, &["metadata", "namespace"])),
+    );
     labels_multiline(&mut w, "Labels", &str_map(hpa, &["metadata", "labels"]));
     annotations_multiline(
         &mut w,
@@ -53,7 +56,10 @@ pub fn describe_hpa(hpa: &Value, rel: &Related) -> String {
         .map(scalar)
         .unwrap_or_else(|| "<unset>".to_string());
     w.w(0, &format!("Min replicas:\t{min}\n"));
-    w.w(0, &format!("Max replicas:\t{}\n", i(spec, &["maxReplicas"])));
+    w.w(
+        0,
+        &format!("Max replicas:\t{}\n", i(spec, &["maxReplicas"])),
+    );
     if rel.api_version != "autoscaling/v1"
         && let Some(beh) = get(spec, &["behavior"])
     {
@@ -64,7 +70,10 @@ pub fn describe_hpa(hpa: &Value, rel: &Related) -> String {
             };
             w.w(1, &format!("{title}:\n"));
             if let Some(win) = get(rules, &["stabilizationWindowSeconds"]) {
-                w.w(2, &format!("Stabilization Window: {} seconds\n", scalar(win)));
+                w.w(
+                    2,
+                    &format!("Stabilization Window: {} seconds\n", scalar(win)),
+                );
             }
             let policies = arr(rules, &["policies"]);
             if !policies.is_empty() {
@@ -213,7 +222,10 @@ fn metric_line(w: &mut W, m: &Value, cur: Option<&Value>) {
                 let target = get(m, &[key, "target", "averageUtilization"])
                     .map(|u| format!("{}%", scalar(u)))
                     .unwrap_or_else(|| "<auto>".to_string());
-                w.w(1, &format!("(as a percentage of request):\t{c} / {target}\n"));
+                w.w(
+                    1,
+                    &format!("(as a percentage of request):\t{c} / {target}\n"),
+                );
             }
         }
         other => w.w(1, &format!("<unknown metric type {other:?}>\n")),

@@ -17,12 +17,12 @@ static NAME: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 static VALUE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(concat!(
-        r"(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.)",   // JWT
-        r"|(\b(AKIA|ASIA)[0-9A-Z]{16}\b)",                 // AWS access key id
-        r"|(-----BEGIN [A-Z ]*PRIVATE KEY-----)",          // PEM private key
+        r"(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.)", // JWT
+        r"|(\b(AKIA|ASIA)[0-9A-Z]{16}\b)",              // AWS access key id
+        r"|(-----BEGIN [A-Z ]*PRIVATE KEY-----)",       // PEM private key
         r"|([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@)", // credentials in a URL
         r"|(\b(ghp|gho|ghs|ghu|glpat|xox[baprs])[-_][A-Za-z0-9_-]{10,})", // forge/chat tokens
-        r"|(\bsk-[A-Za-z0-9_-]{20,})",                     // API secret keys
+        r"|(\bsk-[A-Za-z0-9_-]{20,})",                  // API secret keys
         r"|((?i)(password|passwd|pwd|secret|token)\s*[=:]\s*\S+)", // key=value pairs
     ))
     .ok()
@@ -56,8 +56,14 @@ mod tests {
         assert!(is_credential("API_TOKEN", "tok-123"));
         assert!(is_credential("DB_PASSWORD", "hunter2"));
         assert!(is_credential("AWS_ACCESS_KEY_ID", "AKIAABCDEFGHIJKLMNOP"));
-        assert!(is_credential("DATABASE_URL", "postgres://app:s3cret@db:5432/app"));
-        assert!(is_credential("X", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc"));
+        assert!(is_credential(
+            "DATABASE_URL",
+            "postgres://app:s3cret@db:5432/app"
+        ));
+        assert!(is_credential(
+            "X",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc"
+        ));
         assert!(!is_credential("MODE", "prod"));
         assert!(!is_credential("LOG_LEVEL", "debug"));
         assert!(!is_credential("PASSWORD_FILE_EMPTY", ""));

@@ -85,10 +85,18 @@ fn scopes(w: &mut W, q: &Value, level: usize, bullet: &str) {
     w.w(level, &format!("Scopes:\t{}\n", list.join(", ")));
     for scope in &list {
         let help = match scope.as_str() {
-            "Terminating" => "Matches all pods that have an active deadline. These pods have a limited lifespan on a node before being actively terminated by the system.",
-            "NotTerminating" => "Matches all pods that do not have an active deadline. These pods usually include long running pods whose container command is not expected to terminate.",
-            "BestEffort" => "Matches all pods that do not have resource requirements set. These pods have a best effort quality of service.",
-            "NotBestEffort" => "Matches all pods that have at least one resource requirement set. These pods have a burstable or guaranteed quality of service.",
+            "Terminating" => {
+                "Matches all pods that have an active deadline. These pods have a limited lifespan on a node before being actively terminated by the system."
+            }
+            "NotTerminating" => {
+                "Matches all pods that do not have an active deadline. These pods usually include long running pods whose container command is not expected to terminate."
+            }
+            "BestEffort" => {
+                "Matches all pods that do not have resource requirements set. These pods have a best effort quality of service."
+            }
+            "NotBestEffort" => {
+                "Matches all pods that have at least one resource requirement set. These pods have a burstable or guaranteed quality of service."
+            }
             _ => "",
         };
         if !help.is_empty() {
@@ -99,7 +107,13 @@ fn scopes(w: &mut W, q: &Value, level: usize, bullet: &str) {
 
 fn limit_range_rows(w: &mut W, lr: &Value, prefix: &str) {
     for item in arr(lr, &["spec", "limits"]) {
-        let keys = ["max", "min", "default", "defaultRequest", "maxLimitRequestRatio"];
+        let keys = [
+            "max",
+            "min",
+            "default",
+            "defaultRequest",
+            "maxLimitRequestRatio",
+        ];
         let mut names: Vec<String> = keys
             .iter()
             .flat_map(|k| str_map(item, &[k]).into_iter().map(|(n, _)| n))
@@ -132,7 +146,10 @@ fn limit_range_rows(w: &mut W, lr: &Value, prefix: &str) {
 pub fn describe_quota(q: &Value) -> String {
     let mut w = W::new();
     w.w(0, &format!("Name:\t{}\n", s(q, &["metadata", "name"])));
-    w.w(0, &format!("Namespace:\t{}\n", s(q, &["metadata", "namespace"])));
+    w.w(
+        0,
+        &format!("Namespace:\t{}\n", s(q, &["metadata", "namespace"])),
+    );
     scopes(&mut w, q, 0, " * ");
     w.w(0, "Resource\tUsed\tHard\n");
     w.w(0, "--------\t----\t----\n");
@@ -146,9 +163,18 @@ pub fn describe_quota(q: &Value) -> String {
 pub fn describe_limit_range(lr: &Value) -> String {
     let mut w = W::new();
     w.w(0, &format!("Name:\t{}\n", s(lr, &["metadata", "name"])));
-    w.w(0, &format!("Namespace:\t{}\n", s(lr, &["metadata", "namespace"])));
-    w.w(0, "Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n");
-    w.w(0, "----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n");
+    w.w(
+        0,
+        &format!("Namespace:\t{}\n", s(lr, &["metadata", "namespace"])),
+    );
+    w.w(
+        0,
+        "Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n",
+    );
+    w.w(
+        0,
+        "----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n",
+    );
     limit_range_rows(&mut w, lr, "");
     w.finish()
 }

@@ -112,7 +112,10 @@ pub fn describe_service(svc: &Value, rel: &Related) -> String {
     let mut w = W::new();
     let spec = svc.get("spec").unwrap_or(&Value::Null);
     w.w(0, &format!("Name:\t{}\n", s(svc, &["metadata", "name"])));
-    w.w(0, &format!("Namespace:\t{}\n", s(svc, &["metadata", "namespace"])));
+    w.w(
+        0,
+        &format!("Namespace:\t{}\n", s(svc, &["metadata", "namespace"])),
+    );
     labels_multiline(&mut w, "Labels", &str_map(svc, &["metadata", "labels"]));
     annotations_multiline(
         &mut w,
@@ -121,7 +124,10 @@ pub fn describe_service(svc: &Value, rel: &Related) -> String {
     );
     w.w(
         0,
-        &format!("Selector:\t{}\n", format_labels(&str_map(spec, &["selector"]))),
+        &format!(
+            "Selector:\t{}\n",
+            format_labels(&str_map(spec, &["selector"]))
+        ),
     );
     w.w(0, &format!("Type:\t{}\n", s(spec, &["type"])));
     if let Some(p) = get(spec, &["ipFamilyPolicy"]) {
@@ -245,7 +251,10 @@ pub fn describe_service(svc: &Value, rel: &Related) -> String {
 pub fn describe_endpoints(ep: &Value, rel: &Related) -> String {
     let mut w = W::new();
     w.w(0, &format!("Name:\t{}\n", s(ep, &["metadata", "name"])));
-    w.w(0, &format!("Namespace:\t{}\n", s(ep, &["metadata", "namespace"])));
+    w.w(
+        0,
+        &format!("Namespace:\t{}\n", s(ep, &["metadata", "namespace"])),
+    );
     labels_multiline(&mut w, "Labels", &str_map(ep, &["metadata", "labels"]));
     annotations_multiline(
         &mut w,
@@ -264,7 +273,10 @@ pub fn describe_endpoints(ep: &Value, rel: &Related) -> String {
             }
         };
         w.w(1, &format!("Addresses:\t{}\n", join("addresses")));
-        w.w(1, &format!("NotReadyAddresses:\t{}\n", join("notReadyAddresses")));
+        w.w(
+            1,
+            &format!("NotReadyAddresses:\t{}\n", join("notReadyAddresses")),
+        );
         let ports = arr(sub, &["ports"]);
         if !ports.is_empty() {
             w.w(1, "Ports:\n");
@@ -298,7 +310,10 @@ pub fn describe_ingress(ing: &Value, rel: &Related) -> String {
     let spec = ing.get("spec").unwrap_or(&Value::Null);
     w.w(0, &format!("Name:\t{}\n", s(ing, &["metadata", "name"])));
     labels_multiline(&mut w, "Labels", &str_map(ing, &["metadata", "labels"]));
-    w.w(0, &format!("Namespace:\t{}\n", s(ing, &["metadata", "namespace"])));
+    w.w(
+        0,
+        &format!("Namespace:\t{}\n", s(ing, &["metadata", "namespace"])),
+    );
     let mut addrs: Vec<String> = arr(ing, &["status", "loadBalancer", "ingress"])
         .iter()
         .filter_map(|i| {
@@ -353,7 +368,10 @@ pub fn describe_ingress(ing: &Value, rel: &Related) -> String {
         };
         count += 1;
         let host = s(rule, &["host"]);
-        w.w(1, &format!("{}\t\n", if host.is_empty() { "*" } else { host }));
+        w.w(
+            1,
+            &format!("{}\t\n", if host.is_empty() { "*" } else { host }),
+        );
         for path in arr(http, &["paths"]) {
             let bk = path.get("backend").unwrap_or(&Value::Null);
             if v1beta1 {

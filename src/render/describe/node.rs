@@ -59,7 +59,10 @@ pub fn describe_node(node: &Value, rel: &Related) -> String {
         ),
     );
     taints_multiline(&mut w, "Taints", arr(spec, &["taints"]));
-    w.w(0, &format!("Unschedulable:\t{}\n", b(spec, &["unschedulable"])));
+    w.w(
+        0,
+        &format!("Unschedulable:\t{}\n", b(spec, &["unschedulable"])),
+    );
     match &rel.lease {
         Some(Ok(lease)) => {
             w.w(0, "Lease:\n");
@@ -107,7 +110,10 @@ pub fn describe_node(node: &Value, rel: &Related) -> String {
     }
     w.w(0, "Addresses:\n");
     for a in arr(status, &["addresses"]) {
-        w.w(1, &format!("{}:\t{}\n", s(a, &["type"]), s(a, &["address"])));
+        w.w(
+            1,
+            &format!("{}:\t{}\n", s(a, &["type"]), s(a, &["address"])),
+        );
     }
     for (title, key) in [("Capacity", "capacity"), ("Allocatable", "allocatable")] {
         let list = str_map(status, &[key]);

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::Related;
 use super::events::describe_events;
 use super::mask;
 use super::quantity::Quantity;
 use super::writer::*;
-use super::Related;
 
 /// `kubectl describe pod`.
 pub fn describe_pod(pod: &Value, rel: &Related) -> String {
@@ -16,7 +16,10 @@ pub fn describe_pod(pod: &Value, rel: &Related) -> String {
     let spec = pod.get("spec").unwrap_or(&Value::Null);
     let status = pod.get("status").unwrap_or(&Value::Null);
     w.w(0, &format!("Name:\t{}\n", s(pod, &["metadata", "name"])));
-    w.w(0, &format!("Namespace:\t{}\n", s(pod, &["metadata", "namespace"])));
+    w.w(
+        0,
+        &format!("Namespace:\t{}\n", s(pod, &["metadata", "namespace"])),
+    );
     if let Some(p) = get(spec, &["priority"]) {
         w.w(0, &format!("Priority:\t{}\n", scalar(p)));
     }
@@ -158,7 +161,10 @@ pub fn describe_pod(pod: &Value, rel: &Related) -> String {
     if !conditions.is_empty() {
         w.w(0, "Conditions:\n  Type\tStatus\n");
         for c in conditions {
-            w.w(1, &format!("{} \t{} \n", s(c, &["type"]), s(c, &["status"])));
+            w.w(
+                1,
+                &format!("{} \t{} \n", s(c, &["type"]), s(c, &["status"])),
+            );
         }
     }
     describe_volumes(&mut w, arr(spec, &["volumes"]), "");
@@ -290,7 +296,10 @@ fn describe_containers(
                 describe_state(w, "Last State", st.get("lastState"));
             }
             w.w(2, &format!("Ready:\t{}\n", print_bool(b(st, &["ready"]))));
-            w.w(2, &format!("Restart Count:\t{}\n", i(st, &["restartCount"])));
+            w.w(
+                2,
+                &format!("Restart Count:\t{}\n", i(st, &["restartCount"])),
+            );
         }
         if let Some(res) = get(c, &["resources"]) {
             describe_resources(w, res, 2);
@@ -520,7 +529,10 @@ fn describe_state(w: &mut W, title: &str, state: Option<&Value>) {
     let state = state.unwrap_or(&Value::Null);
     if let Some(r) = get(state, &["running"]) {
         w.w(2, &format!("{title}:\tRunning\n"));
-        w.w(3, &format!("Started:\t{}\n", rfc1123z(s(r, &["startedAt"]))));
+        w.w(
+            3,
+            &format!("Started:\t{}\n", rfc1123z(s(r, &["startedAt"]))),
+        );
     } else if let Some(wt) = get(state, &["waiting"]) {
         w.w(2, &format!("{title}:\tWaiting\n"));
         let reason = s(wt, &["reason"]);
@@ -542,8 +554,14 @@ fn describe_state(w: &mut W, title: &str, state: Option<&Value>) {
         if signal > 0 {
             w.w(3, &format!("Signal:\t{signal}\n"));
         }
-        w.w(3, &format!("Started:\t{}\n", rfc1123z(s(t, &["startedAt"]))));
-        w.w(3, &format!("Finished:\t{}\n", rfc1123z(s(t, &["finishedAt"]))));
+        w.w(
+            3,
+            &format!("Started:\t{}\n", rfc1123z(s(t, &["startedAt"]))),
+        );
+        w.w(
+            3,
+            &format!("Finished:\t{}\n", rfc1123z(s(t, &["finishedAt"]))),
+        );
     } else {
         w.w(2, &format!("{title}:\tWaiting\n"));
     }
@@ -617,7 +635,11 @@ pub fn describe_volumes(w: &mut W, volumes: &[Value], space: &str) {
 pub fn describe_volume_source(w: &mut W, v: &Value) {
     if let Some(h) = get(v, &["hostPath"]) {
         let t = s(h, &["type"]);
-        let t = if get(h, &["type"]).is_none() { "<none>" } else { t };
+        let t = if get(h, &["type"]).is_none() {
+            "<none>"
+        } else {
+            t
+        };
         w.w(
             2,
             &format!(
@@ -763,13 +785,7 @@ pub fn describe_volume_source(w: &mut W, v: &Value) {
         );
     } else {
         // Less common sources: name the source kind and show its fields generically.
-        let known = [
-            "name",
-            "hostPath",
-            "emptyDir",
-            "secret",
-            "configMap",
-        ];
+        let known = ["name", "hostPath", "emptyDir", "secret", "configMap"];
         let other = v
             .as_object()
             .and_then(|m| m.iter().find(|(k, _)| !known.contains(&k.as_str())));
@@ -806,7 +822,10 @@ fn describe_topology_spread(w: &mut W, tscs: &[Value], space: &str) {
             i(t, &["maxSkew"])
         );
         if let Some(sel) = get(t, &["labelSelector"]) {
-            line.push_str(&format!(" for selector {}", format_label_selector(Some(sel))));
+            line.push_str(&format!(
+                " for selector {}",
+                format_label_selector(Some(sel))
+            ));
         }
         w.raw(&format!("{line}\n"));
     }

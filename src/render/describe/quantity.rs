@@ -87,7 +87,9 @@ impl Quantity {
         };
         let scale = 10i128.pow(frac_digits);
         // value = (int + frac/scale) * mult_num / mult_den, in nanos; round up like Go.
-        let numer = (int * scale + frac).checked_mul(mult_num)?.checked_mul(NANO)?;
+        let numer = (int * scale + frac)
+            .checked_mul(mult_num)?
+            .checked_mul(NANO)?;
         let denom = scale * mult_den;
         let mut nanos = numer / denom;
         if numer % denom != 0 {
@@ -160,7 +162,9 @@ mod tests {
     use super::*;
 
     fn canon(s: &str) -> String {
-        Quantity::parse(s).map(|q| q.canonical()).unwrap_or_default()
+        Quantity::parse(s)
+            .map(|q| q.canonical())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -186,6 +190,9 @@ mod tests {
         m.add(&Quantity::parse("256Mi").unwrap_or(Quantity::zero()));
         assert_eq!(m.canonical(), "384Mi");
         assert_eq!(m.value(), 384 * 1024 * 1024);
-        assert_eq!(Quantity::parse("3800m").map(|q| q.milli_value()), Some(3800));
+        assert_eq!(
+            Quantity::parse("3800m").map(|q| q.milli_value()),
+            Some(3800)
+        );
     }
 }

@@ -11,7 +11,11 @@ use super::writer::*;
 pub fn claim_class(pvc: &Value) -> String {
     let ann = s(
         pvc,
-        &["metadata", "annotations", "volume.beta.kubernetes.io/storage-class"],
+        &[
+            "metadata",
+            "annotations",
+            "volume.beta.kubernetes.io/storage-class",
+        ],
     );
     if !ann.is_empty() {
         return ann.to_string();
@@ -48,7 +52,10 @@ fn finalizers(obj: &Value) -> String {
 pub fn print_pvc(w: &mut W, pvc: &Value, full: bool) {
     if full {
         w.w(0, &format!("Name:\t{}\n", s(pvc, &["metadata", "name"])));
-        w.w(0, &format!("Namespace:\t{}\n", s(pvc, &["metadata", "namespace"])));
+        w.w(
+            0,
+            &format!("Namespace:\t{}\n", s(pvc, &["metadata", "namespace"])),
+        );
     }
     w.w(0, &format!("StorageClass:\t{}\n", claim_class(pvc)));
     if full {
@@ -67,7 +74,11 @@ pub fn print_pvc(w: &mut W, pvc: &Value, full: bool) {
     let volume = s(pvc, &["spec", "volumeName"]);
     w.w(0, &format!("Volume:\t{volume}\n"));
     labels_multiline(w, "Labels", &str_map(pvc, &["metadata", "labels"]));
-    annotations_multiline(w, "Annotations", &str_map(pvc, &["metadata", "annotations"]));
+    annotations_multiline(
+        w,
+        "Annotations",
+        &str_map(pvc, &["metadata", "annotations"]),
+    );
     if full {
         w.w(0, &format!("Finalizers:\t{}\n", finalizers(pvc)));
     }
@@ -185,7 +196,11 @@ pub fn describe_pv(pv: &Value, rel: &Related) -> String {
     w.w(0, &format!("Finalizers:\t{}\n", finalizers(pv)));
     let mut class = s(
         pv,
-        &["metadata", "annotations", "volume.beta.kubernetes.io/storage-class"],
+        &[
+            "metadata",
+            "annotations",
+            "volume.beta.kubernetes.io/storage-class",
+        ],
     );
     if class.is_empty() {
         class = s(spec, &["storageClassName"]);
@@ -218,7 +233,10 @@ pub fn describe_pv(pv: &Value, rel: &Related) -> String {
     );
     w.w(
         0,
-        &format!("Access Modes:\t{}\n", access_modes(arr(spec, &["accessModes"]))),
+        &format!(
+            "Access Modes:\t{}\n",
+            access_modes(arr(spec, &["accessModes"]))
+        ),
     );
     if let Some(m) = get(spec, &["volumeMode"]) {
         w.w(0, &format!("VolumeMode:\t{}\n", scalar(m)));
@@ -250,11 +268,8 @@ pub fn describe_pv(pv: &Value, rel: &Related) -> String {
                             w.w(2, "\t");
                         }
                         let values: Vec<String> = arr(e, &["values"]).iter().map(scalar).collect();
-                        let mut expr = format!(
-                            "{} {}",
-                            s(e, &["key"]),
-                            s(e, &["operator"]).to_lowercase()
-                        );
+                        let mut expr =
+                            format!("{} {}", s(e, &["key"]), s(e, &["operator"]).to_lowercase());
                         if !values.is_empty() {
                             expr = format!("{expr} [{}]", values.join(", "));
                         }

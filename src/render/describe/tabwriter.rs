@@ -113,7 +113,10 @@ mod tests {
 
     #[test]
     fn empty_trailing_cell_is_padded() {
-        assert_eq!(align("IP:\t\nStatus:\tRunning\n"), "IP:      \nStatus:  Running\n");
+        assert_eq!(
+            align("IP:\t\nStatus:\tRunning\n"),
+            "IP:      \nStatus:  Running\n"
+        );
     }
 
     #[test]

@@ -163,7 +163,10 @@ pub fn describe_deployment(d: &Value, rel: &Related) -> String {
     );
     w.w(
         0,
-        &format!("Selector:\t{}\n", selector_string(get(d, &["spec", "selector"]))),
+        &format!(
+            "Selector:\t{}\n",
+            selector_string(get(d, &["spec", "selector"]))
+        ),
     );
     w.w(
         0,
@@ -255,7 +258,10 @@ pub fn describe_stateful_set(ss: &Value, rel: &Related) -> String {
     );
     w.w(
         0,
-        &format!("Selector:\t{}\n", selector_string(get(ss, &["spec", "selector"]))),
+        &format!(
+            "Selector:\t{}\n",
+            selector_string(get(ss, &["spec", "selector"]))
+        ),
     );
     labels_multiline(&mut w, "Labels", &str_map(ss, &["metadata", "labels"]));
     annotations_multiline(
@@ -322,7 +328,10 @@ pub fn describe_stateful_set(ss: &Value, rel: &Related) -> String {
                     if cap.is_empty() { "<default>" } else { cap }
                 ),
             );
-            let modes: Vec<String> = arr(t, &["spec", "accessModes"]).iter().map(scalar).collect();
+            let modes: Vec<String> = arr(t, &["spec", "accessModes"])
+                .iter()
+                .map(scalar)
+                .collect();
             w.w(1, &format!("Access Modes:\t[{}]\n", modes.join(" ")));
         }
     }
@@ -337,7 +346,10 @@ pub fn describe_daemon_set(ds: &Value, rel: &Related) -> String {
     w.w(0, &format!("Name:\t{}\n", s(ds, &["metadata", "name"])));
     w.w(
         0,
-        &format!("Selector:\t{}\n", selector_string(get(ds, &["spec", "selector"]))),
+        &format!(
+            "Selector:\t{}\n",
+            selector_string(get(ds, &["spec", "selector"]))
+        ),
     );
     w.w(
         0,
@@ -353,8 +365,14 @@ pub fn describe_daemon_set(ds: &Value, rel: &Related) -> String {
         &str_map(ds, &["metadata", "annotations"]),
     );
     for (title, key) in [
-        ("Desired Number of Nodes Scheduled", "desiredNumberScheduled"),
-        ("Current Number of Nodes Scheduled", "currentNumberScheduled"),
+        (
+            "Desired Number of Nodes Scheduled",
+            "desiredNumberScheduled",
+        ),
+        (
+            "Current Number of Nodes Scheduled",
+            "currentNumberScheduled",
+        ),
         (
             "Number of Nodes Scheduled with Up-to-date Pods",
             "updatedNumberScheduled",
@@ -458,7 +476,10 @@ pub fn describe_job(job: &Value, rel: &Related) -> String {
     }
     if s(spec, &["completionMode"]) == "Indexed" {
         let idx = s(status, &["completedIndexes"]);
-        w.w(0, &format!("Completed Indexes:\t{}\n", cap_indexes(idx, 50)));
+        w.w(
+            0,
+            &format!("Completed Indexes:\t{}\n", cap_indexes(idx, 50)),
+        );
     }
     describe_pod_template(&mut w, get(spec, &["template"]));
     events(&mut w, rel);
@@ -502,7 +523,11 @@ pub fn describe_cron_job(cj: &Value, rel: &Related) -> String {
     };
     w.w(0, &format!("Suspend:\t{suspend}\n"));
     for (title, key, unit) in [
-        ("Successful Job History Limit", "successfulJobsHistoryLimit", ""),
+        (
+            "Successful Job History Limit",
+            "successfulJobsHistoryLimit",
+            "",
+        ),
         ("Failed Job History Limit", "failedJobsHistoryLimit", ""),
         ("Starting Deadline Seconds", "startingDeadlineSeconds", "s"),
     ] {
@@ -516,7 +541,10 @@ pub fn describe_cron_job(cj: &Value, rel: &Related) -> String {
         Some(sel) => w.w(0, &format!("Selector:\t{}\n", selector_string(Some(sel)))),
         None => w.w(0, "Selector:\t<unset>\n"),
     }
-    for (title, key) in [("Parallelism", "parallelism"), ("Completions", "completions")] {
+    for (title, key) in [
+        ("Parallelism", "parallelism"),
+        ("Completions", "completions"),
+    ] {
         match get(jt, &["spec", key]) {
             Some(v) => w.w(0, &format!("{title}:\t{}\n", scalar(v))),
             None => w.w(0, &format!("{title}:\t<unset>\n")),

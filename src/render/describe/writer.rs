@@ -394,7 +394,10 @@ pub fn selector_string(sel: Option<&Value>) -> String {
         reqs.push((key, text));
     }
     reqs.sort_by(|a, b| a.0.cmp(&b.0));
-    reqs.into_iter().map(|(_, t)| t).collect::<Vec<_>>().join(",")
+    reqs.into_iter()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// `labels.FormatLabels`: `k=v,k2=v2` sorted, `<none>` when empty.
@@ -442,7 +445,10 @@ mod tests {
     #[test]
     fn selectors() {
         let sel = json!({"matchLabels": {"b": "2", "a": "1"}, "matchExpressions": [{"key": "env", "operator": "In", "values": ["prod", "dev"]}]});
-        assert_eq!(format_label_selector(Some(&sel)), "a=1,b=2,env in (prod,dev)");
+        assert_eq!(
+            format_label_selector(Some(&sel)),
+            "a=1,b=2,env in (prod,dev)"
+        );
         assert_eq!(selector_string(Some(&sel)), "a=1,b=2,env in (dev,prod)");
         assert_eq!(format_label_selector(Some(&json!({}))), "<none>");
     }
