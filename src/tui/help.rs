@@ -1,0 +1,130 @@
+//! The help overlay (`?`): every key, by where it applies.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Widget};
+
+use super::theme::Theme;
+
+/// (section, [(keys, what they do)]).
+pub const KEYS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "Everywhere",
+        &[
+            ("Tab / Shift-Tab", "move focus between panes"),
+            ("i", "type a message (focus the input)"),
+            ("?", "this help"),
+            ("Esc", "close an overlay or prompt; leave the input"),
+            ("Ctrl-C", "cancel the running turn; twice: quit"),
+            ("q", "quit (when not typing)"),
+            ("z", "zoom the focused pane"),
+            ("c", "show the conclusion"),
+            ("y", "copy (command, output, reply, remediation) via OSC 52"),
+            ("mouse wheel", "scroll the pane under the pointer"),
+        ],
+    ),
+    (
+        "Queries",
+        &[
+            ("j / k, ↓ / ↑", "select a query"),
+            ("a", "approve the selected query"),
+            ("A", "approve all pending queries"),
+            ("e", "edit the command, then approve it"),
+            ("x", "reject, with an optional reason"),
+            ("s", "approve this query shape for the rest of the session"),
+            ("Enter", "show the output"),
+        ],
+    ),
+    (
+        "Output",
+        &[
+            ("j / k, ↓ / ↑", "scroll a line"),
+            ("PgDn / PgUp, Space", "scroll a page"),
+            ("g / G, Home / End", "top / bottom"),
+            ("h / l, ← / →", "scroll sideways (no wrap)"),
+            ("/", "search; Enter runs it"),
+            ("n / N", "next / previous match"),
+            ("w", "toggle line wrap"),
+        ],
+    ),
+    (
+        "Chat and hypotheses",
+        &[
+            ("j / k, PgUp / PgDn", "scroll / select"),
+            ("g / G", "top / bottom"),
+        ],
+    ),
+    (
+        "Input",
+        &[
+            ("Enter", "send"),
+            ("Alt-Enter, Ctrl-J", "new line"),
+            ("↑ / ↓", "history (on the first / last line)"),
+            ("Ctrl-A / Ctrl-E", "start / end of line"),
+            ("Ctrl-W, Ctrl-U, Ctrl-K", "delete word / to start / to end"),
+        ],
+    ),
+    (
+        "Replay",
+        &[
+            ("Space", "pause / play"),
+            (".", "step to the next event"),
+            ("1 / 2 / 8 / 0", "speed 1×, 2×, 8×, instant"),
+            ("[ / ]", "seek 10 events back / forward"),
+            ("{ / }", "seek to the start / end"),
+        ],
+    ),
+];
+
+/// Rows of help text.
+pub fn rows(theme: &Theme) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    for (i, (section, keys)) in KEYS.iter().enumerate() {
+        if i > 0 {
+            out.push(Line::default());
+        }
+        out.push(Line::styled(*section, theme.heading()));
+        for (k, what) in keys.iter() {
+            out.push(Line::from(vec![
+                Span::styled(format!("  {k:<22}"), theme.key()),
+                Span::raw(*what),
+            ]));
+        }
+    }
+    out
+}
+
+pub fn render(frame: Rect, buf: &mut Buffer, theme: &Theme, scroll: usize) {
+    let w = frame.width.min(78);
+    let h = frame.height.saturating_sub(2).max(frame.height.min(3));
+    let area = Rect::new(
+        frame.x + (frame.width - w) / 2,
+        frame.y + (frame.height - h) / 2,
+        w,
+        h,
+    );
+    Clear.render(area, buf);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border(true))
+        .title(Span::styled(" Keys ", theme.title(true)))
+        .title_bottom(Line::from(vec![
+            Span::styled(" j/k", theme.key()),
+            Span::raw(" scroll  "),
+            Span::styled("Esc", theme.key()),
+            Span::raw(" close "),
+        ]));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let rows = rows(theme);
+    let top = scroll.min(rows.len().saturating_sub(inner.height as usize));
+    for (y, l) in rows.iter().skip(top).take(inner.height as usize).enumerate() {
+        buf.set_line(inner.x, inner.y + y as u16, l, inner.width);
+    }
+}
+
+/// Most the help can scroll.
+pub fn max_scroll(theme: &Theme, height: u16) -> usize {
+    rows(theme).len().saturating_sub(height.saturating_sub(4) as usize)
+}

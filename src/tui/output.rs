@@ -1,0 +1,459 @@
+//! The output pane: the selected query's full output, with scrolling, paging, search
+//! (`/`, n, N) and a wrap toggle. Only the visible lines are laid out, so a 200,000-line
+//! output costs what a screenful does.
+
+use std::cell::Cell;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use super::theme::Theme;
+use super::wrap::{hard_wrap_row, rows_needed, sanitize, slice_columns, width};
+
+/// A query's output with an index of its line starts.
+#[derive(Debug, Clone, Default)]
+pub struct OutputBuf {
+    text: String,
+    starts: Vec<u32>,
+}
+
+impl OutputBuf {
+    pub fn new(text: String) -> Self {
+        let mut starts = vec![0u32];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' && i + 1 < text.len() {
+                starts.push((i + 1) as u32);
+            }
+        }
+        Self { text, starts }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn len(&self) -> usize {
+        if self.text.is_empty() {
+            0
+        } else {
+            self.starts.len()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// Bytes held (text and index).
+    pub fn bytes(&self) -> usize {
+        self.text.len() + self.starts.len() * 4
+    }
+
+    /// Line `i` without its line ending.
+    pub fn line(&self, i: usize) -> &str {
+        let Some(&s) = self.starts.get(i) else {
+            return "";
+        };
+        let e = self
+            .starts
+            .get(i + 1)
+            .map_or(self.text.len(), |&e| e as usize);
+        self.text[s as usize..e].trim_end_matches(['\n', '\r'])
+    }
+}
+
+/// A search over the output: smart case (case-insensitive unless the query has capitals).
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub query: String,
+    /// Lines that contain a match.
+    pub matches: Vec<u32>,
+    /// Index into `matches` of the current one.
+    pub current: Option<usize>,
+}
+
+impl Search {
+    fn fold(&self) -> bool {
+        !self.query.chars().any(char::is_uppercase)
+    }
+
+    /// Byte ranges of the matches in a line.
+    pub fn ranges(&self, line: &str) -> Vec<(usize, usize)> {
+        if self.query.is_empty() {
+            return Vec::new();
+        }
+        let (hay, needle) = if self.fold() {
+            (line.to_lowercase(), self.query.to_lowercase())
+        } else {
+            (line.to_string(), self.query.clone())
+        };
+        if hay.len() != line.len() {
+            // Lower-casing changed byte lengths: fall back to exact matching.
+            return line
+                .match_indices(&self.query)
+                .map(|(i, m)| (i, i + m.len()))
+                .collect();
+        }
+        hay.match_indices(&needle)
+            .map(|(i, m)| (i, i + m.len()))
+            .collect()
+    }
+
+    fn matches_line(&self, line: &str) -> bool {
+        if self.fold() {
+            // Cheap pre-check before allocating.
+            contains_fold(line, &self.query)
+        } else {
+            line.contains(&self.query)
+        }
+    }
+}
+
+fn contains_fold(hay: &str, needle_lower: &str) -> bool {
+    if hay.is_ascii() && needle_lower.is_ascii() {
+        let n = needle_lower.as_bytes();
+        if n.is_empty() {
+            return true;
+        }
+        return hay
+            .as_bytes()
+            .windows(n.len())
+            .any(|w| w.eq_ignore_ascii_case(n));
+    }
+    hay.to_lowercase().contains(&needle_lower.to_lowercase())
+}
+
+/// Scroll position and view options of the output pane.
+#[derive(Debug, Default)]
+pub struct OutputView {
+    /// First visible line, and the wrapped row within it (wrap mode).
+    pub top: usize,
+    pub sub: usize,
+    pub hscroll: usize,
+    pub wrap: bool,
+    pub search: Option<Search>,
+    /// Size of the text area at the last frame (for paging).
+    pub height: Cell<u16>,
+    pub width: Cell<u16>,
+}
+
+impl OutputView {
+    pub fn reset(&mut self) {
+        self.top = 0;
+        self.sub = 0;
+        self.hscroll = 0;
+        if let Some(s) = self.search.as_mut() {
+            s.matches.clear();
+            s.current = None;
+        }
+    }
+
+    fn page(&self) -> usize {
+        (self.height.get() as usize).max(1)
+    }
+
+    fn text_width(&self) -> usize {
+        (self.width.get() as usize).max(1)
+    }
+
+    /// Scroll by `n` rows (negative: up).
+    pub fn scroll(&mut self, out: &OutputBuf, n: isize) {
+        let lines = out.len();
+        if lines == 0 {
+            return;
+        }
+        if !self.wrap {
+            let max = lines.saturating_sub(self.page());
+            self.top = (self.top as isize + n).clamp(0, max as isize) as usize;
+            self.sub = 0;
+            return;
+        }
+        let w = self.text_width();
+        if n > 0 {
+            for _ in 0..n {
+                if self.at_bottom_wrapped(out) {
+                    break;
+                }
+                let rows = rows_needed(&sanitize(out.line(self.top)), w);
+                if self.sub + 1 < rows {
+                    self.sub += 1;
+                } else if self.top + 1 < lines {
+                    self.top += 1;
+                    self.sub = 0;
+                }
+            }
+        } else {
+            for _ in 0..n.unsigned_abs() {
+                if self.sub > 0 {
+                    self.sub -= 1;
+                } else if self.top > 0 {
+                    self.top -= 1;
+                    self.sub = rows_needed(&sanitize(out.line(self.top)), w) - 1;
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Whether the last row is already on screen (wrap mode); looks at a screenful only.
+    fn at_bottom_wrapped(&self, out: &OutputBuf) -> bool {
+        let w = self.text_width();
+        let mut rows = 0usize;
+        let mut i = self.top;
+        let page = self.page();
+        while i < out.len() {
+            let r = rows_needed(&sanitize(out.line(i)), w);
+            rows += if i == self.top { r - self.sub.min(r - 1) } else { r };
+            if rows > page {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    pub fn home(&mut self) {
+        self.top = 0;
+        self.sub = 0;
+    }
+
+    pub fn end(&mut self, out: &OutputBuf) {
+        let lines = out.len();
+        if !self.wrap {
+            self.top = lines.saturating_sub(self.page());
+            self.sub = 0;
+            return;
+        }
+        // Walk back from the last line until a page is filled.
+        let w = self.text_width();
+        let mut rows = 0usize;
+        let mut i = lines;
+        while i > 0 {
+            let r = rows_needed(&sanitize(out.line(i - 1)), w);
+            if rows + r > self.page() {
+                self.top = i - 1;
+                self.sub = rows + r - self.page();
+                return;
+            }
+            rows += r;
+            i -= 1;
+        }
+        self.top = 0;
+        self.sub = 0;
+    }
+
+    pub fn hscroll_by(&mut self, n: isize) {
+        if !self.wrap {
+            self.hscroll = (self.hscroll as isize + n).max(0) as usize;
+        }
+    }
+
+    pub fn toggle_wrap(&mut self) {
+        self.wrap = !self.wrap;
+        self.sub = 0;
+        self.hscroll = 0;
+    }
+
+    /// Start a search and jump to the first match at or after the top line.
+    pub fn search(&mut self, out: &OutputBuf, query: String) -> Option<usize> {
+        let mut s = Search {
+            query,
+            ..Search::default()
+        };
+        if !s.query.is_empty() {
+            s.matches = (0..out.len())
+                .filter(|&i| s.matches_line(out.line(i)))
+                .map(|i| i as u32)
+                .collect();
+        }
+        let first = s.matches.iter().position(|&l| l as usize >= self.top);
+        s.current = first.or(if s.matches.is_empty() { None } else { Some(0) });
+        let total = s.matches.len();
+        let cur = s.current;
+        self.search = Some(s);
+        if let Some(c) = cur {
+            self.jump_to_match(c);
+        }
+        (total > 0).then_some(total)
+    }
+
+    /// Re-run the current search on a new output (after the selection changed).
+    pub fn research(&mut self, out: &OutputBuf) {
+        if let Some(q) = self.search.as_ref().map(|s| s.query.clone()) {
+            self.search(out, q);
+        }
+    }
+
+    /// Next (`forward`) or previous match, wrapping around.
+    pub fn next_match(&mut self, forward: bool) -> bool {
+        let Some(s) = self.search.as_mut() else {
+            return false;
+        };
+        let n = s.matches.len();
+        if n == 0 {
+            return false;
+        }
+        let c = match s.current {
+            None => 0,
+            Some(c) if forward => (c + 1) % n,
+            Some(c) => (c + n - 1) % n,
+        };
+        s.current = Some(c);
+        self.jump_to_match(c);
+        true
+    }
+
+    fn jump_to_match(&mut self, c: usize) {
+        if let Some(&line) = self.search.as_ref().and_then(|s| s.matches.get(c)) {
+            let line = line as usize;
+            let visible = line >= self.top && line < self.top + self.page() && !self.wrap;
+            if !visible {
+                // Show the match with a few lines of context above it.
+                self.top = line.saturating_sub(3.min(self.page() / 3));
+                self.sub = 0;
+            }
+        }
+    }
+
+    /// Draw the output lines into `area`.
+    pub fn render(&self, out: &OutputBuf, area: Rect, buf: &mut Buffer, theme: &Theme) {
+        self.height.set(area.height);
+        self.width.set(area.width);
+        let h = area.height as usize;
+        let w = area.width as usize;
+        if h == 0 || w == 0 {
+            return;
+        }
+        let current_line = self
+            .search
+            .as_ref()
+            .and_then(|s| s.current.and_then(|c| s.matches.get(c)))
+            .map(|&l| l as usize);
+        let mut y = 0usize;
+        let mut i = self.top;
+        let mut sub = self.sub;
+        while y < h && i < out.len() {
+            let raw = sanitize(out.line(i));
+            let rows = if self.wrap { rows_needed(&raw, w) } else { 1 };
+            for r in sub..rows {
+                if y >= h {
+                    break;
+                }
+                let (start_col, text) = if self.wrap {
+                    (r * w, hard_wrap_row(&raw, w, r))
+                } else {
+                    (self.hscroll, slice_columns(&raw, self.hscroll, w))
+                };
+                let line = self.highlight(&raw, start_col, text, theme, current_line == Some(i));
+                buf.set_line(area.x, area.y + y as u16, &line, area.width);
+                y += 1;
+            }
+            sub = 0;
+            i += 1;
+        }
+    }
+
+    /// Style the search matches inside the visible piece `text` of `raw`, which starts at
+    /// display column `start_col`.
+    fn highlight(
+        &self,
+        raw: &str,
+        start_col: usize,
+        text: String,
+        theme: &Theme,
+        current: bool,
+    ) -> Line<'static> {
+        let Some(s) = self.search.as_ref() else {
+            return Line::raw(text);
+        };
+        let ranges = s.ranges(raw);
+        if ranges.is_empty() {
+            return Line::raw(text);
+        }
+        // Convert byte ranges in `raw` into column ranges, then cut the visible piece.
+        let col_of = |b: usize| width(&raw[..b]);
+        let style: Style = if current {
+            theme.search_match().add_modifier(ratatui::style::Modifier::BOLD)
+        } else {
+            theme.search_match()
+        };
+        let mut spans = Vec::new();
+        let mut col = start_col;
+        let end_col = start_col + width(&text);
+        for (a, b) in ranges {
+            let (ca, cb) = (col_of(a).max(col), col_of(b).min(end_col));
+            if cb <= ca {
+                continue;
+            }
+            if ca > col {
+                spans.push(Span::raw(slice_columns(raw, col, ca - col)));
+            }
+            spans.push(Span::styled(slice_columns(raw, ca, cb - ca), style));
+            col = cb;
+        }
+        if col < end_col {
+            spans.push(Span::raw(slice_columns(raw, col, end_col - col)));
+        }
+        Line::from(spans)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn buf(n: usize) -> OutputBuf {
+        let text: String = (0..n).map(|i| format!("line {i}\n")).collect();
+        OutputBuf::new(text)
+    }
+
+    #[test]
+    fn line_index() {
+        let b = OutputBuf::new("a\nbb\r\nc".into());
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.line(1), "bb");
+        assert_eq!(b.line(2), "c");
+        assert_eq!(OutputBuf::new(String::new()).len(), 0);
+        assert_eq!(OutputBuf::new("x\n".into()).len(), 1);
+    }
+
+    #[test]
+    fn scroll_and_search() {
+        let out = buf(1000);
+        let mut v = OutputView::default();
+        v.height.set(10);
+        v.width.set(40);
+        v.scroll(&out, 5);
+        assert_eq!(v.top, 5);
+        v.end(&out);
+        assert_eq!(v.top, 990);
+        v.home();
+        assert_eq!(v.search(&out, "LINE 99".into()), None);
+        assert_eq!(v.search(&out, "line 99".into()), Some(11));
+        assert_eq!(v.top, 99 - 3);
+        assert!(v.next_match(true));
+        assert!(v.next_match(false));
+        assert!(v.next_match(false));
+        assert_eq!(v.search.as_ref().and_then(|s| s.current), Some(10));
+    }
+
+    #[test]
+    fn wrapped_scrolling_moves_by_rows() {
+        let out = OutputBuf::new(format!("{}\nshort\n", "x".repeat(25)));
+        let mut v = OutputView {
+            wrap: true,
+            ..OutputView::default()
+        };
+        v.height.set(1);
+        v.width.set(10);
+        v.scroll(&out, 2);
+        assert_eq!((v.top, v.sub), (0, 2));
+        v.scroll(&out, 1);
+        assert_eq!((v.top, v.sub), (1, 0));
+        v.scroll(&out, -1);
+        assert_eq!((v.top, v.sub), (0, 2));
+    }
+}

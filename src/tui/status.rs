@@ -1,0 +1,102 @@
+//! The status bar: context, namespace, planner and model, tokens, recording, key hints.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::app::{App, Mode};
+use super::wrap::width;
+
+/// "12.3k" style token counts.
+pub fn tokens(n: u64) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..1_000_000 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
+/// Keep the end of a long path: "…/sessions/2026-11-25T18-00.jsonl".
+fn tail(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let keep = max.saturating_sub(1);
+    let start = chars.len().saturating_sub(keep);
+    format!("…{}", chars[start..].iter().collect::<String>())
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    buf.set_style(area, t.status_bar());
+    let w = area.width as usize;
+    let mut left: Vec<String> = Vec::new();
+    if app.mode == Mode::Replay {
+        left.push("REPLAY (read-only)".into());
+    }
+    match &app.info {
+        Some(i) => {
+            left.push(format!("⎈ {}", i.context));
+            left.push(format!("ns {}", i.namespace.as_deref().unwrap_or("default")));
+            let planner = match &i.planner.model {
+                Some(m) => format!("{} {m}", i.planner.kind),
+                None => i.planner.kind.clone(),
+            };
+            left.push(planner);
+        }
+        None => left.push("connecting…".into()),
+    }
+    left.push(format!("{} tok", tokens(app.usage.session_total)));
+    let pending = app.pending_count();
+    if pending > 0 {
+        left.push(format!("{pending} pending"));
+    }
+    let right = match &app.flash {
+        Some(f) => f.clone(),
+        None => "? help  q quit".to_string(),
+    };
+    let rec = app
+        .info
+        .as_ref()
+        .and_then(|i| i.recording.as_deref())
+        .map(|r| format!("rec {r}"));
+    let sep = " │ ";
+    let mut text = format!(" {}", left.join(sep));
+    let right_w = width(&right) + 2;
+    if let Some(rec) = rec {
+        let room = w.saturating_sub(width(&text) + width(sep) + right_w);
+        if room >= 12 {
+            text.push_str(sep);
+            text.push_str(&tail(&rec, room));
+        }
+    }
+    let line = Line::from(vec![Span::raw(text)]);
+    buf.set_line(area.x, area.y, &line, area.width);
+    let rw = width(&right) as u16 + 1;
+    if rw < area.width {
+        let style = if app.flash.is_some() {
+            t.status_bar().add_modifier(ratatui::style::Modifier::BOLD)
+        } else {
+            t.status_bar()
+        };
+        buf.set_span(
+            area.x + area.width - rw,
+            area.y,
+            &Span::styled(right, style),
+            rw,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(tokens(999), "999");
+        assert_eq!(tokens(12_345), "12.3k");
+        assert_eq!(tail("/a/b/c/d.jsonl", 8), "…d.jsonl");
+    }
+}
