@@ -226,7 +226,11 @@ impl App {
                 self.busy = true;
             }
             Event::AssistantMessage { text } => self.chat.assistant_message(&text),
-            Event::Proposed(p) => self.commands.proposed(p),
+            Event::Proposed(p) => {
+                // A proposal waits for the engineer: the turn is not working on anything.
+                self.commands.proposed(p);
+                self.busy = false;
+            }
             Event::Refused { id, command, why } => {
                 self.chat
                     .push(Role::Error, format!("{id} refused: `{command}`: {why}"));

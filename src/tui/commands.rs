@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 
 use super::output::OutputBuf;
 use super::theme::Theme;
-use super::wrap::wrap_spans;
+use super::wrap::{clip_rows, truncate_spans, wrap_spans};
 use crate::protocol::{Decider, Decision, Execution, Proposal, ProposalId};
 
 /// Where a proposal is in its life.
@@ -345,6 +345,8 @@ impl Commands {
             return Vec::new();
         };
         let mut out = Vec::new();
+        // Narrow panes get one row per detail, wide ones two; the output pane has it all.
+        let max_rows = if w >= 100 { 2 } else { 1 };
         let mut add = |label: &str, text: &str, style| {
             if text.is_empty() {
                 return;
@@ -353,7 +355,11 @@ impl Commands {
                 Span::styled(format!("    {label}: "), theme.dim()),
                 Span::styled(text.to_string(), style),
             ];
-            out.extend(wrap_spans(&spans, w, 6 + label.len()));
+            if max_rows == 1 {
+                out.push(truncate_spans(&spans, w));
+            } else {
+                out.extend(clip_rows(wrap_spans(&spans, w, 6 + label.len()), max_rows, w));
+            }
         };
         add("why", &e.reason, theme.text());
         add("tests", &e.hypothesis, theme.text());

@@ -60,8 +60,16 @@ impl ConclusionView {
 
     /// The overlay's area inside the frame.
     pub fn area(frame: Rect) -> Rect {
-        let w = (frame.width as u32 * 9 / 10).max(frame.width.min(60) as u32) as u16;
-        let h = (frame.height as u32 * 9 / 10).max(frame.height.min(20) as u32) as u16;
+        let w = if frame.width < 100 {
+            frame.width
+        } else {
+            (frame.width as u32 * 4 / 5) as u16
+        };
+        let h = if frame.height < 30 {
+            frame.height
+        } else {
+            (frame.height as u32 * 4 / 5) as u16
+        };
         Rect::new(
             frame.x + (frame.width - w) / 2,
             frame.y + (frame.height - h) / 2,
@@ -83,18 +91,16 @@ impl ConclusionView {
                 theme.dim(),
             ),
         ]);
-        let hints = Line::from(vec![
-            Span::styled(" j/k", theme.key()),
-            Span::raw(" evidence  "),
-            Span::styled("Enter", theme.key()),
-            Span::raw(" open result  "),
-            Span::styled("y", theme.key()),
-            Span::raw(" copy remediation  "),
-            Span::styled("Esc", theme.key()),
-            Span::raw(" keep investigating  "),
-            Span::styled("E", theme.key()),
-            Span::raw(" end session "),
-        ]);
+        let mut hints = vec![Span::raw(" ")];
+        for (k, what) in [
+            ("j/k", "evidence"),
+            ("Enter", "open result"),
+            ("y", "copy remediation"),
+        ] {
+            hints.push(Span::styled(k, theme.key()));
+            hints.push(Span::raw(format!(" {what}  ")));
+        }
+        let hints = Line::from(hints);
         let block = Block::bordered()
             .border_type(BorderType::Double)
             .border_style(theme.border(true))
@@ -163,6 +169,16 @@ impl ConclusionView {
                 2,
             ));
         }
+        rows.push(Line::default());
+        rows.push(Line::from(vec![
+            Span::styled("Next  ", theme.heading()),
+            Span::styled("Esc", theme.key()),
+            Span::raw(" keep investigating  "),
+            Span::styled("i", theme.key()),
+            Span::raw(" ask a follow-up  "),
+            Span::styled("E", theme.key()),
+            Span::raw(" end the session"),
+        ]));
         let h = inner.height as usize;
         let top = if sel_row >= h { sel_row + 1 - h } else { 0 };
         for (y, l) in rows.iter().skip(top).take(h).enumerate() {

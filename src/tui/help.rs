@@ -20,7 +20,7 @@ pub const KEYS: &[(&str, &[(&str, &str)])] = &[
             ("q", "quit (when not typing)"),
             ("z", "zoom the focused pane"),
             ("c", "show the conclusion"),
-            ("y", "copy (command, output, reply, remediation) via OSC 52"),
+            ("y", "copy the focused item (OSC 52)"),
             ("mouse wheel", "scroll the pane under the pointer"),
         ],
     ),
@@ -32,7 +32,7 @@ pub const KEYS: &[(&str, &[(&str, &str)])] = &[
             ("A", "approve all pending queries"),
             ("e", "edit the command, then approve it"),
             ("x", "reject, with an optional reason"),
-            ("s", "approve this query shape for the rest of the session"),
+            ("s", "approve this query shape for the session"),
             ("Enter", "show the output"),
         ],
     ),
@@ -87,7 +87,7 @@ pub fn rows(theme: &Theme) -> Vec<Line<'static>> {
         out.push(Line::styled(*section, theme.heading()));
         for (k, what) in keys.iter() {
             out.push(Line::from(vec![
-                Span::styled(format!("  {k:<22}"), theme.key()),
+                Span::styled(format!("  {k:<24}"), theme.key()),
                 Span::raw(*what),
             ]));
         }
@@ -95,8 +95,23 @@ pub fn rows(theme: &Theme) -> Vec<Line<'static>> {
     out
 }
 
+/// Rows as two columns (split at a section boundary near the middle) for wide terminals.
+fn two_columns(theme: &Theme) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
+    let rows = rows(theme);
+    let half = rows.len() / 2;
+    let split = (half..rows.len())
+        .find(|&i| rows[i].spans.is_empty())
+        .unwrap_or(rows.len());
+    let right = rows[split..].iter().skip(1).cloned().collect();
+    let left = rows[..split].to_vec();
+    (left, right)
+}
+
 pub fn render(frame: Rect, buf: &mut Buffer, theme: &Theme, scroll: usize) {
-    let w = frame.width.min(78);
+    if frame.width >= 150 {
+        return render_wide(frame, buf, theme, scroll);
+    }
+    let w = frame.width.min(80);
     let h = frame.height.saturating_sub(2).max(frame.height.min(3));
     let area = Rect::new(
         frame.x + (frame.width - w) / 2,
@@ -121,6 +136,37 @@ pub fn render(frame: Rect, buf: &mut Buffer, theme: &Theme, scroll: usize) {
     let top = scroll.min(rows.len().saturating_sub(inner.height as usize));
     for (y, l) in rows.iter().skip(top).take(inner.height as usize).enumerate() {
         buf.set_line(inner.x, inner.y + y as u16, l, inner.width);
+    }
+}
+
+fn render_wide(frame: Rect, buf: &mut Buffer, theme: &Theme, scroll: usize) {
+    let (left, right) = two_columns(theme);
+    let w = frame.width.saturating_sub(4).min(160);
+    let h = (left.len().max(right.len()) as u16 + 2).min(frame.height);
+    let area = Rect::new(
+        frame.x + (frame.width - w) / 2,
+        frame.y + (frame.height - h) / 2,
+        w,
+        h,
+    );
+    Clear.render(area, buf);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border(true))
+        .title(Span::styled(" Keys ", theme.title(true)))
+        .title_bottom(Line::from(vec![
+            Span::styled(" Esc", theme.key()),
+            Span::raw(" close "),
+        ]));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let colw = inner.width / 2;
+    for (i, col) in [left, right].iter().enumerate() {
+        let x = inner.x + i as u16 * colw + 1;
+        let top = scroll.min(col.len().saturating_sub(inner.height as usize));
+        for (y, l) in col.iter().skip(top).take(inner.height as usize).enumerate() {
+            buf.set_line(x, inner.y + y as u16, l, colw.saturating_sub(1));
+        }
     }
 }
 

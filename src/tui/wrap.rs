@@ -161,6 +161,49 @@ pub fn wrap_spans(spans: &[Span<'static>], max: usize, indent: usize) -> Vec<Lin
     rows
 }
 
+/// Cut a styled line to `max` columns, ending with "…" when something was cut.
+pub fn truncate_spans(spans: &[Span<'static>], max: usize) -> Line<'static> {
+    let total: usize = spans.iter().map(|s| width(&s.content)).sum();
+    if total <= max {
+        return Line::from(spans.to_vec());
+    }
+    let mut out = Vec::new();
+    let mut used = 0usize;
+    let room = max.saturating_sub(1);
+    for s in spans {
+        let w = width(&s.content);
+        if used + w <= room {
+            out.push(s.clone());
+            used += w;
+            continue;
+        }
+        let piece = slice_columns(&s.content, 0, room - used);
+        out.push(Span::styled(piece, s.style));
+        break;
+    }
+    out.push(Span::raw("…"));
+    Line::from(out)
+}
+
+/// Keep at most `n` rows; if rows were cut, the last kept row ends with "…".
+pub fn clip_rows(mut rows: Vec<Line<'static>>, n: usize, max: usize) -> Vec<Line<'static>> {
+    if rows.len() <= n || n == 0 {
+        return rows;
+    }
+    rows.truncate(n);
+    if let Some(last) = rows.last_mut() {
+        let w = last.width();
+        if w + 1 > max {
+            // Make room for the ellipsis.
+            let text: String = last.spans.iter().map(|s| s.content.as_ref()).collect();
+            let style = last.spans.last().map(|s| s.style).unwrap_or_default();
+            *last = Line::from(Span::styled(slice_columns(&text, 0, max.saturating_sub(1)), style));
+        }
+        last.spans.push(Span::raw("…"));
+    }
+    rows
+}
+
 fn start_continuation(row: &mut Vec<Span<'static>>, indent: usize) {
     if indent > 0 {
         row.push(Span::raw(" ".repeat(indent)));
