@@ -263,7 +263,8 @@ impl App {
             }
             Event::Error { message } => self.chat.push(Role::Error, message),
             Event::SessionEnded { reason } => {
-                self.chat.push(Role::Info, format!("Session ended: {reason}"));
+                self.chat
+                    .push(Role::Info, format!("Session ended: {reason}"));
                 self.ended = Some(reason);
                 self.busy = false;
             }
@@ -304,7 +305,11 @@ impl App {
             .collect();
         let i = order.iter().position(|f| *f == self.focus).unwrap_or(0);
         let n = order.len();
-        self.focus = order[if forward { (i + 1) % n } else { (i + n - 1) % n }];
+        self.focus = order[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }];
     }
 
     fn on_mouse(&mut self, m: MouseEvent) {
@@ -315,10 +320,12 @@ impl App {
             K::ScrollUp => -3,
             K::ScrollDown => 3,
             K::Down(_) => {
-                if self.prompt.is_none() && self.help.is_none() && !self.conclusion.open {
-                    if pane != Focus::Input || self.mode == Mode::Live {
-                        self.focus = pane;
-                    }
+                if self.prompt.is_none()
+                    && self.help.is_none()
+                    && !self.conclusion.open
+                    && (pane != Focus::Input || self.mode == Mode::Live)
+                {
+                    self.focus = pane;
                 }
                 return;
             }

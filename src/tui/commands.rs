@@ -248,10 +248,7 @@ impl Commands {
     fn select_next_pending_if_done(&mut self) {
         let sel_pending = self.selected().is_some_and(|e| e.state == PState::Pending);
         if !sel_pending
-            && let Some(i) = self
-                .entries
-                .iter()
-                .position(|e| e.state == PState::Pending)
+            && let Some(i) = self.entries.iter().position(|e| e.state == PState::Pending)
         {
             self.selected = i;
         }
@@ -358,7 +355,11 @@ impl Commands {
             if max_rows == 1 {
                 out.push(truncate_spans(&spans, w));
             } else {
-                out.extend(clip_rows(wrap_spans(&spans, w, 6 + label.len()), max_rows, w));
+                out.extend(clip_rows(
+                    wrap_spans(&spans, w, 6 + label.len()),
+                    max_rows,
+                    w,
+                ));
             }
         };
         add("why", &e.reason, theme.text());
@@ -428,11 +429,7 @@ mod tests {
         c.proposed(prop("p1"));
         c.proposed(prop("p2"));
         assert_eq!(c.selected, 0);
-        c.decided(
-            &ProposalId("p1".into()),
-            &Decision::Approve,
-            &Decider::User,
-        );
+        c.decided(&ProposalId("p1".into()), &Decision::Approve, &Decider::User);
         assert_eq!(c.selected, 1);
     }
 }

@@ -160,11 +160,17 @@ impl ConclusionView {
         rows.push(Line::default());
         rows.push(Line::from(vec![
             Span::styled("Remediation ", theme.heading()),
-            Span::styled("· NOT EXECUTED: klue never runs it; y copies it", theme.warn()),
+            Span::styled(
+                "· NOT EXECUTED: klue never runs it; y copies it",
+                theme.warn(),
+            ),
         ]));
         for l in c.remediation.lines() {
             rows.extend(wrap_spans(
-                &[Span::raw("  "), Span::styled(sanitize(l).into_owned(), theme.code())],
+                &[
+                    Span::raw("  "),
+                    Span::styled(sanitize(l).into_owned(), theme.code()),
+                ],
                 w,
                 2,
             ));

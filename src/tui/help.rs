@@ -134,7 +134,12 @@ pub fn render(frame: Rect, buf: &mut Buffer, theme: &Theme, scroll: usize) {
     block.render(area, buf);
     let rows = rows(theme);
     let top = scroll.min(rows.len().saturating_sub(inner.height as usize));
-    for (y, l) in rows.iter().skip(top).take(inner.height as usize).enumerate() {
+    for (y, l) in rows
+        .iter()
+        .skip(top)
+        .take(inner.height as usize)
+        .enumerate()
+    {
         buf.set_line(inner.x, inner.y + y as u16, l, inner.width);
     }
 }
@@ -172,5 +177,7 @@ fn render_wide(frame: Rect, buf: &mut Buffer, theme: &Theme, scroll: usize) {
 
 /// Most the help can scroll.
 pub fn max_scroll(theme: &Theme, height: u16) -> usize {
-    rows(theme).len().saturating_sub(height.saturating_sub(4) as usize)
+    rows(theme)
+        .len()
+        .saturating_sub(height.saturating_sub(4) as usize)
 }

@@ -69,8 +69,12 @@ impl Hypotheses {
         match s {
             HypothesisStatus::Open => theme.warn(),
             HypothesisStatus::Supported => theme.good(),
-            HypothesisStatus::Confirmed => theme.good().add_modifier(ratatui::style::Modifier::BOLD),
-            HypothesisStatus::Refuted => theme.dim().add_modifier(ratatui::style::Modifier::CROSSED_OUT),
+            HypothesisStatus::Confirmed => {
+                theme.good().add_modifier(ratatui::style::Modifier::BOLD)
+            }
+            HypothesisStatus::Refuted => theme
+                .dim()
+                .add_modifier(ratatui::style::Modifier::CROSSED_OUT),
         }
     }
 
@@ -98,10 +102,7 @@ impl Hypotheses {
                 ("- ", &h.evidence_against, theme.error()),
             ] {
                 for e in list {
-                    let spans = vec![
-                        Span::styled(format!("  {sign}"), style),
-                        Span::raw(cite(e)),
-                    ];
+                    let spans = vec![Span::styled(format!("  {sign}"), style), Span::raw(cite(e))];
                     rows.extend(wrap_spans(&spans, w, 4));
                 }
             }

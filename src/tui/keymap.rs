@@ -280,7 +280,11 @@ impl App {
         match self.commands.selected() {
             Some(e) if e.state == PState::Pending => Some(e.id.clone()),
             Some(e) => {
-                self.flash = Some(format!("{} is {}; nothing to decide.", e.id, e.state.label()));
+                self.flash = Some(format!(
+                    "{} is {}; nothing to decide.",
+                    e.id,
+                    e.state.label()
+                ));
                 None
             }
             None => {
@@ -426,10 +430,7 @@ impl App {
             return;
         }
         if key.code == KeyCode::Char('/') {
-            let held = self
-                .commands
-                .selected()
-                .is_some_and(|e| e.output.is_some());
+            let held = self.commands.selected().is_some_and(|e| e.output.is_some());
             if held {
                 let q = self
                     .output
@@ -464,15 +465,8 @@ impl App {
             KeyCode::Char('G') | KeyCode::End => self.output.end(out),
             KeyCode::Char('h') | KeyCode::Left => self.output.hscroll_by(-8),
             KeyCode::Char('l') | KeyCode::Right => self.output.hscroll_by(8),
-            KeyCode::Char('n') => {
-                if !self.output.next_match(true) {
-                    self.flash = Some("No search; / starts one.".into());
-                }
-            }
-            KeyCode::Char('N') => {
-                if !self.output.next_match(false) {
-                    self.flash = Some("No search; / starts one.".into());
-                }
+            KeyCode::Char(c @ ('n' | 'N')) if !self.output.next_match(c == 'n') => {
+                self.flash = Some("No search; / starts one.".into());
             }
             _ => {}
         }

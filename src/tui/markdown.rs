@@ -190,7 +190,8 @@ impl Renderer {
                 }
                 self.ensure_prefix();
                 let style = self.style().patch(self.theme.code());
-                self.cur.push(Span::styled(sanitize(&t).into_owned(), style));
+                self.cur
+                    .push(Span::styled(sanitize(&t).into_owned(), style));
             }
             Event::InlineMath(t) | Event::DisplayMath(t) => self.text(&t),
             Event::Html(t) | Event::InlineHtml(t) => self.text(t.trim_end_matches('\n')),
@@ -205,7 +206,8 @@ impl Renderer {
             Event::HardBreak => self.flush(),
             Event::Rule => {
                 self.block_start();
-                self.cur.push(Span::styled("─".repeat(24), self.theme.dim()));
+                self.cur
+                    .push(Span::styled("─".repeat(24), self.theme.dim()));
                 self.flush();
             }
             Event::TaskListMarker(done) => self.text(if done { "[x] " } else { "[ ] " }),
@@ -214,11 +216,7 @@ impl Renderer {
 
     fn start(&mut self, tag: Tag<'_>) {
         match tag {
-            Tag::Paragraph => {
-                if self.bullet.is_none() && self.cur.is_empty() {
-                    self.block_start();
-                }
-            }
+            Tag::Paragraph if self.bullet.is_none() && self.cur.is_empty() => self.block_start(),
             Tag::Heading { level, .. } => {
                 self.block_start();
                 let extra = match level {
@@ -348,7 +346,8 @@ impl Renderer {
                 } else {
                     self.style()
                 };
-                self.cur.push(Span::styled(sanitize(&row).into_owned(), style));
+                self.cur
+                    .push(Span::styled(sanitize(&row).into_owned(), style));
                 self.flush();
             }
             _ => {}

@@ -206,7 +206,11 @@ impl OutputView {
         let page = self.page();
         while i < out.len() {
             let r = rows_needed(&sanitize(out.line(i)), w);
-            rows += if i == self.top { r - self.sub.min(r - 1) } else { r };
+            rows += if i == self.top {
+                r - self.sub.min(r - 1)
+            } else {
+                r
+            };
             if rows > page {
                 return false;
             }
@@ -376,7 +380,9 @@ impl OutputView {
         // Convert byte ranges in `raw` into column ranges, then cut the visible piece.
         let col_of = |b: usize| width(&raw[..b]);
         let style: Style = if current {
-            theme.search_match().add_modifier(ratatui::style::Modifier::BOLD)
+            theme
+                .search_match()
+                .add_modifier(ratatui::style::Modifier::BOLD)
         } else {
             theme.search_match()
         };

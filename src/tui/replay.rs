@@ -114,9 +114,9 @@ impl Player {
 
     /// Events due by `now`.
     pub fn tick(&mut self, now: Instant) -> Vec<Event> {
-        let elapsed = self
-            .last
-            .map_or(0.0, |l| now.saturating_duration_since(l).as_secs_f64() * 1000.0);
+        let elapsed = self.last.map_or(0.0, |l| {
+            now.saturating_duration_since(l).as_secs_f64() * 1000.0
+        });
         self.last = Some(now);
         if self.paused || self.finished() {
             return Vec::new();
@@ -200,7 +200,10 @@ mod tests {
     }
 
     fn player() -> Player {
-        Player::new((0..10).map(|i| (i as u64 * 1000, ev(i))).collect(), Speed::X1)
+        Player::new(
+            (0..10).map(|i| (i as u64 * 1000, ev(i))).collect(),
+            Speed::X1,
+        )
     }
 
     #[test]
@@ -209,7 +212,10 @@ mod tests {
         let t0 = Instant::now();
         assert_eq!(p.tick(t0).len(), 1); // the event at 0 ms
         assert_eq!(p.tick(t0 + Duration::from_millis(1500)).len(), 1);
-        p.control(ReplayCtl::Speed(Speed::X8), t0 + Duration::from_millis(1500));
+        p.control(
+            ReplayCtl::Speed(Speed::X8),
+            t0 + Duration::from_millis(1500),
+        );
         // 1 s of wall time at 8× is 8 s of session time: events at 2..=9 s.
         assert_eq!(p.tick(t0 + Duration::from_millis(2500)).len(), 8);
         assert!(p.finished());
@@ -231,7 +237,10 @@ mod tests {
             Feed::Reset(vec![ev(0), ev(1)])
         );
         assert_eq!(p.status().position, 2);
-        assert_eq!(p.control(ReplayCtl::Speed(Speed::Instant), t0), Feed::Events(vec![]));
+        assert_eq!(
+            p.control(ReplayCtl::Speed(Speed::Instant), t0),
+            Feed::Events(vec![])
+        );
         p.control(ReplayCtl::TogglePause, t0);
         assert_eq!(p.tick(t0).len(), 8);
     }

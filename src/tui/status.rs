@@ -38,7 +38,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     match &app.info {
         Some(i) => {
             left.push(format!("⎈ {}", i.context));
-            left.push(format!("ns {}", i.namespace.as_deref().unwrap_or("default")));
+            left.push(format!(
+                "ns {}",
+                i.namespace.as_deref().unwrap_or("default")
+            ));
             let planner = match &i.planner.model {
                 Some(m) => format!("{} {m}", i.planner.kind),
                 None => i.planner.kind.clone(),

@@ -42,8 +42,7 @@ pub fn view(app: &App, frame: &mut Frame) {
     } else {
         let left_pct = if main.width >= 140 { 40 } else { 45 };
         let [left, right] =
-            Layout::horizontal([Constraint::Percentage(left_pct), Constraint::Fill(1)])
-                .areas(main);
+            Layout::horizontal([Constraint::Percentage(left_pct), Constraint::Fill(1)]).areas(main);
         let hyp_h = if app.hypotheses.items.is_empty() {
             3
         } else {
@@ -210,7 +209,10 @@ fn render_output(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
     };
     // One line of facts, then the output itself.
     let mut meta = vec![
-        Span::styled(format!("{} {} ", e.state.icon(), e.state.label()), t.state(e.state)),
+        Span::styled(
+            format!("{} {} ", e.state.icon(), e.state.label()),
+            t.state(e.state),
+        ),
         Span::raw(e.command().to_string()),
     ];
     if let Some(ms) = e.duration_ms {
@@ -233,7 +235,12 @@ fn render_output(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
             if out.is_empty() {
                 return;
             }
-            let rest = Rect::new(body.x, body.y + 1, body.width, body.height.saturating_sub(1));
+            let rest = Rect::new(
+                body.x,
+                body.y + 1,
+                body.width,
+                body.height.saturating_sub(1),
+            );
             app.output.render(out, rest, buf, t);
             return;
         }

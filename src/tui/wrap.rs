@@ -125,7 +125,11 @@ pub fn wrap_spans(spans: &[Span<'static>], max: usize, indent: usize) -> Vec<Lin
                 continuation = true;
                 continue;
             }
-            let row_has_content = if continuation { row_w > indent } else { row_w > 0 };
+            let row_has_content = if continuation {
+                row_w > indent
+            } else {
+                row_w > 0
+            };
             if tw <= max - indent && row_has_content {
                 flush(&mut rows, &mut row);
                 start_continuation(&mut row, indent);
@@ -197,7 +201,10 @@ pub fn clip_rows(mut rows: Vec<Line<'static>>, n: usize, max: usize) -> Vec<Line
             // Make room for the ellipsis.
             let text: String = last.spans.iter().map(|s| s.content.as_ref()).collect();
             let style = last.spans.last().map(|s| s.style).unwrap_or_default();
-            *last = Line::from(Span::styled(slice_columns(&text, 0, max.saturating_sub(1)), style));
+            *last = Line::from(Span::styled(
+                slice_columns(&text, 0, max.saturating_sub(1)),
+                style,
+            ));
         }
         last.spans.push(Span::raw("…"));
     }
@@ -281,7 +288,10 @@ mod tests {
     fn wraps_words_with_hanging_indent() {
         let spans = vec![Span::raw("• one two three four five")];
         let rows = wrap_spans(&spans, 10, 2);
-        assert_eq!(text(&rows), vec!["• one two", "  three", "  four", "  five"]);
+        assert_eq!(
+            text(&rows),
+            vec!["• one two", "  three", "  four", "  five"]
+        );
     }
 
     #[test]

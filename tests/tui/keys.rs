@@ -1,8 +1,6 @@
 //! Keys produce the right operations for the core (and nothing in replay).
 
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use klue::protocol::{Decision, Event, Op};
 use klue::tui::replay::{ReplayCtl, Speed};
 use klue::tui::{App, Effect, Focus, Mode, Msg, Theme};
@@ -127,7 +125,10 @@ fn approve_all_pending() {
     let ids: Vec<_> = fx
         .iter()
         .filter_map(|e| match e {
-            Effect::Send(Op::Decide { id, decision: Decision::Approve }) => Some(id.0.clone()),
+            Effect::Send(Op::Decide {
+                id,
+                decision: Decision::Approve,
+            }) => Some(id.0.clone()),
             _ => None,
         })
         .collect();
@@ -242,7 +243,10 @@ fn copy_the_selected_command() {
 #[test]
 fn replay_is_read_only_and_keys_drive_playback() {
     let mut a = App::new(Mode::Replay, Theme::default());
-    feed(&mut a, [started(), crate::scenes::proposal("p1", "get pods")]);
+    feed(
+        &mut a,
+        [started(), crate::scenes::proposal("p1", "get pods")],
+    );
     a.focus = Focus::Commands;
     assert!(a.update(key('a')).is_empty());
     assert!(a.flash.as_deref().unwrap_or("").contains("read-only"));
@@ -257,7 +261,10 @@ fn replay_is_read_only_and_keys_drive_playback() {
         a.update(key('8')),
         vec![Effect::Replay(ReplayCtl::Speed(Speed::X8))]
     );
-    assert_eq!(a.update(key(']')), vec![Effect::Replay(ReplayCtl::Seek(10))]);
+    assert_eq!(
+        a.update(key(']')),
+        vec![Effect::Replay(ReplayCtl::Seek(10))]
+    );
     // Tab never lands on the input in replay.
     for _ in 0..6 {
         a.update(code(KeyCode::Tab));
@@ -298,7 +305,9 @@ fn mouse_wheel_scrolls_the_pane_under_it() {
 #[test]
 fn output_scrolls_pages_and_wraps() {
     let mut a = crate::app();
-    let big: String = (0..10_000).map(|i| format!("row {i:05} {}\n", "x".repeat(i % 150))).collect();
+    let big: String = (0..10_000)
+        .map(|i| format!("row {i:05} {}\n", "x".repeat(i % 150)))
+        .collect();
     feed(
         &mut a,
         [

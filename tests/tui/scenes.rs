@@ -176,10 +176,12 @@ fn streaming_reply_80x24() {
                 text: "why is checkout down?".into(),
             },
             Event::AssistantDelta {
-                delta: "## What I see\n\n- `checkout` is in **CrashLoopBackOff**\n- the last ".into(),
+                delta: "## What I see\n\n- `checkout` is in **CrashLoopBackOff**\n- the last "
+                    .into(),
             },
             Event::AssistantDelta {
-                delta: "exit code was 1\n\n```\nERROR missing key PAYMENTS_URL\n```\n\nNext I will".into(),
+                delta: "exit code was 1\n\n```\nERROR missing key PAYMENTS_URL\n```\n\nNext I will"
+                    .into(),
             },
         ],
     );
@@ -318,7 +320,15 @@ fn edit_prompt_80x24() {
 #[test]
 fn replay_bar_80x24() {
     let mut a = App::new(Mode::Replay, Theme::default());
-    feed(&mut a, [started(), Event::UserMessage { text: "pods crash".into() }]);
+    feed(
+        &mut a,
+        [
+            started(),
+            Event::UserMessage {
+                text: "pods crash".into(),
+            },
+        ],
+    );
     a.update(Msg::Replay(klue::tui::replay::ReplayStatus {
         position: 2,
         total: 40,
@@ -348,7 +358,13 @@ fn no_color_uses_no_colors() {
     // And colour is used otherwise.
     a.theme = Theme::default();
     let t = render(&mut a, 160, 48);
-    assert!(t.backend().buffer().content().iter().any(|c| c.fg != Color::Reset));
+    assert!(
+        t.backend()
+            .buffer()
+            .content()
+            .iter()
+            .any(|c| c.fg != Color::Reset)
+    );
 }
 
 #[test]
