@@ -684,8 +684,8 @@ impl Engine {
         self.queries += 1;
         let (output, condensed, error, objects) = match result {
             Ok(Ok(out)) => {
-                let full = redact::redact(&out.text);
-                let condensed = condense::condense(&full, &self.config.limits);
+                let (full, condensed) =
+                    redact_and_condense(job.query.clone(), out.text, self.config.limits).await;
                 (full, condensed, None, out.objects)
             }
             Ok(Err(err)) => (
@@ -790,6 +790,30 @@ fn end_reason(closed: bool) -> String {
         "the front end closed the session".into()
     } else {
         "ended by the engineer".into()
+    }
+}
+
+/// Redact the full output and condense the model's copy, off the async threads (tokenizing a
+/// large output takes a while).
+async fn redact_and_condense(
+    query: Query,
+    text: String,
+    limits: condense::Limits,
+) -> (String, String) {
+    let work = move || {
+        let full = redact::redact(&text);
+        let condensed = condense::condense_query(&query, &full, &limits);
+        (full, condensed)
+    };
+    match tokio::task::spawn_blocking(work).await {
+        Ok(pair) => pair,
+        Err(err) => {
+            tracing::error!(%err, "condensing an output failed");
+            (
+                String::new(),
+                "[klue could not prepare this output]".to_string(),
+            )
+        }
     }
 }
 

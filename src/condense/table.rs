@@ -1,0 +1,221 @@
+//! Tables as kubectl prints them: header kept, abnormal rows first, normal rows summarised.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Tables with at most this many rows are kept whole.
+const SMALL_TABLE: usize = 12;
+/// Normal rows shown (as examples) before the summary line.
+const NORMAL_EXAMPLES: usize = 3;
+
+static ABNORMAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(CrashLoopBackOff|BackOff|Err[A-Za-z]*|Error|Fail[a-z]*|Pending|NotReady|Unknown|Evicted|OOMKilled|ImagePull|InvalidImageName|CreateContainer|Terminating|ContainerCreating|PodInitializing|Init:|Warning|Lost|Unhealthy|SchedulingDisabled|Pressure|Unavailable|Unschedulable|Released|Suspended|DeadlineExceeded|NodeLost|Shutdown|Completed.*Error|<invalid>)",
+    )
+    .ok()
+});
+
+/// Whether `line` is a kubectl table header: two or more columns separated by runs of
+/// spaces, no lower-case letters outside parentheses (`CPU(cores)`).
+pub(super) fn is_header(line: &str) -> bool {
+    let cols = columns(line);
+    if cols.len() < 2 || !line.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return false;
+    }
+    let mut depth = 0i32;
+    for c in line.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            c if c.is_lowercase() && depth == 0 => return false,
+            _ => {}
+        }
+    }
+    true
+}
+
+/// Start columns (byte offsets) of the header's columns: text after two or more spaces.
+fn columns(header: &str) -> Vec<(usize, String)> {
+    let mut cols = Vec::new();
+    let bytes = header.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b' ' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        // A column name ends at two spaces (single spaces occur inside: "LAST SEEN").
+        while i < bytes.len() && !(bytes[i] == b' ' && bytes.get(i + 1).is_none_or(|b| *b == b' '))
+        {
+            i += 1;
+        }
+        cols.push((start, header[start..i].to_string()));
+    }
+    cols
+}
+
+fn cell<'a>(row: &'a str, cols: &[(usize, String)], idx: usize) -> &'a str {
+    let start = cols[idx].0;
+    let end = cols.get(idx + 1).map(|c| c.0).unwrap_or(row.len());
+    let s = row
+        .get(start.min(row.len())..end.min(row.len()))
+        .unwrap_or("");
+    s.trim()
+}
+
+fn col_index(cols: &[(usize, String)], names: &[&str]) -> Option<usize> {
+    cols.iter().position(|(_, n)| names.contains(&n.as_str()))
+}
+
+/// Why a row needs attention, if it does.
+fn is_abnormal(row: &str, cols: &[(usize, String)]) -> bool {
+    let status = col_index(cols, &["STATUS"]).map(|i| cell(row, cols, i));
+    if let Some(i) = col_index(cols, &["TYPE"]) {
+        let t = cell(row, cols, i);
+        if t == "Warning" {
+            return true;
+        }
+        if t == "Normal" {
+            return false;
+        }
+    }
+    if let Some(i) = col_index(cols, &["RESTARTS"]) {
+        let n: u64 = cell(row, cols, i)
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        if n > 0 {
+            return true;
+        }
+    }
+    let completed = status.is_some_and(|s| s == "Completed" || s == "Succeeded");
+    if !completed && let Some(i) = col_index(cols, &["READY"]) {
+        let ready = cell(row, cols, i);
+        if let Some((a, b)) = ready.split_once('/')
+            && a != b
+        {
+            return true;
+        }
+    }
+    if let Some(i) = col_index(cols, &["AVAILABLE"]) {
+        let a = cell(row, cols, i);
+        if a == "0" || a == "False" {
+            return true;
+        }
+    }
+    // Anything else that reads like trouble, in any cell (statuses, reasons, messages).
+    ABNORMAL.as_ref().is_some_and(|re| re.is_match(row))
+}
+
+/// A label for the summary: the row's STATUS (or TYPE / PHASE), else "other".
+fn summary_key(row: &str, cols: &[(usize, String)]) -> String {
+    for names in [&["STATUS"][..], &["TYPE"], &["PHASE"], &["READY"]] {
+        if let Some(i) = col_index(cols, names) {
+            let c = cell(row, cols, i);
+            if !c.is_empty() {
+                return c.to_string();
+            }
+        }
+    }
+    "other".into()
+}
+
+/// Condense one table (header line + rows).
+pub(super) fn condense(lines: &[&str]) -> String {
+    let Some((header, rows)) = lines.split_first() else {
+        return String::new();
+    };
+    let mut out = String::new();
+    out.push_str(header);
+    out.push('\n');
+    if rows.len() <= SMALL_TABLE {
+        for r in rows {
+            out.push_str(r);
+            out.push('\n');
+        }
+        return out;
+    }
+    let cols = columns(header);
+    let (abnormal, normal): (Vec<&str>, Vec<&str>) =
+        rows.iter().copied().partition(|r| is_abnormal(r, &cols));
+    for r in &abnormal {
+        out.push_str(r);
+        out.push('\n');
+    }
+    for r in normal.iter().take(NORMAL_EXAMPLES) {
+        out.push_str(r);
+        out.push('\n');
+    }
+    let rest = &normal[normal.len().min(NORMAL_EXAMPLES)..];
+    if !rest.is_empty() {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for r in rest {
+            *counts.entry(summary_key(r, &cols)).or_default() += 1;
+        }
+        let what: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        out.push_str(&format!(
+            "… {} more rows, all healthy ({})\n",
+            rest.len(),
+            what.join(", ")
+        ));
+    }
+    out
+}
+
+/// When even the abnormal rows do not fit: keep the first `keep` rows and summarise the rest.
+pub(super) fn summarise_tail(lines: &[&str], keep: usize) -> String {
+    let Some((header, rows)) = lines.split_first() else {
+        return String::new();
+    };
+    let cols = columns(header);
+    let mut out = format!("{header}\n");
+    for r in rows.iter().take(keep) {
+        out.push_str(r);
+        out.push('\n');
+    }
+    let rest = &rows[rows.len().min(keep)..];
+    if !rest.is_empty() {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for r in rest {
+            if r.starts_with('…') {
+                continue;
+            }
+            *counts.entry(summary_key(r, &cols)).or_default() += 1;
+        }
+        let what: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        out.push_str(&format!(
+            "… {} more rows not shown ({})\n",
+            rest.len(),
+            what.join(", ")
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_recognised() {
+        assert!(is_header("NAME   READY   STATUS    RESTARTS   AGE"));
+        assert!(is_header(
+            "LAST SEEN   TYPE      REASON    OBJECT    MESSAGE"
+        ));
+        assert!(is_header("NAME      CPU(cores)   MEMORY(bytes)"));
+        assert!(!is_header("Name:         web-1"));
+        assert!(!is_header("2024-01-01 ERROR something"));
+        assert!(!is_header("NAME"));
+    }
+
+    #[test]
+    fn columns_keep_single_spaced_names() {
+        let cols = columns("LAST SEEN   TYPE      REASON");
+        let names: Vec<_> = cols.iter().map(|c| c.1.as_str()).collect();
+        assert_eq!(names, ["LAST SEEN", "TYPE", "REASON"]);
+    }
+}

@@ -1,0 +1,175 @@
+use super::*;
+
+fn pods_table(running: usize) -> String {
+    let mut t = String::from(
+        "NAMESPACE   NAME                          READY   STATUS             RESTARTS      AGE\n",
+    );
+    for i in 0..running {
+        t.push_str(&format!(
+            "shop        web-7d4b9c8f6-{i:05}           1/1     Running            0             3d\n"
+        ));
+        if i == running / 2 {
+            t.push_str("shop        checkout-5f6d7c8b9-abcde      0/1     CrashLoopBackOff   7 (2m ago)    14m\n");
+            t.push_str("shop        cart-6b7c8d9e0-fghij          0/1     Pending            0             14m\n");
+            t.push_str("shop        api-1a2b3c4d5-klmno           1/1     Running            3 (1h ago)    2d\n");
+            t.push_str("shop        worker-9z8y7x6w5-pqrst        0/2     Running            0             5m\n");
+        }
+    }
+    t.push_str(
+        "shop        migrate-28391-xyz12           0/1     Completed          0             1d\n",
+    );
+    t
+}
+
+#[test]
+fn tables_keep_header_and_abnormal_rows_and_summarise_the_rest() {
+    let raw = pods_table(212);
+    let out = condense_as(Kind::Table, &raw, &Limits::default());
+    assert!(out.starts_with("NAMESPACE   NAME"), "{out}");
+    for must in [
+        "checkout-5f6d7c8b9-abcde",
+        "CrashLoopBackOff",
+        "cart-6b7c8d9e0-fghij",
+        "Pending",
+        "api-1a2b3c4d5-klmno",
+        "worker-9z8y7x6w5-pqrst",
+    ] {
+        assert!(out.contains(must), "{must} missing:\n{out}");
+    }
+    // Abnormal rows come before the healthy examples.
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[1].contains("checkout"), "{out}");
+    assert!(
+        out.contains("more rows, all healthy (") && out.contains("Running"),
+        "{out}"
+    );
+    assert!(!out.contains("web-7d4b9c8f6-00100"), "{out}");
+    let (raw_t, out_t) = (tokens::count(&raw), tokens::count(&out));
+    assert!(out_t * 10 < raw_t, "{out_t} vs {raw_t}");
+}
+
+#[test]
+fn small_tables_are_kept_whole() {
+    let raw = pods_table(4);
+    assert_eq!(condense_as(Kind::Table, &raw, &Limits::default()), raw);
+}
+
+#[test]
+fn warning_events_are_kept_normal_ones_summarised() {
+    let mut raw =
+        String::from("LAST SEEN   TYPE      REASON              OBJECT                 MESSAGE\n");
+    for i in 0..40 {
+        raw.push_str(&format!("{:<12}Normal    Pulled              {:<23}Container image \"web:1.2\" already present on machine\n", format!("{i}m"), format!("pod/web-{i}")));
+    }
+    raw.push_str("2m          Warning   BackOff             pod/checkout-abc       Back-off restarting failed container\n");
+    raw.push_str("1m          Warning   FailedScheduling    pod/cart-def           0/3 nodes are available: 3 Insufficient memory.\n");
+    let out = condense_as(Kind::Table, &raw, &Limits::default());
+    assert!(
+        out.contains("Back-off restarting failed container"),
+        "{out}"
+    );
+    assert!(out.contains("3 Insufficient memory"), "{out}");
+    assert!(out.contains("37 Normal"), "{out}");
+}
+
+#[test]
+fn logs_keep_errors_and_tail_with_repeats_counted() {
+    let mut raw = String::new();
+    for i in 0..500 {
+        raw.push_str(&format!(
+            "2024-05-01T10:{:02}:{:02}Z INFO GET /{} 200 {}ms\n",
+            i / 60 % 60,
+            i % 60,
+            if i % 2 == 0 { "healthz" } else { "ready" },
+            i % 7
+        ));
+        if i % 50 == 0 {
+            raw.push_str(&format!("2024-05-01T10:{:02}:{:02}Z ERROR dial tcp 10.0.0.{}:5432: connect: connection refused\n", i / 60 % 60, i % 60, i % 3));
+        }
+    }
+    raw.push_str("2024-05-01T11:00:00Z FATAL could not connect to database after 10 attempts\n");
+    let out = condense_as(Kind::Logs, &raw, &Limits::default());
+    assert!(out.contains("connection refused  [× 10]"), "{out}");
+    assert!(out.contains("FATAL could not connect to database"), "{out}");
+    assert!(
+        out.contains("--- last 30 lines ---") || out.lines().count() < 60,
+        "{out}"
+    );
+    assert!(tokens::count(&out) * 5 < tokens::count(&raw));
+}
+
+#[test]
+fn short_logs_are_kept_with_runs_collapsed() {
+    let raw = "starting\nretrying\nretrying\nretrying\nready\n";
+    let out = condense_as(Kind::Logs, raw, &Limits::default());
+    assert!(
+        out.contains("retrying  [× 3]") && out.contains("starting") && out.contains("ready"),
+        "{out}"
+    );
+}
+
+#[test]
+fn outputs_are_capped_with_a_marker() {
+    let raw: String = (0..3000)
+        .map(|i| format!("line {i} of a long plain output\n"))
+        .collect();
+    let limits = Limits {
+        per_output: 200,
+        context: 1000,
+    };
+    let out = condense_as(Kind::Plain, &raw, &limits);
+    assert!(tokens::count(&out) <= 200, "{}", tokens::count(&out));
+    assert!(out.contains("more lines cut to fit 200 tokens"), "{out}");
+    // A huge table of abnormal rows is cut down too.
+    let mut t = String::from("NAME      READY   STATUS    RESTARTS   AGE\n");
+    for i in 0..2000 {
+        t.push_str(&format!("p-{i:05}   0/1     Pending   0          1m\n"));
+    }
+    let out = condense_as(Kind::Table, &t, &limits);
+    assert!(tokens::count(&out) <= 200, "{out}");
+    assert!(out.contains("Pending"), "{out}");
+}
+
+#[test]
+fn oldest_outputs_are_elided_first() {
+    let big = "x ".repeat(3000);
+    let result = |n: usize| Entry::Result {
+        call_id: format!("c{n}"),
+        outcome: Outcome::Executed {
+            command: format!("get pods -n ns{n}"),
+            condensed: big.clone(),
+            error: None,
+            objects: vec![],
+        },
+    };
+    let t = Transcript {
+        entries: vec![
+            Entry::User {
+                text: "symptom".into(),
+            },
+            result(1),
+            result(2),
+            result(3),
+        ],
+        hints: vec![],
+    };
+    let limits = Limits {
+        per_output: 4000,
+        context: 7000,
+    };
+    let view = fit_transcript(&t, &limits);
+    let condensed = |i: usize| match &view.entries[i] {
+        Entry::Result {
+            outcome: Outcome::Executed { condensed, .. },
+            ..
+        } => condensed.clone(),
+        _ => unreachable!(),
+    };
+    assert!(
+        condensed(1).contains("elided to fit the context budget")
+            && condensed(1).contains("get pods -n ns1")
+    );
+    assert_eq!(condensed(3), big);
+    // The original is untouched: the human and the recording keep everything.
+    assert_eq!(t.entries.len(), 4);
+}
