@@ -249,6 +249,15 @@ impl Discovery {
         out
     }
 
+    /// One entry per group and resource (its first, preferred version), in discovery order.
+    pub fn preferred_in_discovery_order(&self) -> Vec<&ApiResource> {
+        let mut seen = std::collections::HashSet::new();
+        self.resources
+            .iter()
+            .filter(|r| seen.insert((r.group.clone(), r.name.clone())))
+            .collect()
+    }
+
     /// `group/version` strings as `kubectl api-versions` prints them (sorted).
     pub fn api_versions(&self) -> Vec<String> {
         let mut v: Vec<String> = self
