@@ -76,6 +76,12 @@ fn list_or_none(v: &[String]) -> String {
     }
 }
 
+/// Select rustls' process-wide crypto provider (ring) unless one is already chosen: more than
+/// one provider is compiled into the dependency graph, so rustls cannot pick one itself.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A read-only handle to a cluster.
 ///
 /// Cloning is cheap; clones share the discovery cache.
@@ -104,6 +110,7 @@ impl Cluster {
     /// `opts.snapshot` is not handled here: the snapshot module builds its own service and
     /// calls [`Cluster::from_service`].
     pub async fn connect(opts: &ConnectOptions) -> Result<Cluster, ClusterError> {
+        install_crypto_provider();
         let loaded = kubeconfig::load(opts.kubeconfig.as_deref())?;
         let context = match &opts.context {
             Some(c) => c.clone(),

@@ -34,9 +34,11 @@ pub async fn run(ex: &Executor, scope: &Scope, args: &GetArgs) -> Result<Output,
         });
     }
     let sort = match &args.sort_by {
-        Some(s) => Some(Template::parse(&relaxed(s)).map_err(|e| ExecError::InvalidArgument {
-            message: format!("couldn't parse --sort-by {s}: {e}"),
-        })?),
+        Some(s) => Some(
+            Template::parse(&relaxed(s)).map_err(|e| ExecError::InvalidArgument {
+                message: format!("couldn't parse --sort-by {s}: {e}"),
+            })?,
+        ),
         None => None,
     };
     let mut distinct: Vec<String> = targets.iter().map(|t| t.res.qualified_name()).collect();
@@ -86,7 +88,7 @@ async fn resolve_targets(ex: &Executor, args: &GetArgs) -> Result<Vec<Target>, E
                 let members: Vec<ApiResource> = d
                     .preferred_in_discovery_order()
                     .into_iter()
-                    .filter(|r| r.categories.iter().any(|c| *c == t.resource))
+                    .filter(|r| r.categories.contains(&t.resource))
                     .cloned()
                     .collect();
                 if members.is_empty() {
@@ -227,7 +229,11 @@ fn no_resources(ctx: &Ctx<'_>, targets: &[Target]) -> String {
 }
 
 /// Append error lines (as kubectl prints them on stderr) after partial output, or fail.
-fn finish(mut text: String, errors: Vec<ExecError>, objects: Vec<Value>) -> Result<Output, ExecError> {
+fn finish(
+    mut text: String,
+    errors: Vec<ExecError>,
+    objects: Vec<Value>,
+) -> Result<Output, ExecError> {
     if !errors.is_empty() && text.is_empty() && errors.len() == 1 {
         return Err(errors.into_iter().next().unwrap_or(ExecError::Unsupported {
             what: "unknown error".into(),
@@ -374,18 +380,20 @@ async fn objects(
 ) -> Result<Output, ExecError> {
     let custom = match format {
         OutputFormat::CustomColumns(spec) => {
-            Some(CustomColumns::parse(spec).map_err(|e| ExecError::InvalidArgument {
-                message: e.to_string(),
-            })?)
+            Some(
+                CustomColumns::parse(spec).map_err(|e| ExecError::InvalidArgument {
+                    message: e.to_string(),
+                })?,
+            )
         }
         _ => None,
     };
     let template = match format {
-        OutputFormat::JsonPath(t) => Some(Template::parse(t).map_err(|e| {
-            ExecError::InvalidArgument {
+        OutputFormat::JsonPath(t) => {
+            Some(Template::parse(t).map_err(|e| ExecError::InvalidArgument {
                 message: e.to_string(),
-            }
-        })?),
+            })?)
+        }
         _ => None,
     };
     let mut errors = Vec::new();
@@ -475,8 +483,12 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
         if x[0].is_ascii_digit() && y[0].is_ascii_digit() {
             let nx = x.iter().take_while(|c| c.is_ascii_digit()).count();
             let ny = y.iter().take_while(|c| c.is_ascii_digit()).count();
-            let dx = std::str::from_utf8(&x[..nx]).unwrap_or("").trim_start_matches('0');
-            let dy = std::str::from_utf8(&y[..ny]).unwrap_or("").trim_start_matches('0');
+            let dx = std::str::from_utf8(&x[..nx])
+                .unwrap_or("")
+                .trim_start_matches('0');
+            let dy = std::str::from_utf8(&y[..ny])
+                .unwrap_or("")
+                .trim_start_matches('0');
             let o = dx.len().cmp(&dy.len()).then_with(|| dx.cmp(dy));
             if o != Ordering::Equal {
                 return o;

@@ -112,10 +112,13 @@ mod tests {
             json!({"metadata": {"name": "api", "labels": {"app": "api"}}, "spec": {"containers": [{"image": "a"}, {"image": "b"}]}}),
             json!({"metadata": {"name": "web"}, "spec": {"containers": [{"image": "nginx"}]}}),
         ];
-        let cc = CustomColumns::parse("NAME:.metadata.name,IMAGES:.spec.containers[*].image,LABELS:metadata.labels,X:{.nope}").unwrap();
+        let cc = CustomColumns::parse(
+            "NAME:.metadata.name,IMAGES:.spec.containers[*].image,LABELS:metadata.labels,X:{.nope}",
+        )
+        .unwrap();
         assert_eq!(
             cc.render(objs.iter(), false),
-            "NAME   IMAGES   LABELS          X\napi    a,b      map[app:api]    <none>\nweb    nginx    <none>          <none>\n"
+            "NAME   IMAGES   LABELS         X\napi    a,b      map[app:api]   <none>\nweb    nginx    <none>         <none>\n"
         );
         assert!(CustomColumns::parse("NAME").is_err());
         assert!(CustomColumns::parse("").is_err());

@@ -6,12 +6,23 @@ use serde_json::Value;
 /// Render with kubectl's layout (a trailing newline included).
 pub fn to_json(v: &Value) -> String {
     let mut out = String::new();
-    write(&mut out, v, 0);
+    write(&mut out, v, Some(0));
     out.push('\n');
     out
 }
 
-fn write(out: &mut String, v: &Value, indent: usize) {
+/// Go's `json.Marshal`: compact, keys sorted, HTML characters escaped.
+pub fn to_json_compact(v: &Value) -> String {
+    let mut out = String::new();
+    write(&mut out, v, None);
+    out
+}
+
+fn deeper(indent: Option<usize>) -> Option<usize> {
+    indent.map(|i| i + 1)
+}
+
+fn write(out: &mut String, v: &Value, indent: Option<usize>) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -27,8 +38,8 @@ fn write(out: &mut String, v: &Value, indent: usize) {
                 if i > 0 {
                     out.push(',');
                 }
-                newline(out, indent + 1);
-                write(out, item, indent + 1);
+                newline(out, deeper(indent));
+                write(out, item, deeper(indent));
             }
             newline(out, indent);
             out.push(']');
@@ -45,10 +56,13 @@ fn write(out: &mut String, v: &Value, indent: usize) {
                 if i > 0 {
                     out.push(',');
                 }
-                newline(out, indent + 1);
+                newline(out, deeper(indent));
                 string(out, k);
-                out.push_str(": ");
-                write(out, val, indent + 1);
+                out.push(':');
+                if indent.is_some() {
+                    out.push(' ');
+                }
+                write(out, val, deeper(indent));
             }
             newline(out, indent);
             out.push('}');
@@ -56,7 +70,8 @@ fn write(out: &mut String, v: &Value, indent: usize) {
     }
 }
 
-fn newline(out: &mut String, indent: usize) {
+fn newline(out: &mut String, indent: Option<usize>) {
+    let Some(indent) = indent else { return };
     out.push('\n');
     for _ in 0..indent {
         out.push_str("    ");
@@ -126,5 +141,9 @@ mod tests {
         let v = json!({"kind": "ConfigMap", "apiVersion": "v1", "data": {"a": "x<y>&z", "e": {}}, "items": [], "n": [1, 2.5, null, true]});
         let expected = "{\n    \"apiVersion\": \"v1\",\n    \"data\": {\n        \"a\": \"x\\u003cy\\u003e\\u0026z\",\n        \"e\": {}\n    },\n    \"items\": [],\n    \"kind\": \"ConfigMap\",\n    \"n\": [\n        1,\n        2.5,\n        null,\n        true\n    ]\n}\n";
         assert_eq!(to_json(&v), expected);
+        assert_eq!(
+            to_json_compact(&json!({"b": "x\": y", "a": [1, {}]})),
+            "{\"a\":[1,{}],\"b\":\"x\\\": y\"}"
+        );
     }
 }

@@ -199,12 +199,7 @@ pub fn value_text(v: &Value) -> String {
 
 /// Go's `json.Marshal` of a map: compact, keys sorted, HTML characters escaped.
 pub fn compact_json(v: &Value) -> String {
-    super::json::to_json(v)
-        .lines()
-        .map(str::trim_start)
-        .collect::<Vec<_>>()
-        .join("")
-        .replace("\": ", "\":")
+    super::json::to_json_compact(v)
 }
 
 fn unquote(s: &str) -> Result<String, String> {
@@ -601,7 +596,10 @@ mod tests {
         );
         assert_eq!(run("{.items[*].nope}x\\n"), "x\\n");
         assert_eq!(run("{..image}"), "nginx:1.25 nginx");
-        assert_eq!(run("{.items[1].spec.selector}"), "{\"matchLabels\":{\"app\":\"web\"}}");
+        assert_eq!(
+            run("{.items[1].spec.selector}"),
+            "{\"matchLabels\":{\"app\":\"web\"}}"
+        );
         assert_eq!(
             run("{.items[-1:].metadata.name} {.kind} {.items[0:1].metadata.name}"),
             "web List api"
@@ -611,7 +609,9 @@ mod tests {
             "25% 25% "
         );
         assert_eq!(
-            run("{.items[0].metadata.creationTimestamp} {.items[0].spec.template.metadata.creationTimestamp}"),
+            run(
+                "{.items[0].metadata.creationTimestamp} {.items[0].spec.template.metadata.creationTimestamp}"
+            ),
             "2026-11-25T18:30:33Z null"
         );
         assert_eq!(run("{.items[?(@.spec.replicas>1)].metadata.name}"), "web");
@@ -622,7 +622,10 @@ mod tests {
     #[test]
     fn errors_are_specific() {
         let e = Template::parse("{.items[*].metadata.name").unwrap_err();
-        assert_eq!(e.to_string(), "error parsing jsonpath {.items[*].metadata.name, unclosed action");
+        assert_eq!(
+            e.to_string(),
+            "error parsing jsonpath {.items[*].metadata.name, unclosed action"
+        );
         assert!(Template::parse("{range .items[*]}{.x}").is_err());
         assert!(Template::parse("{end}").is_err());
         assert!(Template::parse("{.items[abc]}").is_err());

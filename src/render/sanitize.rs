@@ -48,12 +48,13 @@ pub fn sanitize(obj: &mut Value) {
         if is_secret {
             *text = "<redacted: last-applied configuration of a Secret>".into();
         } else if let Ok(mut inner) = serde_json::from_str::<Value>(text) {
+            let before = inner.clone();
             mask_env(&mut inner);
             if inner.get("kind").and_then(Value::as_str) == Some("Secret") {
                 redact_secret(&mut inner);
             }
-            if let Ok(s) = serde_json::to_string(&inner) {
-                *text = format!("{s}\n");
+            if inner != before {
+                *text = format!("{}\n", super::json::to_json_compact(&inner));
             }
         }
     }
@@ -138,13 +139,13 @@ mod tests {
     #[test]
     fn credential_env_values_are_masked_everywhere() {
         let mut d = json!({"kind": "Deployment", "metadata": {"annotations": {LAST_APPLIED:
-            "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"env\":[{\"name\":\"DB_PASSWORD\",\"value\":\"hunter2\"}]}]}}}}"}},
-            "spec": {"template": {"spec": {"containers": [{"env": [
-                {"name": "DB_PASSWORD", "value": "hunter2"},
-                {"name": "api_token", "value": "abc"},
-                {"name": "MODE", "value": "prod"},
-                {"name": "FROM", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}
-            ]}]}}}});
+        "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"env\":[{\"name\":\"DB_PASSWORD\",\"value\":\"hunter2\"}]}]}}}}"}},
+        "spec": {"template": {"spec": {"containers": [{"env": [
+            {"name": "DB_PASSWORD", "value": "hunter2"},
+            {"name": "api_token", "value": "abc"},
+            {"name": "MODE", "value": "prod"},
+            {"name": "FROM", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}
+        ]}]}}}});
         sanitize(&mut d);
         let text = d.to_string();
         assert!(!text.contains("hunter2"), "{text}");

@@ -123,13 +123,7 @@ fn escape_terminal(s: &str) -> String {
         return s.to_string();
     }
     s.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                '?'
-            } else {
-                c
-            }
-        })
+        .map(|c| if c.is_control() && c != '\t' { '?' } else { c })
         .collect()
 }
 
@@ -212,7 +206,9 @@ impl TableBuilder {
                     _ => line.push(cell),
                 }
             }
-            let labels = meta.and_then(|m| m.get("labels")).and_then(Value::as_object);
+            let labels = meta
+                .and_then(|m| m.get("labels"))
+                .and_then(Value::as_object);
             for key in &self.opts.label_columns {
                 line.push(
                     labels
@@ -339,7 +335,10 @@ mod tests {
     #[test]
     fn wide_matches_kubectl() {
         assert_eq!(
-            render(TableOptions { wide: true, ..Default::default() }),
+            render(TableOptions {
+                wide: true,
+                ..Default::default()
+            }),
             "NAME    READY   STATUS    RESTARTS   AGE    IP       NODE     NOMINATED NODE   READINESS GATES\n\
              ytest   0/1     Pending   0          101s   <none>   <none>   <none>           <none>\n"
         );
@@ -388,6 +387,9 @@ mod tests {
         assert_eq!(cell_text(&json!("a\nb")), "a...");
         assert_eq!(cell_text(&json!(1.5)), "1.5");
         assert_eq!(cell_text(&json!(7)), "7");
-        assert_eq!(tabwrite(&[vec!["A".into(), "B".into()], vec!["x".into(), "".into()]]), "A     B\nx     \n");
+        assert_eq!(
+            tabwrite(&[vec!["A".into(), "B".into()], vec!["x".into(), "".into()]]),
+            "A     B\nx     \n"
+        );
     }
 }

@@ -284,7 +284,11 @@ pub(crate) fn format_go_float(f: f64) -> String {
         return ".nan".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+.inf".into() } else { "-.inf".into() };
+        return if f > 0.0 {
+            "+.inf".into()
+        } else {
+            "-.inf".into()
+        };
     }
     if f == f.trunc() && f.abs() < 1e21 {
         return format!("{}", f as i64);
@@ -407,7 +411,11 @@ fn resolves_to_non_string(s: &str) -> bool {
 fn looks_like_timestamp(s: &str) -> bool {
     // go-yaml accepts a few layouts; a date prefix followed by a plausible time is enough here
     let b = s.as_bytes();
-    if b.len() == 10 || (b.len() >= 10 && s.chars().all(|c| c.is_ascii_digit() || "-:.TtZz +".contains(c))) {
+    if b.len() == 10
+        || (b.len() >= 10
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || "-:.TtZz +".contains(c)))
+    {
         return true;
     }
     false
