@@ -230,3 +230,8 @@ impl Cluster {
         Ok(d.clone())
     }
 }
+
+pub mod snapshot;
+mod snapshot_capture;
+mod snapshot_selector;
+mod snapshot_service;

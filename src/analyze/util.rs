@@ -1,0 +1,246 @@
+//! Small readers over JSON objects shared by the analyzers.
+
+use serde_json::Value;
+
+/// A string field (empty when absent).
+pub fn s<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A string at a JSON pointer (empty when absent).
+pub fn sp<'a>(v: &'a Value, pointer: &str) -> &'a str {
+    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// An array at a JSON pointer (empty when absent).
+pub fn arr<'a>(v: &'a Value, pointer: &str) -> &'a [Value] {
+    v.pointer(pointer)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// An integer at a JSON pointer.
+pub fn int(v: &Value, pointer: &str) -> Option<i64> {
+    v.pointer(pointer).and_then(Value::as_i64)
+}
+
+pub fn meta_name(v: &Value) -> &str {
+    sp(v, "/metadata/name")
+}
+
+pub fn meta_namespace(v: &Value) -> Option<&str> {
+    v.pointer("/metadata/namespace").and_then(Value::as_str)
+}
+
+/// The labels of an object as `(key, value)` pairs.
+pub fn labels(v: &Value) -> Vec<(&str, &str)> {
+    v.pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Does a `map[string]string` selector (Service, nodeSelector) match these labels?
+/// An empty selector matches nothing here (a Service without selector is not managed).
+pub fn map_selector_matches(selector: &serde_json::Map<String, Value>, labels: &Value) -> bool {
+    !selector.is_empty()
+        && selector
+            .iter()
+            .all(|(k, want)| labels.get(k).and_then(Value::as_str) == want.as_str())
+}
+
+/// Does a `LabelSelector` (matchLabels + matchExpressions) match an object's labels?
+/// An empty selector matches everything, as in the API.
+pub fn label_selector_matches(selector: &Value, obj: &Value) -> bool {
+    let empty = serde_json::Map::new();
+    let labels = obj
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    if let Some(ml) = selector.get("matchLabels").and_then(Value::as_object) {
+        for (k, v) in ml {
+            if labels.get(k).and_then(Value::as_str) != v.as_str() {
+                return false;
+            }
+        }
+    }
+    for expr in arr(selector, "/matchExpressions") {
+        let key = s(expr, "key");
+        let values: Vec<&str> = arr(expr, "/values")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let have = labels.get(key).and_then(Value::as_str);
+        let ok = match s(expr, "operator") {
+            "In" => have.is_some_and(|h| values.contains(&h)),
+            "NotIn" => have.is_none_or(|h| !values.contains(&h)),
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// A condition of an object's status by type: `(status, reason, message)`.
+pub fn condition<'a>(v: &'a Value, ty: &str) -> Option<(&'a str, &'a str, &'a str)> {
+    arr(v, "/status/conditions")
+        .iter()
+        .find(|c| s(c, "type") == ty)
+        .map(|c| (s(c, "status"), s(c, "reason"), s(c, "message")))
+}
+
+/// Parse a Kubernetes quantity (`500m`, `1Gi`, `2`, `1e3`) into a float of base units.
+pub fn quantity(q: &str) -> Option<f64> {
+    let q = q.trim();
+    if q.is_empty() {
+        return None;
+    }
+    let suffixes: &[(&str, f64)] = &[
+        ("Ki", 1024.0),
+        ("Mi", 1024.0 * 1024.0),
+        ("Gi", 1024.0 * 1024.0 * 1024.0),
+        ("Ti", 1024.0f64.powi(4)),
+        ("Pi", 1024.0f64.powi(5)),
+        ("Ei", 1024.0f64.powi(6)),
+        ("n", 1e-9),
+        ("u", 1e-6),
+        ("m", 1e-3),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("P", 1e15),
+        ("E", 1e18),
+    ];
+    for (suf, mult) in suffixes {
+        if let Some(num) = q.strip_suffix(suf) {
+            return num.parse::<f64>().ok().map(|n| n * mult);
+        }
+    }
+    q.parse::<f64>().ok()
+}
+
+/// A quantity as people write it: bytes in Mi/Gi, CPU in millicores.
+pub fn human_quantity(resource: &str, value: f64) -> String {
+    if resource == "cpu" {
+        format!("{}m", (value * 1000.0).round() as i64)
+    } else if value >= 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1}Gi", value / (1024.0 * 1024.0 * 1024.0))
+    } else {
+        format!("{}Mi", (value / (1024.0 * 1024.0)).round() as i64)
+    }
+}
+
+/// Containers of a pod spec with their statuses, `(spec, status)`.
+pub fn containers_with_status(pod: &Value, init: bool) -> Vec<(&Value, Option<&Value>)> {
+    let (spec_p, status_p) = if init {
+        ("/spec/initContainers", "/status/initContainerStatuses")
+    } else {
+        ("/spec/containers", "/status/containerStatuses")
+    };
+    let statuses = arr(pod, status_p);
+    arr(pod, spec_p)
+        .iter()
+        .map(|c| {
+            let name = s(c, "name");
+            (c, statuses.iter().find(|st| s(st, "name") == name))
+        })
+        .collect()
+}
+
+/// The pod's owner as `kind/name` (a ReplicaSet is reported through its Deployment name
+/// when the hash suffix can be stripped).
+pub fn owner(v: &Value) -> Option<(&str, &str)> {
+    arr(v, "/metadata/ownerReferences")
+        .iter()
+        .find(|o| o.get("controller").and_then(Value::as_bool).unwrap_or(true))
+        .map(|o| (s(o, "kind"), s(o, "name")))
+}
+
+/// Lines of a log that explain a failure: error-looking lines, else the last lines.
+pub fn explaining_log_lines(log: &str, max: usize) -> Vec<String> {
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut picked: Vec<String> = lines
+        .iter()
+        .filter(|l| is_error_line(l))
+        .map(|l| l.trim_end().to_string())
+        .collect();
+    if picked.len() > max {
+        picked.drain(..picked.len() - max);
+    }
+    if picked.is_empty() {
+        let start = lines.len().saturating_sub(max.min(3));
+        picked = lines[start..]
+            .iter()
+            .map(|l| l.trim_end().to_string())
+            .collect();
+    }
+    picked
+}
+
+/// Does a log line look like it reports an error?
+pub fn is_error_line(line: &str) -> bool {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)\b(error|err|fatal|panic|exception|traceback|failed|failure|refused|denied|missing|not set|not found|no such|cannot|can't|unable|invalid|timeout|timed out|killed|out of memory)\b",
+        )
+        .ok()
+    })
+    .as_ref()
+    .is_some_and(|re| re.is_match(line))
+}
+
+/// The message of the newest Warning event matching a reason (any reason when empty).
+pub fn warning_messages<'a>(events: &[&'a Value], reasons: &[&str]) -> Vec<&'a Value> {
+    events
+        .iter()
+        .copied()
+        .filter(|e| s(e, "type") == "Warning")
+        .filter(|e| reasons.is_empty() || reasons.contains(&s(e, "reason")))
+        .collect()
+}
+
+/// One event as an evidence line: `Warning BackOff (x12): Back-off restarting failed container`.
+pub fn event_line(e: &Value) -> String {
+    let count = e
+        .get("count")
+        .and_then(Value::as_i64)
+        .or_else(|| int(e, "/series/count"))
+        .unwrap_or(1);
+    let msg = e
+        .get("message")
+        .or_else(|| e.get("note"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let count = if count > 1 {
+        format!(" (x{count})")
+    } else {
+        String::new()
+    };
+    format!(
+        "event {} {}{}: {}",
+        s(e, "type"),
+        s(e, "reason"),
+        count,
+        msg.trim()
+    )
+}
+
+/// The namespace argument for a suggested query.
+pub fn ns_flag(ns: &str) -> String {
+    if ns.is_empty() {
+        String::new()
+    } else {
+        format!(" -n {ns}")
+    }
+}
