@@ -142,7 +142,35 @@ pub fn analyze(view: &ClusterView) -> Vec<Finding> {
     let mut findings: Vec<Finding> = ANALYZERS.iter().flat_map(|(_, f)| f(view)).collect();
     sort_findings(&mut findings);
     findings.dedup();
-    findings
+    group_replicas(findings)
+}
+
+/// Pods of one workload failing the same way are reported once, naming the other pods.
+fn group_replicas(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings {
+        let owner = f.related.first().filter(|r| r.kind != "Node");
+        let same = out.iter_mut().find(|g| {
+            g.object.kind == "Pod"
+                && f.object.kind == "Pod"
+                && g.analyzer == f.analyzer
+                && g.title == f.title
+                && g.object.namespace == f.object.namespace
+                && owner.is_some()
+                && g.related.first() == owner
+        });
+        match same {
+            Some(g) => {
+                let line = "same problem on pods:";
+                match g.evidence.iter_mut().find(|e| e.starts_with(line)) {
+                    Some(e) => e.push_str(&format!(", {}", f.object.name)),
+                    None => g.evidence.push(format!("{line} {}", f.object.name)),
+                }
+            }
+            None => out.push(f),
+        }
+    }
+    out
 }
 
 /// The ranking used by [`analyze`].

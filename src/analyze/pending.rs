@@ -36,6 +36,20 @@ pub fn pod_request(pod: &Value, resource: &str) -> f64 {
     sum.max(init)
 }
 
+/// Taints that keep pods off a node: NoSchedule/NoExecute, minus the condition taints a node
+/// that reports Ready=True still carries until the node lifecycle controller removes them.
+fn blocking_taints(node: &Value) -> impl Iterator<Item = &Value> {
+    let ready = condition(node, "Ready").is_some_and(|(st, _, _)| st == "True");
+    arr(node, "/spec/taints").iter().filter(move |t| {
+        matches!(s(t, "effect"), "NoSchedule" | "NoExecute")
+            && !(ready
+                && matches!(
+                    s(t, "key"),
+                    "node.kubernetes.io/not-ready" | "node.kubernetes.io/unreachable"
+                ))
+    })
+}
+
 fn tolerates(pod: &Value, taint: &Value) -> bool {
     arr(pod, "/spec/tolerations").iter().any(|t| {
         let key_ok = s(t, "key").is_empty() && s(t, "operator") == "Exists"
@@ -197,9 +211,7 @@ fn check(view: &ClusterView, pod: &Value) -> Option<Finding> {
             .iter()
             .filter(|n| selector_ok(pod, n) && affinity_ok(pod, n))
             .flat_map(|n| {
-                arr(n, "/spec/taints")
-                    .iter()
-                    .filter(|t| matches!(s(t, "effect"), "NoSchedule" | "NoExecute"))
+                blocking_taints(n)
                     .filter(|t| !tolerates(pod, t))
                     .map(move |t| {
                         format!(
@@ -217,14 +229,11 @@ fn check(view: &ClusterView, pod: &Value) -> Option<Finding> {
             .filter(|n| selector_ok(pod, n) && affinity_ok(pod, n))
             .count();
         let all_tainted = eligible > 0
+            && (msg.contains("taint") || !unschedulable)
             && nodes
                 .iter()
                 .filter(|n| selector_ok(pod, n) && affinity_ok(pod, n))
-                .all(|n| {
-                    arr(n, "/spec/taints").iter().any(|t| {
-                        matches!(s(t, "effect"), "NoSchedule" | "NoExecute") && !tolerates(pod, t)
-                    })
-                });
+                .all(|n| blocking_taints(n).any(|t| !tolerates(pod, t)));
         if all_tainted {
             causes.push(format!(
                 "every candidate node has a taint the pod does not tolerate: {}",

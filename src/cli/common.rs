@@ -31,28 +31,19 @@ impl ClusterArgs {
     }
 }
 
-/// A read-only client for analysis: the snapshot when `--snapshot` is given, else the
-/// kubeconfig's cluster.
-pub async fn analysis_client(args: &ClusterArgs) -> anyhow::Result<kube::Client> {
-    use anyhow::Context as _;
+/// Connect as the flags say: the snapshot when `--snapshot` is given, else the kubeconfig's
+/// cluster (GET-only either way).
+pub async fn connect(args: &ClusterArgs) -> anyhow::Result<klue::cluster::Cluster> {
     if let Some(path) = &args.snapshot {
-        let snap = klue::cluster::snapshot::Snapshot::load(path)
-            .with_context(|| format!("cannot open snapshot {}", path.display()))?;
-        return Ok(klue::cluster::snapshot::client(std::sync::Arc::new(snap)));
+        return Ok(klue::cluster::snapshot::open(
+            path,
+            args.namespace.as_deref(),
+        )?);
     }
-    let options = kube::config::KubeConfigOptions {
-        context: args.context.clone(),
-        ..Default::default()
-    };
-    let config = match &args.kubeconfig {
-        Some(p) => {
-            let kc = kube::config::Kubeconfig::read_from(p)
-                .with_context(|| format!("cannot read kubeconfig {}", p.display()))?;
-            kube::Config::from_custom_kubeconfig(kc, &options).await?
-        }
-        None => kube::Config::from_kubeconfig(&options).await.context(
-            "cannot load the kubeconfig (set KUBECONFIG or pass --kubeconfig, or use --snapshot)",
-        )?,
-    };
-    Ok(kube::Client::try_from(config)?)
+    Ok(klue::cluster::Cluster::connect(&args.connect_options()).await?)
+}
+
+/// A read-only client for analysis (see [`connect`]).
+pub async fn analysis_client(args: &ClusterArgs) -> anyhow::Result<kube::Client> {
+    Ok(connect(args).await?.client)
 }

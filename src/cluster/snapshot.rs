@@ -197,6 +197,29 @@ impl Snapshot {
     }
 }
 
+/// Open a snapshot file as a [`Cluster`](super::Cluster): the same executor then runs on it.
+pub fn open(path: &Path, namespace: Option<&str>) -> Result<super::Cluster, super::ClusterError> {
+    let snap = Snapshot::load(path).map_err(|e| super::ClusterError::Snapshot {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    })?;
+    Ok(cluster(
+        Arc::new(snap),
+        &path.display().to_string(),
+        namespace,
+    ))
+}
+
+/// A [`Cluster`](super::Cluster) over an in-memory snapshot (`origin` names it).
+pub fn cluster(snapshot: Arc<Snapshot>, origin: &str, namespace: Option<&str>) -> super::Cluster {
+    let info = super::ClusterInfo {
+        context: format!("snapshot:{origin}"),
+        server: origin.to_string(),
+        namespace: namespace.unwrap_or("default").to_string(),
+    };
+    super::Cluster::from_service(SnapshotService::new(snapshot), info)
+}
+
 /// A read-only kube client answering from a snapshot.
 pub fn client(snapshot: Arc<Snapshot>) -> kube::Client {
     client_in(snapshot, "default")

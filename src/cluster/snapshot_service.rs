@@ -39,6 +39,9 @@ impl SnapshotService {
             Ok(Reply::Text(t)) => (StatusCode::OK, "text/plain", t.into_bytes()),
             Err(e) => {
                 let (code, reason) = match e.code {
+                    404 if e.message.starts_with(NOT_CAPTURED) => {
+                        (StatusCode::NOT_FOUND, "NotCaptured")
+                    }
                     404 => (StatusCode::NOT_FOUND, "NotFound"),
                     405 => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
                     _ => (StatusCode::BAD_REQUEST, "BadRequest"),
@@ -97,10 +100,13 @@ struct ApiErr {
     details: Option<Value>,
 }
 
+/// How every "not captured" message starts.
+pub const NOT_CAPTURED: &str = "not captured in this snapshot";
+
 fn not_captured(what: impl std::fmt::Display) -> ApiErr {
     ApiErr {
         code: 404,
-        message: format!("not captured in this snapshot: {what}"),
+        message: format!("{NOT_CAPTURED}: {what}"),
         details: None,
     }
 }
@@ -161,6 +167,12 @@ fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
 }
 
 fn route(snap: &Snapshot, method: &Method, uri: &http::Uri, accept: &str) -> Result<Reply, ApiErr> {
+    if method == Method::POST && uri.path().contains("selfsubject") {
+        return Err(not_captured(format!(
+            "{} (a snapshot has no authorization data)",
+            uri.path()
+        )));
+    }
     if method != Method::GET {
         return Err(ApiErr {
             code: 405,

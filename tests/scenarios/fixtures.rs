@@ -1,0 +1,110 @@
+//! The scenario fixtures (tests/fixtures/scenarios/<name>/): objects with status, events and
+//! logs, one namespace per scenario, loaded once into the shared control plane.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::support;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Expected {
+    pub analyzer: String,
+    pub kind: String,
+    /// Prefix of the object's name.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[allow(dead_code)] // `cause` is read by the planner tests
+pub struct Expect {
+    #[serde(default)]
+    pub scan: Vec<Expected>,
+    /// Words the root cause must contain (case-insensitive).
+    #[serde(default)]
+    pub cause: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[allow(dead_code)] // `symptom` is read by the planner tests
+pub struct Scenario {
+    #[serde(skip)]
+    pub name: String,
+    #[serde(skip)]
+    pub dir: PathBuf,
+    pub description: String,
+    pub namespace: String,
+    pub symptom: String,
+    pub healthy: bool,
+    pub expect: Expect,
+}
+
+pub fn scenarios_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios")
+}
+
+/// Every scenario, sorted by name.
+pub fn all() -> Vec<Scenario> {
+    let mut out = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
+        .expect("read scenarios dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("scenario.yaml").is_file())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let text = std::fs::read_to_string(dir.join("scenario.yaml")).expect("read scenario.yaml");
+        let mut s: Scenario =
+            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        s.name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
+        s.dir = dir;
+        out.push(s);
+    }
+    out
+}
+
+/// Load every scenario into `env` once (objects with status, logs in the kubelet stub).
+pub fn load(env: &'static support::TestEnv) {
+    static LOADED: OnceLock<Result<(), String>> = OnceLock::new();
+    let res = LOADED.get_or_init(|| {
+        let stub = support::kubelet();
+        let mut text = String::new();
+        for s in all() {
+            support::register_logs(&stub, &s.dir.join("logs"))?;
+            let objs = std::fs::read_to_string(s.dir.join("objects.yaml"))
+                .map_err(|e| format!("{}: {e}", s.name))?;
+            text.push_str("\n---\n");
+            text.push_str(&objs);
+        }
+        support::run_isolated(async move { support::apply(env, &text).await.map(|_| ()) })
+    });
+    if let Err(e) = res {
+        panic!("loading the scenario fixtures: {e}");
+    }
+}
+
+/// Does a finding match an expectation?
+pub fn matches(f: &klue::analyze::Finding, e: &Expected) -> bool {
+    f.analyzer == e.analyzer && f.object.kind == e.kind && f.object.name.starts_with(&e.name)
+}
+
+/// Objects the scenarios expect findings on that are cluster-scoped (nodes, webhooks).
+pub fn expected_cluster_objects() -> Vec<(String, String)> {
+    all()
+        .into_iter()
+        .flat_map(|s| s.expect.scan)
+        .filter(|e| {
+            matches!(
+                e.kind.as_str(),
+                "Node" | "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration"
+            )
+        })
+        .map(|e| (e.kind, e.name))
+        .collect()
+}
