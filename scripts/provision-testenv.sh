@@ -34,8 +34,12 @@ apt_install() {
 apt_install etcd-server
 ln -sfn "$(command -v etcd || echo /usr/bin/etcd)" "$BIN/etcd"
 
-if [ ! -x "$BIN/kube-apiserver" ]; then
-  apt_install golang-go rsync
+# Kubernetes 1.20 vendors reflect2 v1.0.1, whose unsafe map iteration crashes (SIGSEGV in
+# json-iterator) when built with Go >= 1.18, as soon as a custom resource is stored. The build
+# below swaps in reflect2 v1.0.2 from Debian; the stamp marks a binary built that way.
+STAMP="$BIN/.kube-apiserver-reflect2-1.0.2"
+if [ ! -x "$BIN/kube-apiserver" ] || [ ! -e "$STAMP" ]; then
+  apt_install golang-go rsync golang-github-modern-go-reflect2-dev
   src_list=/etc/apt/sources.list.d/klue-deb-src.sources
   if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ ; then
     # Mirror the existing bookworm stanza (same URI and keyring) as a deb-src entry.
@@ -60,11 +64,19 @@ if [ ! -x "$BIN/kube-apiserver" ]; then
   fi
   cd "$tree"
   mkdir -p .go/src/k8s.io && ln -sfn ../../.. .go/src/k8s.io/kubernetes
+  reflect2=/usr/share/gocode/src/github.com/modern-go/reflect2
+  [ -f "$reflect2/reflect2.go" ] || { log "reflect2 sources not found in $reflect2"; exit 1; }
+  find vendor/github.com/modern-go/reflect2 -maxdepth 1 -name '*.go' -delete
+  find vendor/github.com/modern-go/reflect2 -maxdepth 1 -name '*.s' -delete
+  cp "$reflect2"/*.go vendor/github.com/modern-go/reflect2/
+  cp "$reflect2"/*.s vendor/github.com/modern-go/reflect2/ 2>/dev/null || true
+  rm -f vendor/github.com/modern-go/reflect2/*_test.go
   log "building kube-apiserver (a few minutes, once)"
   mkdir -p "$CACHE/home"
   GOPATH=$PWD/.go CGO_ENABLED=0 HOME="$CACHE/home" GOFLAGS=-mod=vendor make WHAT=cmd/kube-apiserver >&2
   cp _output/bin/kube-apiserver "$BIN/kube-apiserver.tmp"
   mv "$BIN/kube-apiserver.tmp" "$BIN/kube-apiserver"
+  touch "$STAMP"
   cd "$CACHE" && rm -rf "$work"
 fi
 

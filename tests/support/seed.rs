@@ -181,6 +181,49 @@ pub async fn apply_objects(
 #[derive(Default)]
 struct Resolver {
     cache: HashMap<(String, String), (ApiResource, ApiCapabilities)>,
+    /// `Kind/namespace/name` (namespace empty when cluster-scoped) → uid, of objects applied.
+    uids: HashMap<String, String>,
+}
+
+impl Resolver {
+    /// Fills the uids that manifests cannot know: `metadata.ownerReferences[].uid` and an
+    /// Event's `involvedObject.uid`, from objects applied earlier in the batch.
+    fn fill_uids(&self, obj: &mut Value) {
+        let ns = obj
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let lookup = |kind: &str, ns: &str, name: &str| {
+            self.uids
+                .get(&format!("{kind}/{ns}/{name}"))
+                .or_else(|| self.uids.get(&format!("{kind}//{name}")))
+                .cloned()
+        };
+        if let Some(Value::Array(owners)) = obj.pointer_mut("/metadata/ownerReferences") {
+            for o in owners {
+                let kind = o.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+                let name = o.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+                if o.get("uid").is_none()
+                    && let Some(uid) = lookup(&kind, &ns, &name)
+                    && let Some(m) = o.as_object_mut()
+                {
+                    m.insert("uid".into(), Value::String(uid));
+                }
+            }
+        }
+        if let Some(inv) = obj.get_mut("involvedObject") {
+            let kind = inv.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+            let name = inv.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+            let ins = inv.get("namespace").and_then(Value::as_str).unwrap_or("").to_string();
+            if inv.get("uid").is_none()
+                && let Some(uid) = lookup(&kind, &ins, &name)
+                && let Some(m) = inv.as_object_mut()
+            {
+                m.insert("uid".into(), Value::String(uid));
+            }
+        }
+    }
 }
 
 impl Resolver {
@@ -239,6 +282,7 @@ async fn apply_one(
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
         .map(str::to_string);
+    resolver.fill_uids(&mut obj);
     let label = format!(
         "{kind}/{}{name}",
         ns.as_deref().map(|n| format!("{n}/")).unwrap_or_default()
@@ -263,17 +307,40 @@ async fn apply_one(
         (_, kube::discovery::Scope::Cluster) => Api::all_with(client.clone(), &ar),
     };
     let pp = PatchParams::apply("klue-testenv").force();
-    api.patch(&name, &pp, &Patch::Apply(&obj))
-        .await
-        .map_err(|e| format!("apply {label}: {e}"))?;
+    // Transport errors (a pooled connection the server closed, e.g. right after a CRD was
+    // established) are retried; API errors are not.
+    let mut attempt = 0;
+    let applied = loop {
+        match api.patch(&name, &pp, &Patch::Apply(&obj)).await {
+            Ok(o) => break o,
+            Err(kube::Error::Api(e)) => return Err(format!("apply {label}: {e}")),
+            Err(e) if attempt < 5 => {
+                attempt += 1;
+                tracing::debug!("apply {label}: {e}; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => return Err(format!("apply {label}: {e}")),
+        }
+    };
+    if let Some(uid) = applied.metadata.uid {
+        let key = format!("{kind}/{}/{name}", ns.as_deref().unwrap_or(""));
+        resolver.uids.insert(key, uid);
+    }
     if let Some(status) = status {
-        api.patch_status(
-            &name,
-            &PatchParams::default(),
-            &Patch::Merge(json!({ "status": status })),
-        )
-        .await
-        .map_err(|e| format!("status of {label}: {e}"))?;
+        let patch = Patch::Merge(json!({ "status": status }));
+        let mut attempt = 0;
+        loop {
+            match api.patch_status(&name, &PatchParams::default(), &patch).await {
+                Ok(_) => break,
+                Err(kube::Error::Api(e)) => return Err(format!("status of {label}: {e}")),
+                Err(e) if attempt < 5 => {
+                    attempt += 1;
+                    tracing::debug!("status of {label}: {e}; retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => return Err(format!("status of {label}: {e}")),
+            }
+        }
     }
     Ok(label)
 }
