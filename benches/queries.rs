@@ -170,8 +170,14 @@ fn run() -> Result<(), String> {
         "all rounds: batch klue {:?} kubectl {:?}; get pods -A klue {:?} kubectl {:?}",
         klue_times.iter().map(|d| fmt_d(*d)).collect::<Vec<_>>(),
         kubectl_times.iter().map(|d| fmt_d(*d)).collect::<Vec<_>>(),
-        klue_runs.iter().map(|r| format!("{} {}MiB", fmt_d(r.0), r.1 / 1024)).collect::<Vec<_>>(),
-        kubectl_runs.iter().map(|r| format!("{} {}MiB", fmt_d(r.0), r.1 / 1024)).collect::<Vec<_>>(),
+        klue_runs
+            .iter()
+            .map(|r| format!("{} {}MiB", fmt_d(r.0), r.1 / 1024))
+            .collect::<Vec<_>>(),
+        kubectl_runs
+            .iter()
+            .map(|r| format!("{} {}MiB", fmt_d(r.0), r.1 / 1024))
+            .collect::<Vec<_>>(),
     );
     Ok(())
 }
@@ -186,7 +192,10 @@ async fn klue_batch(kubeconfig: &Path) -> Result<(), String> {
     let exec = Executor::new(cluster).with_cap(OutputCap::default());
     for q in BATCH {
         let query = klue::query::parse(q).map_err(|r| format!("{q}: refused: {}", r.reason))?;
-        let out = exec.run(&query).await.map_err(|e| format!("klue {q}: {e}"))?;
+        let out = exec
+            .run(&query)
+            .await
+            .map_err(|e| format!("klue {q}: {e}"))?;
         std::hint::black_box(out);
     }
     Ok(())

@@ -88,7 +88,12 @@ async fn apiserver_stopped_mid_run() {
     assert!(before.text.contains("kube-system"), "{}", before.text);
 
     env.stop_apiserver();
-    let port = env.server.rsplit(':').next().unwrap_or_default().to_string();
+    let port = env
+        .server
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     // The same executor (pooled connections, cached discovery), and a fresh one.
     let err = exec.run(&q).await.expect_err("server is gone");
     let msg = err.to_string();
@@ -103,9 +108,16 @@ async fn apiserver_stopped_mid_run() {
     let Outcome::Err(fresh) = fresh else {
         panic!("{fresh:?}")
     };
-    assert!(fresh.contains(&format!("127.0.0.1:{port} was refused")), "{fresh}");
+    assert!(
+        fresh.contains(&format!("127.0.0.1:{port} was refused")),
+        "{fresh}"
+    );
     let kubectl = run::kubectl(&kubeconfig, None, "get pods -A");
-    assert!(kubectl.text().contains(&format!("127.0.0.1:{port} was refused")));
+    assert!(
+        kubectl
+            .text()
+            .contains(&format!("127.0.0.1:{port} was refused"))
+    );
 }
 
 #[tokio::test]
@@ -136,7 +148,10 @@ async fn malformed_kubeconfig() {
     })
     .await
     .expect_err("missing");
-    assert!(err.to_string().contains(&missing.display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&missing.display().to_string()),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -160,7 +175,15 @@ async fn unknown_context_lists_the_available_ones() {
         "get nodes",
     )
     .await;
-    assert!(as_limited.text().contains("User \"limited\""), "{as_limited:?}");
-    let as_viewer = run::klue(&env.kubeconfigs.all, Some(User::Viewer.context()), "get nodes").await;
+    assert!(
+        as_limited.text().contains("User \"limited\""),
+        "{as_limited:?}"
+    );
+    let as_viewer = run::klue(
+        &env.kubeconfigs.all,
+        Some(User::Viewer.context()),
+        "get nodes",
+    )
+    .await;
     assert!(matches!(as_viewer, Outcome::Ok(_)), "{as_viewer:?}");
 }

@@ -238,13 +238,21 @@ async fn secret_values_never_printed() {
     ] {
         let out = run::klue(viewer, None, q).await;
         for v in secret_values {
-            assert!(!out.text().contains(v), "{q} printed a secret value:\n{}", out.text());
+            assert!(
+                !out.text().contains(v),
+                "{q} printed a secret value:\n{}",
+                out.text()
+            );
         }
         // kubectl, for contrast, does print them (the check above is meaningful).
         if q == "get secret db-credentials -n shop -o yaml" {
             let k = run::kubectl(viewer, None, q);
             assert!(k.text().contains(secret_values[1]), "{}", k.text());
-            assert!(out.text().contains("password"), "keys stay visible:\n{}", out.text());
+            assert!(
+                out.text().contains("password"),
+                "keys stay visible:\n{}",
+                out.text()
+            );
         }
     }
     // The credential-looking env value in the pod spec is masked.

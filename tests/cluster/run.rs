@@ -85,8 +85,10 @@ pub fn mask_ages(text: &str) -> String {
     let re = RE.get_or_init(|| {
         regex::Regex::new(r"\b\d+[smhdy](?:\d+[smhd])?\b|<unknown>|<invalid>").expect("regex")
     });
-    re.replace_all(text, |c: &regex::Captures<'_>| "~".repeat(c[0].chars().count()))
-        .into_owned()
+    re.replace_all(text, |c: &regex::Captures<'_>| {
+        "~".repeat(c[0].chars().count())
+    })
+    .into_owned()
 }
 
 /// A readable line diff: `-` kubectl, `+` klue.

@@ -23,8 +23,7 @@ use support::{AuditEntry, User};
 /// access (or rules) review, a create that changes nothing.
 fn allowed_write(e: &AuditEntry) -> bool {
     e.verb == "create"
-        && (e.request_uri
-            == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+        && (e.request_uri == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
             || e.request_uri == "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
 }
 
@@ -85,7 +84,11 @@ async fn corpus_sends_only_reads() {
         }
         mark(&admin, i + 1).await;
     }
-    assert!(mismatched.is_empty(), "parser disagrees with the corpus:\n{}", mismatched.join("\n"));
+    assert!(
+        mismatched.is_empty(),
+        "parser disagrees with the corpus:\n{}",
+        mismatched.join("\n")
+    );
 
     // Let the last ResponseComplete entries land, then read the whole log.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -94,13 +97,20 @@ async fn corpus_sends_only_reads() {
 
     // 1. Everything klue's user sent: reads, or exactly the review exception.
     let by_klue = support::audit::requests_by(&entries, klue_user);
-    assert!(!by_klue.is_empty(), "no klue-viewer request in the audit log");
+    assert!(
+        !by_klue.is_empty(),
+        "no klue-viewer request in the audit log"
+    );
     let writes: Vec<String> = by_klue
         .iter()
         .filter(|e| !matches!(e.verb.as_str(), "get" | "list" | "watch") && !allowed_write(e))
         .map(|e| format!("{} {}", e.verb, e.request_uri))
         .collect();
-    assert!(writes.is_empty(), "klue sent non-read requests:\n{}", writes.join("\n"));
+    assert!(
+        writes.is_empty(),
+        "klue sent non-read requests:\n{}",
+        writes.join("\n")
+    );
     // The exception is used (auth can-i lines exist in the corpus) and is nothing broader.
     for e in by_klue.iter().filter(|e| e.verb == "create") {
         assert!(allowed_write(e), "{} {}", e.verb, e.request_uri);
@@ -128,7 +138,10 @@ async fn corpus_sends_only_reads() {
         .iter()
         .filter_map(|n| {
             per_line.get(n).map(|reqs| {
-                format!("corpus line {:?} was refused but sent: {reqs:?}", cases[n - 1].command)
+                format!(
+                    "corpus line {:?} was refused but sent: {reqs:?}",
+                    cases[n - 1].command
+                )
             })
         })
         .collect();

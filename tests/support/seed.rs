@@ -202,8 +202,16 @@ impl Resolver {
         };
         if let Some(Value::Array(owners)) = obj.pointer_mut("/metadata/ownerReferences") {
             for o in owners {
-                let kind = o.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
-                let name = o.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+                let kind = o
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let name = o
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
                 if o.get("uid").is_none()
                     && let Some(uid) = lookup(&kind, &ns, &name)
                     && let Some(m) = o.as_object_mut()
@@ -213,9 +221,21 @@ impl Resolver {
             }
         }
         if let Some(inv) = obj.get_mut("involvedObject") {
-            let kind = inv.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
-            let name = inv.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-            let ins = inv.get("namespace").and_then(Value::as_str).unwrap_or("").to_string();
+            let kind = inv
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let name = inv
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let ins = inv
+                .get("namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             if inv.get("uid").is_none()
                 && let Some(uid) = lookup(&kind, &ins, &name)
                 && let Some(m) = inv.as_object_mut()
@@ -330,7 +350,10 @@ async fn apply_one(
         let patch = Patch::Merge(json!({ "status": status }));
         let mut attempt = 0;
         loop {
-            match api.patch_status(&name, &PatchParams::default(), &patch).await {
+            match api
+                .patch_status(&name, &PatchParams::default(), &patch)
+                .await
+            {
                 Ok(_) => break,
                 Err(kube::Error::Api(e)) => return Err(format!("status of {label}: {e}")),
                 Err(e) if attempt < 5 => {
