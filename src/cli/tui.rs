@@ -1,13 +1,188 @@
-//! `klue tui`.
+//! `klue` / `klue tui`: the interactive screen on the current kube context (or a snapshot),
+//! with the LLM planner when one is configured and the offline planner otherwise.
+//!
+//! Other commands that open the screen (`demo`, `resume`) call [`open`] with a running
+//! session, and `replay` calls [`open_replay`].
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use klue::config::{Overrides, PlannerKind, Settings};
+use klue::planner::Planner;
+use klue::protocol::SessionInfo;
+use klue::session::{ApprovalPolicy, SessionConfig, SessionHandle};
+use klue::tui::replay::Player;
+use klue::tui::{App, Mode, Source, TerminalGuard, Theme};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     pub cluster: super::common::ClusterArgs,
+    /// The planner: `llm` or `offline` (default: the LLM when one is configured).
+    #[arg(long)]
+    pub planner: Option<PlannerKind>,
+    /// The model to ask (overrides the config file and the environment).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The OpenAI-compatible endpoint (overrides the config file and the environment).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Approval of proposed queries: `ask` (each one) or `all-read-only` (every allowed query).
+    #[arg(long, default_value = "ask", value_parser = parse_approve)]
+    pub approve: Approve,
+    /// Another config file than the default one.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
-pub async fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`klue tui` is not implemented yet")
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Approve {
+    #[default]
+    Ask,
+    AllReadOnly,
+}
+
+fn parse_approve(s: &str) -> Result<Approve, String> {
+    match s {
+        "ask" => Ok(Approve::Ask),
+        "all-read-only" => Ok(Approve::AllReadOnly),
+        other => Err(format!(
+            "unknown approval policy `{other}`: expected `ask` or `all-read-only`"
+        )),
+    }
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    require_terminal()?;
+    let _log = init_log();
+    let settings = Settings::load(&Overrides {
+        planner: args.planner,
+        model: args.model.clone(),
+        base_url: args.base_url.clone(),
+        config_path: args.config.clone(),
+    })?;
+    let planner = build_planner(&settings)?;
+    let cluster = connect(&args.cluster).await?;
+    let info = SessionInfo {
+        session_id: session_id(),
+        context: cluster.info.context.clone(),
+        namespace: Some(cluster.info.namespace.clone()),
+        server: cluster.info.server.clone(),
+        planner: planner.info(),
+        recording: None,
+    };
+    let mut config = SessionConfig::new(info);
+    config.approval = match args.approve {
+        Approve::Ask => ApprovalPolicy::Ask,
+        Approve::AllReadOnly => ApprovalPolicy::AllReadOnly,
+    };
+    let runner = Arc::new(klue::exec::Executor::new(cluster));
+    let handle = klue::session::spawn(planner, runner, config);
+    open(handle).await
+}
+
+/// The screen needs a terminal; headless use has `klue ask`.
+pub fn require_terminal() -> anyhow::Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!(
+            "klue's screen needs a terminal (stdin and stdout are not both a TTY); \
+             use `klue ask \"<symptom>\"` to investigate headless"
+        );
+    }
+    Ok(())
+}
+
+/// Open the screen on a running session until the engineer quits.
+pub async fn open(handle: SessionHandle) -> anyhow::Result<ExitCode> {
+    let SessionHandle { ops, events, task } = handle;
+    let mut app = App::new(Mode::Live, Theme::from_env());
+    screen(&mut app, Source::Live { ops, events }).await?;
+    // The loop asked the session to end; give it a moment to finish its recording.
+    if tokio::time::timeout(std::time::Duration::from_secs(2), task)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the session task did not finish within 2 s");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Play recorded events into the screen (read-only).
+#[allow(dead_code)] // `klue replay` opens it once the recording reader is on main
+pub async fn open_replay(player: Player) -> anyhow::Result<ExitCode> {
+    let mut app = App::new(Mode::Replay, Theme::from_env());
+    screen(&mut app, Source::Replay(player)).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn screen(app: &mut App, source: Source) -> anyhow::Result<()> {
+    let mut guard = TerminalGuard::enter().context("cannot set up the terminal")?;
+    let result = klue::tui::run(&mut guard, app, source).await;
+    drop(guard);
+    result.context("the screen failed")?;
+    Ok(())
+}
+
+fn build_planner(settings: &Settings) -> anyhow::Result<Box<dyn Planner>> {
+    match settings.planner()? {
+        PlannerKind::Llm => {
+            let llm = settings
+                .llm
+                .clone()
+                .context("no LLM is configured; use --planner offline")?;
+            Ok(Box::new(klue::planner::llm::LlmPlanner::new(llm)?))
+        }
+        PlannerKind::Offline => offline_planner(),
+    }
+}
+
+fn offline_planner() -> anyhow::Result<Box<dyn Planner>> {
+    bail!(
+        "no LLM is configured and this build has no offline planner yet: set OPENAI_API_KEY \
+         (or OPENAI_BASE_URL for a local server), or write the config file"
+    )
+}
+
+async fn connect(args: &super::common::ClusterArgs) -> anyhow::Result<klue::cluster::Cluster> {
+    if let Some(path) = &args.snapshot {
+        bail!(
+            "--snapshot {}: snapshots are not supported by this build yet",
+            path.display()
+        );
+    }
+    Ok(klue::cluster::Cluster::connect(&args.connect_options()).await?)
+}
+
+fn session_id() -> String {
+    let now = jiff::Timestamp::now();
+    format!("s-{}", now.strftime("%Y%m%d-%H%M%S"))
+}
+
+/// Where klue writes its log: `$XDG_STATE_HOME/klue/klue.log` (the screen owns the
+/// terminal, so nothing may be printed).
+pub fn log_path() -> Option<PathBuf> {
+    let base = dirs::state_dir().or_else(dirs::data_local_dir)?;
+    Some(base.join("klue").join("klue.log"))
+}
+
+/// Send tracing to the log file. The returned guard flushes it on drop. `KLUE_LOG` sets the
+/// filter (default `info`).
+pub fn init_log() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let path = log_path()?;
+    let dir = path.parent()?;
+    std::fs::create_dir_all(dir).ok()?;
+    let file = tracing_appender::rolling::never(dir, "klue.log");
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KLUE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
 }

@@ -1,0 +1,167 @@
+//! The real `klue` binary in a real terminal (tmux): start it, type a symptom, approve the
+//! proposed query, read the conclusion, end the session, and check that the terminal is
+//! restored (alternate screen left, cursor shown).
+//!
+//! The planner is the LLM planner against the scripted OpenAI-protocol server; the cluster is
+//! the test control plane's kube-apiserver when its binaries are present, else a kubeconfig
+//! whose server refuses connections (the query then fails, visibly, and the flow goes on).
+
+#[path = "../support/mod.rs"]
+mod support;
+
+#[path = "../support/openai.rs"]
+mod openai;
+
+mod tmux;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use openai::{OpenAiServer, Reply, call};
+use serde_json::json;
+use tmux::Tmux;
+
+/// A copy of the binary under test (the shared target directory may be rebuilt meanwhile).
+fn klue_binary(dir: &Path) -> PathBuf {
+    let src = PathBuf::from(env!("CARGO_BIN_EXE_klue"));
+    let dst = dir.join("klue");
+    std::fs::copy(&src, &dst).expect("copy the klue binary");
+    dst
+}
+
+fn dead_kubeconfig(dir: &Path) -> PathBuf {
+    let addr = openai::unused_addr();
+    let path = dir.join("kubeconfig");
+    let text = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: dead\nclusters:\n- name: dead\n  cluster:\n    server: https://{addr}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: u\n    namespace: shop\nusers:\n- name: u\n  user:\n    token: t\n"
+    );
+    std::fs::write(&path, text).expect("write kubeconfig");
+    path
+}
+
+fn script() -> Vec<Reply> {
+    vec![
+        Reply::tools(
+            "Let me check which **namespaces** exist first.",
+            vec![
+                call(
+                    "record_hypothesis",
+                    json!({"id": "h1", "statement": "the shop namespace is missing", "status": "open", "evidence_for": [], "evidence_against": []}),
+                ),
+                call(
+                    "propose_query",
+                    json!({"command": "get namespaces", "reason": "see whether shop exists", "hypothesis": "h1: the shop namespace is missing"}),
+                ),
+            ],
+        ),
+        Reply::tools(
+            "I have what I need.",
+            vec![call(
+                "conclude",
+                json!({
+                    "root_cause": "The shop namespace was never created, so nothing runs there.",
+                    "evidence": [{"text": "the namespace list has no shop", "executions": ["call_2"]}],
+                    "confidence": "high",
+                    "remediation": "kubectl create namespace shop"
+                }),
+            )],
+        ),
+        // Anything after the conclusion gets a plain answer.
+        Reply::text("Done."),
+        Reply::text("Done."),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn symptom_approve_conclusion_quit() {
+    if !tmux::available() {
+        eprintln!("tmux is not installed: the end-to-end TUI test was not run");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = klue_binary(dir.path());
+    let server = OpenAiServer::start(script()).await;
+    let env = tokio::task::spawn_blocking(support::shared)
+        .await
+        .expect("start the control plane");
+    let kubeconfig = match env {
+        Some(env) => env.kubeconfig(support::User::Viewer).to_path_buf(),
+        None => dead_kubeconfig(dir.path()),
+    };
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let vars = [
+        ("HOME", home.display().to_string()),
+        ("XDG_STATE_HOME", home.join("state").display().to_string()),
+        ("XDG_CONFIG_HOME", home.join("config").display().to_string()),
+        ("OPENAI_BASE_URL", server.base_url()),
+        ("OPENAI_API_KEY", "sk-test-key".to_string()),
+        ("TERM", "xterm-256color".to_string()),
+    ];
+    let command = format!(
+        "{} --kubeconfig {} --model klue-test-model",
+        bin.display(),
+        kubeconfig.display()
+    );
+    let t = Tmux::start(&vars, &command, 120, 40);
+
+    // The screen is up: status bar with the planner, the input focused.
+    let s = t.wait_for("llm klue-test-model", Duration::from_secs(20));
+    assert!(s.contains("Message"), "{s}");
+    assert!(t.alternate_on(), "the screen runs in the alternate screen");
+
+    t.type_text("the shop app is down");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("1 pending", Duration::from_secs(20));
+    assert!(s.contains("get namespaces"), "{s}");
+    assert!(s.contains("the shop namespace is missing"), "{s}");
+    assert!(s.contains("the shop app is down"), "{s}");
+
+    // Approve: the query runs, the planner concludes.
+    t.keys(&["a"]);
+    let s = t.wait_for("Root cause", Duration::from_secs(30));
+    assert!(s.contains("The shop namespace was never created"), "{s}");
+    assert!(s.contains("NOT EXECUTED"), "{s}");
+    assert!(s.contains("kubectl create namespace shop"), "{s}");
+
+    // Keep investigating: the overlay closes and the output of the query is there.
+    t.keys(&["Escape"]);
+    let s = t.wait_for("approved by you", Duration::from_secs(10));
+    if env.is_some() {
+        assert!(s.contains("kube-system"), "the query ran against the apiserver: {s}");
+    } else {
+        assert!(s.contains("failed"), "{s}");
+    }
+
+    // Help, then end the session from the conclusion view.
+    t.keys(&["?"]);
+    t.wait_for("approve all pending queries", Duration::from_secs(5));
+    t.keys(&["Escape", "c"]);
+    t.wait_for("Root cause", Duration::from_secs(5));
+    t.keys(&["E"]);
+    let s = t.wait_for("KLUE_EXIT=", Duration::from_secs(10));
+    assert!(s.contains("KLUE_EXIT=0"), "{s}");
+    assert!(!s.contains("Queries"), "the screen was not cleared: {s}");
+    assert!(!t.alternate_on(), "the alternate screen was left");
+    assert!(t.cursor_visible(), "the cursor is shown again");
+
+    // The planner saw the query result and the engineer's words.
+    let reqs = server.requests();
+    assert!(reqs.len() >= 2, "{} requests", reqs.len());
+    let first = serde_json::to_string(&reqs[0].messages()).unwrap_or_default();
+    assert!(first.contains("the shop app is down"), "{first}");
+}
+
+#[tokio::test]
+async fn without_a_terminal_it_says_to_use_ask() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(klue_binary(dir.path()))
+        .env("HOME", dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run klue");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs a terminal"), "{err}");
+    assert!(err.contains("klue ask"), "{err}");
+}
