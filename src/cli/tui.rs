@@ -65,7 +65,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         config_path: args.config.clone(),
     })?;
     let planner = build_planner(&settings)?;
-    let cluster = connect(&args.cluster).await?;
+    let cluster = super::common::connect(&args.cluster).await?;
     let info = SessionInfo {
         session_id: session_id(),
         context: cluster.info.context.clone(),
@@ -144,16 +144,6 @@ fn offline_planner() -> anyhow::Result<Box<dyn Planner>> {
         "no LLM is configured and this build has no offline planner yet: set OPENAI_API_KEY \
          (or OPENAI_BASE_URL for a local server), or write the config file"
     )
-}
-
-async fn connect(args: &super::common::ClusterArgs) -> anyhow::Result<klue::cluster::Cluster> {
-    if let Some(path) = &args.snapshot {
-        bail!(
-            "--snapshot {}: snapshots are not supported by this build yet",
-            path.display()
-        );
-    }
-    Ok(klue::cluster::Cluster::connect(&args.connect_options()).await?)
 }
 
 fn session_id() -> String {

@@ -128,7 +128,10 @@ async fn symptom_approve_conclusion_quit() {
     t.keys(&["Escape"]);
     let s = t.wait_for("approved by you", Duration::from_secs(10));
     if env.is_some() {
-        assert!(s.contains("kube-system"), "the query ran against the apiserver: {s}");
+        assert!(
+            s.contains("kube-system"),
+            "the query ran against the apiserver: {s}"
+        );
     } else {
         assert!(s.contains("failed"), "{s}");
     }
