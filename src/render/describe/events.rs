@@ -37,23 +37,7 @@ pub fn describe_events(w: &mut W, events: &[Value]) {
     w.w(0, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n");
     w.w(1, "----\t------\t----\t----\t-------\n");
     for e in &list {
-        let first = if s(e, &["eventTime"]).is_empty() {
-            age(s(e, &["firstTimestamp"]))
-        } else {
-            age(s(e, &["eventTime"]))
-        };
-        let count = i(e, &["count"]);
-        let interval = if get(e, &["series"]).is_some() {
-            format!(
-                "{} (x{} over {first})",
-                age(s(e, &["series", "lastObservedTime"])),
-                i(e, &["series", "count"])
-            )
-        } else if count > 1 {
-            format!("{} (x{count} over {first})", age(s(e, &["lastTimestamp"])))
-        } else {
-            first
-        };
+        let interval = interval(e);
         let mut source = s(e, &["source", "component"]);
         if source.is_empty() {
             source = s(e, &["reportingComponent"]);
@@ -68,6 +52,57 @@ pub fn describe_events(w: &mut W, events: &[Value]) {
             ),
         );
     }
+}
+
+/// kubectl's event interval: `5m`, or `3m (x42 over 82m)` for repeated events.
+pub fn interval(e: &Value) -> String {
+    let first = if s(e, &["eventTime"]).is_empty() {
+        age(s(e, &["firstTimestamp"]))
+    } else {
+        age(s(e, &["eventTime"]))
+    };
+    let count = i(e, &["count"]);
+    if get(e, &["series"]).is_some() {
+        format!(
+            "{} (x{} over {first})",
+            age(s(e, &["series", "lastObservedTime"])),
+            i(e, &["series", "count"])
+        )
+    } else if count > 1 {
+        format!("{} (x{count} over {first})", age(s(e, &["lastTimestamp"])))
+    } else {
+        first
+    }
+}
+
+/// The `kubectl events` table: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE (NAMESPACE first
+/// with `-A`), oldest first as kubectl sorts them.
+pub fn events_table(events: &[Value], all_namespaces: bool) -> String {
+    let mut list: Vec<Value> = events.to_vec();
+    sort_events(&mut list);
+    let mut text = String::new();
+    if all_namespaces {
+        text.push_str("NAMESPACE\t");
+    }
+    text.push_str("LAST SEEN\tTYPE\tREASON\tOBJECT\tMESSAGE\n");
+    for e in &list {
+        if all_namespaces {
+            text.push_str(s(e, &["metadata", "namespace"]));
+            text.push('\t');
+        }
+        text.push_str(&format!(
+            "{}\t{}\t{}\t{}/{}\t{}\n",
+            interval(e),
+            s(e, &["type"]),
+            s(e, &["reason"]),
+            s(e, &["involvedObject", "kind"]),
+            s(e, &["involvedObject", "name"]),
+            s(e, &["message"]).trim()
+        ));
+    }
+    let mut w = W::new();
+    w.raw(&text);
+    super::tabwriter::align_table(w.raw_text())
 }
 
 #[cfg(test)]
@@ -91,6 +126,11 @@ mod tests {
         ];
         let mut w = W::new();
         describe_events(&mut w, &events);
+        let table = events_table(&events, false);
+        assert_eq!(
+            table,
+            "LAST SEEN              TYPE      REASON    OBJECT   MESSAGE\n87m                    Normal    Pulled    /        pulled\n3m25s (x42 over 82m)   Warning   BackOff   /        Back-off restarting\n"
+        );
         assert_eq!(
             w.finish(),
             "Events:\n  Type     Reason   Age                   From     Message\n  ----     ------   ----                  ----     -------\n  Normal   Pulled   87m                   kubelet  pulled\n  Warning  BackOff  3m25s (x42 over 82m)  kubelet  Back-off restarting\n"

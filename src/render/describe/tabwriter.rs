@@ -6,10 +6,21 @@
 //! part of any column), a column's width is decided per block of consecutive lines that have
 //! a cell in that column, and a line without any tab flushes the writer (it ends every block).
 
-const PADDING: usize = 2;
-
-/// Align `text` (lines separated by `\n`, cells by `\t`) as Go's tabwriter would.
+/// Align `text` (lines separated by `\n`, cells by `\t`) as Go's tabwriter would with
+/// kubectl describe's settings.
 pub fn align(text: &str) -> String {
+    align_with(text, 0, 2)
+}
+
+/// Align with kubectl's table printer settings (`minwidth=6, padding=3`), as `kubectl events`
+/// and `kubectl top` print.
+pub fn align_table(text: &str) -> String {
+    align_with(text, 6, 3)
+}
+
+/// Align with explicit `minwidth` and `padding`.
+pub fn align_with(text: &str, minwidth: usize, padding: usize) -> String {
+    let params = Params { minwidth, padding };
     let mut out = String::with_capacity(text.len() + text.len() / 4);
     let mut segment: Vec<Vec<&str>> = Vec::new();
     let lines: Vec<&str> = text.split('\n').collect();
@@ -20,16 +31,22 @@ pub fn align(text: &str) -> String {
         segment.push(cells);
         // A line with one cell flushes everything buffered so far (Go's flushNoDefers).
         if single && i != last {
-            format_segment(&segment, &mut out, true);
+            format_segment(&segment, &mut out, true, params);
             segment.clear();
         }
     }
-    format_segment(&segment, &mut out, false);
+    format_segment(&segment, &mut out, false, params);
     out
 }
 
+#[derive(Clone, Copy)]
+struct Params {
+    minwidth: usize,
+    padding: usize,
+}
+
 /// Format one flushed segment. `terminated` says whether its last line ended with `\n`.
-fn format_segment(lines: &[Vec<&str>], out: &mut String, terminated: bool) {
+fn format_segment(lines: &[Vec<&str>], out: &mut String, terminated: bool, params: Params) {
     if lines.is_empty() {
         return;
     }
@@ -38,6 +55,7 @@ fn format_segment(lines: &[Vec<&str>], out: &mut String, terminated: bool) {
         lines,
         out,
         terminated,
+        params,
     };
     f.format(&mut widths, 0, lines.len());
 }
@@ -46,6 +64,7 @@ struct Formatter<'a, 'b> {
     lines: &'a [Vec<&'a str>],
     out: &'b mut String,
     terminated: bool,
+    params: Params,
 }
 
 fn width(s: &str) -> usize {
@@ -64,13 +83,13 @@ impl Formatter<'_, '_> {
             // A cell exists in this column: print the lines before the block.
             self.write_lines(widths, line0, this);
             line0 = this;
-            let mut w = 0;
+            let mut w = self.params.minwidth;
             while this < line1 {
                 let line = &self.lines[this];
                 if column + 1 >= line.len() {
                     break;
                 }
-                w = w.max(width(line[column]) + PADDING);
+                w = w.max(width(line[column]) + self.params.padding);
                 this += 1;
             }
             widths.push(w);
