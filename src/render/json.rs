@@ -5,8 +5,13 @@ use serde_json::Value;
 
 /// Render with kubectl's layout (a trailing newline included).
 pub fn to_json(v: &Value) -> String {
+    to_json_indented(v, "    ")
+}
+
+/// Indented with `unit` per level (kubectl uses two spaces for `version` and `config view`).
+pub fn to_json_indented(v: &Value, unit: &str) -> String {
     let mut out = String::new();
-    write(&mut out, v, Some(0));
+    write(&mut out, v, Some(0), unit);
     out.push('\n');
     out
 }
@@ -14,7 +19,7 @@ pub fn to_json(v: &Value) -> String {
 /// Go's `json.Marshal`: compact, keys sorted, HTML characters escaped.
 pub fn to_json_compact(v: &Value) -> String {
     let mut out = String::new();
-    write(&mut out, v, None);
+    write(&mut out, v, None, "");
     out
 }
 
@@ -22,7 +27,7 @@ fn deeper(indent: Option<usize>) -> Option<usize> {
     indent.map(|i| i + 1)
 }
 
-fn write(out: &mut String, v: &Value, indent: Option<usize>) {
+fn write(out: &mut String, v: &Value, indent: Option<usize>, unit: &str) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -38,10 +43,10 @@ fn write(out: &mut String, v: &Value, indent: Option<usize>) {
                 if i > 0 {
                     out.push(',');
                 }
-                newline(out, deeper(indent));
-                write(out, item, deeper(indent));
+                newline(out, deeper(indent), unit);
+                write(out, item, deeper(indent), unit);
             }
-            newline(out, indent);
+            newline(out, indent, unit);
             out.push(']');
         }
         Value::Object(m) => {
@@ -56,25 +61,25 @@ fn write(out: &mut String, v: &Value, indent: Option<usize>) {
                 if i > 0 {
                     out.push(',');
                 }
-                newline(out, deeper(indent));
+                newline(out, deeper(indent), unit);
                 string(out, k);
                 out.push(':');
                 if indent.is_some() {
                     out.push(' ');
                 }
-                write(out, val, deeper(indent));
+                write(out, val, deeper(indent), unit);
             }
-            newline(out, indent);
+            newline(out, indent, unit);
             out.push('}');
         }
     }
 }
 
-fn newline(out: &mut String, indent: Option<usize>) {
+fn newline(out: &mut String, indent: Option<usize>, unit: &str) {
     let Some(indent) = indent else { return };
     out.push('\n');
     for _ in 0..indent {
-        out.push_str("    ");
+        out.push_str(unit);
     }
 }
 
