@@ -18,7 +18,6 @@ use crate::redact;
 use super::config::{ApprovalPolicy, SessionConfig};
 use super::history::History;
 use super::runner::QueryRunner;
-use super::shape::shape_of;
 use super::sink::EventSink;
 
 /// What the planner is told when the budget is used up (once per session).
@@ -116,6 +115,8 @@ pub(super) struct Engine {
     tokens_total: u64,
     /// The "conclude now" request has been added to the transcript.
     conclude_requested: bool,
+    /// The running planner call is the one after that request: proposals are refused.
+    forced_turn: bool,
 }
 
 impl Engine {
@@ -150,6 +151,7 @@ impl Engine {
             queries: 0,
             tokens_total: 0,
             conclude_requested: false,
+            forced_turn: false,
         }
     }
 
@@ -195,13 +197,15 @@ impl Engine {
     async fn investigate(&mut self) -> Flow {
         loop {
             self.take_queued_user();
-            let forced = self.conclude_requested;
-            if self.turns >= self.config.budget.max_turns && !self.conclude_requested {
+            if self.turns >= self.config.budget.max_turns {
                 self.request_conclusion();
             }
             if self.turns > self.config.budget.max_turns {
                 return self.budget_end();
             }
+            // Once the planner has been asked to conclude, it gets no more queries.
+            let forced = self.conclude_requested;
+            self.forced_turn = forced;
             self.turns += 1;
             let step = match self.call_planner().await {
                 Called::Step(step) => step,
@@ -323,7 +327,7 @@ impl Engine {
         let mut work = StepWork::default();
         let mut call_order = Vec::new();
         let mut conclusion = None;
-        let mut in_step: Vec<(Query, String)> = Vec::new();
+        let mut in_step: Vec<(String, String)> = Vec::new();
         for action in step.actions {
             match action {
                 Action::Hypothesis(h) => {
@@ -410,7 +414,7 @@ impl Engine {
     fn propose(
         &mut self,
         work: &mut StepWork,
-        in_step: &mut Vec<(Query, String)>,
+        in_step: &mut Vec<(String, String)>,
         id: ProposalId,
         call_id: String,
         command: String,
@@ -426,13 +430,20 @@ impl Engine {
             }
         };
         let reserved = (work.queue.len() + work.waiting.len()) as u32;
-        if self.history.find(&query).is_none()
-            && self.queries + reserved >= self.config.budget.max_queries
-        {
-            let why = format!(
-                "the session's query budget ({}) is used up; conclude with the evidence you have",
-                self.config.budget.max_queries
-            );
+        let over_budget = self.queries + reserved >= self.config.budget.max_queries;
+        if self.history.find(&query).is_none() && (over_budget || self.forced_turn) {
+            let b = self.config.budget;
+            let why = if over_budget {
+                format!(
+                    "the session's query budget ({} queries) is used up; conclude with the evidence you have",
+                    b.max_queries
+                )
+            } else {
+                format!(
+                    "the session's budget ({} planner turns) is used up; conclude with the evidence you have",
+                    b.max_turns
+                )
+            };
             self.refuse(work, id, call_id, command, why);
             self.request_conclusion();
             return;
@@ -460,7 +471,8 @@ impl Engine {
             );
             return;
         }
-        if let Some((_, earlier_call)) = in_step.iter().find(|(q, _)| *q == query) {
+        let canonical = query.canonical();
+        if let Some((_, earlier_call)) = in_step.iter().find(|(c, _)| *c == canonical) {
             let earlier = self
                 .call_ids
                 .get(earlier_call)
@@ -474,14 +486,14 @@ impl Engine {
             work.echoes.push((call_id, earlier_call.clone()));
             return;
         }
-        in_step.push((query.clone(), call_id.clone()));
+        in_step.push((canonical, call_id.clone()));
         let pending = Pending {
             id: id.clone(),
             call_id,
             command,
             query,
         };
-        let shape = shape_of(&pending.query);
+        let shape = pending.query.shape();
         match self.config.approval {
             ApprovalPolicy::None => {
                 let reason = "klue only shows proposals in this session (approval policy: none)";
@@ -615,7 +627,7 @@ impl Engine {
                     return Flow::Continue;
                 };
                 let pending = work.waiting.remove(pos);
-                let shape = shape_of(&pending.query);
+                let shape = pending.query.shape();
                 self.io.emit(Event::Decided {
                     id,
                     decision: Decision::Approve,
@@ -625,7 +637,7 @@ impl Engine {
                 // Others of the same shape in this step are approved too.
                 let (same, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut work.waiting)
                     .into_iter()
-                    .partition(|p| shape_of(&p.query) == shape);
+                    .partition(|p| p.query.shape() == shape);
                 work.waiting = rest;
                 for p in same {
                     self.io.emit(Event::Decided {

@@ -7,7 +7,8 @@ use crate::query::Query;
 #[derive(Debug, Clone)]
 pub struct Ran {
     pub id: ProposalId,
-    pub query: Query,
+    /// The canonical form ([`Query::canonical`]).
+    pub canonical: String,
     pub condensed: String,
 }
 
@@ -22,14 +23,15 @@ impl History {
     pub fn record(&mut self, id: ProposalId, query: Query, condensed: String) {
         self.ran.push(Ran {
             id,
-            query,
+            canonical: query.canonical(),
             condensed,
         });
     }
 
-    /// The earliest execution of a query equal to `query` (same parsed form: flag order,
-    /// spelling of flags, `kubectl` prefix and spacing do not matter).
+    /// The earliest execution of a query with the same canonical form (flag order, short or
+    /// long flags, resource aliases, the `kubectl` prefix and spacing do not matter).
     pub fn find(&self, query: &Query) -> Option<&Ran> {
-        self.ran.iter().find(|r| r.query == *query)
+        let canonical = query.canonical();
+        self.ran.iter().find(|r| r.canonical == canonical)
     }
 }

@@ -15,7 +15,7 @@
 //!    A command identical to one already run is answered from the earlier result
 //!    ([`Decider::Dedup`](crate::protocol::Decider::Dedup)). Otherwise [`Event::Proposed`],
 //!    then a decision: from the [`ApprovalPolicy`], a shape approved earlier
-//!    ([`Op::ApproveShape`]), or the engineer's [`Op::Decide`].
+//!    ([`Op::ApproveShape`], by [`Query::shape`](crate::query::Query::shape)), or the engineer's [`Op::Decide`].
 //! 4. Approved queries run: [`Event::ExecStarted`], [`Event::ExecFinished`] with the full
 //!    output (redacted) and the condensed copy the planner gets (redacted, token-capped).
 //!    Declined ones go back to the planner as a structured rejection.
@@ -34,12 +34,10 @@ mod config;
 mod engine;
 mod history;
 mod runner;
-mod shape;
 mod sink;
 
 pub use config::{ApprovalPolicy, Budget, SessionConfig};
 pub use runner::{QueryRunner, RunError};
-pub use shape::shape_of;
 pub use sink::EventSink;
 
 use std::sync::Arc;
