@@ -92,7 +92,9 @@ async fn executor() -> Option<Arc<Executor>> {
     static SEEDED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
     SEEDED
         .get_or_init(|| async {
-            support::apply(env, FIXTURE).await.expect("seed session fixture");
+            support::apply(env, FIXTURE)
+                .await
+                .expect("seed session fixture");
             support::kubelet().set(
                 "sess",
                 "checkout",
@@ -138,10 +140,11 @@ struct Events {
 
 impl Events {
     async fn next(&mut self) -> Event {
-        let e = tokio::time::timeout(Duration::from_secs(30), self.rx.recv())
-            .await
-            .expect("no event within 30 s")
-            .expect("event stream closed");
+        let e = match tokio::time::timeout(Duration::from_secs(30), self.rx.recv()).await {
+            Ok(Some(e)) => e,
+            Ok(None) => panic!("event stream closed after {:#?}", self.seen),
+            Err(_) => panic!("no event within 30 s after {:#?}", self.seen),
+        };
         self.seen.push(e.clone());
         e
     }
@@ -182,7 +185,8 @@ fn start(
 }
 
 fn say(ops: &tokio::sync::mpsc::UnboundedSender<Op>, text: &str) {
-    ops.send(Op::UserMessage { text: text.into() }).expect("send");
+    ops.send(Op::UserMessage { text: text.into() })
+        .expect("send");
 }
 
 fn decide(ops: &tokio::sync::mpsc::UnboundedSender<Op>, id: &ProposalId, decision: Decision) {
@@ -197,7 +201,10 @@ fn outcome<'a>(t: &'a klue::planner::Transcript, call_id: &str) -> &'a Outcome {
     t.entries
         .iter()
         .find_map(|e| match e {
-            Entry::Result { call_id: c, outcome } if c == call_id => Some(outcome),
+            Entry::Result {
+                call_id: c,
+                outcome,
+            } if c == call_id => Some(outcome),
             _ => None,
         })
         .unwrap_or_else(|| panic!("no result for {call_id} in {t:#?}"))
@@ -334,9 +341,17 @@ async fn symptom_to_conclusion_with_approve_edit_reject_and_refuse() {
         .collect();
     assert_eq!(finished.len(), 2, "{finished:#?}");
     assert!(finished[0].output.contains("checkout") && finished[0].output.contains("web"));
-    assert!(finished[1].output.contains("password authentication failed"));
+    assert!(
+        finished[1]
+            .output
+            .contains("password authentication failed")
+    );
     // The full output keeps the URL, without its password.
-    assert!(finished[1].output.contains("postgres://checkout:[REDACTED]@db.sess.svc"));
+    assert!(
+        finished[1]
+            .output
+            .contains("postgres://checkout:[REDACTED]@db.sess.svc")
+    );
     assert_eq!(ev.count(|e| matches!(e, Event::Hypothesis(_))), 1);
     assert_eq!(ev.count(|e| matches!(e, Event::AssistantMessage { .. })), 2);
     assert_eq!(ev.count(|e| matches!(e, Event::ExecStarted { .. })), 2);
@@ -411,7 +426,9 @@ async fn cancel_stops_a_running_query() {
             )
         }),
         step(|t| {
-            assert!(matches!(outcome(t, "c1"), Outcome::Rejected { reason: Some(r), .. } if r.contains("cancelled")));
+            assert!(
+                matches!(outcome(t, "c1"), Outcome::Rejected { reason: Some(r), .. } if r.contains("cancelled"))
+            );
             assert!(matches!(outcome(t, "c2"), Outcome::Rejected { .. }));
             ("ok", vec![conclude("cancelled run", &[])])
         }),
@@ -510,10 +527,7 @@ async fn query_budget_forces_a_conclusion() {
                 _ => None,
             });
             assert!(last_user.unwrap_or_default().contains("conclude now"));
-            (
-                "",
-                vec![conclude("out of budget", &[("pods", &["c1"])])],
-            )
+            ("", vec![conclude("out of budget", &[("pods", &["c1"])])])
         }),
     ]);
     let mut cfg = config(ApprovalPolicy::AllReadOnly);
@@ -563,10 +577,18 @@ async fn turn_budget_ends_a_planner_that_will_not_conclude() {
             reason: "budget exhausted".into()
         }
     );
-    assert!(ev.seen.iter().any(|e| matches!(e, Event::Error { message } if message.contains("budget"))));
+    assert!(
+        ev.seen
+            .iter()
+            .any(|e| matches!(e, Event::Error { message } if message.contains("budget")))
+    );
     // Two turns ran queries; the forced-conclusion turn's proposal was refused.
     assert_eq!(ev.count(|e| matches!(e, Event::ExecStarted { .. })), 2);
-    assert!(ev.seen.iter().any(|e| matches!(e, Event::Refused { why, .. } if why.contains("budget"))));
+    assert!(
+        ev.seen
+            .iter()
+            .any(|e| matches!(e, Event::Refused { why, .. } if why.contains("budget")))
+    );
     drop(ops);
 }
 
@@ -603,7 +625,7 @@ async fn approval_policies_all_read_only_and_none() {
 async fn an_approved_shape_approves_later_queries_of_that_shape() {
     let Some(exec) = executor().await else { return };
     let script = Script::new(vec![
-        step(|_| ("", vec![propose("c1", "logs web -n sess --tail=5")])),
+        step(|_| ("", vec![propose("c1", "logs web -n sess --tail=20")])),
         step(|_| {
             (
                 "",
@@ -617,10 +639,7 @@ async fn an_approved_shape_approves_later_queries_of_that_shape() {
     ]);
     let (ops, mut ev) = start(script, exec, config(ApprovalPolicy::Ask));
     say(&ops, "logs");
-    let Event::Proposed(p1) = ev
-        .until("p1", |e| matches!(e, Event::Proposed(_)))
-        .await
-    else {
+    let Event::Proposed(p1) = ev.until("p1", |e| matches!(e, Event::Proposed(_))).await else {
         unreachable!()
     };
     ops.send(Op::ApproveShape { id: p1.id }).expect("send");
@@ -641,7 +660,11 @@ async fn an_approved_shape_approves_later_queries_of_that_shape() {
     while let Ok(e) = ev.rx.try_recv() {
         ev.seen.push(e);
     }
-    assert!(!ev.seen.iter().any(|e| matches!(e, Event::Decided { id, .. } if id.0 == "p3")));
+    assert!(
+        !ev.seen
+            .iter()
+            .any(|e| matches!(e, Event::Decided { id, .. } if id.0 == "p3"))
+    );
     decide(&ops, &p3.id, Decision::Approve);
     ev.until("the conclusion", |e| matches!(e, Event::Concluded(_)))
         .await;
@@ -688,7 +711,10 @@ async fn query_errors_reach_the_planner_and_the_engineer() {
             let Outcome::Executed { error, .. } = outcome(t, "c1") else {
                 panic!()
             };
-            assert!(error.as_deref().unwrap_or("").contains("not found"), "{error:?}");
+            assert!(
+                error.as_deref().unwrap_or("").contains("not found"),
+                "{error:?}"
+            );
             ("", vec![conclude("missing", &[])])
         }),
     ]);
@@ -735,7 +761,12 @@ async fn secrets_never_reach_the_planner_or_the_events() {
     say(&ops, "check the db password DB_PASSWORD=userPastedSecret55");
     ev.until("the conclusion", |e| matches!(e, Event::Concluded(_)))
         .await;
-    assert_eq!(ev.count(|e| matches!(e, Event::ExecFinished(x) if x.error.is_none())), 6, "{:#?}", ev.seen);
+    assert_eq!(
+        ev.count(|e| matches!(e, Event::ExecFinished(x) if x.error.is_none())),
+        6,
+        "{:#?}",
+        ev.seen
+    );
     let everything = format!(
         "{:?}{:?}{:?}",
         transcripts.lock().expect("lock"),
