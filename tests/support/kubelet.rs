@@ -92,9 +92,12 @@ impl LogStub {
         let logs = lock(&self.logs);
         let Some(entry) = logs.get(&(ns.to_string(), pod.to_string(), container.to_string()))
         else {
+            // What a kubelet says about a container that has not written a log yet.
             return (
-                StatusCode::NOT_FOUND,
-                format!("container \"{container}\" in pod \"{pod}\" is not available"),
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "container \"{container}\" in pod \"{pod}\" is waiting to start: ContainerCreating"
+                ),
             );
         };
         let lines = if flag("previous") {

@@ -157,3 +157,73 @@ fn private_instance_stops_and_cleans_up() {
     drop(env);
     assert!(!dir.exists());
 }
+
+#[tokio::test]
+async fn kubelet_stub_honours_log_parameters_through_the_apiserver() {
+    let env = support::testenv!();
+    support::apply(
+        env,
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: stubtest}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: stub-node}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: chatty, namespace: stubtest}
+spec:
+  nodeName: stub-node
+  containers: [{name: main, image: busybox}, {name: side, image: busybox}]
+status: {phase: Running}
+"#,
+    )
+    .await
+    .expect("seed");
+    let now = jiff::Timestamp::now();
+    let at = |secs_ago: i64, text: &str| support::LogLine {
+        time: now - jiff::SignedDuration::from_secs(secs_ago),
+        text: text.to_string(),
+    };
+    support::kubelet().set_lines(
+        "stubtest",
+        "chatty",
+        "main",
+        vec![
+            at(7200, "two hours ago"),
+            at(600, "ten minutes ago"),
+            at(5, "just now"),
+        ],
+        None,
+    );
+    let logs = |extra: &[&str]| {
+        let mut args = vec!["logs", "-n", "stubtest", "chatty", "-c", "main"];
+        args.extend_from_slice(extra);
+        kubectl(env, User::Viewer, &args)
+    };
+    assert_eq!(logs(&[]).1, "two hours ago\nten minutes ago\njust now\n");
+    assert_eq!(logs(&["--since=1h"]).1, "ten minutes ago\njust now\n");
+    let since_time = (now - jiff::SignedDuration::from_secs(60)).to_string();
+    assert_eq!(logs(&["--since-time", &since_time]).1, "just now\n");
+    assert_eq!(logs(&["--limit-bytes=8"]).1, "two hour");
+    assert_eq!(logs(&["--tail=1"]).1, "just now\n");
+    let (ok, _, err) = logs(&["--previous"]);
+    assert!(!ok);
+    assert!(
+        err.contains("previous terminated container \"main\" in pod \"chatty\" not found"),
+        "{err}"
+    );
+    let (ok, _, err) = kubectl(
+        env,
+        User::Viewer,
+        &["logs", "-n", "stubtest", "chatty", "-c", "side"],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("container \"side\" in pod \"chatty\" is waiting to start: ContainerCreating"),
+        "{err}"
+    );
+}
