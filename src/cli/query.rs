@@ -37,15 +37,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let opts = args.cluster.connect_options();
-    if opts.snapshot.is_some() {
-        eprintln!("klue: --snapshot is not available in this build yet");
-        return Ok(ExitCode::from(1));
-    }
-    let cluster = match klue::cluster::Cluster::connect(&opts).await {
+    let cluster = match super::common::connect(&args.cluster).await {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("klue: {e}");
+            eprintln!("klue: {e:#}");
             return Ok(ExitCode::from(1));
         }
     };

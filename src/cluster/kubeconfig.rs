@@ -41,10 +41,17 @@ impl LoadedKubeconfig {
             .or_insert_with(|| Value::Object(Map::new()));
         obj.entry("current-context")
             .or_insert_with(|| Value::from(""));
+        // kubectl holds these as maps: printed sorted by name, `null` when empty
         for key in ["clusters", "contexts", "users"] {
             let entry = obj.entry(key).or_insert(Value::Null);
-            if matches!(entry, Value::Array(a) if a.is_empty()) {
-                *entry = Value::Null;
+            if let Value::Array(a) = entry {
+                a.sort_by(|x, y| {
+                    let name = |v: &Value| v.get("name").and_then(Value::as_str).map(String::from);
+                    name(x).cmp(&name(y))
+                });
+                if a.is_empty() {
+                    *entry = Value::Null;
+                }
             }
         }
         if let Some(ctx) = minify_context {
@@ -274,6 +281,13 @@ users:
         assert!(s.contains("DATA+OMITTED"));
         assert!(s.contains("REDACTED"));
         assert_eq!(k.context_names(), vec!["ctx1", "ctx2"]);
+        let names: Vec<&str> = v["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, vec!["u1", "u2"]);
     }
 
     #[test]
