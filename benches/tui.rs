@@ -117,15 +117,13 @@ fn stats(name: &str, mut samples: Vec<Duration>, target_ms: f64) {
 
 fn terminal() -> Terminal<CrosstermBackend<std::io::Sink>> {
     let backend = CrosstermBackend::new(std::io::sink());
-    let mut t = Terminal::with_options(
+    Terminal::with_options(
         backend,
         ratatui::TerminalOptions {
             viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, W, H)),
         },
     )
-    .expect("terminal");
-    t.clear().expect("clear");
-    t
+    .expect("terminal")
 }
 
 fn key(c: KeyCode) -> Msg {
@@ -169,7 +167,10 @@ fn frames() {
 
     // Every frame shows different output lines: scroll one line, then draw.
     app.update(key(KeyCode::Char('G')));
-    app.update(Msg::Key(KeyEvent::new(KeyCode::Char('g'), KeyModifiers::NONE)));
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('g'),
+        KeyModifiers::NONE,
+    )));
     for _ in 0..1000 {
         app.update(key(KeyCode::PageDown));
     }
@@ -206,7 +207,11 @@ fn frames() {
         term.draw(|f| view(&app, f)).expect("draw");
         samples.push(t.elapsed());
     }
-    stats("frame: same, wrapped, search matches highlighted", samples, 5.0);
+    stats(
+        "frame: same, wrapped, search matches highlighted",
+        samples,
+        5.0,
+    );
 
     // Chat scrolled into the middle of the transcript.
     app.focus = Focus::Chat;
@@ -221,7 +226,11 @@ fn frames() {
         term.draw(|f| view(&app, f)).expect("draw");
         samples.push(t.elapsed());
     }
-    stats("key+frame: scrolling up through 500 messages", samples, 16.0);
+    stats(
+        "key+frame: scrolling up through 500 messages",
+        samples,
+        16.0,
+    );
 
     // Keystroke to frame while typing a message.
     app.focus = Focus::Input;
@@ -244,7 +253,11 @@ fn frames() {
         term.draw(|f| view(&app, f)).expect("draw");
         samples.push(t.elapsed());
     }
-    stats("key+frame: paging the 200k-line output (wrapped)", samples, 16.0);
+    stats(
+        "key+frame: paging the 200k-line output (wrapped)",
+        samples,
+        16.0,
+    );
 
     // Streaming: one delta applied and drawn (the last message is re-laid out).
     app.focus = Focus::Chat;

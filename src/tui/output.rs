@@ -22,11 +22,12 @@ pub struct OutputBuf {
 impl OutputBuf {
     pub fn new(text: String) -> Self {
         let mut starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' && i + 1 < text.len() {
-                starts.push((i + 1) as u32);
-            }
-        }
+        starts.extend(
+            text.match_indices('\n')
+                .map(|(i, _)| i + 1)
+                .filter(|&i| i < text.len())
+                .map(|i| i as u32),
+        );
         Self { text, starts }
     }
 
@@ -51,6 +52,13 @@ impl OutputBuf {
         self.text.len() + self.starts.len() * 4
     }
 
+    /// The line holding byte offset `at`.
+    pub fn line_of(&self, at: usize) -> usize {
+        self.starts
+            .partition_point(|&s| s as usize <= at)
+            .saturating_sub(1)
+    }
+
     /// Line `i` without its line ending.
     pub fn line(&self, i: usize) -> &str {
         let Some(&s) = self.starts.get(i) else {
@@ -64,10 +72,12 @@ impl OutputBuf {
     }
 }
 
-/// A search over the output: smart case (case-insensitive unless the query has capitals).
+/// A search over the output: smart case (case-insensitive unless the query has capitals),
+/// the query taken literally.
 #[derive(Debug, Clone, Default)]
 pub struct Search {
     pub query: String,
+    re: Option<regex::Regex>,
     /// Lines that contain a match.
     pub matches: Vec<u32>,
     /// Index into `matches` of the current one.
@@ -75,54 +85,47 @@ pub struct Search {
 }
 
 impl Search {
-    fn fold(&self) -> bool {
-        !self.query.chars().any(char::is_uppercase)
+    pub fn new(query: String) -> Self {
+        let fold = !query.chars().any(char::is_uppercase);
+        let re = (!query.is_empty())
+            .then(|| {
+                regex::RegexBuilder::new(&regex::escape(&query))
+                    .case_insensitive(fold)
+                    .build()
+                    .ok()
+            })
+            .flatten();
+        Self {
+            query,
+            re,
+            matches: Vec::new(),
+            current: None,
+        }
     }
 
     /// Byte ranges of the matches in a line.
     pub fn ranges(&self, line: &str) -> Vec<(usize, usize)> {
-        if self.query.is_empty() {
-            return Vec::new();
+        match &self.re {
+            Some(re) => re.find_iter(line).map(|m| (m.start(), m.end())).collect(),
+            None => Vec::new(),
         }
-        let (hay, needle) = if self.fold() {
-            (line.to_lowercase(), self.query.to_lowercase())
-        } else {
-            (line.to_string(), self.query.clone())
+    }
+
+    /// Every line with a match: one pass of the regex over the whole text.
+    fn find_lines(&mut self, out: &OutputBuf) {
+        self.matches.clear();
+        let Some(re) = &self.re else {
+            return;
         };
-        if hay.len() != line.len() {
-            // Lower-casing changed byte lengths: fall back to exact matching.
-            return line
-                .match_indices(&self.query)
-                .map(|(i, m)| (i, i + m.len()))
-                .collect();
-        }
-        hay.match_indices(&needle)
-            .map(|(i, m)| (i, i + m.len()))
-            .collect()
-    }
-
-    fn matches_line(&self, line: &str) -> bool {
-        if self.fold() {
-            // Cheap pre-check before allocating.
-            contains_fold(line, &self.query)
-        } else {
-            line.contains(&self.query)
+        let mut last = None;
+        for m in re.find_iter(out.text()) {
+            let l = out.line_of(m.start()) as u32;
+            if last != Some(l) {
+                self.matches.push(l);
+                last = Some(l);
+            }
         }
     }
-}
-
-fn contains_fold(hay: &str, needle_lower: &str) -> bool {
-    if hay.is_ascii() && needle_lower.is_ascii() {
-        let n = needle_lower.as_bytes();
-        if n.is_empty() {
-            return true;
-        }
-        return hay
-            .as_bytes()
-            .windows(n.len())
-            .any(|w| w.eq_ignore_ascii_case(n));
-    }
-    hay.to_lowercase().contains(&needle_lower.to_lowercase())
 }
 
 /// Scroll position and view options of the output pane.
@@ -172,8 +175,9 @@ impl OutputView {
         }
         let w = self.text_width();
         if n > 0 {
+            let bottom = self.bottom_wrapped(out);
             for _ in 0..n {
-                if self.at_bottom_wrapped(out) {
+                if (self.top, self.sub) >= bottom {
                     break;
                 }
                 let rows = rows_needed(&sanitize(out.line(self.top)), w);
@@ -198,25 +202,21 @@ impl OutputView {
         }
     }
 
-    /// Whether the last row is already on screen (wrap mode); looks at a screenful only.
-    fn at_bottom_wrapped(&self, out: &OutputBuf) -> bool {
+    /// The (line, row) at the top when the last row is at the bottom (wrap mode); looks at
+    /// a screenful only.
+    fn bottom_wrapped(&self, out: &OutputBuf) -> (usize, usize) {
         let w = self.text_width();
         let mut rows = 0usize;
-        let mut i = self.top;
-        let page = self.page();
-        while i < out.len() {
-            let r = rows_needed(&sanitize(out.line(i)), w);
-            rows += if i == self.top {
-                r - self.sub.min(r - 1)
-            } else {
-                r
-            };
-            if rows > page {
-                return false;
+        let mut i = out.len();
+        while i > 0 {
+            let r = rows_needed(&sanitize(out.line(i - 1)), w);
+            if rows + r > self.page() {
+                return (i - 1, rows + r - self.page());
             }
-            i += 1;
+            rows += r;
+            i -= 1;
         }
-        true
+        (0, 0)
     }
 
     pub fn home(&mut self) {
@@ -231,22 +231,7 @@ impl OutputView {
             self.sub = 0;
             return;
         }
-        // Walk back from the last line until a page is filled.
-        let w = self.text_width();
-        let mut rows = 0usize;
-        let mut i = lines;
-        while i > 0 {
-            let r = rows_needed(&sanitize(out.line(i - 1)), w);
-            if rows + r > self.page() {
-                self.top = i - 1;
-                self.sub = rows + r - self.page();
-                return;
-            }
-            rows += r;
-            i -= 1;
-        }
-        self.top = 0;
-        self.sub = 0;
+        (self.top, self.sub) = self.bottom_wrapped(out);
     }
 
     pub fn hscroll_by(&mut self, n: isize) {
@@ -263,16 +248,8 @@ impl OutputView {
 
     /// Start a search and jump to the first match at or after the top line.
     pub fn search(&mut self, out: &OutputBuf, query: String) -> Option<usize> {
-        let mut s = Search {
-            query,
-            ..Search::default()
-        };
-        if !s.query.is_empty() {
-            s.matches = (0..out.len())
-                .filter(|&i| s.matches_line(out.line(i)))
-                .map(|i| i as u32)
-                .collect();
-        }
+        let mut s = Search::new(query);
+        s.find_lines(out);
         let first = s.matches.iter().position(|&l| l as usize >= self.top);
         s.current = first.or(if s.matches.is_empty() { None } else { Some(0) });
         let total = s.matches.len();
