@@ -51,12 +51,18 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     match executor.run(&query).await {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();
-            stdout.write_all(out.text.as_bytes())?;
-            if !out.text.is_empty() && !out.text.ends_with('\n') {
-                stdout.write_all(b"\n")?;
+            let mut write = || -> std::io::Result<()> {
+                stdout.write_all(out.text.as_bytes())?;
+                if !out.text.is_empty() && !out.text.ends_with('\n') {
+                    stdout.write_all(b"\n")?;
+                }
+                stdout.flush()
+            };
+            match write() {
+                // a closed pipe (`| head`) is not an error
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(ExitCode::SUCCESS),
             }
-            stdout.flush()?;
-            Ok(ExitCode::SUCCESS)
         }
         Err(ExecError::Refused(why)) => {
             eprintln!("klue: refused: {why}");

@@ -149,6 +149,10 @@ impl Cluster {
         if let Some(ns) = &opts.namespace {
             config.default_namespace = ns.clone();
         }
+        // a server that stops answering must not hang a query forever
+        if config.read_timeout.is_none() {
+            config.read_timeout = Some(std::time::Duration::from_secs(60));
+        }
         let server = config.cluster_url.to_string();
         let server = server.trim_end_matches('/').to_string();
         let namespace = config.default_namespace.clone();
