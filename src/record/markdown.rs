@@ -1,0 +1,276 @@
+//! The Markdown postmortem: paste it into an incident document.
+
+use std::fmt::Write;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use super::timeline::{Timeline, human_duration, offset, status_word};
+
+/// `2026-01-05 10:00:03 UTC`.
+fn abs(t: Timestamp) -> String {
+    t.to_zoned(TimeZone::UTC)
+        .strftime("%Y-%m-%d %H:%M:%S UTC")
+        .to_string()
+}
+
+/// `10:00:03`.
+fn clock(t: Timestamp) -> String {
+    t.to_zoned(TimeZone::UTC).strftime("%H:%M:%S").to_string()
+}
+
+/// Text safe inside a table cell: one line, pipes escaped.
+fn cell(s: &str) -> String {
+    let one: String = s
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "\\|");
+    if one.chars().count() > 300 {
+        let cut: String = one.chars().take(300).collect();
+        format!("{cut}…")
+    } else {
+        one
+    }
+}
+
+/// A fenced block that the content cannot close.
+fn fence(out: &mut String, lang: &str, body: &str) {
+    let mut ticks = 3;
+    let mut run = 0;
+    for c in body.chars() {
+        if c == '`' {
+            run += 1;
+            ticks = ticks.max(run + 1);
+        } else {
+            run = 0;
+        }
+    }
+    let f = "`".repeat(ticks);
+    let _ = writeln!(out, "{f}{lang}");
+    out.push_str(body);
+    if !body.ends_with('\n') {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{f}");
+}
+
+/// Inline code that the content cannot close.
+fn code(s: &str) -> String {
+    let s = s.replace('\n', " ");
+    if s.contains('`') {
+        format!("`` {s} ``")
+    } else {
+        format!("`{s}`")
+    }
+}
+
+/// Render the timeline as Markdown.
+pub fn render(t: &Timeline) -> String {
+    let mut o = String::new();
+    let title = t
+        .symptom
+        .as_deref()
+        .and_then(|s| s.lines().next())
+        .map_or("(no symptom recorded)".to_string(), cell);
+    let _ = writeln!(o, "# Investigation: {title}\n");
+    let _ = writeln!(o, "| | |\n|---|---|");
+    let _ = writeln!(o, "| Started | {} |", abs(t.started_at));
+    let _ = writeln!(
+        o,
+        "| Last event | {} ({} after start) |",
+        abs(t.ended_at),
+        human_duration(t.duration_ms)
+    );
+    let _ = writeln!(o, "| Outcome | {} |", cell(&t.outcome));
+    let _ = writeln!(o, "| Context | {} |", code(&t.session.context));
+    let _ = writeln!(o, "| Server | {} |", code(&t.session.server));
+    if let Some(ns) = &t.session.namespace {
+        let _ = writeln!(o, "| Namespace | {} |", code(ns));
+    }
+    let planner = match (&t.session.planner.model, &t.session.planner.endpoint) {
+        (Some(m), Some(e)) => format!("{} ({m} at {e})", t.session.planner.kind),
+        (Some(m), None) => format!("{} ({m})", t.session.planner.kind),
+        _ => t.session.planner.kind.clone(),
+    };
+    let _ = writeln!(o, "| Planner | {} |", cell(&planner));
+    let _ = writeln!(
+        o,
+        "| Queries | {} proposed, {} run |",
+        t.queries.len(),
+        t.queries.iter().filter(|q| q.execution.is_some()).count()
+    );
+    let _ = writeln!(
+        o,
+        "| Tokens | {} prompt + {} completion in {} model calls (session total {}) |",
+        t.tokens.prompt_tokens,
+        t.tokens.completion_tokens,
+        t.tokens.model_calls,
+        t.tokens.session_total
+    );
+    let _ = writeln!(o, "| Recorded by | klue {} |", t.klue_version);
+    o.push('\n');
+
+    if let Some(s) = &t.symptom {
+        o.push_str("## Symptom\n\n");
+        for line in s.lines() {
+            let _ = writeln!(o, "> {line}");
+        }
+        o.push('\n');
+    }
+
+    if let Some(c) = &t.conclusion {
+        let c2 = &c.conclusion;
+        o.push_str("## Conclusion\n\n");
+        let _ = writeln!(
+            o,
+            "Reached at {} ({}), confidence **{}**.\n",
+            clock(c.at),
+            offset(c.offset_ms),
+            format!("{:?}", c2.confidence).to_lowercase()
+        );
+        let _ = writeln!(o, "**Root cause:** {}\n", c2.root_cause.trim());
+        if !c2.evidence.is_empty() {
+            o.push_str("**Evidence:**\n\n");
+            for e in &c2.evidence {
+                let refs: Vec<String> = e.executions.iter().map(|p| p.0.clone()).collect();
+                if refs.is_empty() {
+                    let _ = writeln!(o, "- {}", e.text.trim());
+                } else {
+                    let _ = writeln!(o, "- {} ({})", e.text.trim(), refs.join(", "));
+                }
+            }
+            o.push('\n');
+        }
+        let _ = writeln!(
+            o,
+            "**Remediation** (suggested; klue did not run it):\n\n{}\n",
+            c2.remediation.trim()
+        );
+    }
+
+    o.push_str("## Timeline\n\n");
+    o.push_str("| Time (UTC) | Since start | Who | What |\n|---|---|---|---|\n");
+    for e in &t.events {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            clock(e.at),
+            offset(e.offset_ms),
+            e.actor,
+            cell(&e.text)
+        );
+    }
+    o.push('\n');
+
+    if !t.queries.is_empty() {
+        o.push_str("## Queries\n\n");
+        for q in &t.queries {
+            let _ = writeln!(o, "### {} {}\n", q.id, code(&q.command));
+            let _ = writeln!(
+                o,
+                "- Proposed at {} ({})",
+                clock(q.proposed_at),
+                offset(q.offset_ms)
+            );
+            if !q.reason.is_empty() {
+                let _ = writeln!(o, "- Why: {}", q.reason.trim());
+            }
+            if !q.hypothesis.is_empty() {
+                let _ = writeln!(o, "- Tests: {}", q.hypothesis.trim());
+            }
+            let decision = match (q.status.as_str(), &q.decided_by) {
+                ("refused", _) => format!(
+                    "refused by klue's read-only policy: {}",
+                    q.refused_why.as_deref().unwrap_or_default()
+                ),
+                ("rejected", Some(by)) => match &q.rejection_reason {
+                    Some(r) => format!("rejected by {by}: {r}"),
+                    None => format!("rejected by {by}"),
+                },
+                ("approved-edited", Some(by)) => format!("approved by {by} after editing"),
+                (s, Some(by)) => format!("{s} by {by}"),
+                (s, None) => s.to_string(),
+            };
+            let when = q
+                .decided_at
+                .map(|d| format!(" ({})", clock(d)))
+                .unwrap_or_default();
+            let _ = writeln!(o, "- Decision{when}: {decision}");
+            if let Some(x) = &q.execution {
+                if x.command != q.command {
+                    let _ = writeln!(o, "- Ran instead: {}", code(&x.command));
+                }
+                match &x.error {
+                    Some(err) => {
+                        let _ = writeln!(o, "- Failed after {} ms: {}", x.duration_ms, err.trim());
+                    }
+                    None => {
+                        let _ = writeln!(
+                            o,
+                            "- Ran in {} ms at {}",
+                            x.duration_ms,
+                            clock(x.finished_at)
+                        );
+                    }
+                }
+                if !x.output.is_empty() {
+                    let lines = x.output.lines().count();
+                    let _ = writeln!(
+                        o,
+                        "\n<details><summary>Output ({lines} line{})</summary>\n",
+                        if lines == 1 { "" } else { "s" }
+                    );
+                    fence(&mut o, "text", &x.output);
+                    o.push_str("\n</details>\n");
+                }
+            }
+            o.push('\n');
+        }
+    }
+
+    if !t.hypotheses.is_empty() {
+        o.push_str("## Hypotheses\n\n");
+        for h in &t.hypotheses {
+            let last = h.states.last();
+            let title = last.map(|s| s.statement.as_str()).unwrap_or_default();
+            let _ = writeln!(o, "### {}: {}\n", h.id, title.trim());
+            o.push_str("| Time (UTC) | Since start | Status | Evidence for | Evidence against |\n|---|---|---|---|---|\n");
+            for s in &h.states {
+                let ev = |list: &[crate::protocol::Evidence]| {
+                    list.iter()
+                        .map(|e| {
+                            let refs: Vec<&str> =
+                                e.executions.iter().map(|p| p.0.as_str()).collect();
+                            if refs.is_empty() {
+                                cell(&e.text)
+                            } else {
+                                format!("{} ({})", cell(&e.text), refs.join(", "))
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {} |",
+                    clock(s.at),
+                    offset(s.offset_ms),
+                    status_word(s.status),
+                    ev(&s.evidence_for),
+                    ev(&s.evidence_against)
+                );
+            }
+            o.push('\n');
+        }
+    }
+
+    if !t.warnings.is_empty() {
+        o.push_str("## Notes on the recording\n\n");
+        for w in &t.warnings {
+            let _ = writeln!(o, "- {w}");
+        }
+        o.push('\n');
+    }
+    o
+}

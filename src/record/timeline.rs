@@ -1,0 +1,413 @@
+//! A recording digested into a postmortem timeline: what the engineer saw, what was
+//! proposed, who approved it, what ran, how the hypotheses evolved, and the conclusion.
+//! Both exports ([`super::markdown`] and JSON) are renderings of [`Timeline`].
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::format::{Entry, Item};
+use super::reader::Recording;
+use crate::protocol::{
+    Conclusion, Decider, Decision, Event, Evidence, HypothesisStatus, Op, SessionInfo, Usage,
+};
+
+/// The postmortem view of one session.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timeline {
+    pub klue_version: String,
+    pub started_at: Timestamp,
+    /// Time of the last entry.
+    pub ended_at: Timestamp,
+    pub duration_ms: i64,
+    pub session: SessionInfo,
+    /// The first thing the engineer said.
+    pub symptom: Option<String>,
+    /// Every entry worth reading, in order, with relative times.
+    pub events: Vec<TimelineItem>,
+    /// One per proposal, in order of proposal.
+    pub queries: Vec<QueryRecord>,
+    /// Every state each hypothesis went through.
+    pub hypotheses: Vec<HypothesisTrack>,
+    pub conclusion: Option<ConclusionRecord>,
+    pub tokens: TokenUse,
+    /// How the session ended: `concluded (...)`, `ended without conclusion: <reason>`, or
+    /// `interrupted (no end recorded)`.
+    pub outcome: String,
+    /// What the reader tolerated (e.g. a partial last line).
+    pub warnings: Vec<String>,
+}
+
+/// One line of the timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineItem {
+    pub at: Timestamp,
+    /// Milliseconds since the session started.
+    pub offset_ms: i64,
+    /// `engineer`, `assistant`, `klue`, `policy`.
+    pub actor: String,
+    pub text: String,
+}
+
+/// What happened to one proposal.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryRecord {
+    pub id: String,
+    pub proposed_at: Timestamp,
+    pub offset_ms: i64,
+    pub command: String,
+    pub reason: String,
+    pub hypothesis: String,
+    /// `approved`, `approved-edited`, `rejected`, `refused`, `pending`.
+    pub status: String,
+    /// Who decided: `engineer`, `policy (<rule>)`, `duplicate of <id>`.
+    pub decided_by: Option<String>,
+    pub decided_at: Option<Timestamp>,
+    pub rejection_reason: Option<String>,
+    /// The refusal reason, when the policy refused the command.
+    pub refused_why: Option<String>,
+    pub execution: Option<ExecutionRecord>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecutionRecord {
+    /// The command actually run (after an edit).
+    pub command: String,
+    pub finished_at: Timestamp,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+    /// The full output the engineer saw.
+    pub output: String,
+    /// The condensed copy the model saw.
+    pub condensed: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HypothesisTrack {
+    pub id: String,
+    pub states: Vec<HypothesisState>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HypothesisState {
+    pub at: Timestamp,
+    pub offset_ms: i64,
+    pub statement: String,
+    pub status: HypothesisStatus,
+    pub evidence_for: Vec<Evidence>,
+    pub evidence_against: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConclusionRecord {
+    pub at: Timestamp,
+    pub offset_ms: i64,
+    #[serde(flatten)]
+    pub conclusion: Conclusion,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct TokenUse {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// The session total as last reported.
+    pub session_total: u64,
+    pub model_calls: u64,
+}
+
+fn ms(from: Timestamp, to: Timestamp) -> i64 {
+    i64::try_from(to.duration_since(from).as_millis()).unwrap_or(i64::MAX)
+}
+
+fn decider(by: &Decider) -> String {
+    match by {
+        Decider::User => "engineer".into(),
+        Decider::Policy { rule } => format!("policy ({rule})"),
+        Decider::Dedup { earlier } => format!("duplicate of {earlier}"),
+    }
+}
+
+fn new_query(id: &str, at: Timestamp, offset_ms: i64, command: &str) -> QueryRecord {
+    QueryRecord {
+        id: id.to_string(),
+        proposed_at: at,
+        offset_ms,
+        command: command.to_string(),
+        reason: String::new(),
+        hypothesis: String::new(),
+        status: "pending".into(),
+        decided_by: None,
+        decided_at: None,
+        rejection_reason: None,
+        refused_why: None,
+        execution: None,
+    }
+}
+
+impl Timeline {
+    /// Digest a recording.
+    pub fn build(rec: &Recording) -> Self {
+        let start = rec.header.started_at;
+        let mut t = Timeline {
+            klue_version: rec.header.klue_version.clone(),
+            started_at: start,
+            ended_at: start,
+            duration_ms: 0,
+            session: rec.header.session.clone(),
+            symptom: None,
+            events: Vec::new(),
+            queries: Vec::new(),
+            hypotheses: Vec::new(),
+            conclusion: None,
+            tokens: TokenUse::default(),
+            outcome: String::new(),
+            warnings: rec.warnings.iter().map(ToString::to_string).collect(),
+        };
+        let mut ended = None;
+        for e in &rec.entries {
+            t.ended_at = t.ended_at.max(e.at);
+            t.add(e, start, &mut ended);
+        }
+        t.duration_ms = ms(start, t.ended_at);
+        t.outcome = outcome(
+            t.conclusion.as_ref().map(|c| &c.conclusion),
+            ended.as_deref(),
+        );
+        t
+    }
+
+    fn push(&mut self, at: Timestamp, start: Timestamp, actor: &str, text: String) {
+        self.events.push(TimelineItem {
+            at,
+            offset_ms: ms(start, at),
+            actor: actor.into(),
+            text,
+        });
+    }
+
+    fn query(&mut self, id: &str) -> Option<&mut QueryRecord> {
+        self.queries.iter_mut().rev().find(|q| q.id == id)
+    }
+
+    fn add(&mut self, e: &Entry, start: Timestamp, ended: &mut Option<String>) {
+        let at = e.at;
+        let ev = match &e.item {
+            Item::Event(ev) => ev,
+            Item::Op(Op::ApproveShape { id }) => {
+                self.push(
+                    at,
+                    start,
+                    "engineer",
+                    format!("approved {id} and its query shape for the rest of the session"),
+                );
+                return;
+            }
+            Item::Op(_) => return,
+        };
+        match ev {
+            Event::SessionStarted(_)
+            | Event::AssistantDelta { .. }
+            | Event::AwaitingInput
+            | Event::ExecStarted { .. } => {}
+            Event::UserMessage { text } => {
+                if self.symptom.is_none() {
+                    self.symptom = Some(text.clone());
+                }
+                self.push(at, start, "engineer", text.clone());
+            }
+            Event::AssistantMessage { text } => {
+                if !text.trim().is_empty() {
+                    self.push(at, start, "assistant", text.clone());
+                }
+            }
+            Event::Proposed(p) => {
+                self.push(
+                    at,
+                    start,
+                    "assistant",
+                    format!("proposed {}: `{}` ({})", p.id, p.command, p.reason),
+                );
+                let mut q = new_query(&p.id.0, at, ms(start, at), &p.command);
+                q.reason = p.reason.clone();
+                q.hypothesis = p.hypothesis.clone();
+                self.queries.push(q);
+            }
+            Event::Refused { id, command, why } => {
+                self.push(
+                    at,
+                    start,
+                    "policy",
+                    format!("refused {id} `{command}`: {why}"),
+                );
+                if self.query(&id.0).is_none() {
+                    self.queries
+                        .push(new_query(&id.0, at, ms(start, at), command));
+                }
+                if let Some(q) = self.query(&id.0) {
+                    q.status = "refused".into();
+                    q.refused_why = Some(why.clone());
+                }
+            }
+            Event::Decided { id, decision, by } => {
+                let who = decider(by);
+                let (status, text) = match decision {
+                    Decision::Approve => ("approved", format!("{id} approved by {who}")),
+                    Decision::ApproveEdited { command } => (
+                        "approved-edited",
+                        format!("{id} approved by {who}, edited to `{command}`"),
+                    ),
+                    Decision::Reject { reason } => (
+                        "rejected",
+                        match reason {
+                            Some(r) => format!("{id} rejected by {who}: {r}"),
+                            None => format!("{id} rejected by {who}"),
+                        },
+                    ),
+                };
+                let actor = if matches!(by, Decider::User) {
+                    "engineer"
+                } else {
+                    "klue"
+                };
+                self.push(at, start, actor, text);
+                if let Some(q) = self.query(&id.0) {
+                    q.status = status.into();
+                    q.decided_by = Some(who);
+                    q.decided_at = Some(at);
+                    if let Decision::Reject { reason } = decision {
+                        q.rejection_reason = reason.clone();
+                    }
+                }
+            }
+            Event::ExecFinished(x) => {
+                let how = match &x.error {
+                    Some(err) => format!("failed after {} ms: {err}", x.duration_ms),
+                    None => format!("{} lines in {} ms", x.output.lines().count(), x.duration_ms),
+                };
+                self.push(
+                    at,
+                    start,
+                    "klue",
+                    format!("ran {} `{}`: {how}", x.id, x.command),
+                );
+                if let Some(q) = self.query(&x.id.0) {
+                    q.execution = Some(ExecutionRecord {
+                        command: x.command.clone(),
+                        finished_at: at,
+                        duration_ms: x.duration_ms,
+                        error: x.error.clone(),
+                        output: x.output.clone(),
+                        condensed: x.condensed.clone(),
+                    });
+                }
+            }
+            Event::Hypothesis(h) => {
+                self.push(
+                    at,
+                    start,
+                    "assistant",
+                    format!(
+                        "hypothesis {} ({}): {}",
+                        h.id,
+                        status_word(h.status),
+                        h.statement
+                    ),
+                );
+                let state = HypothesisState {
+                    at,
+                    offset_ms: ms(start, at),
+                    statement: h.statement.clone(),
+                    status: h.status,
+                    evidence_for: h.evidence_for.clone(),
+                    evidence_against: h.evidence_against.clone(),
+                };
+                match self.hypotheses.iter_mut().find(|t| t.id == h.id.0) {
+                    Some(track) => track.states.push(state),
+                    None => self.hypotheses.push(HypothesisTrack {
+                        id: h.id.0.clone(),
+                        states: vec![state],
+                    }),
+                }
+            }
+            Event::Concluded(c) => {
+                self.push(
+                    at,
+                    start,
+                    "assistant",
+                    format!("concluded: {}", c.root_cause),
+                );
+                self.conclusion = Some(ConclusionRecord {
+                    at,
+                    offset_ms: ms(start, at),
+                    conclusion: c.clone(),
+                });
+            }
+            Event::Usage(u) => self.usage(u),
+            Event::Cancelled => {
+                self.push(at, start, "engineer", "cancelled the running turn".into());
+            }
+            Event::Error { message } => self.push(at, start, "klue", format!("error: {message}")),
+            Event::SessionEnded { reason } => {
+                self.push(at, start, "klue", format!("session ended: {reason}"));
+                *ended = Some(reason.clone());
+            }
+        }
+    }
+
+    fn usage(&mut self, u: &Usage) {
+        self.tokens.prompt_tokens += u.prompt_tokens;
+        self.tokens.completion_tokens += u.completion_tokens;
+        self.tokens.session_total = self.tokens.session_total.max(u.session_total);
+        self.tokens.model_calls += 1;
+    }
+}
+
+/// The one-line outcome of a session.
+pub fn outcome(conclusion: Option<&Conclusion>, ended: Option<&str>) -> String {
+    match (conclusion, ended) {
+        (Some(c), _) => format!("concluded ({} confidence)", confidence_word(c)),
+        (None, Some(reason)) => format!("ended without conclusion ({reason})"),
+        (None, None) => "interrupted (no end recorded)".into(),
+    }
+}
+
+fn confidence_word(c: &Conclusion) -> &'static str {
+    match c.confidence {
+        crate::protocol::Confidence::Low => "low",
+        crate::protocol::Confidence::Medium => "medium",
+        crate::protocol::Confidence::High => "high",
+    }
+}
+
+/// `open`, `supported`, `refuted`, `confirmed`.
+pub fn status_word(s: HypothesisStatus) -> &'static str {
+    match s {
+        HypothesisStatus::Open => "open",
+        HypothesisStatus::Supported => "supported",
+        HypothesisStatus::Refuted => "refuted",
+        HypothesisStatus::Confirmed => "confirmed",
+    }
+}
+
+/// `+2:03`, `+1:02:03`.
+pub fn offset(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    let (h, m, sec) = (s / 3600, (s / 60) % 60, s % 60);
+    if h > 0 {
+        format!("+{h}:{m:02}:{sec:02}")
+    } else {
+        format!("+{m}:{sec:02}")
+    }
+}
+
+/// `1h 2m 3s`, `2m 3s`, `4s`.
+pub fn human_duration(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    let (h, m, sec) = (s / 3600, (s / 60) % 60, s % 60);
+    if h > 0 {
+        format!("{h}h {m}m {sec}s")
+    } else if m > 0 {
+        format!("{m}m {sec}s")
+    } else {
+        format!("{sec}s")
+    }
+}
