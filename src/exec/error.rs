@@ -14,9 +14,7 @@ pub enum ExecError {
     #[error("error: You must be logged in to the server (Unauthorized)")]
     Unauthorized,
     /// The server could not be reached (connection refused, timeout, TLS, DNS).
-    #[error(
-        "The connection to the server {server} was refused - did you specify the right host or port? ({detail})"
-    )]
+    #[error("{}", unreachable_message(.server, .detail))]
     Unreachable { server: String, detail: String },
     #[error("error: the server doesn't have a resource type \"{input}\"{}", suggestion(.did_you_mean))]
     UnknownResource {
@@ -56,6 +54,17 @@ fn suggestion(d: &Option<String>) -> String {
     match d {
         Some(s) => format!(" (did you mean \"{s}\"?)"),
         None => String::new(),
+    }
+}
+
+/// kubectl's two wordings: a refused connection, or any other failure to connect.
+fn unreachable_message(server: &str, detail: &str) -> String {
+    if detail.to_ascii_lowercase().contains("connection refused") {
+        format!(
+            "The connection to the server {server} was refused - did you specify the right host or port? ({detail})"
+        )
+    } else {
+        format!("Unable to connect to the server {server}: {detail}")
     }
 }
 
@@ -171,5 +180,20 @@ mod tests {
             ExecError::NotCaptured { .. }
         ));
         assert_eq!(host_port("https://127.0.0.1:6443/"), "127.0.0.1:6443");
+        let refused = ExecError::Unreachable {
+            server: "127.0.0.1:6443".into(),
+            detail: "tcp connect error: Connection refused (os error 111)".into(),
+        };
+        assert!(refused.to_string().starts_with(
+            "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?"
+        ));
+        let tls = ExecError::Unreachable {
+            server: "10.0.0.1:443".into(),
+            detail: "invalid peer certificate: UnknownIssuer".into(),
+        };
+        assert_eq!(
+            tls.to_string(),
+            "Unable to connect to the server 10.0.0.1:443: invalid peer certificate: UnknownIssuer"
+        );
     }
 }
