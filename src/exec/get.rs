@@ -315,9 +315,7 @@ async fn names(ctx: &Ctx<'_>, targets: &[Target]) -> Result<Output, ExecError> {
             text.push_str(&format!("{prefix}/{name}\n"));
         }
     }
-    if text.is_empty() && errors.is_empty() {
-        text = no_resources(ctx, targets);
-    }
+    // kubectl prints nothing at all for an empty `-o name`
     finish(text, errors, Vec::new())
 }
 
@@ -422,11 +420,8 @@ async fn objects(
                 if let Some(t) = &template {
                     t.render(&data())
                 } else if let Some(cc) = &custom {
-                    if objs.is_empty() {
-                        no_resources(ctx, targets)
-                    } else {
-                        cc.render(objs.iter(), ctx.args.no_headers)
-                    }
+                    // an empty list still prints the header, as kubectl does
+                    cc.render(objs.iter(), ctx.args.no_headers)
                 } else {
                     return Err(ExecError::Unsupported {
                         what: format!("output format {format:?}"),

@@ -30,7 +30,10 @@ pub struct Output {
     /// Set when the output was cut at the cap; `text` then ends with a marker saying so.
     pub truncated: bool,
     /// The objects behind the output (JSON, Secrets without values), for analyzers and the
-    /// offline planner. Empty for verbs with no objects (logs, version, ...).
+    /// offline planner. Empty for verbs with no objects (logs, version, ...). For `get`, the
+    /// full objects are carried when they were fetched (`-o yaml|json|jsonpath|custom-columns`);
+    /// table and `-o name` outputs come from server-side tables and carry none (cheap for
+    /// large lists).
     pub objects: Vec<serde_json::Value>,
 }
 
