@@ -107,9 +107,12 @@ impl Cluster {
     /// No request is made here; an unreachable server shows up on the first query (or with
     /// [`Cluster::probe`]). The HTTP stack is wrapped in [`GetOnlyLayer`].
     ///
-    /// `opts.snapshot` is not handled here: the snapshot module builds its own service and
-    /// calls [`Cluster::from_service`].
+    /// With `opts.snapshot`, the snapshot is opened instead (no kubeconfig is read and no
+    /// network is touched): see [`snapshot::open`].
     pub async fn connect(opts: &ConnectOptions) -> Result<Cluster, ClusterError> {
+        if let Some(path) = &opts.snapshot {
+            return snapshot::open(path, opts.namespace.as_deref());
+        }
         install_crypto_provider();
         let loaded = kubeconfig::load(opts.kubeconfig.as_deref())?;
         let context = match &opts.context {
