@@ -45,6 +45,15 @@ impl OutputCap {
             }
             if kept.len() + line.len() > self.max_bytes {
                 by_bytes = true;
+                // keep the head of a line longer than what is left (one huge JSON line, say)
+                let mut end = self.max_bytes.saturating_sub(kept.len());
+                while end > 0 && !line.is_char_boundary(end) {
+                    end -= 1;
+                }
+                if end > 0 && kept.is_empty() {
+                    kept.push_str(&line[..end]);
+                    lines += 1;
+                }
                 break;
             }
             kept.push_str(line);
@@ -63,10 +72,17 @@ impl OutputCap {
         } else {
             format!("cap {} lines", thousands(self.max_lines))
         };
+        let plural = |n: usize, word: &str| {
+            format!(
+                "{} more {word}{}",
+                thousands(n),
+                if n == 1 { "" } else { "s" }
+            )
+        };
         kept.push_str(&format!(
-            "… output truncated: {} more lines, {} more bytes ({why}); narrow the query with -l, --field-selector or --tail\n",
-            thousands(more_lines),
-            thousands(more_bytes),
+            "… output truncated: {}, {} ({why}); narrow the query with -l, --field-selector or --tail\n",
+            plural(more_lines, "line"),
+            plural(more_bytes, "byte"),
         ));
         (kept, true)
     }
@@ -122,6 +138,20 @@ mod tests {
         assert!(cut);
         assert!(
             t.starts_with("12345\n… output truncated: 2 more lines, 12 more bytes (cap 10 bytes)"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn a_single_huge_line_keeps_its_head() {
+        let cap = OutputCap {
+            max_lines: 100,
+            max_bytes: 8,
+        };
+        let (t, cut) = cap.cut("ééééééééééé\nnext\n");
+        assert!(cut);
+        assert!(
+            t.starts_with("éééé\n… output truncated: 1 more line, "),
             "{t}"
         );
     }
