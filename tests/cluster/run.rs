@@ -51,6 +51,24 @@ pub async fn klue(kubeconfig: &Path, context: Option<&str>, line: &str) -> Outco
 /// kubectl with the same kubeconfig; `line` is split as a shell would (`kubectl` prefix
 /// optional).
 pub fn kubectl(kubeconfig: &Path, context: Option<&str>, line: &str) -> Outcome {
+    kubectl_at(Path::new("kubectl"), kubeconfig, context, line)
+}
+
+/// A second reference kubectl for servers older than kubectl's skew window: kubectl 1.31+
+/// reads `discovery.k8s.io/v1` EndpointSlices unconditionally in `describe service|ingress`,
+/// which a 1.20 server does not serve, so it prints `<none>` or an error where kubectl 1.30
+/// (and klue) print the endpoints. `KLUE_PARITY_ALT_KUBECTL` names it; by default a
+/// `kubectl.1.30` installed next to the Cloud SDK's kubectl, if any.
+pub fn alt_kubectl() -> Option<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("KLUE_PARITY_ALT_KUBECTL").filter(|p| !p.is_empty()) {
+        return Some(p.into());
+    }
+    let p = Path::new("/usr/lib/google-cloud-sdk/bin/kubectl.1.30");
+    p.exists().then(|| p.to_path_buf())
+}
+
+/// kubectl at `bin`.
+pub fn kubectl_at(bin: &Path, kubeconfig: &Path, context: Option<&str>, line: &str) -> Outcome {
     let mut args = match shell_words::split(line) {
         Ok(a) => a,
         Err(e) => return Outcome::Err(format!("cannot split {line:?}: {e}")),
@@ -58,7 +76,7 @@ pub fn kubectl(kubeconfig: &Path, context: Option<&str>, line: &str) -> Outcome 
     if args.first().map(String::as_str) == Some("kubectl") {
         args.remove(0);
     }
-    let mut cmd = Command::new("kubectl");
+    let mut cmd = Command::new(bin);
     cmd.arg("--kubeconfig").arg(kubeconfig);
     if let Some(c) = context {
         cmd.arg("--context").arg(c);
@@ -71,7 +89,8 @@ pub fn kubectl(kubeconfig: &Path, context: Option<&str>, line: &str) -> Outcome 
         Ok(o) => o,
         Err(e) => return Outcome::Err(format!("cannot run kubectl: {e}")),
     };
-    if out.status.success() {
+    // `auth can-i` answers "no" on stdout with exit code 1: an answer, not an error.
+    if out.status.success() || (out.stderr.is_empty() && !out.stdout.is_empty()) {
         Outcome::Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Outcome::Err(String::from_utf8_lossy(&out.stderr).trim_end().to_string())
