@@ -46,11 +46,17 @@ impl ApiResource {
     }
 
     /// The collection URL; `namespace` is ignored for cluster-scoped resources, `None` means
-    /// all namespaces.
+    /// all namespaces. Names are percent-encoded: a typed name can never add path segments or
+    /// query parameters (`x?watch=true`, `../secrets`).
     pub fn collection_path(&self, namespace: Option<&str>) -> String {
         match namespace {
             Some(ns) if self.namespaced => {
-                format!("{}/namespaces/{}/{}", self.url_prefix(), ns, self.name)
+                format!(
+                    "{}/namespaces/{}/{}",
+                    self.url_prefix(),
+                    path_segment(ns),
+                    self.name
+                )
             }
             _ => format!("{}/{}", self.url_prefix(), self.name),
         }
@@ -58,7 +64,7 @@ impl ApiResource {
 
     /// The URL of one object.
     pub fn object_path(&self, namespace: Option<&str>, name: &str) -> String {
-        format!("{}/{}", self.collection_path(namespace), name)
+        format!("{}/{}", self.collection_path(namespace), path_segment(name))
     }
 
     /// `pods`, `deployments.apps`: the name kubectl uses in messages.
@@ -83,6 +89,24 @@ impl ApiResource {
     pub fn supports(&self, verb: &str) -> bool {
         self.verbs.iter().any(|v| v == verb)
     }
+}
+
+/// Percent-encode one path segment (everything but unreserved characters and `:`; `.` and
+/// `..` alone are encoded too, so they cannot climb the path).
+pub fn path_segment(s: &str) -> String {
+    if s == "." || s == ".." {
+        return s.replace('.', "%2E");
+    }
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 /// An API group as `/apis` lists it.
@@ -533,6 +557,19 @@ mod tests {
         assert_eq!(p.collection_path(None), "/apis/apps/v1/deployments");
         let n = d.resolve("no").unwrap();
         assert_eq!(n.object_path(Some("shop"), "n1"), "/api/v1/nodes/n1");
+        let po = d.resolve("po").unwrap();
+        assert_eq!(
+            po.object_path(Some("shop"), "x?watch=true"),
+            "/api/v1/namespaces/shop/pods/x%3Fwatch%3Dtrue"
+        );
+        assert_eq!(
+            po.object_path(Some(".."), "../secrets"),
+            "/api/v1/namespaces/%2E%2E/pods/..%2Fsecrets"
+        );
+        assert_eq!(
+            po.object_path(None, "system:node"),
+            "/api/v1/pods/system:node"
+        );
         assert_eq!(p.kind_prefix(), "deployment.apps");
         assert_eq!(n.kind_prefix(), "node");
     }

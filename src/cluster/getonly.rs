@@ -97,7 +97,7 @@ pub fn allowed<B>(req: &Request<B>) -> bool {
         return false;
     }
     let path = req.uri().path();
-    if has_forbidden_subresource(path) {
+    if has_forbidden_subresource(path) || is_endless(req.uri().query()) {
         return false;
     }
     match *req.method() {
@@ -111,10 +111,29 @@ pub fn allowed<B>(req: &Request<B>) -> bool {
     }
 }
 
+/// Watches and followed logs never end: a query must.
+fn is_endless(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        q.split('&').any(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            matches!(k, "watch" | "follow") && !matches!(v, "false" | "0")
+        })
+    })
+}
+
 /// Subresources that act through GET (streams into containers, proxies to workloads).
+/// Also the legacy watch paths (`/api/v1/watch/...`, `/apis/<g>/<v>/watch/...`).
 fn has_forbidden_subresource(path: &str) -> bool {
-    path.split('/')
-        .any(|seg| matches!(seg, "exec" | "attach" | "portforward" | "proxy"))
+    let segs: Vec<&str> = path.split('/').collect();
+    let legacy_watch = match segs.get(1) {
+        Some(&"api") => segs.get(3) == Some(&"watch"),
+        Some(&"apis") => segs.get(4) == Some(&"watch"),
+        _ => false,
+    };
+    legacy_watch
+        || segs
+            .iter()
+            .any(|seg| matches!(*seg, "exec" | "attach" | "portforward" | "proxy"))
 }
 
 /// The layer: wrap a service so it only ever sees allowed requests.
@@ -261,6 +280,10 @@ mod tests {
             "/api/v1/namespaces/d/pods/x/portforward",
             "/api/v1/namespaces/d/services/x/proxy/admin",
             "/api/v1/nodes/n/proxy/configz",
+            "/api/v1/namespaces/d/pods?watch=true",
+            "/api/v1/namespaces/d/pods?limit=5&watch=1",
+            "/api/v1/namespaces/d/pods/x/log?follow=true",
+            "/api/v1/watch/namespaces/d/pods",
         ] {
             assert!(
                 send(&mut svc, req(Method::GET, uri)).await.is_err(),
