@@ -10,8 +10,9 @@ use klue::render::cap::OutputCap;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
-    /// The kubectl-style command, e.g. 'get pods -n shop' (the `kubectl` prefix is optional).
-    #[arg(required = true, num_args = 1.., allow_hyphen_values = true)]
+    /// The kubectl-style command in one argument, e.g. 'get pods -n shop' (the `kubectl`
+    /// prefix is optional). Flags after it are klue's own (`--context`, `-n`, ...).
+    #[arg(required = true, num_args = 1..)]
     pub command: Vec<String>,
     #[command(flatten)]
     pub cluster: super::common::ClusterArgs,

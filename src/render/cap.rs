@@ -67,10 +67,8 @@ impl OutputCap {
         if !kept.ends_with('\n') && !kept.is_empty() {
             kept.push('\n');
         }
-        let why = if by_bytes {
-            format!("cap {} bytes", thousands(self.max_bytes))
-        } else {
-            format!("cap {} lines", thousands(self.max_lines))
+        let count = |n: usize, word: &str| {
+            format!("{} {word}{}", thousands(n), if n == 1 { "" } else { "s" })
         };
         let plural = |n: usize, word: &str| {
             format!(
@@ -78,6 +76,11 @@ impl OutputCap {
                 thousands(n),
                 if n == 1 { "" } else { "s" }
             )
+        };
+        let why = if by_bytes {
+            format!("cap {}", count(self.max_bytes, "byte"))
+        } else {
+            format!("cap {}", count(self.max_lines, "line"))
         };
         kept.push_str(&format!(
             "… output truncated: {}, {} ({why}); narrow the query with -l, --field-selector or --tail\n",
