@@ -1,0 +1,354 @@
+//! `klue ask`, the real binary: the LLM planner against the scripted OpenAI-protocol server,
+//! klue's executor against the real apiserver, approval policies, text and JSON output, exit
+//! codes, and the prompt on a terminal.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+#[path = "../support/openai.rs"]
+mod openai;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use openai::{OpenAiServer, Reply, call};
+use serde_json::{Value, json};
+use support::User;
+
+const FIXTURE: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: asking}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: ask-node}
+status:
+  conditions:
+  - {type: Ready, status: "True", reason: KubeletReady, message: ok, lastHeartbeatTime: "${NOW-1m}", lastTransitionTime: "${NOW-1d}"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: checkout, namespace: asking}
+spec:
+  nodeName: ask-node
+  containers: [{name: app, image: "checkout:2.0"}]
+status:
+  phase: Running
+  containerStatuses:
+  - name: app
+    image: "checkout:2.0"
+    imageID: ""
+    ready: false
+    restartCount: 9
+    state: {waiting: {reason: CrashLoopBackOff, message: back-off restarting failed container}}
+    lastState: {terminated: {exitCode: 1, reason: Error, startedAt: "${NOW-2m}", finishedAt: "${NOW-1m}"}}
+"#;
+
+async fn seeded() -> Option<&'static support::TestEnv> {
+    let env = support::shared()?;
+    static SEEDED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SEEDED
+        .get_or_init(|| async {
+            support::apply(env, FIXTURE).await.expect("seed");
+        })
+        .await;
+    Some(env)
+}
+
+/// The investigation the scripted model runs: a hypothesis and a query, then a conclusion.
+fn script() -> Vec<Reply> {
+    vec![
+        Reply::tools(
+            "Let me check the pods in asking.",
+            vec![
+                call(
+                    "record_hypothesis",
+                    json!({"id": "h1", "statement": "checkout crashes on start", "status": "open"}),
+                ),
+                call(
+                    "propose_query",
+                    json!({"command": "get pods -n asking", "reason": "see pod states", "hypothesis": "h1"}),
+                ),
+                call(
+                    "propose_query",
+                    json!({"command": "delete pod checkout -n asking", "reason": "restart it", "hypothesis": "h1"}),
+                ),
+            ],
+        ),
+        Reply::tools(
+            "checkout is in CrashLoopBackOff.",
+            vec![call(
+                "conclude",
+                json!({
+                    "root_cause": "checkout exits with code 1 on start (CrashLoopBackOff)",
+                    "evidence": [{"text": "checkout restarted 9 times", "executions": []}],
+                    "confidence": "medium",
+                    "remediation": "read the previous logs of checkout and fix its configuration"
+                }),
+            )],
+        ),
+    ]
+}
+
+fn klue(env: &support::TestEnv, server: &OpenAiServer, args: &[&str], home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_klue"));
+    cmd.arg("ask")
+        .arg("--kubeconfig")
+        .arg(env.kubeconfig(User::Viewer))
+        .args(["-n", "asking", "--planner", "llm", "--model", "test-model"])
+        .arg("--base-url")
+        .arg(server.base_url())
+        .args(args)
+        .env("OPENAI_API_KEY", "sk-ask-test-key")
+        .env("XDG_CONFIG_HOME", home)
+        .env("XDG_STATE_HOME", home)
+        .env("HOME", home)
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("KLUE_CONFIG")
+        .env_remove("KLUE_PLANNER")
+        .stdin(Stdio::null());
+    cmd
+}
+
+async fn run(cmd: Command) -> Output {
+    let mut cmd = tokio::process::Command::from(cmd);
+    tokio::time::timeout(std::time::Duration::from_secs(60), cmd.output())
+        .await
+        .expect("klue ask did not finish within 60 s")
+        .expect("run klue")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test]
+async fn all_read_only_runs_to_a_conclusion_as_json() {
+    let Some(env) = seeded().await else { return };
+    let server = OpenAiServer::start(script()).await;
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = run(klue(
+        env,
+        &server,
+        &[
+            "--approve",
+            "all-read-only",
+            "--output",
+            "json",
+            "checkout keeps crashing",
+        ],
+        home.path(),
+    ))
+    .await;
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {stderr}\nstdout: {}",
+        text(&out.stdout)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document on stdout");
+    assert_eq!(doc["outcome"], "concluded");
+    assert_eq!(doc["symptom"], "checkout keeps crashing");
+    let proposals = doc["proposals"].as_array().expect("proposals");
+    assert_eq!(proposals.len(), 2, "{doc:#}");
+    assert_eq!(proposals[0]["command"], "get pods -n asking");
+    assert_eq!(proposals[0]["status"], "executed");
+    assert_eq!(
+        proposals[0]["decided_by"]["policy"]["rule"],
+        "all-read-only"
+    );
+    assert_eq!(proposals[1]["status"], "refused");
+    assert!(
+        proposals[1]["refused"]
+            .as_str()
+            .unwrap_or("")
+            .contains("delete")
+    );
+    let exec = &doc["executions"][0];
+    assert!(
+        exec["output"]
+            .as_str()
+            .unwrap_or("")
+            .contains("CrashLoopBackOff"),
+        "{exec:#}"
+    );
+    assert!(
+        exec["condensed"]
+            .as_str()
+            .unwrap_or("")
+            .contains("checkout")
+    );
+    assert!(
+        doc["conclusion"]["root_cause"]
+            .as_str()
+            .unwrap_or("")
+            .contains("CrashLoopBackOff")
+    );
+    assert_eq!(doc["hypotheses"][0]["id"], "h1");
+    assert!(
+        doc["usage"]["session_total"].as_u64().unwrap_or(0) > 0,
+        "{doc:#}"
+    );
+
+    // The model got the condensed output and the refusal as tool results.
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let results = requests[1].tool_results();
+    let all = serde_json::to_string(&results).unwrap_or_default();
+    assert!(all.contains("CrashLoopBackOff"), "{all}");
+    assert!(all.to_lowercase().contains("refused"), "{all}");
+}
+
+#[tokio::test]
+async fn text_output_shows_proposals_outputs_and_the_conclusion() {
+    let Some(env) = seeded().await else { return };
+    let server = OpenAiServer::start(script()).await;
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = run(klue(
+        env,
+        &server,
+        &["--approve", "all-read-only", "checkout keeps crashing"],
+        home.path(),
+    ))
+    .await;
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for must in [
+        "> checkout keeps crashing",
+        "Let me check the pods in asking.",
+        "[p1] proposed: get pods -n asking",
+        "[p1] approved by policy all-read-only",
+        "[p1] $ kubectl get pods -n asking",
+        "CrashLoopBackOff",
+        "[p2] refused: delete pod checkout -n asking",
+        "hypothesis h1",
+        "== Conclusion (confidence: Medium) ==",
+        "Remediation (not executed by klue):",
+    ] {
+        assert!(stdout.contains(must), "missing {must:?} in:\n{stdout}");
+    }
+    assert!(text(&out.stderr).contains("concluded after 2 proposals, 1 queries run"));
+}
+
+#[tokio::test]
+async fn approve_none_only_prints_the_proposals() {
+    let Some(env) = seeded().await else { return };
+    let server = OpenAiServer::start(script()).await;
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = run(klue(
+        env,
+        &server,
+        &["--approve", "none", "-o", "json", "checkout keeps crashing"],
+        home.path(),
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["outcome"], "not_concluded");
+    assert_eq!(doc["proposals"][0]["status"], "rejected");
+    assert_eq!(doc["executions"].as_array().map(Vec::len), Some(0));
+    // One model call: klue did not go on after showing the proposals.
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn ask_without_a_terminal_says_to_choose_a_policy() {
+    let Some(env) = seeded().await else { return };
+    let server = OpenAiServer::start(vec![]).await;
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = run(klue(
+        env,
+        &server,
+        &["checkout keeps crashing"],
+        home.path(),
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("--approve all-read-only") && stderr.contains("--approve none"),
+        "{stderr}"
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_planner_that_stops_without_concluding_exits_non_zero() {
+    let Some(env) = seeded().await else { return };
+    let server = OpenAiServer::start(vec![Reply::text(
+        "I need more details: which namespace is checkout in?",
+    )])
+    .await;
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = run(klue(
+        env,
+        &server,
+        &["--approve", "all-read-only", "-o", "json", "it is broken"],
+        home.path(),
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["outcome"], "not_concluded");
+    assert_eq!(
+        doc["messages"][0],
+        "I need more details: which namespace is checkout in?"
+    );
+}
+
+#[tokio::test]
+async fn the_engineer_answers_prompts_on_a_terminal() {
+    let Some(env) = seeded().await else { return };
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("`script` (util-linux) is not installed: terminal prompt test not run");
+        return;
+    }
+    let server = OpenAiServer::start(script()).await;
+    let home = tempfile::tempdir().expect("tempdir");
+    // `script` gives klue a pseudo-terminal; the answers come through it: edit p1 into a
+    // narrower query.
+    let cmd = klue(
+        env,
+        &server,
+        &["-o", "json", "checkout keeps crashing"],
+        home.path(),
+    );
+    let line = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| shell_words::quote(&a.to_string_lossy()).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut script_cmd = Command::new("script");
+    script_cmd
+        .args(["-qec", &line, "/dev/null"])
+        .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("KLUE_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = tokio::process::Command::from(script_cmd)
+        .spawn()
+        .expect("spawn script");
+    let mut stdin = child.stdin.take().expect("stdin");
+    use tokio::io::AsyncWriteExt;
+    stdin
+        .write_all(b"e\nget pod checkout -n asking\n")
+        .await
+        .expect("answer");
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("finished")
+        .expect("output");
+    drop(stdin);
+    let all = text(&out.stdout);
+    assert!(all.contains("[a]pprove"), "{all}");
+    assert!(
+        all.contains("\"command\": \"get pod checkout -n asking\""),
+        "{all}"
+    );
+    assert!(all.contains("\"outcome\": \"concluded\""), "{all}");
+    assert_eq!(out.status.code(), Some(0), "{all}");
+}
