@@ -17,16 +17,19 @@ use crate::render::describe::{self as render, Family, Related};
 /// At most this many objects are described by one query (each costs several requests).
 pub const MAX_OBJECTS: usize = 50;
 
-/// Separator kubectl prints between two descriptions.
+/// Separator kubectl prints between two descriptions of a list (two blank lines); objects
+/// matched by name prefix are each followed by one blank line instead.
 const SEPARATOR: &str = "\n\n";
 
 pub async fn run(ex: &Executor, scope: &Scope, args: &DescribeArgs) -> Result<Output, ExecError> {
     let namespace = ex.namespace_for(scope);
     let mut objects: Vec<(ApiResource, Value)> = Vec::new();
     let mut more = 0usize;
+    let mut by_prefix = false;
     for target in &args.targets {
         let res = resolve_for_describe(ex, &target.resource).await?;
-        let found = find_objects(ex, &res, namespace.as_deref(), target, args).await?;
+        let (found, prefix) = find_objects(ex, &res, namespace.as_deref(), target, args).await?;
+        by_prefix |= prefix;
         for obj in found {
             if objects.len() >= MAX_OBJECTS {
                 more += 1;
@@ -52,7 +55,11 @@ pub async fn run(ex: &Executor, scope: &Scope, args: &DescribeArgs) -> Result<Ou
         .buffered(6)
         .collect::<Vec<_>>()
         .await;
-    let mut text = texts.join(SEPARATOR);
+    let mut text = if by_prefix {
+        texts.iter().map(|t| format!("{t}\n")).collect()
+    } else {
+        texts.join(SEPARATOR)
+    };
     if more > 0 {
         text.push_str(&format!(
             "\n… {more} more objects not described (at most {MAX_OBJECTS} per query); narrow it with a name or -l\n"
@@ -94,14 +101,15 @@ pub(crate) async fn discovery(ex: &Executor) -> Result<std::sync::Arc<Discovery>
         .map_err(|e| super::error::from_kube(e, ex.cluster()))
 }
 
-/// The objects a target names: one by name (else by name prefix, as kubectl), or a list.
+/// The objects a target names: one by name (else by name prefix, as kubectl), or a list;
+/// and whether they were matched by prefix.
 async fn find_objects(
     ex: &Executor,
     res: &ApiResource,
     namespace: Option<&str>,
     target: &ResourceRef,
     args: &DescribeArgs,
-) -> Result<Vec<Value>, ExecError> {
+) -> Result<(Vec<Value>, bool), ExecError> {
     let cluster = ex.cluster();
     match &target.name {
         Some(name) => {
@@ -111,7 +119,7 @@ async fn find_objects(
                 None
             };
             match api::get_json(cluster, &res.object_path(ns, name), ACCEPT_JSON).await {
-                Ok(obj) => Ok(vec![obj]),
+                Ok(obj) => Ok((vec![obj], false)),
                 Err(ExecError::NotFound { message }) => {
                     let list = list_items(ex, &res.collection_path(ns), &[]).await?;
                     let matched: Vec<Value> = list
@@ -125,7 +133,7 @@ async fn find_objects(
                     if matched.is_empty() {
                         Err(ExecError::NotFound { message })
                     } else {
-                        Ok(matched)
+                        Ok((matched, true))
                     }
                 }
                 Err(e) => Err(e),
@@ -137,7 +145,10 @@ async fn find_objects(
                 params.push(("labelSelector", sel.clone()));
             }
             let ns = if res.namespaced { namespace } else { None };
-            list_items(ex, &res.collection_path(ns), &params).await
+            Ok((
+                list_items(ex, &res.collection_path(ns), &params).await?,
+                false,
+            ))
         }
     }
 }
