@@ -326,7 +326,7 @@ impl Commands {
         let st = theme.state(e.state);
         let mut spans = vec![
             Span::raw(format!("{marker}{} ", e.state.icon())),
-            Span::styled(format!("{:<4}", e.id.0), theme.dim()),
+            Span::styled(format!("{:<4} ", e.id.0), theme.dim()),
             Span::styled(format!("{:<9}", e.state.label()), st),
             Span::raw(e.command().to_string()),
         ];

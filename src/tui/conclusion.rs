@@ -146,7 +146,7 @@ impl ConclusionView {
                 let marker = if sel { " ›" } else { "  " };
                 let mut line = Line::from(vec![
                     Span::raw(format!("   {marker} ")),
-                    Span::styled(format!("{:<4}", p.0), theme.key()),
+                    Span::styled(format!("{:<4} ", p.0), theme.key()),
                     Span::raw(cmd),
                     Span::styled(format!("  {state}"), theme.dim()),
                 ]);

@@ -60,7 +60,7 @@ fn script() -> Vec<Reply> {
                 "conclude",
                 json!({
                     "root_cause": "The shop namespace was never created, so nothing runs there.",
-                    "evidence": [{"text": "the namespace list has no shop", "executions": ["call_2"]}],
+                    "evidence": [{"text": "the namespace list has no shop", "executions": ["p1"]}],
                     "confidence": "high",
                     "remediation": "kubectl create namespace shop"
                 }),
@@ -124,8 +124,9 @@ async fn symptom_approve_conclusion_quit() {
     assert!(s.contains("NOT EXECUTED"), "{s}");
     assert!(s.contains("kubectl create namespace shop"), "{s}");
 
-    // Keep investigating: the overlay closes and the output of the query is there.
-    t.keys(&["Escape"]);
+    // The evidence links to the query it rests on; Enter jumps to its output.
+    assert!(s.contains("p1   get namespaces  done"), "{s}");
+    t.keys(&["Enter"]);
     let s = t.wait_for("approved by you", Duration::from_secs(10));
     if env.is_some() {
         assert!(

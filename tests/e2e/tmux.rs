@@ -93,6 +93,8 @@ impl Tmux {
         loop {
             let s = self.capture();
             if s.contains(needle) {
+                // Shown with `--nocapture`, to look at the real screen.
+                eprintln!("--- screen with {needle:?}:\n{s}");
                 return s;
             }
             if start.elapsed() > timeout {
