@@ -1,13 +1,76 @@
-//! `klue replay`.
+//! `klue replay FILE`: play a recorded session in the same screen, read-only (no cluster, no
+//! LLM): real time at 1×, 2×, 8× or instant, pause, step, seek.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::Context;
+use klue::protocol::Event;
+use klue::record::Recording;
+use klue::tui::replay::{Player, Speed};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
-    #[command(flatten)]
-    pub cluster: super::common::ClusterArgs,
+    /// The recording to play (a .jsonl file written by klue).
+    pub file: PathBuf,
+    /// Playback speed to start with: 1, 2, 8 or instant.
+    #[arg(long, default_value = "1", value_parser = parse_speed)]
+    pub speed: Speed,
+    /// Start paused (Space plays, `.` steps).
+    #[arg(long)]
+    pub paused: bool,
 }
 
-pub async fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`klue replay` is not implemented yet")
+fn parse_speed(s: &str) -> Result<Speed, String> {
+    match s.trim_end_matches(['x', '×']) {
+        "1" => Ok(Speed::X1),
+        "2" => Ok(Speed::X2),
+        "8" => Ok(Speed::X8),
+        "instant" | "0" => Ok(Speed::Instant),
+        other => Err(format!(
+            "unknown speed `{other}`: expected 1, 2, 8 or instant"
+        )),
+    }
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    super::tui::require_terminal()?;
+    let _log = super::tui::init_log();
+    let rec = klue::record::read(&args.file)
+        .with_context(|| format!("cannot replay {}", args.file.display()))?;
+    let notices: Vec<String> = rec
+        .warnings
+        .iter()
+        .map(|w| format!("{}: {w}", args.file.display()))
+        .collect();
+    for n in &notices {
+        tracing::warn!("{n}");
+    }
+    let mut player = Player::new(timeline(&rec), args.speed);
+    if args.paused {
+        player.control(
+            klue::tui::replay::ReplayCtl::TogglePause,
+            std::time::Instant::now(),
+        );
+    }
+    super::tui::open_replay(player, notices).await
+}
+
+/// The recorded events with their offsets from the start, in milliseconds. A recording
+/// whose first event is not `SessionStarted` gets one from its header, so the status bar
+/// shows the context and planner.
+pub fn timeline(rec: &Recording) -> Vec<(u64, Event)> {
+    let start = rec.header.started_at.as_millisecond();
+    let mut out: Vec<(u64, Event)> = rec
+        .entries
+        .iter()
+        .filter_map(|e| {
+            let ms = (e.at.as_millisecond() - start).max(0) as u64;
+            e.as_event().map(|ev| (ms, ev.clone()))
+        })
+        .collect();
+    if !matches!(out.first(), Some((_, Event::SessionStarted(_)))) {
+        out.insert(0, (0, Event::SessionStarted(rec.header.session.clone())));
+    }
+    out
 }

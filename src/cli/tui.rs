@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 use klue::config::{Overrides, PlannerKind, Settings};
 use klue::planner::Planner;
 use klue::protocol::SessionInfo;
+use klue::record::{Header, Recorder, RecorderOptions};
 use klue::session::{ApprovalPolicy, SessionConfig, SessionHandle};
 use klue::tui::replay::Player;
 use klue::tui::{App, Mode, Source, TerminalGuard, Theme};
@@ -66,7 +67,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     let planner = build_planner(&settings)?;
     let cluster = super::common::connect(&args.cluster).await?;
-    let info = SessionInfo {
+    let mut info = SessionInfo {
         session_id: session_id(),
         context: cluster.info.context.clone(),
         namespace: Some(cluster.info.namespace.clone()),
@@ -74,14 +75,46 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         planner: planner.info(),
         recording: None,
     };
+    let recorder = start_recording(&mut info);
     let mut config = SessionConfig::new(info);
+    if let Some(r) = &recorder {
+        config.sinks.push(Box::new(r.sink()));
+    }
     config.approval = match args.approve {
         Approve::Ask => ApprovalPolicy::Ask,
         Approve::AllReadOnly => ApprovalPolicy::AllReadOnly,
     };
     let runner = Arc::new(klue::exec::Executor::new(cluster));
     let handle = klue::session::spawn(planner, runner, config);
-    open(handle).await
+    let code = open(handle).await;
+    if let Some(r) = recorder {
+        let path = r.path().to_path_buf();
+        match r.finish().await {
+            Ok(()) => eprintln!("klue: session recorded in {}", path.display()),
+            Err(e) => eprintln!("klue: the recording {} is incomplete: {e}", path.display()),
+        }
+    }
+    code
+}
+
+/// Record the session under the XDG state dir (`klue sessions` lists it); the path goes into
+/// the session facts so the status bar shows it. A recording that cannot be created is
+/// logged and the session goes on unrecorded.
+pub fn start_recording(info: &mut SessionInfo) -> Option<Recorder> {
+    let dir = klue::record::sessions_dir()?;
+    let mut header = Header::new(info.clone());
+    let path = dir.join(klue::record::writer::file_name(&header));
+    header.session.recording = Some(path.display().to_string());
+    match Recorder::create_in(&dir, header, RecorderOptions::default()) {
+        Ok(r) => {
+            info.recording = Some(r.path().display().to_string());
+            Some(r)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the session is not recorded");
+            None
+        }
+    }
 }
 
 /// The screen needs a terminal; headless use has `klue ask`.
@@ -110,10 +143,13 @@ pub async fn open(handle: SessionHandle) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Play recorded events into the screen (read-only).
-#[allow(dead_code)] // `klue replay` opens it once the recording reader is on main
-pub async fn open_replay(player: Player) -> anyhow::Result<ExitCode> {
+/// Play recorded events into the screen (read-only). `notices` (problems the reader
+/// tolerated) are shown in the chat first.
+pub async fn open_replay(player: Player, notices: Vec<String>) -> anyhow::Result<ExitCode> {
     let mut app = App::new(Mode::Replay, Theme::from_env());
+    for n in notices {
+        app.notice(n);
+    }
     screen(&mut app, Source::Replay(player)).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -125,7 +125,11 @@ async fn symptom_approve_conclusion_quit() {
     assert!(s.contains("kubectl create namespace shop"), "{s}");
 
     // The evidence links to the query it rests on; Enter jumps to its output.
-    assert!(s.contains("p1   get namespaces  done"), "{s}");
+    assert!(
+        s.lines()
+            .any(|l| l.contains("› p1") && l.contains("get namespaces")),
+        "{s}"
+    );
     t.keys(&["Enter"]);
     let s = t.wait_for("approved by you", Duration::from_secs(10));
     if env.is_some() {
@@ -146,6 +150,37 @@ async fn symptom_approve_conclusion_quit() {
     let s = t.wait_for("KLUE_EXIT=", Duration::from_secs(10));
     assert!(s.contains("KLUE_EXIT=0"), "{s}");
     assert!(!s.contains("Queries"), "the screen was not cleared: {s}");
+    assert!(!t.alternate_on(), "the alternate screen was left");
+    assert!(t.cursor_visible(), "the cursor is shown again");
+
+    assert!(s.contains("session recorded in"), "{s}");
+    drop(t);
+
+    // The recording plays back in the same screen, read-only.
+    let sessions = home.join("state").join("klue").join("sessions");
+    let recording = std::fs::read_dir(&sessions)
+        .expect("the sessions directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .expect("a recording");
+    let command = format!(
+        "{} replay {} --speed instant",
+        bin.display(),
+        recording.display()
+    );
+    let t = Tmux::start(&vars, &command, 120, 40);
+    let s = t.wait_for("Root cause", Duration::from_secs(20));
+    assert!(s.contains("REPLAY (read-only)"), "{s}");
+    assert!(s.contains("The shop namespace was never created"), "{s}");
+    t.keys(&["Escape"]);
+    let s = t.wait_for("kube-system", Duration::from_secs(5));
+    assert!(s.contains("■ end"), "{s}");
+    // Approving in a replay sends nothing anywhere.
+    t.keys(&["a"]);
+    t.wait_for("read-only", Duration::from_secs(5));
+    t.keys(&["q"]);
+    let s = t.wait_for("KLUE_EXIT=", Duration::from_secs(10));
+    assert!(s.contains("KLUE_EXIT=0"), "{s}");
     assert!(!t.alternate_on(), "the alternate screen was left");
     assert!(t.cursor_visible(), "the cursor is shown again");
 
