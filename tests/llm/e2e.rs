@@ -3,7 +3,9 @@
 //! OpenAI-protocol server. Asserts on the events and on what the model server received.
 
 use klue::planner::llm::LlmPlanner;
-use klue::protocol::{Confidence, Decider, Decision, Event, Execution, HypothesisStatus, ProposalId};
+use klue::protocol::{
+    Confidence, Decider, Decision, Event, Execution, HypothesisStatus, ProposalId,
+};
 use klue::session::ApprovalPolicy;
 use serde_json::{Value, json};
 
@@ -141,7 +143,10 @@ async fn checkout_crash_from_symptom_to_conclusion() {
             _ => None,
         })
         .collect();
-    assert!(streamed.contains("suggests its pods are not ready"), "{streamed}");
+    assert!(
+        streamed.contains("suggests its pods are not ready"),
+        "{streamed}"
+    );
     assert!(streamed.contains("The database rejects checkout's password."));
 
     let refused = events
@@ -153,9 +158,9 @@ async fn checkout_crash_from_symptom_to_conclusion() {
         .expect("the delete proposal is refused");
     assert!(!refused.is_empty());
     assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, Event::ExecStarted { command, .. } if command.starts_with("delete")))
+        !events.iter().any(
+            |e| matches!(e, Event::ExecStarted { command, .. } if command.starts_with("delete"))
+        )
     );
 
     let pods = exec_for(&events, get_pods);
@@ -171,9 +176,13 @@ async fn checkout_crash_from_symptom_to_conclusion() {
     );
     assert!(events.iter().any(|e| matches!(e,
         Event::Decided { decision: Decision::Reject { reason: Some(r) }, by: Decider::User, .. } if r.contains("read the logs"))));
-    assert!(events
-        .iter()
-        .any(|e| matches!(e, Event::Decided { by: Decider::Dedup { .. }, .. })));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::Decided {
+            by: Decider::Dedup { .. },
+            ..
+        }
+    )));
 
     let statuses: Vec<HypothesisStatus> = events
         .iter()
@@ -182,7 +191,10 @@ async fn checkout_crash_from_symptom_to_conclusion() {
             _ => None,
         })
         .collect();
-    assert_eq!(statuses, [HypothesisStatus::Open, HypothesisStatus::Confirmed]);
+    assert_eq!(
+        statuses,
+        [HypothesisStatus::Open, HypothesisStatus::Confirmed]
+    );
 
     let conclusion = events
         .iter()
@@ -200,7 +212,11 @@ async fn checkout_crash_from_symptom_to_conclusion() {
         .flat_map(|e| &e.executions)
         .collect();
     assert_eq!(cited, [&pods.id, &log.id]);
-    assert!(events.iter().any(|e| matches!(e, Event::Usage(u) if u.session_total > 0)));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Usage(u) if u.session_total > 0))
+    );
 
     // --- What the model server received ---
     let reqs = server.requests();
@@ -216,10 +232,12 @@ async fn checkout_crash_from_symptom_to_conclusion() {
     let third = reqs[2].tool_results();
     let r = tool_result(&third, "executed", "logs");
     assert_eq!(r["output"], log.condensed.as_str());
-    assert!(r["output"]
-        .as_str()
-        .unwrap()
-        .contains("FATAL cannot connect to orders-db:5432: password authentication failed"));
+    assert!(
+        r["output"]
+            .as_str()
+            .unwrap()
+            .contains("FATAL cannot connect to orders-db:5432: password authentication failed")
+    );
     let r = tool_result(&third, "rejected", "describe");
     assert_eq!(r["reason"], "skip describe, read the logs");
     let r = tool_result(&third, "duplicate", get_pods);
@@ -262,9 +280,11 @@ async fn approval_none_returns_every_proposal_as_declined() {
     )
     .await;
     assert!(executions(&events).is_empty());
-    assert!(events
-        .iter()
-        .any(|e| matches!(e, Event::Concluded(c) if c.confidence == Confidence::Low)));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Concluded(c) if c.confidence == Confidence::Low))
+    );
     let results = server.requests()[1].tool_results();
     assert_eq!(results[0]["status"], "rejected");
 }

@@ -83,7 +83,11 @@ async fn no_planted_secret_reaches_the_model() {
     let env = support::testenv!();
     scenario::seed_shop(env);
     let lines = corpus();
-    assert!(lines.len() >= 50, "the corpus holds {} secrets", lines.len());
+    assert!(
+        lines.len() >= 50,
+        "the corpus holds {} secrets",
+        lines.len()
+    );
     let text = manifests(&lines);
     support::apply(env, &text).await.expect("plant the corpus");
     support::kubelet().set(

@@ -203,46 +203,58 @@ pub async fn run_session_with(
             text: symptom.into(),
         })
         .unwrap();
-    let mut events = Vec::new();
+    let mut events: Vec<Event> = Vec::new();
     let mut finished = false;
-    loop {
-        let Ok(ev) = tokio::time::timeout(Duration::from_secs(60), handle.events.recv()).await
+    'session: loop {
+        let Ok(first) = tokio::time::timeout(Duration::from_secs(60), handle.events.recv()).await
         else {
             panic!("the session went silent for 60 s after {events:#?}");
         };
-        let Some(ev) = ev else { break };
-        match &ev {
-            Event::Proposed(p) if approval == ApprovalPolicy::Ask => {
-                let d = decide(p);
-                handle
-                    .ops
-                    .send(Op::Decide {
-                        id: p.id.clone(),
-                        decision: d,
-                    })
-                    .unwrap();
-            }
-            Event::Concluded(_) | Event::Error { .. } => finished = true,
-            Event::AwaitingInput => {
-                waits += 1;
-                // The first wait comes before the symptom is read.
-                if finished || waits > 1 {
-                    match follow_ups.pop_front() {
-                        Some(text) if !finished => {
-                            let _ = handle.ops.send(Op::UserMessage { text });
-                        }
-                        _ => {
-                            let _ = handle.ops.send(Op::End);
+        let Some(first) = first else { break };
+        // Take every event already emitted, so that a proposal the core answers itself (a
+        // duplicate) is seen decided before the engineer is asked.
+        let mut batch = vec![first];
+        while let Ok(ev) = handle.events.try_recv() {
+            batch.push(ev);
+        }
+        for (i, ev) in batch.iter().enumerate() {
+            match ev {
+                Event::Proposed(p) if approval == ApprovalPolicy::Ask => {
+                    let decided_already = batch[i + 1..]
+                        .iter()
+                        .any(|e| matches!(e, Event::Decided { id, .. } if id == &p.id));
+                    if !decided_already {
+                        let d = decide(p);
+                        let _ = handle.ops.send(Op::Decide {
+                            id: p.id.clone(),
+                            decision: d,
+                        });
+                    }
+                }
+                Event::Concluded(_) | Event::Error { .. } => finished = true,
+                Event::AwaitingInput => {
+                    waits += 1;
+                    // The first wait comes before the symptom is read.
+                    if finished || waits > 1 {
+                        match follow_ups.pop_front() {
+                            Some(text) if !finished => {
+                                let _ = handle.ops.send(Op::UserMessage { text });
+                            }
+                            _ => {
+                                let _ = handle.ops.send(Op::End);
+                            }
                         }
                     }
                 }
+                _ => {}
             }
-            _ => {}
         }
-        let ended = matches!(ev, Event::SessionEnded { .. });
-        events.push(ev);
+        let ended = batch
+            .iter()
+            .any(|e| matches!(e, Event::SessionEnded { .. }));
+        events.extend(batch);
         if ended {
-            break;
+            break 'session;
         }
     }
     events
