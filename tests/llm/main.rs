@@ -5,8 +5,16 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-use support::openai;
+// The OpenAI-protocol server is included by path (not through support/mod.rs) so that
+// test binaries that include both do not load it twice.
+#[path = "../support/openai.rs"]
+mod openai;
 
+#[path = "../scenarios/fixtures.rs"]
+#[allow(dead_code)] // shared with the scenario tests; only part of it is used here
+mod fixtures;
+
+mod budget;
 mod e2e;
 mod faults;
 mod planner;

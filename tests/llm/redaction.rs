@@ -65,9 +65,9 @@ fn manifests(lines: &[(String, String)]) -> String {
     ];
     objects
         .iter()
-        .map(|o| o.to_string())
+        .map(|o| serde_yaml::to_string(o).expect("yaml"))
         .collect::<Vec<_>>()
-        .join("\n---\n")
+        .join("---\n")
 }
 
 fn log_of(lines: &[(String, String)], prefix: &str) -> String {
@@ -176,7 +176,16 @@ async fn no_planted_secret_reaches_the_model() {
             .join("\n");
         for (line, secret) in &lines {
             if r.raw.contains(secret.as_str()) || decoded.contains(secret.as_str()) {
-                leaks.push(format!("request {}: `{secret}` (from `{line}`)", i + 1));
+                let via: Vec<String> = r
+                    .tool_results()
+                    .iter()
+                    .filter(|t| t.to_string().contains(secret.as_str()))
+                    .map(|t| t["command"].as_str().unwrap_or("?").to_string())
+                    .collect();
+                leaks.push(format!(
+                    "request {}: `{secret}` (from `{line}`) via {via:?}",
+                    i + 1
+                ));
             }
         }
     }

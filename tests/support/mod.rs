@@ -24,7 +24,6 @@ pub mod audit;
 pub mod control_plane;
 pub mod kubeconfig;
 pub mod kubelet;
-pub mod openai;
 pub mod pki;
 pub mod procs;
 pub mod seed;
