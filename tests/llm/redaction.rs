@@ -44,7 +44,7 @@ fn manifests(lines: &[(String, String)]) -> String {
         .take(20)
         .map(|(i, (t, _))| (format!("corpus.klue.dev/line-{:02}", i + 1), json!(t)))
         .collect();
-    let objects = vec![
+    let objects = [
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "llm-redact"}}),
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "planted-config", "namespace": "llm-redact"}, "data": data}),
         json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "planted-secret", "namespace": "llm-redact"}, "type": "Opaque", "stringData": data}),
