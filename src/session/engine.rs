@@ -696,9 +696,14 @@ impl Engine {
         self.queries += 1;
         let (output, condensed, error, objects) = match result {
             Ok(Ok(out)) => {
-                let (full, condensed) =
-                    redact_and_condense(job.query.clone(), out.text, self.config.limits).await;
-                (full, condensed, None, out.objects)
+                let (full, condensed, objects) = redact_and_condense(
+                    job.query.clone(),
+                    out.text,
+                    out.objects,
+                    self.config.limits,
+                )
+                .await;
+                (full, condensed, None, objects)
             }
             Ok(Err(err)) => (
                 String::new(),
@@ -805,25 +810,29 @@ fn end_reason(closed: bool) -> String {
     }
 }
 
-/// Redact the full output and condense the model's copy, off the async threads (tokenizing a
-/// large output takes a while).
+/// Redact the full output and the objects, and condense the model's copy, off the async
+/// threads (tokenizing a large output takes a while). The objects go to planners too (the
+/// offline planner reads them), so they are redacted like the text.
 async fn redact_and_condense(
     query: Query,
     text: String,
+    mut objects: Vec<serde_json::Value>,
     limits: condense::Limits,
-) -> (String, String) {
+) -> (String, String, Vec<serde_json::Value>) {
     let work = move || {
         let full = redact::redact(&text);
         let condensed = condense::condense_query(&query, &full, &limits);
-        (full, condensed)
+        objects.iter_mut().for_each(redact::redact_value);
+        (full, condensed, objects)
     };
     match tokio::task::spawn_blocking(work).await {
-        Ok(pair) => pair,
+        Ok(done) => done,
         Err(err) => {
-            tracing::error!(%err, "condensing an output failed");
+            tracing::error!(%err, "preparing an output failed");
             (
                 String::new(),
                 "[klue could not prepare this output]".to_string(),
+                Vec::new(),
             )
         }
     }

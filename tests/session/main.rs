@@ -774,7 +774,13 @@ async fn secrets_never_reach_the_planner_or_the_events() {
         seen_by_sink.lock().expect("lock")
     );
     for s in PLANTED.iter().chain(&["userPastedSecret55"]) {
-        assert!(!everything.contains(s), "{s} leaked");
+        let at = ev
+            .seen
+            .iter()
+            .find(|e| format!("{e:?}").contains(s))
+            .map(|e| format!("{e:#?}"))
+            .unwrap_or_default();
+        assert!(!everything.contains(s), "{s} leaked: {at}");
     }
     // The sink saw the same stream as the front end.
     let sunk = seen_by_sink.lock().expect("lock").clone();
