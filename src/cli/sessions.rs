@@ -67,7 +67,10 @@ fn table(list: &[SessionSummary]) -> String {
                     .to_string(),
                 trunc(&s.context, 24),
                 trunc(s.first_symptom.as_deref().unwrap_or("-"), 48),
-                trunc(&s.outcome, 40),
+                match &s.problem {
+                    Some(_) => trunc(&format!("{} (damaged)", s.outcome), 44),
+                    None => trunc(&s.outcome, 44),
+                },
                 human_duration(s.duration_ms),
                 s.path
                     .file_name()

@@ -291,15 +291,11 @@ fn parse_entry(text: &[u8]) -> Result<Entry, LineError> {
         (Some(k), _) | (None, Some(k)) => k.as_str().unwrap_or_default().to_string(),
         (None, None) => return Err(LineError::Bad("neither an `event` nor an `op`".into())),
     };
-    match serde_json::from_value::<Entry>(value.clone()) {
+    let known = known_kind(obj);
+    match serde_json::from_value::<Entry>(value) {
         Ok(e) => Ok(e),
-        Err(e) => {
-            if known_kind(obj) {
-                Err(LineError::Bad(format!("`{kind}`: {e}")))
-            } else {
-                Err(LineError::UnknownKind(kind))
-            }
-        }
+        Err(e) if known => Err(LineError::Bad(format!("`{kind}`: {e}"))),
+        Err(_) => Err(LineError::UnknownKind(kind)),
     }
 }
 
