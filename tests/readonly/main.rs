@@ -115,6 +115,15 @@ async fn corpus_sends_only_reads() {
     for e in by_klue.iter().filter(|e| e.verb == "create") {
         assert!(allowed_write(e), "{} {}", e.verb, e.request_uri);
     }
+    let can_i_allowed = cases.iter().any(|c| {
+        c.expect == corpus::Expect::Allow && c.command.split_whitespace().any(|w| w == "can-i")
+    });
+    if can_i_allowed {
+        assert!(
+            by_klue.iter().any(allowed_write),
+            "the corpus has `auth can-i` lines but no self-subject review reached the server"
+        );
+    }
 
     // 2. Attribute klue's requests to lines by the markers: refused lines sent nothing.
     let mut current: usize = 0; // requests after marker N belong to line N+1
