@@ -13,8 +13,10 @@
 //! deployment = "gpt-4o"
 //! api_version = "2024-10-21"
 //! [budget]
-//! max_turns = 20
-//! max_queries = 30
+//! max_turns = 25
+//! max_queries = 40
+//! output_tokens = 2000      # cap of one output's condensed copy
+//! context_tokens = 24000    # all outputs of one request to the model
 //! ```
 
 pub mod file;
@@ -206,10 +208,11 @@ pub struct Budget {
 
 impl Default for Budget {
     fn default() -> Self {
+        // The same defaults as the session's budget and the condenser's limits.
         Budget {
-            max_turns: 20,
+            max_turns: 25,
             max_queries: 40,
-            output_tokens: 1500,
+            output_tokens: 2_000,
             context_tokens: 24_000,
         }
     }

@@ -259,3 +259,15 @@ fn credentials_stripped_from_endpoint() {
     );
     assert_eq!(strip_credentials("http://h/v1"), "http://h/v1");
 }
+
+#[test]
+fn budget_defaults_match_the_session_and_condenser() {
+    let b = Budget::default();
+    let s = crate::session::Budget::default();
+    let l = crate::condense::Limits::default();
+    assert_eq!((b.max_turns, b.max_queries), (s.max_turns, s.max_queries));
+    assert_eq!(
+        (b.output_tokens, b.context_tokens),
+        (l.per_output, l.context)
+    );
+}

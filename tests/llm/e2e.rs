@@ -288,3 +288,67 @@ async fn approval_none_returns_every_proposal_as_declined() {
     let results = server.requests()[1].tool_results();
     assert_eq!(results[0]["status"], "rejected");
 }
+
+#[tokio::test]
+async fn json_fallback_through_the_whole_loop() {
+    let env = support::testenv!();
+    scenario::seed_shop(env);
+    let server = OpenAiServer::start(vec![
+        Reply::text(
+            "Checking the pods.\n```json\n{\"actions\": [{\"tool\": \"propose_query\", \"command\": \"get pods -n llm-shop\", \"reason\": \"states\", \"hypothesis\": \"h1\"},]}\n```",
+        ),
+        Reply::text(
+            "checkout crash-loops.\n```json\n{\"actions\": [{\"tool\": \"conclude\", \"root_cause\": \"checkout crash-loops\", \"evidence\": [{\"text\": \"CrashLoopBackOff\", \"executions\": [\"q1\"]}], \"confidence\": \"medium\", \"remediation\": \"read its logs\"}]}\n```",
+        ),
+    ])
+    .await;
+    let mut s = settings(&server);
+    s.tool_mode = klue::config::ToolMode::Json;
+    let planner = LlmPlanner::new(s).unwrap();
+    let executor = scenario::executor(env).await;
+    let events = scenario::run_session(
+        planner,
+        executor,
+        ApprovalPolicy::AllReadOnly,
+        "checkout is down",
+        scenario::approve_all(),
+    )
+    .await;
+    let pods = exec_for(&events, "get pods -n llm-shop");
+    assert!(pods.output.contains("CrashLoopBackOff"));
+    let streamed: String = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::AssistantDelta { delta } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(!streamed.contains("\"actions\""), "{streamed}");
+    let conclusion = events
+        .iter()
+        .find_map(|e| match e {
+            Event::Concluded(c) => Some(c),
+            _ => None,
+        })
+        .expect("a conclusion");
+    assert_eq!(conclusion.evidence[0].executions, [pods.id.clone()]);
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert!(reqs[1].body.get("tools").is_none());
+    let msgs = reqs[1].messages();
+    let result = msgs
+        .iter()
+        .find(|m| {
+            m["role"] == "user"
+                && m["content"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with("Result of execution q1"))
+        })
+        .expect("the result as a user message");
+    assert!(
+        result["content"]
+            .as_str()
+            .unwrap()
+            .contains("CrashLoopBackOff")
+    );
+}
