@@ -58,6 +58,10 @@ pub struct Args {
     /// Longest a single query may run, in seconds.
     #[arg(long, default_value_t = 60)]
     pub query_timeout: u64,
+    /// Do not record the session (by default it is written under the XDG state dir, where
+    /// `klue sessions` lists it).
+    #[arg(long)]
+    pub no_record: bool,
     /// `text` for people, `json` (one document on stdout) for scripts and bots.
     #[arg(long, short = 'o', default_value = "text", value_parser = parse_output)]
     pub output: OutputKind,
@@ -119,7 +123,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     let planner = build_planner(&settings)?;
     let cluster = super::common::connect(&args.cluster).await?;
-    let info = SessionInfo {
+    let mut info = SessionInfo {
         session_id: format!("ask-{}", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")),
         context: cluster.info.context.clone(),
         namespace: Some(cluster.info.namespace.clone()),
@@ -127,7 +131,15 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         planner: planner.info(),
         recording: None,
     };
+    let recorder = if args.no_record {
+        None
+    } else {
+        super::tui::start_recording(&mut info)
+    };
     let mut config = SessionConfig::new(info);
+    if let Some(r) = &recorder {
+        config.sinks.push(Box::new(r.sink()));
+    }
     config.approval = match args.approve {
         Approve::Ask => ApprovalPolicy::Ask,
         Approve::AllReadOnly => ApprovalPolicy::AllReadOnly,
@@ -144,7 +156,23 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.query_timeout = std::time::Duration::from_secs(args.query_timeout.max(1));
     let runner = Arc::new(klue::exec::Executor::new(cluster));
     let handle = klue::session::spawn(planner, runner, config);
+    let code = drive(handle, symptom, &args).await;
+    if let Some(r) = recorder {
+        let path = r.path().to_path_buf();
+        match r.finish().await {
+            Ok(()) => eprintln!("klue: session recorded in {}", path.display()),
+            Err(e) => eprintln!("klue: the recording {} is incomplete: {e}", path.display()),
+        }
+    }
+    code
+}
 
+/// Run the session to its end, answering prompts and printing as it goes.
+async fn drive(
+    handle: klue::session::SessionHandle,
+    symptom: String,
+    args: &Args,
+) -> anyhow::Result<ExitCode> {
     let mut front = Front {
         ops: handle.ops,
         report: Report::new(args.output == OutputKind::Text, symptom.clone()),

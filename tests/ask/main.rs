@@ -192,6 +192,16 @@ async fn all_read_only_runs_to_a_conclusion_as_json() {
         "{doc:#}"
     );
 
+    // The session was recorded under the XDG state dir, the conclusion included.
+    let recordings: Vec<_> = walk(home.path())
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    assert_eq!(recordings.len(), 1, "{recordings:?} {}", text(&out.stderr));
+    let recorded = std::fs::read_to_string(&recordings[0]).expect("read recording");
+    assert!(recorded.contains("\"concluded\""), "{recorded}");
+    assert!(text(&out.stderr).contains("session recorded in"));
+
     // The model got the condensed output and the refusal as tool results.
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
@@ -351,4 +361,17 @@ async fn the_engineer_answers_prompts_on_a_terminal() {
     );
     assert!(all.contains("\"outcome\": \"concluded\""), "{all}");
     assert_eq!(out.status.code(), Some(0), "{all}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
