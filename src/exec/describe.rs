@@ -300,6 +300,12 @@ async fn describe_one(ex: &Executor, res: &ApiResource, obj: &Value, show_events
             }
             rel.pods = Some(list_items(ex, &pods_path, &params).await.map_err(err_text));
         }
+        Family::ServiceAccount => {
+            // Only names, types and annotations are read; values never leave this function.
+            rel.secrets = list_items(ex, &format!("/api/v1/namespaces/{ns}/secrets"), &[])
+                .await
+                .ok();
+        }
         Family::PersistentVolumeClaim => {
             rel.pods = Some(list_items(ex, &pods_path, &[]).await.map_err(err_text));
         }

@@ -48,6 +48,8 @@ fn parity_queries() -> Vec<String> {
         "describe secret db-credentials -n shop".into(),
         "describe widget gear -n shop".into(),
         "describe serviceaccount default -n shop".into(),
+        "describe serviceaccount builder -n describe-extra".into(),
+        "describe pdb web -n describe-extra".into(),
         "describe pod does-not-exist -n shop".into(),
         "events -n shop".into(),
         "events -A".into(),
@@ -129,6 +131,31 @@ async fn compare(
     Some(last)
 }
 
+/// Kinds the standard fixture lacks.
+const EXTRA: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: describe-extra}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: db-creds, namespace: describe-extra}
+stringData: {password: not-for-your-eyes}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: builder, namespace: describe-extra}
+secrets: [{name: db-creds}, {name: gone}]
+imagePullSecrets: [{name: regcred}]
+---
+apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: describe-extra}
+spec:
+  minAvailable: 2
+  selector: {matchLabels: {app: web}}
+"#;
+
 fn set_logs() {
     let stub = support::kubelet();
     let current: String = (1..=40)
@@ -150,6 +177,7 @@ async fn describe_logs_events_rollout_match_kubectl() {
     let env = support::seeded_testenv!();
     support::install_crypto_provider();
     set_logs();
+    support::apply(env, EXTRA).await.expect("extra fixture");
     let viewer = env.kubeconfig(User::Viewer).to_path_buf();
     let mut failures = Vec::new();
     let queries = parity_queries();

@@ -4,6 +4,7 @@
 //! The executor (`exec::describe`) fetches what [`family`] says a kind needs and fills a
 //! [`Related`]; [`describe`] picks the kind's describer, or the generic one.
 
+pub mod account;
 pub mod config;
 pub mod events;
 pub mod generic;
@@ -13,6 +14,7 @@ pub mod namespace;
 pub mod network;
 pub mod node;
 pub mod pod;
+pub mod policy;
 pub mod quantity;
 pub mod storage;
 pub mod tabwriter;
@@ -51,6 +53,8 @@ pub struct Related {
     /// A namespace's ResourceQuotas and LimitRanges.
     pub quotas: Option<Vec<Value>>,
     pub limit_ranges: Option<Vec<Value>>,
+    /// A service account's namespace secrets (names and annotations are all that is read).
+    pub secrets: Option<Vec<Value>>,
 }
 
 /// The describer families, which tell the executor what to fetch.
@@ -75,6 +79,8 @@ pub enum Family {
     HorizontalPodAutoscaler,
     ResourceQuota,
     LimitRange,
+    PodDisruptionBudget,
+    ServiceAccount,
     Generic,
 }
 
@@ -100,6 +106,8 @@ pub fn family(group: &str, kind: &str) -> Family {
         ("autoscaling", "HorizontalPodAutoscaler") => Family::HorizontalPodAutoscaler,
         ("", "ResourceQuota") => Family::ResourceQuota,
         ("", "LimitRange") => Family::LimitRange,
+        ("policy", "PodDisruptionBudget") => Family::PodDisruptionBudget,
+        ("", "ServiceAccount") => Family::ServiceAccount,
         _ => Family::Generic,
     }
 }
@@ -126,6 +134,8 @@ pub fn describe(family: Family, obj: &Value, rel: &Related) -> String {
         Family::HorizontalPodAutoscaler => hpa::describe_hpa(obj, rel),
         Family::ResourceQuota => namespace::describe_quota(obj),
         Family::LimitRange => namespace::describe_limit_range(obj),
+        Family::PodDisruptionBudget => policy::describe_pdb(obj, rel),
+        Family::ServiceAccount => account::describe_service_account(obj, rel),
         Family::Generic => generic::describe_generic(obj, rel),
     }
 }
