@@ -331,7 +331,8 @@ async fn json_fallback_through_the_whole_loop() {
             _ => None,
         })
         .expect("a conclusion");
-    assert_eq!(conclusion.evidence[0].executions, [pods.id.clone()]);
+    assert_eq!(conclusion.evidence[0].executions.len(), 1);
+    assert_eq!(conclusion.evidence[0].executions[0], pods.id);
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
     assert!(reqs[1].body.get("tools").is_none());
