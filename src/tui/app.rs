@@ -8,7 +8,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::layout::Rect;
 
 use super::chat::{ChatState, Role};
-use super::commands::Commands;
+use super::commands::{Commands, PState};
 use super::conclusion::ConclusionView;
 use super::editor::Editor;
 use super::hypotheses::Hypotheses;
@@ -214,6 +214,21 @@ impl App {
 
     /// Apply one core event.
     pub fn apply(&mut self, ev: Event) {
+        self.apply_event(ev);
+        // Waiting for the engineer's decisions, with nothing running, is not working.
+        if self.busy
+            && self.pending_count() > 0
+            && !self
+                .commands
+                .entries
+                .iter()
+                .any(|e| matches!(e.state, PState::Running | PState::Approved))
+        {
+            self.busy = false;
+        }
+    }
+
+    fn apply_event(&mut self, ev: Event) {
         match ev {
             Event::SessionStarted(info) => self.info = Some(info),
             Event::UserMessage { text } => {

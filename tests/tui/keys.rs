@@ -344,3 +344,29 @@ fn paste_goes_into_the_input() {
     assert_eq!(a.focus, Focus::Input);
     assert_eq!(a.input.text(), "line one\nline two");
 }
+
+#[test]
+fn waiting_for_a_decision_is_not_working() {
+    let mut a = investigation();
+    feed(
+        &mut a,
+        [crate::scenes::proposal("p4", "get events -n shop")],
+    );
+    a.focus = Focus::Commands;
+    a.update(key('a'));
+    assert!(a.busy);
+    feed(
+        &mut a,
+        [
+            crate::scenes::approved("p3"),
+            Event::ExecStarted {
+                id: pid("p3"),
+                command: "logs x".into(),
+            },
+        ],
+    );
+    assert!(a.busy, "a query is running");
+    feed(&mut a, [crate::scenes::finished("p3", "logs x", "ok\n")]);
+    assert!(!a.busy, "p4 waits for the engineer");
+    assert_eq!(a.commands.selected().map(|e| e.id.clone()), Some(pid("p4")));
+}
