@@ -101,15 +101,24 @@ fn same(kubectl: &str, klue: &str, allowed: Option<&str>) -> bool {
     })
 }
 
+/// Wall time spent in kubectl processes and in klue (connect + discovery + query each time).
+static KUBECTL_NANOS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static KLUE_NANOS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 async fn compare(
     kubeconfig: &std::path::Path,
     query: &str,
     allowed: Option<&str>,
 ) -> Option<String> {
+    use std::sync::atomic::Ordering::Relaxed;
     let mut last = String::new();
     for _ in 0..3 {
+        let t0 = std::time::Instant::now();
         let expected = run::kubectl(kubeconfig, None, query);
+        let t1 = std::time::Instant::now();
         let actual = run::klue(kubeconfig, None, query).await;
+        KUBECTL_NANOS.fetch_add((t1 - t0).as_nanos() as u64, Relaxed);
+        KLUE_NANOS.fetch_add(t1.elapsed().as_nanos() as u64, Relaxed);
         let (e, a) = (
             run::mask_ages(expected.text()),
             run::mask_ages(actual.text()),
@@ -191,6 +200,14 @@ async fn describe_logs_events_rollout_match_kubectl() {
             failures.push(f);
         }
     }
+    let ms =
+        |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed) / 1_000_000;
+    eprintln!(
+        "describe/logs/events/rollout parity: {} queries; kubectl {} ms, klue {} ms (fresh connection and discovery per query)",
+        queries.len() + 2,
+        ms(&KUBECTL_NANOS),
+        ms(&KLUE_NANOS)
+    );
     let report = failures.join("\n");
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("describe-parity.txt");
     let _ = std::fs::write(&path, &report);
