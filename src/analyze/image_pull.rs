@@ -98,7 +98,9 @@ pub fn analyze(view: &ClusterView) -> Vec<Finding> {
                         rank: 10,
                     }
                     .build(
-                        format!("container {container} cannot pull image {image} ({reason})"),
+                        format!(
+                            "container {container} cannot pull image {image} ({reason}): {cause}"
+                        ),
                         format!("The kubelet cannot start the container because {cause}."),
                         evidence,
                         fix,

@@ -138,7 +138,7 @@ async fn for_each_table(
     errors: &mut Vec<ExecError>,
     mut f: impl FnMut(ServerTable),
 ) -> Result<(), ExecError> {
-    let include_object = ctx.sort.is_some();
+    let include_object = ctx.sort.is_some() || ctx.ex.table_objects();
     if !t.names.is_empty() {
         for name in &t.names {
             let mut path = t.res.object_path(ctx.namespace, name);
@@ -254,6 +254,8 @@ async fn tables(ctx: &Ctx<'_>, targets: &[Target]) -> Result<Output, ExecError> 
     let mut text = String::new();
     let mut errors = Vec::new();
     let mut total_rows = 0;
+    let mut objects = Vec::new();
+    let keep = ctx.ex.table_objects();
     for t in targets {
         let opts = TableOptions {
             wide: ctx.args.output == OutputFormat::Wide,
@@ -275,9 +277,46 @@ async fn tables(ctx: &Ctx<'_>, targets: &[Target]) -> Result<Output, ExecError> 
             })
             .await?;
             sort_by(&mut all.rows, |r| r.object.as_ref(), sort)?;
+            if keep {
+                objects.extend(
+                    all.rows
+                        .iter()
+                        .filter_map(|r| r.object.clone())
+                        .map(|mut o| {
+                            if let Value::Object(m) = &mut o {
+                                m.entry("kind")
+                                    .or_insert_with(|| Value::from(t.res.kind.clone()));
+                                m.entry("apiVersion")
+                                    .or_insert_with(|| Value::from(t.res.api_version()));
+                            }
+                            sanitize::sanitize(&mut o);
+                            o
+                        }),
+                );
+            }
             builder.add(&all);
         } else {
-            for_each_table(ctx, t, &mut errors, |tb| builder.add(&tb)).await?;
+            for_each_table(ctx, t, &mut errors, |tb| {
+                if keep {
+                    objects.extend(
+                        tb.rows
+                            .iter()
+                            .filter_map(|r| r.object.clone())
+                            .map(|mut o| {
+                                if let Value::Object(m) = &mut o {
+                                    m.entry("kind")
+                                        .or_insert_with(|| Value::from(t.res.kind.clone()));
+                                    m.entry("apiVersion")
+                                        .or_insert_with(|| Value::from(t.res.api_version()));
+                                }
+                                sanitize::sanitize(&mut o);
+                                o
+                            }),
+                    );
+                }
+                builder.add(&tb)
+            })
+            .await?;
         }
         if builder.rows() > 0 {
             if total_rows > 0 && !ctx.args.no_headers {
@@ -290,7 +329,7 @@ async fn tables(ctx: &Ctx<'_>, targets: &[Target]) -> Result<Output, ExecError> 
     if total_rows == 0 && errors.is_empty() {
         text = no_resources(ctx, targets);
     }
-    finish(text, errors, Vec::new())
+    finish(text, errors, objects)
 }
 
 async fn names(ctx: &Ctx<'_>, targets: &[Target]) -> Result<Output, ExecError> {

@@ -52,6 +52,8 @@ impl Output {
 pub struct Executor {
     cluster: Cluster,
     cap: OutputCap,
+    /// Fill [`Output::objects`] for table output too (the offline planner reads them).
+    table_objects: bool,
 }
 
 impl Executor {
@@ -59,7 +61,21 @@ impl Executor {
         Executor {
             cluster,
             cap: OutputCap::default(),
+            table_objects: false,
         }
+    }
+
+    /// Also return the objects behind table output (`get` without `-o`), sanitized, in
+    /// [`Output::objects`]: the offline planner and analyzers read them. Costs a larger
+    /// response (`includeObject=Object`).
+    pub fn with_table_objects(mut self, on: bool) -> Self {
+        self.table_objects = on;
+        self
+    }
+
+    /// Whether table output carries its objects (see [`Executor::with_table_objects`]).
+    pub fn table_objects(&self) -> bool {
+        self.table_objects
     }
 
     /// Use a different output cap.

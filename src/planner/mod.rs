@@ -2,6 +2,9 @@
 //! rule-based planner. Both see the same [`Transcript`] and return the same [`Step`].
 
 pub mod llm;
+pub mod offline;
+mod offline_observe;
+mod offline_symptom;
 
 use crate::protocol::{Conclusion, Hypothesis, PlannerInfo, Usage};
 

@@ -17,7 +17,6 @@ pub struct Expected {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[allow(dead_code)] // `cause` is read by the planner tests
 pub struct Expect {
     #[serde(default)]
     pub scan: Vec<Expected>,
@@ -27,7 +26,6 @@ pub struct Expect {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[allow(dead_code)] // `symptom` is read by the planner tests
 pub struct Scenario {
     #[serde(skip)]
     pub name: String,

@@ -6,4 +6,5 @@
 mod support;
 
 mod fixtures;
+mod planner;
 mod scan;
