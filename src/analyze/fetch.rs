@@ -355,3 +355,27 @@ async fn read_logs(client: &kube::Client, view: &mut ClusterView, opts: &FetchOp
         }
     }
 }
+
+/// Analyzer findings for a namespace (or the cluster) as hint lines for a planner; empty when
+/// the cluster cannot be read within `timeout` (hints are a bonus, never a blocker).
+pub async fn hints_for(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    timeout: std::time::Duration,
+) -> Vec<String> {
+    let opts = FetchOptions {
+        namespace: namespace.map(str::to_string),
+        ..Default::default()
+    };
+    match tokio::time::timeout(timeout, fetch_view(client, &opts)).await {
+        Ok(Ok(f)) => super::hints(&super::analyze(&f.view)),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "no analyzer hints");
+            Vec::new()
+        }
+        Err(_) => {
+            tracing::debug!("analyzer hints timed out");
+            Vec::new()
+        }
+    }
+}

@@ -84,7 +84,18 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Approve::Ask => ApprovalPolicy::Ask,
         Approve::AllReadOnly => ApprovalPolicy::AllReadOnly,
     };
-    let runner = Arc::new(klue::exec::Executor::new(cluster));
+    // The offline planner reads the objects behind table output; a model gets the analyzers'
+    // findings as hints.
+    let offline = planner.info().kind == "offline";
+    if !offline {
+        config.hints = klue::analyze::fetch::hints_for(
+            &cluster.client,
+            Some(&cluster.info.namespace),
+            std::time::Duration::from_secs(5),
+        )
+        .await;
+    }
+    let runner = Arc::new(klue::exec::Executor::new(cluster).with_table_objects(offline));
     let handle = klue::session::spawn(planner, runner, config);
     let code = open(handle).await;
     if let Some(r) = recorder {
@@ -176,10 +187,7 @@ fn build_planner(settings: &Settings) -> anyhow::Result<Box<dyn Planner>> {
 }
 
 fn offline_planner() -> anyhow::Result<Box<dyn Planner>> {
-    bail!(
-        "no LLM is configured and this build has no offline planner yet: set OPENAI_API_KEY \
-         (or OPENAI_BASE_URL for a local server), or write the config file"
-    )
+    Ok(Box::new(klue::planner::offline::OfflinePlanner::new()))
 }
 
 fn session_id() -> String {

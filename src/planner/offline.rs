@@ -12,6 +12,10 @@ use crate::protocol::{
     Conclusion, Confidence, Evidence, Hypothesis, HypothesisId, HypothesisStatus, PlannerInfo,
 };
 
+/// The symptom `klue demo` starts with when it runs headless.
+pub const DEMO_SYMPTOM: &str =
+    "the shop is broken since 14:00: checkout fails, the cart is empty, payments never come up";
+
 /// Rounds of follow-up queries on the leading findings before concluding.
 const MAX_FOLLOW_UP_ROUNDS: usize = 3;
 /// Findings reported together when the symptom does not single one out.

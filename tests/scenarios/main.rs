@@ -5,6 +5,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod bench;
+mod demo;
 mod fixtures;
 mod planner;
 mod scan;
+mod snapshot;

@@ -1,0 +1,160 @@
+//! Benchmarks (ignored; run with
+//! `cargo test --release --test scenarios bench_ -- --ignored --nocapture`):
+//! scan time and queries-to-diagnosis across the scenarios, and `scan` of a 5,000-pod cluster.
+
+use std::time::Instant;
+
+use futures::{StreamExt, stream};
+use klue::analyze::{self, fetch};
+use serde_json::json;
+
+use crate::fixtures;
+use crate::planner::{investigate, live_cluster};
+use crate::support::{self, User};
+
+#[tokio::test]
+#[ignore = "benchmark"]
+async fn bench_scenarios_scan_and_queries_to_diagnosis() {
+    let env = support::testenv!();
+    support::install_crypto_provider();
+    fixtures::load(env);
+    let client = env.client(User::Admin).await;
+    let scenarios = fixtures::all();
+    let started = Instant::now();
+    let mut slowest = (0.0f64, String::new());
+    for s in &scenarios {
+        let t = Instant::now();
+        let opts = fetch::FetchOptions {
+            namespace: Some(s.namespace.clone()),
+            ..Default::default()
+        };
+        let v = fetch::fetch_view(&client, &opts).await.expect("fetch");
+        let _ = analyze::analyze(&v.view);
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        if ms > slowest.0 {
+            slowest = (ms, s.name.clone());
+        }
+    }
+    let total = started.elapsed().as_secs_f64() * 1000.0;
+    println!(
+        "scan: {} namespaces in {total:.0} ms ({:.1} ms per namespace; slowest {} at {:.1} ms)",
+        scenarios.len(),
+        total / scenarios.len() as f64,
+        slowest.1,
+        slowest.0
+    );
+    let t = Instant::now();
+    let v = fetch::fetch_view(&client, &fetch::FetchOptions::default())
+        .await
+        .expect("fetch all");
+    let f = analyze::analyze(&v.view);
+    println!(
+        "scan -A: {} objects, {} findings in {:.0} ms",
+        v.view.len(),
+        f.len(),
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    let mut counts = Vec::new();
+    for s in scenarios.iter().filter(|s| !s.healthy) {
+        let d = investigate(live_cluster(env).await, &s.symptom).await;
+        counts.push((d.queries, s.name.clone(), d.conclusion.is_some()));
+    }
+    counts.sort();
+    let n = counts.len() as f64;
+    let sum: usize = counts.iter().map(|c| c.0).sum();
+    println!(
+        "queries to diagnosis: mean {:.1}, median {}, min {} ({}), max {} ({}), concluded {}/{}",
+        sum as f64 / n,
+        counts[counts.len() / 2].0,
+        counts[0].0,
+        counts[0].1,
+        counts[counts.len() - 1].0,
+        counts[counts.len() - 1].1,
+        counts.iter().filter(|c| c.2).count(),
+        counts.len()
+    );
+}
+
+#[test]
+#[ignore = "benchmark"]
+fn bench_scan_5000_pods() {
+    if !support::available() {
+        return;
+    }
+    support::install_crypto_provider();
+    let env: &'static support::TestEnv = Box::leak(Box::new(
+        support::TestEnv::start().expect("private control plane"),
+    ));
+    let seeded = Instant::now();
+    support::run_isolated(async move {
+        let admin = env.client(User::Admin).await;
+        let ns: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(admin.clone());
+        ns.create(&Default::default(), &serde_json::from_value(json!({"metadata": {"name": "big"}})).map_err(|e| e.to_string())?)
+            .await
+            .map_err(|e| e.to_string())?;
+        let pods: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(admin.clone(), "big");
+        let results: Vec<Result<(), String>> = stream::iter(0..5000)
+            .map(|i| {
+                let pods = pods.clone();
+                async move {
+                    let crash = i % 100 == 0;
+                    let pod = json!({
+                        "metadata": {"name": format!("web-{i:05}"), "labels": {"app": format!("web-{}", i % 50)}},
+                        "spec": {"nodeName": "node-a", "containers": [{"name": "web", "image": "registry.example.com/web:1.0", "ports": [{"containerPort": 8080}],
+                                 "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}}}]},
+                    });
+                    let pod = serde_json::from_value(pod).map_err(|e| e.to_string())?;
+                    pods.create(&Default::default(), &pod).await.map_err(|e| e.to_string())?;
+                    let state = if crash {
+                        json!({"waiting": {"reason": "CrashLoopBackOff"}})
+                    } else {
+                        json!({"running": {"startedAt": "2026-01-01T00:00:00Z"}})
+                    };
+                    let status = json!({"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": if crash { "False" } else { "True" }}],
+                        "containerStatuses": [{"name": "web", "image": "registry.example.com/web:1.0", "imageID": "", "ready": !crash, "restartCount": if crash { 7 } else { 0 },
+                        "state": state, "lastState": if crash { json!({"terminated": {"exitCode": 1, "reason": "Error"}}) } else { json!({}) }}]}});
+                    pods.patch_status(&format!("web-{i:05}"), &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&status))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    Ok(())
+                }
+            })
+            .buffer_unordered(32)
+            .collect()
+            .await;
+        results.into_iter().collect::<Result<Vec<_>, _>>().map(|_| ())
+    })
+    .expect("seed 5000 pods");
+    println!(
+        "seeded 5000 pods in {:.1} s",
+        seeded.elapsed().as_secs_f64()
+    );
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let figures = rt
+        .block_on(async move {
+            let client = env.client(User::Viewer).await;
+            let mut times = Vec::new();
+            let mut found = 0;
+            for _ in 0..3 {
+                let t = Instant::now();
+                let opts = fetch::FetchOptions {
+                    logs: false,
+                    ..Default::default()
+                };
+                let v = fetch::fetch_view(&client, &opts)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let f = analyze::analyze(&v.view);
+                found = f.iter().filter(|f| f.analyzer == "crashloop").count();
+                times.push(t.elapsed().as_secs_f64());
+            }
+            Ok::<_, String>((times, found))
+        })
+        .expect("scan");
+    let (times, found) = figures;
+    println!(
+        "scan -A of 5,000 pods: {:?} s (best {:.2} s); {found} crashloop findings (50 crashing pods in 50 workloads of 100 pods... grouped by owner when owned)",
+        times.iter().map(|t| format!("{t:.2}")).collect::<Vec<_>>(),
+        times.iter().cloned().fold(f64::MAX, f64::min)
+    );
+}
