@@ -148,6 +148,12 @@ pub fn plan(t: &Transcript) -> Step {
         "a workload is below its desired replicas".into(),
         &mut survey,
     );
+    add(
+        "services",
+        format!("check that the services in {where_} select running pods"),
+        "a Service routes to no pod (selector or port mismatch)".into(),
+        &mut survey,
+    );
     for f in &families {
         for r in f.resources {
             add(
@@ -350,16 +356,31 @@ fn leading<'a>(
         return Vec::new(); // only findings elsewhere
     }
     let mut out = vec![*first];
-    let singled_out = symptom.mentions(&first.object.name, ns)
-        || first.related.iter().any(|r| symptom.mentions(&r.name, ns));
-    if !singled_out {
-        for (score, f) in ranked.iter().skip(1) {
-            if out.len() >= MAX_CO_FINDINGS || *score >= 300 {
-                break;
-            }
-            if f.rank < 40 && *score - best < 120 && explained_by(f, &out).is_none() {
-                out.push(f);
-            }
+    let named = |f: &Finding| {
+        symptom.mentions(&f.object.name, ns)
+            || f.related.iter().any(|r| symptom.mentions(&r.name, ns))
+    };
+    let first_named = named(first);
+    for (score, f) in ranked.iter().skip(1) {
+        if out.len() >= MAX_CO_FINDINGS || *score >= 300 {
+            break;
+        }
+        // Already covered: it explains, or is explained by, a finding reported.
+        if f.rank >= 40
+            || explained_by(f, &out).is_some()
+            || out.iter().any(|o| explained_by(o, &[*f]).is_some())
+        {
+            continue;
+        }
+        // When the symptom names objects, report the other named ones; otherwise everything
+        // about as relevant as the first.
+        let take = if first_named {
+            named(f)
+        } else {
+            *score - best < 120
+        };
+        if take {
+            out.push(f);
         }
     }
     out

@@ -31,7 +31,7 @@ fn regenerate_demo_snapshot() {
     support::run_isolated(async move { support::apply(env, &text).await.map(|_| ()) })
         .expect("apply demo objects");
     let snap = support::run_isolated(async move {
-        let client = env.client(User::Viewer).await;
+        let client = env.client(User::Admin).await;
         let opts = CaptureOptions {
             source: SnapshotSource {
                 context: "demo".into(),
