@@ -154,7 +154,18 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         context: settings.budget.context_tokens,
     };
     config.query_timeout = std::time::Duration::from_secs(args.query_timeout.max(1));
-    let runner = Arc::new(klue::exec::Executor::new(cluster));
+    // The offline planner reads the objects behind table output; a model gets the analyzers'
+    // findings as hints.
+    let offline = planner.info().kind == "offline";
+    if !offline {
+        config.hints = klue::analyze::fetch::hints_for(
+            &cluster.client,
+            Some(&cluster.info.namespace),
+            std::time::Duration::from_secs(5),
+        )
+        .await;
+    }
+    let runner = Arc::new(klue::exec::Executor::new(cluster).with_table_objects(offline));
     let handle = klue::session::spawn(planner, runner, config);
     let code = drive(handle, symptom, &args).await;
     if let Some(r) = recorder {
@@ -227,8 +238,7 @@ async fn drive(
     }
 }
 
-/// The planner the settings ask for. `offline` is wired here once `planner::offline` is on
-/// main.
+/// The planner the settings ask for.
 pub fn build_planner(settings: &Settings) -> anyhow::Result<Box<dyn Planner>> {
     match settings.planner()? {
         PlannerKind::Llm => {
@@ -238,10 +248,7 @@ pub fn build_planner(settings: &Settings) -> anyhow::Result<Box<dyn Planner>> {
                 .context("no LLM is configured; use --planner offline")?;
             Ok(Box::new(klue::planner::llm::LlmPlanner::new(llm)?))
         }
-        PlannerKind::Offline => bail!(
-            "this build has no offline planner yet: set OPENAI_API_KEY (or OPENAI_BASE_URL for \
-             a local server such as Ollama or llama.cpp) and use --planner llm"
-        ),
+        PlannerKind::Offline => Ok(Box::new(klue::planner::offline::OfflinePlanner::new())),
     }
 }
 
