@@ -191,6 +191,66 @@ async fn symptom_approve_conclusion_quit() {
     assert!(first.contains("the shop app is down"), "{first}");
 }
 
+/// `klue demo` as a new user runs it: type a symptom, approve what is proposed until the
+/// conclusion, end the session, and the terminal is clean.
+#[test]
+fn demo_symptom_approve_conclusion_quit() {
+    if !tmux::available() {
+        eprintln!("tmux is not installed: the demo end-to-end test was not run");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = klue_binary(dir.path());
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let probe = std::process::Command::new(&bin)
+        .arg("demo")
+        .env("HOME", &home)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run klue demo");
+    if String::from_utf8_lossy(&probe.stderr).contains("not implemented yet") {
+        eprintln!("`klue demo` is not in this build: the demo end-to-end test was not run");
+        return;
+    }
+    let vars = [
+        ("HOME", home.display().to_string()),
+        ("XDG_STATE_HOME", home.join("state").display().to_string()),
+        ("XDG_CONFIG_HOME", home.join("config").display().to_string()),
+        ("TERM", "xterm-256color".to_string()),
+    ];
+    let t = Tmux::start(&vars, &format!("{} demo", bin.display()), 120, 40);
+    let s = t.wait_for("offline", Duration::from_secs(20));
+    assert!(s.contains("Message"), "{s}");
+    t.type_text("checkout fails and payments never come up in shop");
+    t.keys(&["Enter"]);
+    // Approve whatever is pending until the planner concludes.
+    let start = std::time::Instant::now();
+    let s = loop {
+        let s = t.capture();
+        if s.contains("Root cause") {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no conclusion within 60 s:\n{s}"
+        );
+        if s.contains(" pending") {
+            t.keys(&["A"]);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    eprintln!("--- demo conclusion:\n{s}");
+    assert!(s.contains("NOT EXECUTED"), "{s}");
+    assert!(s.contains("Evidence"), "{s}");
+    t.keys(&["E"]);
+    let s = t.wait_for("KLUE_EXIT=", Duration::from_secs(10));
+    assert!(s.contains("KLUE_EXIT=0"), "{s}");
+    assert!(!t.alternate_on(), "the alternate screen was left");
+    assert!(t.cursor_visible(), "the cursor is shown again");
+}
+
 #[tokio::test]
 async fn without_a_terminal_it_says_to_use_ask() {
     let dir = tempfile::tempdir().expect("tempdir");
