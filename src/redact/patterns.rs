@@ -36,9 +36,17 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             // Real newlines, escaped `\n` (JSON) or spaces: the body goes, the armour stays.
             re: compile(
                 "pem",
-                r"(?s)-----BEGIN ([A-Z0-9 ]{1,40})-----.*?-----END ([A-Z0-9 ]{1,40})-----",
+                // The armour's label may be folded across lines (YAML wraps long scalars) or
+                // carry escapes, so anything up to the next five dashes counts as the label.
+                r"(?s)-----BEGIN(.{1,80}?)-----.*?-----END(.{1,80}?)-----",
             ),
-            rewrite: |c| format!("-----BEGIN {}-----{MASK}-----END {}-----", &c[1], &c[2]),
+            rewrite: |c| {
+                format!(
+                    "-----BEGIN {}-----{MASK}-----END {}-----",
+                    pem_label(&c[1]),
+                    pem_label(&c[2])
+                )
+            },
         },
         Rule {
             name: "url-credentials",
@@ -102,7 +110,8 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             re: compile(
                 "key-value",
                 &format!(
-                    r#"(?i)(["']?[a-z0-9_.\-]*?(?:{SECRET_KEY_WORDS})["']?[ \t]*[:=][ \t]*)("(?:[^"\\]|\\.)*"|'[^']*'|`[^`]*`|[^\s,;&"'`}}\]]+)"#
+                    // Quotes may be escaped (`\"password\": \"…\"`: JSON inside a JSON string).
+                    r#"(?i)(["']?[a-z0-9_.\-]*?(?:{SECRET_KEY_WORDS})(?:\\?["'])?[ \t]*[:=][ \t]*)(\\"(?:[^"\\]|\\[^"])*\\"|"(?:[^"\\]|\\.)*"|'[^']*'|`[^`]*`|[^\s,;&"'`}}\]\\]+)"#
                 ),
             ),
             rewrite: |c| {
@@ -153,10 +162,21 @@ fn is_harmless_value(value: &str) -> bool {
 }
 
 fn quoted_mask(value: &str) -> String {
+    if value.starts_with("\\\"") {
+        return format!("\\\"{MASK}\\\"");
+    }
     match value.chars().next() {
         Some(q @ ('"' | '\'' | '`')) => format!("{q}{MASK}{q}"),
         _ => MASK.to_string(),
     }
+}
+
+/// A PEM armour label as one line: `EC PRIVATE KEY`, whatever folding or escapes it went through.
+fn pem_label(raw: &str) -> String {
+    raw.split(|c: char| c.is_whitespace() || c == '\\')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Apply every text rule, in order.

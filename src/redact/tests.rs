@@ -227,3 +227,24 @@ fn redaction_is_idempotent() {
         assert_eq!(redact(&once), once);
     }
 }
+
+#[test]
+fn escaped_json_inside_a_string_is_masked() {
+    let text = r#"{"name": "CONFIG", "value": "{\"password\": \"Hunter2Secret\", \"private_key_id\": \"abcdef0123456789\"}"}"#;
+    let out = redact(text);
+    assert!(!out.contains("Hunter2Secret"), "{out}");
+    assert!(!out.contains("abcdef0123456789"), "{out}");
+    assert!(out.contains(r#"\"password\": \""#), "key kept: {out}");
+}
+
+#[test]
+fn pem_blocks_folded_by_yaml_are_masked() {
+    let folded = "  key: -----BEGIN OPENSSH PRIVATE\n    KEY----- b3BlbnNzaC1rZXktdjEfolded -----END\n    OPENSSH PRIVATE KEY-----\n";
+    let out = redact(folded);
+    assert!(!out.contains("b3BlbnNzaC1rZXktdjEfolded"), "{out}");
+    assert!(out.contains("-----BEGIN OPENSSH PRIVATE KEY-----"), "{out}");
+    let escaped = r#"  key: "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIfoldedkey\\n-----END\
+    \ EC PRIVATE KEY-----""#;
+    let out = redact(escaped);
+    assert!(!out.contains("MHcCAQEEIfoldedkey"), "{out}");
+}
