@@ -17,6 +17,8 @@ pub struct ConclusionView {
     pub open: bool,
     /// Selected evidence reference (index into [`ConclusionView::refs`]).
     pub selected: usize,
+    /// Rows scrolled by PgUp/PgDn/G; `None` keeps the selected reference in view.
+    pub scroll: Option<usize>,
 }
 
 pub fn confidence_label(c: Confidence) -> &'static str {
@@ -32,6 +34,16 @@ impl ConclusionView {
         self.conclusion = Some(c);
         self.open = true;
         self.selected = 0;
+        self.scroll = None;
+    }
+
+    /// Scroll by rows (PgUp/PgDn), or to the end (`None`: the remediation).
+    pub fn scroll_by(&mut self, rows: Option<isize>) {
+        let cur = self.scroll.unwrap_or(0);
+        self.scroll = Some(match rows {
+            Some(d) => (cur as isize + d).max(0) as usize,
+            None => usize::MAX,
+        });
     }
 
     /// Every (evidence, execution) reference, in order.
@@ -49,6 +61,12 @@ impl ConclusionView {
 
     pub fn move_by(&mut self, d: isize) {
         let n = self.refs().len();
+        if d > 0 && self.selected + 1 >= n {
+            // Past the last reference: show the rest (the remediation).
+            self.scroll = Some(usize::MAX);
+            return;
+        }
+        self.scroll = None;
         if n > 0 {
             self.selected = (self.selected as isize + d).clamp(0, n as isize - 1) as usize;
         }
@@ -95,6 +113,7 @@ impl ConclusionView {
         for (k, what) in [
             ("j/k", "evidence"),
             ("Enter", "open result"),
+            ("PgDn/G", "remediation"),
             ("y", "copy remediation"),
         ] {
             hints.push(Span::styled(k, theme.key()));
@@ -186,7 +205,12 @@ impl ConclusionView {
             Span::raw(" end the session"),
         ]));
         let h = inner.height as usize;
-        let top = if sel_row >= h { sel_row + 1 - h } else { 0 };
+        let max_top = rows.len().saturating_sub(h);
+        let top = match self.scroll {
+            Some(s) => s.min(max_top),
+            None if sel_row >= h => sel_row + 1 - h,
+            None => 0,
+        };
         for (y, l) in rows.iter().skip(top).take(h).enumerate() {
             buf.set_line(inner.x, inner.y + y as u16, l, inner.width);
         }

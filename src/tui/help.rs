@@ -49,6 +49,15 @@ pub const KEYS: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "Conclusion",
+        &[
+            ("j / k", "select a cited query"),
+            ("Enter", "open the cited query's output"),
+            ("PgDn / G", "scroll to the remediation"),
+            ("Esc / E", "keep investigating / end the session"),
+        ],
+    ),
+    (
         "Chat and hypotheses",
         &[
             ("j / k, PgUp / PgDn", "scroll / select"),

@@ -146,6 +146,10 @@ impl App {
             KeyCode::Esc | KeyCode::Char('c') => self.conclusion.open = false,
             KeyCode::Char('j') | KeyCode::Down | KeyCode::Tab => self.conclusion.move_by(1),
             KeyCode::Char('k') | KeyCode::Up | KeyCode::BackTab => self.conclusion.move_by(-1),
+            KeyCode::PageDown | KeyCode::Char(' ') => self.conclusion.scroll_by(Some(10)),
+            KeyCode::PageUp => self.conclusion.scroll_by(Some(-10)),
+            KeyCode::Char('G') | KeyCode::End => self.conclusion.scroll_by(None),
+            KeyCode::Char('g') | KeyCode::Home => self.conclusion.scroll = Some(0),
             KeyCode::Enter => {
                 if let Some(id) = self.conclusion.selected_ref() {
                     self.jump_to(&id);

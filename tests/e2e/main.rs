@@ -242,8 +242,11 @@ fn demo_symptom_approve_conclusion_quit() {
         std::thread::sleep(Duration::from_millis(300));
     };
     eprintln!("--- demo conclusion:\n{s}");
-    assert!(s.contains("NOT EXECUTED"), "{s}");
     assert!(s.contains("Evidence"), "{s}");
+    // The remediation is at the end of the conclusion.
+    t.keys(&["G"]);
+    let s = t.wait_for("NOT EXECUTED", Duration::from_secs(5));
+    assert!(s.contains("Remediation"), "{s}");
     t.keys(&["E"]);
     let s = t.wait_for("KLUE_EXIT=", Duration::from_secs(10));
     assert!(s.contains("KLUE_EXIT=0"), "{s}");
