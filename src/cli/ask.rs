@@ -75,7 +75,7 @@ pub enum Approve {
     None,
 }
 
-fn parse_approve(s: &str) -> Result<Approve, String> {
+pub(crate) fn parse_approve(s: &str) -> Result<Approve, String> {
     match s {
         "ask" => Ok(Approve::Ask),
         "all-read-only" => Ok(Approve::AllReadOnly),
@@ -93,7 +93,7 @@ pub enum OutputKind {
     Json,
 }
 
-fn parse_output(s: &str) -> Result<OutputKind, String> {
+pub(crate) fn parse_output(s: &str) -> Result<OutputKind, String> {
     match s {
         "text" => Ok(OutputKind::Text),
         "json" => Ok(OutputKind::Json),
@@ -104,6 +104,12 @@ fn parse_output(s: &str) -> Result<OutputKind, String> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    run_with(args, Vec::new()).await
+}
+
+/// `klue ask`, continuing the `earlier` events of a recorded session (`klue resume`) when
+/// there are any.
+pub(crate) async fn run_with(args: Args, earlier: Vec<Event>) -> anyhow::Result<ExitCode> {
     let symptom = args.symptom.join(" ");
     if symptom.trim().is_empty() {
         bail!("the symptom is empty: say what is wrong, e.g. klue ask \"checkout pods crash\"");
@@ -137,6 +143,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         super::tui::start_recording(&mut info)
     };
     let mut config = SessionConfig::new(info);
+    config.earlier = earlier;
     if let Some(r) = &recorder {
         config.sinks.push(Box::new(r.sink()));
     }
@@ -191,6 +198,7 @@ async fn drive(
         stdin: None,
         ask: args.approve == Approve::Ask,
         ctrl_c: 0,
+        awaited: false,
     };
     front.send(Op::UserMessage { text: symptom })?;
     let mut events = handle.events;
@@ -261,6 +269,8 @@ struct Front {
     stdin: Option<Lines<BufReader<Stdin>>>,
     ask: bool,
     ctrl_c: u32,
+    /// The session's first wait for input (before the symptom is read) has been seen.
+    awaited: bool,
 }
 
 impl Front {
@@ -281,12 +291,15 @@ impl Front {
         }
         let waiting = matches!(event, Event::AwaitingInput);
         let ended = matches!(event, Event::SessionEnded { .. });
-        let started = matches!(event, Event::SessionStarted(_));
         self.report.event(event)?;
-        // The first AwaitingInput comes before the symptom is read; any later one means the
-        // planner is done (a conclusion, a question, an error or a cancel): end headless.
-        if waiting && !started && self.report.turn_done() {
-            self.send(Op::End)?;
+        // The first AwaitingInput comes before the symptom is read (after the earlier events
+        // of a resumed session); any later one means the planner is done (a conclusion, a
+        // question, an error or a cancel): end headless.
+        if waiting {
+            if self.awaited && self.report.turn_done() {
+                self.send(Op::End)?;
+            }
+            self.awaited = true;
         }
         Ok(ended)
     }

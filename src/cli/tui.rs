@@ -46,7 +46,7 @@ pub enum Approve {
     AllReadOnly,
 }
 
-fn parse_approve(s: &str) -> Result<Approve, String> {
+pub(crate) fn parse_approve(s: &str) -> Result<Approve, String> {
     match s {
         "ask" => Ok(Approve::Ask),
         "all-read-only" => Ok(Approve::AllReadOnly),
@@ -57,6 +57,15 @@ fn parse_approve(s: &str) -> Result<Approve, String> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    run_with(args, Vec::new()).await
+}
+
+/// The screen, continuing the `earlier` events of a recorded session (`klue resume`) when
+/// there are any.
+pub(crate) async fn run_with(
+    args: Args,
+    earlier: Vec<klue::protocol::Event>,
+) -> anyhow::Result<ExitCode> {
     require_terminal()?;
     let _log = init_log();
     let settings = Settings::load(&Overrides {
@@ -77,6 +86,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let recorder = start_recording(&mut info);
     let mut config = SessionConfig::new(info);
+    config.earlier = earlier;
     if let Some(r) = &recorder {
         config.sinks.push(Box::new(r.sink()));
     }

@@ -66,6 +66,11 @@ pub struct SessionConfig {
     /// Extra consumers of every event, in order (the recorder is one). They see exactly what
     /// the front end sees, already redacted.
     pub sinks: Vec<Box<dyn EventSink>>,
+    /// The events of an earlier session this one continues (`klue resume`): the planner's
+    /// transcript is rebuilt from them, their successful queries answer identical proposals,
+    /// proposal ids continue after theirs, and they are emitted again (to the front end and
+    /// the sinks) right after [`Event::SessionStarted`](crate::protocol::Event::SessionStarted).
+    pub earlier: Vec<crate::protocol::Event>,
 }
 
 impl SessionConfig {
@@ -79,6 +84,7 @@ impl SessionConfig {
             hints: Vec::new(),
             query_timeout: std::time::Duration::from_secs(60),
             sinks: Vec::new(),
+            earlier: Vec::new(),
         }
     }
 }
@@ -93,6 +99,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("hints", &self.hints)
             .field("query_timeout", &self.query_timeout)
             .field("sinks", &self.sinks.len())
+            .field("earlier", &self.earlier.len())
             .finish()
     }
 }

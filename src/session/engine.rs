@@ -128,8 +128,9 @@ impl Engine {
         events: mpsc::UnboundedSender<Event>,
     ) -> Self {
         let sinks = std::mem::take(&mut config.sinks);
+        let earlier = super::resume::rebuild(&config.earlier);
         let transcript = Transcript {
-            entries: Vec::new(),
+            entries: earlier.transcript,
             hints: config.hints.iter().map(|h| redact::redact(h)).collect(),
         };
         Self {
@@ -143,13 +144,13 @@ impl Engine {
                 queued_user: Vec::new(),
             },
             transcript,
-            history: History::default(),
+            history: earlier.history,
             shapes: BTreeSet::new(),
             call_ids: HashMap::new(),
-            next_id: 0,
+            next_id: earlier.last_id,
             turns: 0,
             queries: 0,
-            tokens_total: 0,
+            tokens_total: earlier.tokens,
             conclude_requested: false,
             forced_turn: false,
         }
@@ -159,6 +160,11 @@ impl Engine {
         let mut info = self.config.info.clone();
         info.planner = self.planner.info();
         self.io.emit(Event::SessionStarted(info));
+        for event in std::mem::take(&mut self.config.earlier) {
+            if super::resume::replayable(&event) {
+                self.io.emit(event);
+            }
+        }
         self.io.emit(Event::AwaitingInput);
         loop {
             let Some(op) = self.io.ops.recv().await else {

@@ -33,10 +33,12 @@
 mod config;
 mod engine;
 mod history;
+mod resume;
 mod runner;
 mod sink;
 
 pub use config::{ApprovalPolicy, Budget, SessionConfig};
+pub use resume::replayable;
 pub use runner::{QueryRunner, RunError};
 pub use sink::EventSink;
 

@@ -1,0 +1,194 @@
+//! Continuing a recorded session: the planner transcript and the executions rebuilt from the
+//! recorded events.
+
+use std::collections::HashMap;
+
+use crate::planner::{Action, Entry, Outcome};
+use crate::protocol::{Decider, Decision, Event, ProposalId};
+
+use super::history::History;
+
+/// What an earlier session leaves to the one continuing it.
+#[derive(Debug, Default)]
+pub(super) struct Earlier {
+    pub transcript: Vec<Entry>,
+    pub history: History,
+    /// The highest `pN` proposal number used, so new ids continue after it.
+    pub last_id: u64,
+    /// The running token total.
+    pub tokens: u64,
+}
+
+/// One planner step being rebuilt: its text and actions, then the outcomes of its proposals.
+#[derive(Debug, Default)]
+struct StepBuild {
+    text: String,
+    actions: Vec<Action>,
+    order: Vec<ProposalId>,
+    outcomes: HashMap<ProposalId, Outcome>,
+    /// Queries of this step have started running (a later proposal is a new step).
+    running: bool,
+}
+
+impl StepBuild {
+    fn is_empty(&self) -> bool {
+        self.text.is_empty() && self.actions.is_empty()
+    }
+
+    fn propose(&mut self, id: &ProposalId, command: &str, reason: &str, hypothesis: &str) {
+        if self.order.contains(id) {
+            return;
+        }
+        self.order.push(id.clone());
+        self.actions.push(Action::Propose {
+            call_id: id.0.clone(),
+            command: command.to_string(),
+            reason: reason.to_string(),
+            hypothesis: hypothesis.to_string(),
+        });
+    }
+
+    fn flush(&mut self, into: &mut Vec<Entry>) {
+        let step = std::mem::take(self);
+        if step.is_empty() {
+            return;
+        }
+        into.push(Entry::Assistant {
+            text: step.text,
+            actions: step.actions,
+        });
+        let mut outcomes = step.outcomes;
+        for id in step.order {
+            let outcome = outcomes.remove(&id).unwrap_or_else(|| Outcome::Rejected {
+                command: String::new(),
+                reason: Some("not run".into()),
+            });
+            into.push(Entry::Result {
+                call_id: id.0,
+                outcome,
+            });
+        }
+    }
+}
+
+/// Rebuild what the planner saw from the recorded events (already redacted when recorded).
+pub(super) fn rebuild(events: &[Event]) -> Earlier {
+    let mut earlier = Earlier::default();
+    let mut step = StepBuild::default();
+    let mut commands: HashMap<ProposalId, String> = HashMap::new();
+    let mut condensed: HashMap<ProposalId, String> = HashMap::new();
+    for event in events {
+        match event {
+            Event::UserMessage { text } => {
+                step.flush(&mut earlier.transcript);
+                earlier.transcript.push(Entry::User { text: text.clone() });
+            }
+            Event::AssistantMessage { text } => {
+                step.flush(&mut earlier.transcript);
+                step.text = text.clone();
+            }
+            Event::Hypothesis(h) => {
+                if step.running {
+                    step.flush(&mut earlier.transcript);
+                }
+                step.actions.push(Action::Hypothesis(h.clone()));
+            }
+            Event::Proposed(p) => {
+                if step.running {
+                    step.flush(&mut earlier.transcript);
+                }
+                note_id(&mut earlier.last_id, &p.id);
+                commands.insert(p.id.clone(), p.command.clone());
+                step.propose(&p.id, &p.command, &p.reason, &p.hypothesis);
+            }
+            Event::Refused { id, command, why } => {
+                note_id(&mut earlier.last_id, id);
+                step.propose(id, command, "", "");
+                step.outcomes.insert(
+                    id.clone(),
+                    Outcome::Refused {
+                        command: command.clone(),
+                        why: why.clone(),
+                    },
+                );
+            }
+            Event::Decided { id, decision, by } => {
+                let command = commands.get(id).cloned().unwrap_or_default();
+                match (decision, by) {
+                    (Decision::Reject { reason }, _) => {
+                        step.outcomes.insert(
+                            id.clone(),
+                            Outcome::Rejected {
+                                command,
+                                reason: reason.clone(),
+                            },
+                        );
+                    }
+                    (_, Decider::Dedup { earlier: first }) => {
+                        step.outcomes.insert(
+                            id.clone(),
+                            Outcome::Duplicate {
+                                command,
+                                condensed: condensed.get(first).cloned().unwrap_or_default(),
+                            },
+                        );
+                    }
+                    _ => step.running = true,
+                }
+            }
+            Event::ExecStarted { .. } => step.running = true,
+            Event::ExecFinished(x) => {
+                step.running = true;
+                if x.error.is_none() {
+                    condensed.insert(x.id.clone(), x.condensed.clone());
+                    match crate::query::parse(&x.command) {
+                        Ok(query) => {
+                            earlier
+                                .history
+                                .record(x.id.clone(), query, x.condensed.clone())
+                        }
+                        Err(e) => tracing::debug!(command = %x.command, ?e, "not reusable"),
+                    }
+                }
+                step.outcomes.insert(
+                    x.id.clone(),
+                    Outcome::Executed {
+                        command: x.command.clone(),
+                        condensed: x.condensed.clone(),
+                        error: x.error.clone(),
+                        objects: Vec::new(),
+                    },
+                );
+            }
+            Event::Concluded(c) => step.actions.push(Action::Conclude(c.clone())),
+            Event::Usage(u) => earlier.tokens = u.session_total,
+            Event::SessionStarted(_)
+            | Event::AssistantDelta { .. }
+            | Event::AwaitingInput
+            | Event::Cancelled
+            | Event::Error { .. }
+            | Event::SessionEnded { .. } => {}
+        }
+    }
+    step.flush(&mut earlier.transcript);
+    earlier
+}
+
+/// The events worth showing again when a session continues (no start, end or waits).
+pub fn replayable(event: &Event) -> bool {
+    !matches!(
+        event,
+        Event::SessionStarted(_)
+            | Event::AssistantDelta { .. }
+            | Event::AwaitingInput
+            | Event::Cancelled
+            | Event::SessionEnded { .. }
+    )
+}
+
+fn note_id(last: &mut u64, id: &ProposalId) {
+    if let Some(n) = id.0.strip_prefix('p').and_then(|n| n.parse::<u64>().ok()) {
+        *last = (*last).max(n);
+    }
+}
+
