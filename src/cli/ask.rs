@@ -130,7 +130,11 @@ pub(crate) async fn run_with(args: Args, earlier: Vec<Event>) -> anyhow::Result<
     let planner = build_planner(&settings)?;
     let cluster = super::common::connect(&args.cluster).await?;
     let mut info = SessionInfo {
-        session_id: format!("ask-{}", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")),
+        session_id: format!(
+            "{}-{}",
+            if earlier.is_empty() { "ask" } else { "resume" },
+            jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")
+        ),
         context: cluster.info.context.clone(),
         namespace: Some(cluster.info.namespace.clone()),
         server: cluster.info.server.clone(),

@@ -62,7 +62,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("klue: warning: {}: {w}", rec.path.display());
     }
     let earlier: Vec<Event> = rec.events().cloned().collect();
-    if !earlier.iter().any(|e| matches!(e, Event::UserMessage { .. })) {
+    if !earlier
+        .iter()
+        .any(|e| matches!(e, Event::UserMessage { .. }))
+    {
         bail!(
             "{} has no conversation to continue (no message from the engineer was recorded)",
             rec.path.display()
@@ -125,12 +128,7 @@ fn cluster_args(given: &ClusterArgs, recorded: &SessionInfo) -> anyhow::Result<C
         );
     }
     let known = klue::cluster::kubeconfig::load(args.kubeconfig.as_deref())
-        .map(|k| {
-            k.config
-                .contexts
-                .iter()
-                .any(|c| c.name == recorded.context)
-        })
+        .map(|k| k.config.contexts.iter().any(|c| c.name == recorded.context))
         .unwrap_or(false);
     if known {
         args.context = Some(recorded.context.clone());

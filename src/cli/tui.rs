@@ -77,7 +77,11 @@ pub(crate) async fn run_with(
     let planner = build_planner(&settings)?;
     let cluster = super::common::connect(&args.cluster).await?;
     let mut info = SessionInfo {
-        session_id: session_id(),
+        session_id: if earlier.is_empty() {
+            session_id()
+        } else {
+            session_id().replacen("s-", "resume-", 1)
+        },
         context: cluster.info.context.clone(),
         namespace: Some(cluster.info.namespace.clone()),
         server: cluster.info.server.clone(),

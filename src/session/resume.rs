@@ -26,6 +26,8 @@ struct StepBuild {
     actions: Vec<Action>,
     order: Vec<ProposalId>,
     outcomes: HashMap<ProposalId, Outcome>,
+    /// Proposals answered from an earlier one in the same step (settled when it ends).
+    echoes: Vec<(ProposalId, ProposalId)>,
     /// Queries of this step have started running (a later proposal is a new step).
     running: bool,
 }
@@ -58,6 +60,19 @@ impl StepBuild {
             actions: step.actions,
         });
         let mut outcomes = step.outcomes;
+        for (id, first) in step.echoes {
+            let outcome = match outcomes.get(&first) {
+                Some(Outcome::Executed {
+                    command, condensed, ..
+                }) => Outcome::Duplicate {
+                    command: command.clone(),
+                    condensed: condensed.clone(),
+                },
+                Some(other) => other.clone(),
+                None => continue,
+            };
+            outcomes.insert(id, outcome);
+        }
         for id in step.order {
             let outcome = outcomes.remove(&id).unwrap_or_else(|| Outcome::Rejected {
                 command: String::new(),
@@ -124,15 +139,18 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
                             },
                         );
                     }
-                    (_, Decider::Dedup { earlier: first }) => {
-                        step.outcomes.insert(
-                            id.clone(),
-                            Outcome::Duplicate {
-                                command,
-                                condensed: condensed.get(first).cloned().unwrap_or_default(),
-                            },
-                        );
-                    }
+                    (_, Decider::Dedup { earlier: first }) => match condensed.get(first) {
+                        Some(c) => {
+                            step.outcomes.insert(
+                                id.clone(),
+                                Outcome::Duplicate {
+                                    command,
+                                    condensed: c.clone(),
+                                },
+                            );
+                        }
+                        None => step.echoes.push((id.clone(), first.clone())),
+                    },
                     _ => step.running = true,
                 }
             }
@@ -192,3 +210,110 @@ fn note_id(last: &mut u64, id: &ProposalId) {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Execution, Proposal};
+
+    fn proposed(id: &str, command: &str) -> Event {
+        Event::Proposed(Proposal {
+            id: ProposalId(id.into()),
+            command: command.into(),
+            reason: "r".into(),
+            hypothesis: "h".into(),
+        })
+    }
+
+    #[test]
+    fn rebuilds_steps_outcomes_ids_and_history() {
+        let ran = Execution {
+            id: ProposalId("p1".into()),
+            command: "get pods -n shop".into(),
+            output: "full".into(),
+            condensed: "short".into(),
+            duration_ms: 1,
+            error: None,
+        };
+        let events = vec![
+            Event::UserMessage {
+                text: "pods crash".into(),
+            },
+            Event::AssistantMessage {
+                text: "looking".into(),
+            },
+            proposed("p1", "get pods -n shop"),
+            proposed("p2", "get pods -n shop"),
+            Event::Decided {
+                id: ProposalId("p2".into()),
+                decision: Decision::Approve,
+                by: Decider::Dedup {
+                    earlier: ProposalId("p1".into()),
+                },
+            },
+            Event::Refused {
+                id: ProposalId("p3".into()),
+                command: "delete pod x".into(),
+                why: "mutating".into(),
+            },
+            Event::ExecStarted {
+                id: ProposalId("p1".into()),
+                command: "get pods -n shop".into(),
+            },
+            Event::ExecFinished(ran),
+            // A step without text: a proposal after the runs starts it.
+            proposed("p4", "get events -n shop"),
+            Event::Decided {
+                id: ProposalId("p4".into()),
+                decision: Decision::Reject { reason: None },
+                by: Decider::User,
+            },
+        ];
+        let e = rebuild(&events);
+        assert_eq!(e.last_id, 4);
+        let kinds: Vec<&str> = e
+            .transcript
+            .iter()
+            .map(|x| match x {
+                Entry::User { .. } => "user",
+                Entry::Assistant { .. } => "assistant",
+                Entry::Result { .. } => "result",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "user",
+                "assistant",
+                "result",
+                "result",
+                "result",
+                "assistant",
+                "result"
+            ]
+        );
+        assert!(matches!(
+            &e.transcript[2],
+            Entry::Result { outcome: Outcome::Executed { condensed, .. }, .. } if condensed == "short"
+        ));
+        assert!(matches!(
+            &e.transcript[3],
+            Entry::Result { outcome: Outcome::Duplicate { condensed, .. }, .. } if condensed == "short"
+        ));
+        assert!(matches!(
+            &e.transcript[4],
+            Entry::Result {
+                outcome: Outcome::Refused { .. },
+                ..
+            }
+        ));
+        assert!(matches!(
+            &e.transcript[6],
+            Entry::Result {
+                outcome: Outcome::Rejected { .. },
+                ..
+            }
+        ));
+        let q = crate::query::parse("kubectl get po -n shop").expect("parse");
+        assert_eq!(e.history.find(&q).map(|r| r.id.0.as_str()), Some("p1"));
+    }
+}

@@ -63,7 +63,14 @@ fn resume_continues_a_recorded_session_with_its_context() {
         .arg("ask")
         .arg("--snapshot")
         .arg(&snapshot)
-        .args(["-n", "shop", "--planner", "offline", "--approve", "all-read-only"])
+        .args([
+            "-n",
+            "shop",
+            "--planner",
+            "offline",
+            "--approve",
+            "all-read-only",
+        ])
         .args(["-o", "json", "checkout pods keep restarting"])
         .output()
         .expect("run klue ask");
@@ -87,7 +94,14 @@ fn resume_continues_a_recorded_session_with_its_context() {
     let second = klue(state.path())
         .arg("resume")
         .arg(&name)
-        .args(["--planner", "offline", "--approve", "all-read-only", "-o", "json"])
+        .args([
+            "--planner",
+            "offline",
+            "--approve",
+            "all-read-only",
+            "-o",
+            "json",
+        ])
         .args(["--ask", "look again at the checkout pods"])
         .output()
         .expect("run klue resume");
@@ -96,7 +110,11 @@ fn resume_continues_a_recorded_session_with_its_context() {
         serde_json::from_slice(&second.stdout).expect("one JSON document on stdout");
 
     let files = recordings(state.path());
-    assert_eq!(files.len(), 2, "the resumed session is recorded too: {files:?}");
+    assert_eq!(
+        files.len(),
+        2,
+        "the resumed session is recorded too: {files:?}"
+    );
     let resumed_path = files
         .iter()
         .find(|f| f.file_name() != Some(name.as_os_str()))
@@ -156,7 +174,58 @@ fn resume_continues_a_recorded_session_with_its_context() {
         dedup_from_earlier || concluded,
         "the continued investigation used the earlier results or concluded: {rest:#?}"
     );
-    eprintln!("dedup from earlier: {dedup_from_earlier}, concluded: {concluded}");
+    eprintln!(
+        "dedup from earlier: {dedup_from_earlier}, concluded: {concluded}, new runs: {new_runs:?}"
+    );
+
+    // The planner went on from where it was: a fresh session given the same message starts
+    // elsewhere (the offline planner's first step on an empty transcript).
+    let fresh = klue(state.path())
+        .arg("ask")
+        .arg("--snapshot")
+        .arg(&snapshot)
+        .args([
+            "-n",
+            "shop",
+            "--planner",
+            "offline",
+            "--approve",
+            "none",
+            "--no-record",
+        ])
+        .args(["-o", "json", "look again at the checkout pods"])
+        .output()
+        .expect("run klue ask");
+    check(&fresh, "klue ask (fresh)");
+    let fresh: serde_json::Value = serde_json::from_slice(&fresh.stdout).expect("json");
+    let first_fresh = fresh.to_string();
+    let first_resumed = rest
+        .iter()
+        .find_map(|e| match e {
+            Event::Proposed(p) => Some(p.command.clone()),
+            _ => None,
+        })
+        .expect("the resumed session proposed something");
+    assert!(
+        !first_fresh.contains(&format!("\"command\":\"{first_resumed}\"")),
+        "the resumed planner started like a fresh one (`{first_resumed}`): it did not see the earlier session"
+    );
+    let max_earlier = earlier_ids
+        .iter()
+        .filter_map(|id| id.0.trim_start_matches('p').parse::<u32>().ok())
+        .max()
+        .unwrap_or(0);
+    let first_new = rest
+        .iter()
+        .find_map(|e| match e {
+            Event::Proposed(p) => p.id.0.trim_start_matches('p').parse::<u32>().ok(),
+            _ => None,
+        })
+        .unwrap_or(0);
+    assert!(
+        first_new > max_earlier,
+        "new ids continue after p{max_earlier}: p{first_new}"
+    );
 
     // The JSON report holds the earlier proposals as well.
     let text = report.to_string();
@@ -178,7 +247,7 @@ fn resume_reports_a_file_that_is_not_a_recording() {
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("line 1"), "{err}");
+    assert!(err.contains("notes.jsonl:1: not a klue recording"), "{err}");
 
     let out = klue(state.path())
         .arg("resume")
