@@ -76,8 +76,8 @@ fn list_or_none(v: &[String]) -> String {
     }
 }
 
-/// Select rustls' process-wide crypto provider (ring) unless one is already chosen: more than
-/// one provider is compiled into the dependency graph, so rustls cannot pick one itself.
+/// Select rustls' process-wide crypto provider (ring, the only one klue links) unless one is
+/// already chosen: kube, reqwest and async-openai are built without a provider of their own.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }

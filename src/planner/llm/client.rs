@@ -21,6 +21,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(settings: &LlmSettings) -> Result<Self, LlmError> {
+        crate::cluster::install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
             .read_timeout(settings.read_timeout)
