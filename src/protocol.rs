@@ -221,6 +221,12 @@ pub enum Event {
     Hypothesis(Hypothesis),
     Concluded(Conclusion),
     Usage(Usage),
+    /// Something klue did on its own that the engineer should know about, said once: a
+    /// capability fallback for the model server (no streaming, no tool calls), or a step
+    /// taken by the offline planner instead of the model.
+    Notice {
+        text: String,
+    },
     /// The core waits for the engineer (all proposals answered or none pending, no conclusion yet).
     AwaitingInput,
     /// The running turn was cancelled.

@@ -159,14 +159,15 @@ pub(crate) async fn run_with(args: Args, earlier: Vec<Event>) -> anyhow::Result<
     config.budget = Budget {
         max_turns: args.max_turns.unwrap_or(settings.budget.max_turns),
         max_queries: args.max_queries.unwrap_or(settings.budget.max_queries),
+        max_tokens: settings.budget.max_tokens,
     };
     config.limits = klue::condense::Limits {
         per_output: settings.budget.output_tokens,
         context: settings.budget.context_tokens,
     };
     config.query_timeout = std::time::Duration::from_secs(args.query_timeout.max(1));
-    // The offline planner reads the objects behind table output; a model gets the analyzers'
-    // findings as hints.
+    // The offline planner (alone, or grounding a model) reads the objects behind table
+    // output; a model gets the analyzers' findings as hints (objects never reach it).
     let offline = planner.info().kind == "offline";
     if !offline {
         config.hints = klue::analyze::fetch::hints_for(
@@ -176,7 +177,7 @@ pub(crate) async fn run_with(args: Args, earlier: Vec<Event>) -> anyhow::Result<
         )
         .await;
     }
-    let runner = Arc::new(klue::exec::Executor::new(cluster).with_table_objects(offline));
+    let runner = Arc::new(klue::exec::Executor::new(cluster).with_table_objects(true));
     let handle = klue::session::spawn(planner, runner, config);
     let code = drive(handle, symptom, &args).await;
     if let Some(r) = recorder {
@@ -258,7 +259,7 @@ pub fn build_planner(settings: &Settings) -> anyhow::Result<Box<dyn Planner>> {
                 .llm
                 .clone()
                 .context("no LLM is configured; use --planner offline")?;
-            Ok(Box::new(klue::planner::llm::LlmPlanner::new(llm)?))
+            Ok(Box::new(klue::planner::grounded::GroundedPlanner::llm(llm)?))
         }
         PlannerKind::Offline => Ok(Box::new(klue::planner::offline::OfflinePlanner::new())),
     }

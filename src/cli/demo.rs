@@ -121,6 +121,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 break;
             }
             Event::Error { message } => eprintln!("klue: {message}"),
+            Event::Notice { text } => eprintln!("klue: {text}"),
             Event::AwaitingInput if queries > 0 => break,
             _ => {}
         }

@@ -109,7 +109,7 @@ pub(crate) async fn run_with(
         )
         .await;
     }
-    let runner = Arc::new(klue::exec::Executor::new(cluster).with_table_objects(offline));
+    let runner = Arc::new(klue::exec::Executor::new(cluster).with_table_objects(true));
     let handle = klue::session::spawn(planner, runner, config);
     let code = open(handle).await;
     if let Some(r) = recorder {
@@ -194,7 +194,7 @@ fn build_planner(settings: &Settings) -> anyhow::Result<Box<dyn Planner>> {
                 .llm
                 .clone()
                 .context("no LLM is configured; use --planner offline")?;
-            Ok(Box::new(klue::planner::llm::LlmPlanner::new(llm)?))
+            Ok(Box::new(klue::planner::grounded::GroundedPlanner::llm(llm)?))
         }
         PlannerKind::Offline => offline_planner(),
     }

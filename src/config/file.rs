@@ -54,6 +54,8 @@ pub struct BudgetFile {
     pub output_tokens: Option<usize>,
     /// Token budget of everything sent to the model in one request.
     pub context_tokens: Option<usize>,
+    /// Tokens the model may use in one session.
+    pub max_tokens: Option<u64>,
 }
 
 /// Where the config file lives: `$XDG_CONFIG_HOME/klue/config.toml`, else

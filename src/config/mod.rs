@@ -17,6 +17,7 @@
 //! max_queries = 40
 //! output_tokens = 2000      # cap of one output's condensed copy
 //! context_tokens = 24000    # all outputs of one request to the model
+//! max_tokens = 200000       # tokens the model may use in one session (no cap by default)
 //! ```
 
 pub mod file;
@@ -155,6 +156,12 @@ pub struct LlmSettings {
     pub temperature: Option<f32>,
     /// Where the settings came from, for error messages.
     pub config_path: Option<PathBuf>,
+    /// The file that remembers what this endpoint cannot do (streaming with tools, tool
+    /// calls), keyed by base URL and model; None: remember only within the session.
+    pub capability_cache: Option<PathBuf>,
+    /// The configured token budget of one request; a smaller context window reported by the
+    /// server's `/v1/models` wins.
+    pub context_tokens: usize,
 }
 
 impl LlmSettings {
@@ -176,6 +183,8 @@ impl LlmSettings {
             max_backoff: Duration::from_secs(30),
             temperature: None,
             config_path: None,
+            capability_cache: None,
+            context_tokens: Budget::default().context_tokens,
         }
     }
 
@@ -204,6 +213,8 @@ pub struct Budget {
     pub output_tokens: usize,
     /// Token budget of one request to the model.
     pub context_tokens: usize,
+    /// Tokens (prompt and completion) the model may use in the whole session; None: no cap.
+    pub max_tokens: Option<u64>,
 }
 
 impl Default for Budget {
@@ -214,6 +225,7 @@ impl Default for Budget {
             max_queries: 40,
             output_tokens: 2_000,
             context_tokens: 24_000,
+            max_tokens: None,
         }
     }
 }
@@ -467,7 +479,20 @@ impl Settings {
             if let Some(v) = b.context_tokens {
                 budget.context_tokens = v;
             }
+            if let Some(v) = b.max_tokens {
+                budget.max_tokens = Some(v);
+            }
         }
+        llm.context_tokens = budget.context_tokens;
+        llm.capability_cache = env("XDG_CACHE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                env("HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(|h| PathBuf::from(h).join(".cache"))
+            })
+            .map(|d| d.join("klue").join("endpoints.json"));
 
         Ok(Settings {
             llm: configured.then_some(llm),

@@ -1,13 +1,21 @@
 //! The LLM planner: any OpenAI-compatible chat-completions endpoint (OpenAI, Azure OpenAI,
 //! Ollama, vLLM, llama.cpp's server, LM Studio, LiteLLM) through async-openai, with streamed
 //! replies, native tool calling (or JSON in the text for models without it), and klue's
-//! fault handling: retries with backoff, one retry after a cut stream, compaction after a
-//! context-length error, and messages that say what to fix.
+//! fault handling: retries with backoff, compaction after a context-length error, and
+//! messages that say what to fix.
+//!
+//! A capability ladder adapts to what the endpoint can do, each step said aloud once
+//! ([`Planner::take_notices`]) and remembered per endpoint ([`capabilities`]): a stream that
+//! is cut or refused while tools are sent → the same turn without streaming → JSON in the
+//! text (no tools). The last rung, the offline planner for that step, is the
+//! [`grounded`](crate::planner::grounded) planner's.
 
+pub mod capabilities;
 pub mod client;
 pub mod errors;
 pub mod fallback;
 pub mod messages;
+pub mod quirks;
 pub mod stream;
 pub mod tools;
 pub mod transport;
@@ -15,7 +23,7 @@ pub mod usage;
 
 use async_openai::types::chat::{
     ChatCompletionRequestMessage, ChatCompletionStreamOptions, ChatCompletionToolChoiceOption,
-    CreateChatCompletionRequest, ToolChoiceOptions,
+    CreateChatCompletionRequest, FinishReason, ToolChoiceOptions,
 };
 use futures::StreamExt;
 
@@ -23,40 +31,62 @@ use crate::config::{LlmSettings, ToolMode};
 use crate::planner::{Action, DeltaSink, Entry, Planner, PlannerError, Step, Transcript};
 use crate::protocol::{PlannerInfo, Usage};
 
+pub use capabilities::{Capabilities, Rung};
 pub use errors::LlmError;
 pub use messages::Mode;
 
 use errors::CallError;
 use stream::{ProseFilter, Reply};
 
+/// Tokens kept free for the model's reply when fitting a request into its context window.
+const REPLY_RESERVE: u64 = 1_500;
+/// Tool calls and framing the token count of the messages does not see.
+const TOOLS_RESERVE: u64 = 700;
+
 /// Plans an investigation with a model.
 pub struct LlmPlanner {
     settings: LlmSettings,
     client: client::Client,
-    mode: Mode,
+    store: capabilities::Store,
+    caps: Capabilities,
+    /// Tool calls were unusable this session: JSON mode until it ends (not remembered: a
+    /// model's bad turn is not the endpoint's capability).
+    json_this_session: bool,
     /// Oldest outputs elided after a context-length error (kept for later steps).
     elided: usize,
     session_total: u64,
     /// Numbers tool-call ids the server left out, and JSON-mode proposals.
     local_ids: u64,
+    /// Streaming wanted at all (configuration).
     stream: bool,
+    /// The context window the server reports, once asked (None inside: not reported).
+    window: Option<Option<u64>>,
+    notices: Vec<String>,
+    said: std::collections::BTreeSet<String>,
 }
 
 impl LlmPlanner {
     pub fn new(settings: LlmSettings) -> Result<Self, LlmError> {
         let client = client::Client::new(&settings)?;
-        let mode = match settings.tool_mode {
-            ToolMode::Json => Mode::Json,
-            ToolMode::Auto | ToolMode::Tools => Mode::Tools,
-        };
+        let store = capabilities::Store::new(
+            settings.capability_cache.clone(),
+            &settings.endpoint_display(),
+            &settings.model,
+        );
+        let caps = store.load();
         Ok(LlmPlanner {
             settings,
             client,
-            mode,
+            store,
+            caps,
+            json_this_session: false,
             elided: 0,
             session_total: 0,
             local_ids: 0,
             stream: true,
+            window: None,
+            notices: Vec::new(),
+            said: Default::default(),
         })
     }
 
@@ -66,18 +96,76 @@ impl LlmPlanner {
         self
     }
 
-    /// The mode in use now (auto mode may have switched to JSON).
+    /// The mode in use now (the ladder may have switched to JSON).
     pub fn mode(&self) -> Mode {
-        self.mode
+        if self.settings.tool_mode == ToolMode::Json || self.caps.no_tools || self.json_this_session
+        {
+            Mode::Json
+        } else {
+            Mode::Tools
+        }
+    }
+
+    /// The rung of the capability ladder in use now.
+    pub fn rung(&self) -> Rung {
+        match (self.mode(), self.streaming()) {
+            (Mode::Json, _) => Rung::Json,
+            (Mode::Tools, true) => Rung::StreamedTools,
+            (Mode::Tools, false) => Rung::UnstreamedTools,
+        }
+    }
+
+    /// What this endpoint has been found not to do.
+    pub fn capabilities(&self) -> Capabilities {
+        self.caps
+    }
+
+    fn streaming(&self) -> bool {
+        self.stream
+            && !self.caps.no_stream
+            && !(self.mode() == Mode::Tools && self.caps.no_stream_with_tools)
+    }
+
+    /// Say something once per session.
+    fn notice(&mut self, text: String) {
+        if self.said.insert(text.clone()) {
+            tracing::info!(notice = %text, "llm planner");
+            self.notices.push(text);
+        }
+    }
+
+    fn remember(&mut self) {
+        self.store.save(self.caps);
+    }
+
+    /// The endpoint stopped a stream (cut it, or refused it): the next rung for this turn.
+    fn step_down_stream(&mut self, what: &str) {
+        let ep = self.settings.endpoint_display();
+        let model = self.settings.model.clone();
+        if self.mode() == Mode::Tools {
+            self.caps.no_stream_with_tools = true;
+            self.notice(format!(
+                "The model server at {ep} {what} when klue streamed a request with tools: klue \
+                 asks {model} for whole replies from now on (remembered for this endpoint)."
+            ));
+        } else {
+            self.caps.no_stream = true;
+            self.notice(format!(
+                "The model server at {ep} {what}: klue stops streaming replies from {model} \
+                 (remembered for this endpoint)."
+            ));
+        }
+        self.remember();
     }
 
     fn request(&self, messages: Vec<ChatCompletionRequestMessage>) -> CreateChatCompletionRequest {
-        let tools = self.mode == Mode::Tools;
+        let tools = self.mode() == Mode::Tools;
+        let stream = self.streaming();
         CreateChatCompletionRequest {
             model: self.settings.model.clone(),
             messages,
-            stream: Some(self.stream),
-            stream_options: self.stream.then_some(ChatCompletionStreamOptions {
+            stream: Some(stream),
+            stream_options: stream.then_some(ChatCompletionStreamOptions {
                 include_usage: Some(true),
                 include_obfuscation: None,
             }),
@@ -90,14 +178,16 @@ impl LlmPlanner {
         }
     }
 
-    /// One call to the model; text deltas go to `deltas` as they arrive.
+    /// One call to the model; text deltas go to `deltas` as they arrive (reasoning text and,
+    /// in JSON mode, the JSON held back).
     async fn call(
         &mut self,
         request: CreateChatCompletionRequest,
         deltas: &DeltaSink,
     ) -> Result<Reply, CallError> {
         let sent_tools = request.tools.is_some();
-        if !self.stream {
+        let sent_stream = request.stream == Some(true);
+        if !sent_stream {
             let response = self.client.create(request).await.map_err(|e| {
                 errors::classify(
                     e,
@@ -105,9 +195,11 @@ impl LlmPlanner {
                     &self.client.last_call(),
                     sent_tools,
                     false,
+                    false,
                 )
             })?;
-            let reply = Reply::from_response(&response);
+            let mut reply = Reply::from_response(&response);
+            reply.text = quirks::strip_think(&reply.text);
             self.forward_whole(&reply.text, deltas);
             return Ok(reply);
         }
@@ -117,11 +209,23 @@ impl LlmPlanner {
                 &self.settings,
                 &self.client.last_call(),
                 sent_tools,
+                true,
                 false,
             )
         })?;
         let mut reply = Reply::default();
-        let mut filter = (self.mode == Mode::Json).then(ProseFilter::default);
+        let mut think = quirks::ThinkFilter::default();
+        let mut filter = (self.mode() == Mode::Json).then(ProseFilter::default);
+        let show = |text: String, filter: &mut Option<ProseFilter>| {
+            let shown = match filter.as_mut() {
+                Some(f) => f.push(&text),
+                None => Some(text),
+            };
+            if let Some(t) = shown.filter(|t| !t.is_empty()) {
+                // A closed sink means nobody is watching; the reply is still needed.
+                let _ = deltas.send(t);
+            }
+        };
         while let Some(item) = stream.next().await {
             let chunk = item.map_err(|e| {
                 errors::classify(
@@ -130,33 +234,67 @@ impl LlmPlanner {
                     &self.client.last_call(),
                     sent_tools,
                     true,
+                    true,
                 )
             })?;
             if let Some(text) = reply.push(&chunk) {
-                let shown = match filter.as_mut() {
-                    Some(f) => f.push(&text),
-                    None => Some(text),
-                };
-                if let Some(t) = shown {
-                    // A closed sink means nobody is watching; the reply is still needed.
-                    let _ = deltas.send(t);
-                }
+                show(think.push(&text), &mut filter);
             }
         }
+        show(think.finish(), &mut filter);
         if let Some(rest) = filter.as_mut().and_then(ProseFilter::finish) {
             let _ = deltas.send(rest);
         }
         if !reply.complete() {
             return Err(CallError::StreamCut(format!(
-                "the stream ended after {} chunk(s) without a finish reason",
+                "HTTP 200, then the stream closed after {} chunk(s) without a finish reason",
                 reply.chunks
             )));
         }
+        reply.text = quirks::strip_think(&reply.text);
         Ok(reply)
     }
 
+    /// The context window the server reports for the model (asked once per session).
+    async fn window(&mut self) -> Option<u64> {
+        if self.window.is_none() {
+            let w = self.client.context_window(&self.settings.model).await;
+            self.window = Some(w);
+            if let Some(w) = w
+                && (w as usize) < self.settings.context_tokens
+            {
+                self.notice(format!(
+                    "The model server reports a context window of {w} tokens for {}: klue fits \
+                     each request into it (the configured budget is {} tokens).",
+                    self.settings.model, self.settings.context_tokens
+                ));
+            }
+        }
+        self.window.flatten()
+    }
+
+    /// Messages for `transcript`, with the oldest outputs elided until they fit the model's
+    /// context window (when the server reports one).
+    fn fitted_messages(
+        &self,
+        transcript: &Transcript,
+        window: Option<u64>,
+    ) -> Vec<ChatCompletionRequestMessage> {
+        let mode = self.mode();
+        let mut msgs = messages::build(transcript, mode, self.elided);
+        let Some(window) = window else { return msgs };
+        let limit = window.saturating_sub(REPLY_RESERVE + TOOLS_RESERVE);
+        let total = messages::outputs_count(transcript);
+        let mut elide = self.elided;
+        while usage::count_messages(&msgs) > limit && elide < total {
+            elide += 1;
+            msgs = messages::build(transcript, mode, elide);
+        }
+        msgs
+    }
+
     fn forward_whole(&self, text: &str, deltas: &DeltaSink) {
-        let shown = match self.mode {
+        let shown = match self.mode() {
             Mode::Tools => Some(text.to_string()),
             Mode::Json => {
                 let mut f = ProseFilter::default();
@@ -181,7 +319,7 @@ impl LlmPlanner {
         let mut actions = Vec::new();
         let mut problems = Vec::new();
         let text;
-        match self.mode {
+        match self.mode() {
             Mode::Tools => {
                 text = reply.text.trim().to_string();
                 for call in &reply.calls {
@@ -193,11 +331,16 @@ impl LlmPlanner {
                     let args = if call.arguments.trim().is_empty() {
                         Ok(serde_json::Value::Object(Default::default()))
                     } else {
-                        fallback::parse_lenient(&call.arguments)
+                        // Some models encode the arguments twice (a JSON string of JSON).
+                        fallback::parse_lenient(&call.arguments).and_then(|v| match v {
+                            serde_json::Value::String(inner) => fallback::parse_lenient(&inner),
+                            other => Ok(other),
+                        })
                     };
+                    let name = quirks::tool_name(&call.name);
                     match args {
                         Ok(args) => match tools::parse_action(
-                            &call.name,
+                            &name,
                             &id,
                             &args,
                             hypotheses_so_far + count_new_hypotheses(&actions),
@@ -244,7 +387,7 @@ impl LlmPlanner {
         for (name, args) in &parsed.actions {
             let id = self.next_local_id("q");
             match tools::parse_action(
-                name,
+                &quirks::tool_name(name),
                 &id,
                 args,
                 hypotheses_so_far + count_new_hypotheses(&actions),
@@ -307,6 +450,10 @@ fn count_new_hypotheses(actions: &[Action]) -> usize {
 }
 
 const CORRECTIVE: &str = "Your last reply could not be used by klue";
+const CONTINUE: &str = "[klue] Your reply was cut off at the token limit. Continue exactly \
+where it stopped, without repeating anything.";
+/// Calls to the model in one step, at most (ladder steps, corrections, continuations).
+const MAX_CALLS_PER_STEP: u32 = 6;
 
 #[async_trait::async_trait]
 impl Planner for LlmPlanner {
@@ -318,21 +465,37 @@ impl Planner for LlmPlanner {
         }
     }
 
+    fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
+    }
+
     async fn next(
         &mut self,
         transcript: &Transcript,
         deltas: &DeltaSink,
     ) -> Result<Step, PlannerError> {
+        let window = self.window().await;
         let mut usage = Usage::default();
         let mut corrective: Option<(String, String)> = None;
         let mut compacted = false;
         let mut cut_retried = false;
-        let mut switched = false;
+        let mut continued = false;
+        let mut calls = 0u32;
         loop {
-            let mut msgs = messages::build(transcript, self.mode, self.elided);
+            calls += 1;
+            if calls > MAX_CALLS_PER_STEP {
+                return Err(PlannerError::Other(
+                    LlmError::BadOutput {
+                        why: format!("no usable reply after {MAX_CALLS_PER_STEP} calls in one step"),
+                    }
+                    .to_string(),
+                ));
+            }
+            let mode = self.mode();
+            let mut msgs = self.fitted_messages(transcript, window);
             if let Some((raw, why)) = &corrective {
                 msgs.push(messages::assistant(raw.clone(), Vec::new()));
-                msgs.push(messages::user(match self.mode {
+                msgs.push(messages::user(match mode {
                     Mode::Tools => format!(
                         "{CORRECTIVE}: {why}. Call the tools again with valid arguments \
                          (propose_query needs `command`; conclude needs `root_cause`)."
@@ -344,23 +507,67 @@ impl Planner for LlmPlanner {
                     ),
                 }));
             }
-            let request = self.request(msgs);
+            let request = self.request(msgs.clone());
             match self.call(request.clone(), deltas).await {
-                Ok(reply) => {
+                Ok(mut reply) => {
                     self.account(&mut usage, &reply, &request);
+                    // Cut at the token limit: ask once to continue a text reply.
+                    if reply.finish == Some(FinishReason::Length)
+                        && reply.calls.is_empty()
+                        && !reply.text.is_empty()
+                        && !continued
+                    {
+                        continued = true;
+                        self.notice(format!(
+                            "{}'s reply was cut at its token limit (finish_reason \"length\"): \
+                             klue asks it to continue.",
+                            self.settings.model
+                        ));
+                        let mut more = msgs;
+                        more.push(messages::assistant(reply.text.clone(), Vec::new()));
+                        more.push(messages::user(CONTINUE.to_string()));
+                        let request = self.request(more);
+                        if let Ok(rest) = self.call(request.clone(), deltas).await {
+                            self.account(&mut usage, &rest, &request);
+                            reply.text.push_str(&rest.text);
+                            reply.calls.extend(rest.calls);
+                            reply.finish = rest.finish;
+                        }
+                    }
+                    let cut = reply.finish == Some(FinishReason::Length);
                     match self.interpret(&reply, transcript) {
                         Ok(mut step) => {
                             step.usage = Some(usage);
                             return Ok(step);
                         }
-                        Err(why) if corrective.is_none() => {
-                            tracing::warn!(%why, "unusable model reply; retrying once with a correction");
-                            corrective = Some((reply.text.clone(), why));
-                        }
                         Err(why) => {
-                            return Err(PlannerError::Other(
-                                LlmError::BadOutput { why }.to_string(),
-                            ));
+                            let why = if cut {
+                                format!(
+                                    "{why} (the reply was cut at the model's token limit: \
+                                     finish_reason \"length\")"
+                                )
+                            } else {
+                                why
+                            };
+                            if corrective.is_none() {
+                                tracing::warn!(%why, "unusable model reply; retrying once with a correction");
+                                corrective = Some((reply.text.clone(), why));
+                            } else if mode == Mode::Tools
+                                && self.settings.tool_mode == ToolMode::Auto
+                            {
+                                self.json_this_session = true;
+                                self.notice(format!(
+                                    "{}'s tool calls could not be used ({why}): klue asks it for \
+                                     JSON in its replies, without tools, for the rest of this \
+                                     session.",
+                                    self.settings.model
+                                ));
+                                corrective = None;
+                            } else {
+                                return Err(PlannerError::Other(
+                                    LlmError::BadOutput { why }.to_string(),
+                                ));
+                            }
                         }
                     }
                 }
@@ -384,6 +591,15 @@ impl Planner for LlmPlanner {
                         "context length exceeded; compacting and retrying"
                     );
                 }
+                Err(CallError::StreamCut(detail)) if request.stream == Some(true) => {
+                    tracing::warn!(%detail, "stream closed before the answer completed; stepping down the ladder");
+                    self.step_down_stream(&format!(
+                        "closed the stream before the answer completed ({detail})"
+                    ));
+                }
+                Err(CallError::StreamRefused(message)) => {
+                    self.step_down_stream(&format!("refused to stream ({message})"));
+                }
                 Err(CallError::StreamCut(detail)) => {
                     if cut_retried {
                         return Err(PlannerError::Other(
@@ -395,7 +611,7 @@ impl Planner for LlmPlanner {
                     let _ = deltas.send("\n[the reply was cut off; asking again]\n".to_string());
                 }
                 Err(CallError::ToolsUnsupported(message)) => {
-                    if switched || self.settings.tool_mode != ToolMode::Auto {
+                    if mode == Mode::Json || self.settings.tool_mode != ToolMode::Auto {
                         return Err(PlannerError::Other(
                             LlmError::BadRequest {
                                 status: 400,
@@ -407,8 +623,14 @@ impl Planner for LlmPlanner {
                         ));
                     }
                     tracing::warn!(%message, "the model server has no tool calling; switching to JSON replies");
-                    self.mode = Mode::Json;
-                    switched = true;
+                    self.caps.no_tools = true;
+                    self.notice(format!(
+                        "The model server at {} refused tool calls ({message}): klue asks {} for \
+                         JSON in its replies instead (remembered for this endpoint).",
+                        self.settings.endpoint_display(),
+                        self.settings.model
+                    ));
+                    self.remember();
                 }
                 Err(CallError::Fatal(e)) => return Err(PlannerError::Other(e.to_string())),
             }

@@ -1,12 +1,19 @@
 //! Planners decide what to ask next: an LLM over an OpenAI-compatible API, or the offline
 //! rule-based planner. Both see the same [`Transcript`] and return the same [`Step`].
 
+pub mod grounded;
 pub mod llm;
 pub mod offline;
 mod offline_observe;
 mod offline_symptom;
 
 use crate::protocol::{Conclusion, Hypothesis, PlannerInfo, Usage};
+
+/// What the session tells the planner when its budget (turns, queries or tokens) is used up,
+/// once per session: the planner's next step must conclude.
+pub const CONCLUDE_NOW: &str = "[klue] The investigation budget of this session is used up. \
+Do not propose more queries: conclude now with the evidence gathered so far, \
+stating your confidence honestly.";
 
 /// One thing in the conversation so far, in a planner-neutral form.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,4 +95,11 @@ pub trait Planner: Send {
         transcript: &Transcript,
         deltas: &DeltaSink,
     ) -> Result<Step, PlannerError>;
+
+    /// What the planner adapted since it was last asked (a capability fallback for the model
+    /// server, a step taken by the offline planner), to be said aloud once as
+    /// [`Event::Notice`](crate::protocol::Event::Notice). Most planners have none.
+    fn take_notices(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }

@@ -346,6 +346,7 @@ impl Timeline {
                 self.push(at, start, "engineer", "cancelled the running turn".into());
             }
             Event::Error { message } => self.push(at, start, "klue", format!("error: {message}")),
+            Event::Notice { text } => self.push(at, start, "klue", text.clone()),
             Event::SessionEnded { reason } => {
                 self.push(at, start, "klue", format!("session ended: {reason}"));
                 *ended = Some(reason.clone());

@@ -13,6 +13,8 @@ pub struct Budget {
     pub max_turns: u32,
     /// Queries executed in the whole session (duplicates answered from history are free).
     pub max_queries: u32,
+    /// Model tokens (prompt and completion) in the whole session; None: no cap.
+    pub max_tokens: Option<u64>,
 }
 
 impl Default for Budget {
@@ -20,6 +22,7 @@ impl Default for Budget {
         Self {
             max_turns: 25,
             max_queries: 40,
+            max_tokens: None,
         }
     }
 }

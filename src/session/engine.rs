@@ -20,10 +20,7 @@ use super::history::History;
 use super::runner::QueryRunner;
 use super::sink::EventSink;
 
-/// What the planner is told when the budget is used up (once per session).
-const CONCLUDE_NOW: &str = "[klue] The investigation budget of this session is used up. \
-Do not propose more queries: conclude now with the evidence gathered so far, \
-stating your confidence honestly.";
+use crate::planner::CONCLUDE_NOW;
 
 /// Where the session goes after a piece of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,7 +200,12 @@ impl Engine {
     async fn investigate(&mut self) -> Flow {
         loop {
             self.take_queued_user();
-            if self.turns >= self.config.budget.max_turns {
+            let tokens_over = self
+                .config
+                .budget
+                .max_tokens
+                .is_some_and(|max| self.tokens_total >= max);
+            if self.turns >= self.config.budget.max_turns || tokens_over {
                 self.request_conclusion();
             }
             if self.turns > self.config.budget.max_turns {
@@ -238,9 +240,15 @@ impl Engine {
         let b = self.config.budget;
         self.io.emit(Event::Error {
             message: format!(
-                "the session budget is used up ({} of {} planner turns, {} of {} queries) \
+                "the session budget is used up ({} of {} planner turns, {} of {} queries{}) \
                  and the planner did not conclude",
-                self.turns, b.max_turns, self.queries, b.max_queries
+                self.turns,
+                b.max_turns,
+                self.queries,
+                b.max_queries,
+                b.max_tokens
+                    .map(|m| format!(", {} of {m} tokens", self.tokens_total))
+                    .unwrap_or_default()
             ),
         });
         self.end("budget exhausted");
@@ -267,10 +275,11 @@ impl Engine {
     async fn call_planner(&mut self) -> Called {
         let view = condense::fit_transcript(&self.transcript, &self.config.limits);
         let (delta_tx, mut delta_rx) = mpsc::unbounded_channel::<String>();
+        let result = {
         let io = &mut self.io;
         let fut = self.planner.next(&view, &delta_tx);
         tokio::pin!(fut);
-        let result = loop {
+        loop {
             tokio::select! {
                 biased;
                 Some(delta) = delta_rx.recv() => io.emit(Event::AssistantDelta { delta }),
@@ -287,9 +296,13 @@ impl Engine {
                     }),
                 },
             }
+        }
         };
         while let Ok(delta) = delta_rx.try_recv() {
-            io.emit(Event::AssistantDelta { delta });
+            self.io.emit(Event::AssistantDelta { delta });
+        }
+        for text in self.planner.take_notices() {
+            self.io.emit(Event::Notice { text });
         }
         match result {
             None => Called::Cancelled,

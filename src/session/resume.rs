@@ -185,6 +185,7 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
             | Event::AwaitingInput
             | Event::Cancelled
             | Event::Error { .. }
+            | Event::Notice { .. }
             | Event::SessionEnded { .. } => {}
         }
     }

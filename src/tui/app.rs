@@ -277,6 +277,7 @@ impl App {
                 self.busy = false;
             }
             Event::Error { message } => self.chat.push(Role::Error, message),
+            Event::Notice { text } => self.chat.push(Role::Info, text),
             Event::SessionEnded { reason } => {
                 self.chat
                     .push(Role::Info, format!("Session ended: {reason}"));

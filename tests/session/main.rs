@@ -534,6 +534,7 @@ async fn query_budget_forces_a_conclusion() {
     cfg.budget = Budget {
         max_turns: 10,
         max_queries: 2,
+        max_tokens: None,
     };
     let (ops, mut ev) = start(script, exec, cfg);
     say(&ops, "look");
@@ -567,6 +568,7 @@ async fn turn_budget_ends_a_planner_that_will_not_conclude() {
     cfg.budget = Budget {
         max_turns: 2,
         max_queries: 10,
+        max_tokens: None,
     };
     let (ops, mut ev) = start(Script::new(steps), exec, cfg);
     say(&ops, "look");

@@ -250,6 +250,7 @@ impl Report {
                     writeln!(out, "cancelled")?;
                 }
             }
+            Event::Notice { text } => eprintln!("klue: {text}"),
             Event::Error { message } => {
                 eprintln!("klue: {message}");
                 self.errors.push(message);

@@ -17,6 +17,10 @@ use crate::config::LlmSettings;
 pub struct Client {
     inner: async_openai::Client<Box<dyn Config>>,
     last: Arc<Mutex<LastCall>>,
+    http: reqwest::Client,
+    /// `GET {base}/models` for the context window (None for Azure deployments).
+    models_url: Option<String>,
+    key: Option<String>,
 }
 
 impl Client {
@@ -31,7 +35,7 @@ impl Client {
                 detail: e.to_string(),
             })?;
         let transport = Transport::new(
-            http,
+            http.clone(),
             RetryPolicy {
                 max_attempts: settings.max_attempts.max(1),
                 initial_backoff: settings.initial_backoff,
@@ -59,7 +63,34 @@ impl Client {
             ),
         };
         let inner = async_openai::Client::with_config(config).with_http_service(transport);
-        Ok(Client { inner, last })
+        let models_url = settings
+            .azure
+            .is_none()
+            .then(|| format!("{}/models", settings.base_url.trim_end_matches('/')));
+        Ok(Client {
+            inner,
+            last,
+            http,
+            models_url,
+            key: settings.api_key.as_ref().map(|k| k.expose().to_string()),
+        })
+    }
+
+    /// The context window `GET /v1/models` reports for `model`, if the server says (vLLM's
+    /// `max_model_len`, llama.cpp's `meta.n_ctx`, LM Studio's `max_context_length`, ...).
+    /// Anything else (no such route, no figure, an error) is None: the configured budget holds.
+    pub async fn context_window(&self, model: &str) -> Option<u64> {
+        let url = self.models_url.as_ref()?;
+        let mut req = self.http.get(url).timeout(std::time::Duration::from_secs(5));
+        if let Some(k) = &self.key {
+            req = req.bearer_auth(k);
+        }
+        let resp = req.send().await.ok()?;
+        if !resp.status().is_success() {
+            return None;
+        }
+        let v: serde_json::Value = resp.json().await.ok()?;
+        context_window_of(&v, model)
     }
 
     pub async fn create_stream(
@@ -79,5 +110,44 @@ impl Client {
     /// Facts about the last request (attempts, Retry-After).
     pub fn last_call(&self) -> LastCall {
         self.last.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+/// The context window in a `/v1/models` answer: the entry for `model` (else the only one).
+pub fn context_window_of(v: &serde_json::Value, model: &str) -> Option<u64> {
+    let data = v.get("data").and_then(serde_json::Value::as_array)?;
+    let entry = data
+        .iter()
+        .find(|m| m.get("id").and_then(serde_json::Value::as_str) == Some(model))
+        .or_else(|| (data.len() == 1).then(|| &data[0]))?;
+    let keys = [
+        "/context_length",
+        "/context_window",
+        "/max_model_len",
+        "/max_context_length",
+        "/n_ctx",
+        "/meta/n_ctx",
+        "/meta/n_ctx_train",
+    ];
+    keys.iter()
+        .find_map(|k| entry.pointer(k).and_then(serde_json::Value::as_u64))
+        .filter(|n| *n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn context_windows_as_servers_report_them() {
+        let vllm = json!({"data": [{"id": "m", "max_model_len": 4096}]});
+        assert_eq!(context_window_of(&vllm, "m"), Some(4096));
+        let llama = json!({"data": [{"id": "other-name", "meta": {"n_ctx_train": 8192}}]});
+        assert_eq!(context_window_of(&llama, "m"), Some(8192));
+        let two = json!({"data": [{"id": "a", "n_ctx": 1}, {"id": "b", "n_ctx": 2}]});
+        assert_eq!(context_window_of(&two, "b"), Some(2));
+        assert_eq!(context_window_of(&two, "c"), None);
+        assert_eq!(context_window_of(&json!({"data": [{"id": "m"}]}), "m"), None);
     }
 }

@@ -53,10 +53,12 @@ pub enum LlmError {
     #[error("the model server at {endpoint} did not answer in time: {detail}")]
     Timeout { endpoint: String, detail: String },
     #[error(
-        "the model's reply was cut off twice ({detail}); the session goes on: send a message to \
-         try again"
+        "the model server's reply was cut off twice ({detail}): the stream closed before the \
+         answer completed; the session goes on: send a message to try again"
     )]
     StreamCut { detail: String },
+    #[error("the model server at {endpoint} answered, then the exchange broke: {detail}")]
+    Broken { endpoint: String, detail: String },
     #[error("the model's reply could not be used even after a corrective retry: {why}")]
     BadOutput { why: String },
     #[error("unexpected answer from the model server: {detail}")]
@@ -74,6 +76,8 @@ pub enum CallError {
     StreamCut(String),
     /// The server does not do tool calling: switch to JSON (auto mode).
     ToolsUnsupported(String),
+    /// The server refuses to stream this request (with tools): ask for a whole reply.
+    StreamRefused(String),
     Fatal(LlmError),
 }
 
@@ -100,12 +104,24 @@ fn is_tools_unsupported(message: &str) -> bool {
             || m.contains("not allowed"))
 }
 
+fn is_stream_unsupported(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("stream")
+        && (m.contains("not support")
+            || m.contains("unsupported")
+            || m.contains("cannot")
+            || m.contains("can't")
+            || m.contains("not allowed")
+            || m.contains("not implemented"))
+}
+
 /// Classify a client error. `streaming` says whether the reply had started.
 pub fn classify(
     err: OpenAIError,
     settings: &LlmSettings,
     last: &LastCall,
     sent_tools: bool,
+    sent_stream: bool,
     streaming: bool,
 ) -> CallError {
     let endpoint = settings.endpoint_display();
@@ -148,8 +164,11 @@ pub fn classify(
                 s if (400..500).contains(&s) && is_context_length(code, &message) => {
                     return CallError::ContextLength(message);
                 }
+                s if (400..500).contains(&s) && sent_stream && is_stream_unsupported(&message) => {
+                    return CallError::StreamRefused(format!("HTTP {s}: {message}"));
+                }
                 s if (400..500).contains(&s) && sent_tools && is_tools_unsupported(&message) => {
-                    return CallError::ToolsUnsupported(message);
+                    return CallError::ToolsUnsupported(format!("HTTP {s}: {message}"));
                 }
                 s => LlmError::BadRequest { status: s, message },
             })
@@ -163,7 +182,8 @@ pub fn classify(
             } else if streaming || e.is_body() || e.is_decode() || e.is_timeout() {
                 CallError::StreamCut(detail)
             } else {
-                CallError::Fatal(LlmError::Unreachable { endpoint, detail })
+                // Connected, so the server is there: say what broke, not "is it running?".
+                CallError::Fatal(LlmError::Broken { endpoint, detail })
             }
         }
         OpenAIError::StreamError(e) => CallError::StreamCut(e.to_string()),
@@ -226,6 +246,11 @@ mod tests {
             "\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set"
         ));
         assert!(!is_tools_unsupported("model not found"));
+        assert!(is_stream_unsupported(
+            "Cannot use tools with stream mode"
+        ));
+        assert!(is_stream_unsupported("streaming is not supported with tools"));
+        assert!(!is_stream_unsupported("invalid model"));
     }
 
     #[test]

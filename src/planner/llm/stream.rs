@@ -6,6 +6,9 @@ use async_openai::types::chat::{
     CreateChatCompletionStreamResponse, FinishReason,
 };
 
+/// Where a legacy `function_call` is kept among the tool calls.
+const LEGACY_INDEX: u32 = u32::MAX;
+
 /// One tool call being assembled.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ToolCall {
@@ -27,6 +30,7 @@ pub struct Reply {
 
 impl Reply {
     /// Add one chunk; returns the text delta it carried, if any.
+    #[allow(deprecated)] // `function_call`: the legacy form some servers still send.
     pub fn push(&mut self, chunk: &CreateChatCompletionStreamResponse) -> Option<String> {
         self.chunks += 1;
         if let Some(u) = &chunk.usage {
@@ -67,6 +71,27 @@ impl Reply {
                     }
                 }
             }
+            if let Some(fc) = &choice.delta.function_call {
+                let slot = match self.calls.iter().position(|c| c.index == LEGACY_INDEX) {
+                    Some(i) => &mut self.calls[i],
+                    None => {
+                        self.calls.push(ToolCall {
+                            index: LEGACY_INDEX,
+                            ..Default::default()
+                        });
+                        let last = self.calls.len() - 1;
+                        &mut self.calls[last]
+                    }
+                };
+                if let Some(n) = fc.name.as_deref().filter(|n| !n.is_empty())
+                    && slot.name != n
+                {
+                    slot.name.push_str(n);
+                }
+                if let Some(a) = &fc.arguments {
+                    slot.arguments.push_str(a);
+                }
+            }
             if let Some(f) = choice.finish_reason {
                 self.finish = Some(f);
             }
@@ -76,6 +101,7 @@ impl Reply {
     }
 
     /// A whole (non-streamed) response.
+    #[allow(deprecated)] // `function_call`: the legacy form some servers still send.
     pub fn from_response(r: &CreateChatCompletionResponse) -> Reply {
         let mut reply = Reply {
             usage: r.usage.clone(),
@@ -94,6 +120,16 @@ impl Reply {
                         arguments: f.function.arguments.clone(),
                     });
                 }
+            }
+            if reply.calls.is_empty()
+                && let Some(fc) = &choice.message.function_call
+            {
+                reply.calls.push(ToolCall {
+                    index: LEGACY_INDEX,
+                    id: String::new(),
+                    name: fc.name.clone(),
+                    arguments: fc.arguments.clone(),
+                });
             }
         }
         reply

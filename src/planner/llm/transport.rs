@@ -109,7 +109,7 @@ impl tower::Service<HttpRequestFactory> for Transport {
                             ..Default::default()
                         },
                     );
-                    return Ok(response);
+                    return normalise_success(response).await;
                 }
                 let headers = response.headers().clone();
                 let body = response.bytes().await.map_err(OpenAIError::Reqwest)?;
@@ -143,6 +143,91 @@ impl tower::Service<HttpRequestFactory> for Transport {
             }
         })
     }
+}
+
+/// A successful answer with the servers' and models' quirks made ordinary
+/// ([`super::quirks::normalise`]): the whole JSON body, or each `data:` line of a stream.
+async fn normalise_success(response: reqwest::Response) -> Result<reqwest::Response, OpenAIError> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.contains("event-stream") {
+        let upstream = response.bytes_stream();
+        let stream = futures::stream::unfold(
+            (upstream, Vec::<u8>::new(), false),
+            |(mut up, mut buf, done)| async move {
+                use futures::StreamExt as _;
+                if done {
+                    return None;
+                }
+                loop {
+                    if let Some(nl) = buf.iter().rposition(|b| *b == b'\n') {
+                        let rest = buf.split_off(nl + 1);
+                        let lines = std::mem::replace(&mut buf, rest);
+                        return Some((Ok(sse_lines(&lines)), (up, buf, false)));
+                    }
+                    match up.next().await {
+                        Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+                        Some(Err(e)) => return Some((Err(e), (up, buf, true))),
+                        None if buf.is_empty() => return None,
+                        None => {
+                            let tail = sse_lines(&std::mem::take(&mut buf));
+                            return Some((Ok(tail), (up, buf, true)));
+                        }
+                    }
+                }
+            },
+        );
+        let mut builder = http::Response::builder().status(status);
+        for (k, v) in &headers {
+            if k == http::header::CONTENT_LENGTH {
+                continue;
+            }
+            builder = builder.header(k, v);
+        }
+        let response = builder
+            .body(reqwest::Body::wrap_stream(stream))
+            .map_err(|e| OpenAIError::InvalidArgument(format!("rebuilding a stream: {e}")))?;
+        return Ok(reqwest::Response::from(response));
+    }
+    let body = response.bytes().await.map_err(OpenAIError::Reqwest)?;
+    let body = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(mut v) => {
+            super::quirks::normalise(&mut v);
+            Bytes::from(v.to_string())
+        }
+        Err(_) => body,
+    };
+    rebuild(status, &headers, body)
+}
+
+/// Complete SSE lines, each `data: {json}` normalised.
+fn sse_lines(lines: &[u8]) -> Bytes {
+    let text = String::from_utf8_lossy(lines);
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        let body_trim = body.trim_end_matches('\r');
+        if let Some(data) = body_trim.strip_prefix("data:")
+            && let Ok(mut v) = serde_json::from_str::<serde_json::Value>(data.trim_start())
+        {
+            super::quirks::normalise(&mut v);
+            out.push_str("data: ");
+            out.push_str(&v.to_string());
+            out.push_str(end);
+            continue;
+        }
+        out.push_str(body);
+        out.push_str(end);
+    }
+    Bytes::from(out)
 }
 
 /// `retry-after-ms` (OpenAI), else `retry-after` in seconds or as an HTTP date.
