@@ -19,6 +19,13 @@ export KUBEBUILDER_ASSETS
 # Cluster tests must run here: a missing control plane is a failure, not a skip.
 export KLUE_REQUIRE_CLUSTER=1
 
+# The local model server for the LLM end-to-end tests: llama.cpp's OpenAI-compatible server
+# and SmolLM2-135M-Instruct, built once and cached (KLUE_LLM_PYTHON, KLUE_LLM_MODEL).
+llm_env="$(bash scripts/provision-llm.sh)"
+while IFS= read -r line; do
+  [ -n "$line" ] && export "${line?}"
+done <<< "$llm_env"
+
 # Build outputs are cached outside the checkout so a clean clone does not rebuild everything.
 cache="${XDG_CACHE_HOME:-$HOME/.cache}"
 if [ -z "${CARGO_TARGET_DIR:-}" ]; then

@@ -5,7 +5,8 @@
 //! - **Useless turns count against the model**: a step whose proposals all fail the read-only
 //!   policy or repeat earlier queries, a step that proposes nothing, and a conclusion before
 //!   any query ran. After two useless turns in a row klue takes the offline planner's next
-//!   step instead (marked as such), until the model is useful again.
+//!   step instead (marked as such); while the model stays useless it is asked every other
+//!   step, and one useful turn gives it the lead again.
 //! - **A failing model costs one step, not the session**: when the model cannot answer at
 //!   all (the last rung of the capability ladder), the offline planner takes that step.
 //! - **Conclusions are checked before they are shown**: klue's own investigation (the
@@ -50,6 +51,8 @@ pub struct GroundedPlanner {
     offline_steps: BTreeSet<usize>,
     /// A model conclusion waiting for klue's own checks.
     held: Option<Conclusion>,
+    /// While the model's turns stay useless it is asked every other step only.
+    rest: bool,
     notices: Vec<String>,
     said: BTreeSet<String>,
 }
@@ -85,6 +88,7 @@ impl GroundedPlanner {
             strikes: 0,
             offline_steps: BTreeSet::new(),
             held: None,
+            rest: false,
             notices: Vec::new(),
             said: BTreeSet::new(),
         }
@@ -394,6 +398,15 @@ impl Planner for GroundedPlanner {
             return Ok(self.own(transcript, step));
         }
 
+        // Struck out: the model sits this step out (it is asked again on the next).
+        if self.rest {
+            self.rest = false;
+            let why = format!(
+                "{model} made {} useless turns in a row; klue's offline planner takes this step.",
+                self.strikes
+            );
+            return self.fallback(transcript, deltas, why).await;
+        }
         let mut nudge: Option<String> = None;
         loop {
             let view = match &nudge {
@@ -410,6 +423,7 @@ impl Planner for GroundedPlanner {
                 Ok(step) => step,
                 Err(e) => {
                     self.strikes += 1;
+                    self.rest = self.strikes >= STRIKES;
                     return self
                         .fallback(
                             transcript,
@@ -440,6 +454,7 @@ impl Planner for GroundedPlanner {
                     self.strikes += 1;
                     tracing::info!(strikes = self.strikes, %useless, "useless model turn");
                     if self.strikes >= STRIKES || forced {
+                        self.rest = self.strikes >= STRIKES;
                         let usage = step.usage;
                         let mut s = self
                             .fallback(
@@ -447,8 +462,8 @@ impl Planner for GroundedPlanner {
                                 deltas,
                                 format!(
                                     "{model} made {} useless turns in a row (last: {useless}); \
-                                     klue's offline planner takes the next step, and does so \
-                                     while the model's turns stay useless.",
+                                     klue's offline planner takes the next steps, and asks the \
+                                     model again every other step.",
                                     self.strikes
                                 ),
                             )

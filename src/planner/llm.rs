@@ -282,7 +282,8 @@ impl LlmPlanner {
     ) -> Vec<ChatCompletionRequestMessage> {
         let mode = self.mode();
         let mut msgs = messages::build(transcript, mode, self.elided);
-        let Some(window) = window else { return msgs };
+        // The window the server reports, else the configured budget.
+        let window = window.unwrap_or(self.settings.context_tokens as u64);
         let limit = window.saturating_sub(REPLY_RESERVE + TOOLS_RESERVE);
         let total = messages::outputs_count(transcript);
         let mut elide = self.elided;
@@ -593,6 +594,10 @@ impl Planner for LlmPlanner {
                 }
                 Err(CallError::StreamCut(detail)) if request.stream == Some(true) => {
                     tracing::warn!(%detail, "stream closed before the answer completed; stepping down the ladder");
+                    let _ = deltas.send(
+                        "\n[the stream closed before the answer completed; asking again without streaming]\n"
+                            .to_string(),
+                    );
                     self.step_down_stream(&format!(
                         "closed the stream before the answer completed ({detail})"
                     ));

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use klue::cluster::{Cluster, ConnectOptions};
 use klue::exec::Executor;
-use klue::planner::llm::LlmPlanner;
+use klue::planner::Planner;
 use klue::protocol::{Decision, Event, Op, PlannerInfo, Proposal, SessionInfo};
 use klue::session::{self, ApprovalPolicy, SessionConfig};
 
@@ -161,7 +161,7 @@ pub type Decider = Box<dyn FnMut(&Proposal) -> Decision + Send>;
 
 /// Run a session from the symptom to its conclusion (or an error), then end it.
 pub async fn run_session(
-    planner: LlmPlanner,
+    planner: impl Planner + 'static,
     executor: Executor,
     approval: ApprovalPolicy,
     symptom: &str,
@@ -173,7 +173,7 @@ pub async fn run_session(
 /// [`run_session`], answering each wait for input (before a conclusion) with the next of
 /// `follow_ups`, and ending the session when none is left.
 pub async fn run_session_with(
-    planner: LlmPlanner,
+    planner: impl Planner + 'static,
     executor: Executor,
     approval: ApprovalPolicy,
     symptom: &str,

@@ -24,6 +24,7 @@ pub mod audit;
 pub mod control_plane;
 pub mod kubeconfig;
 pub mod kubelet;
+pub mod llama;
 pub mod pki;
 pub mod procs;
 pub mod seed;

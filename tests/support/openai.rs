@@ -67,6 +67,12 @@ pub enum Reply {
         delay: Duration,
         /// Report token usage (as servers that support `include_usage` do).
         usage: bool,
+        /// Send the (first) call as the legacy `function_call` instead of `tool_calls`.
+        legacy: bool,
+        /// Send tool-call arguments as a JSON object instead of a string.
+        object_arguments: bool,
+        /// The finish reason to send instead of `stop` / `tool_calls` (e.g. `length`).
+        finish: Option<String>,
     },
     /// An HTTP error.
     Status {
@@ -89,7 +95,37 @@ impl Reply {
             end_early: false,
             delay: Duration::ZERO,
             usage: true,
+            legacy: false,
+            object_arguments: false,
+            finish: None,
         }
+    }
+
+    /// The call as the legacy `function_call` (OpenAI's older form, still sent by some servers).
+    pub fn legacy_function_call(mut self) -> Reply {
+        if let Reply::Message { legacy, .. } = &mut self {
+            *legacy = true;
+        }
+        self
+    }
+
+    /// Tool-call arguments as a JSON object, not a string (as some servers send them).
+    pub fn object_arguments(mut self) -> Reply {
+        if let Reply::Message {
+            object_arguments, ..
+        } = &mut self
+        {
+            *object_arguments = true;
+        }
+        self
+    }
+
+    /// End with this finish reason (e.g. `length`: the max-tokens cut).
+    pub fn finish(mut self, reason: &str) -> Reply {
+        if let Reply::Message { finish, .. } = &mut self {
+            *finish = Some(reason.to_string());
+        }
+        self
     }
 
     /// Send no usage figures (as servers that ignore `include_usage` do).
@@ -224,6 +260,11 @@ impl Recorded {
 
 struct Shared {
     script: Mutex<VecDeque<Reply>>,
+    /// Answer streamed requests that carry tools with 200 and an at once closed stream (as
+    /// llama.cpp's Python server does with `chatml-function-calling`).
+    refuse_streamed_tools: std::sync::atomic::AtomicBool,
+    /// What `GET /v1/models` answers (404 when None).
+    models: Mutex<Option<Value>>,
     requests: Mutex<Vec<Recorded>>,
     next_call: Mutex<u64>,
     started: std::time::Instant,
@@ -247,12 +288,15 @@ impl OpenAiServer {
     pub async fn start(script: Vec<Reply>) -> OpenAiServer {
         let shared = Arc::new(Shared {
             script: Mutex::new(script.into()),
+            refuse_streamed_tools: Default::default(),
+            models: Mutex::new(None),
             requests: Mutex::new(Vec::new()),
             next_call: Mutex::new(0),
             started: std::time::Instant::now(),
         });
         let app = Router::new()
             .route("/v1/chat/completions", post(chat))
+            .route("/v1/models", axum::routing::get(models))
             .route(
                 "/openai/deployments/{deployment}/chat/completions",
                 post(chat),
@@ -288,6 +332,19 @@ impl OpenAiServer {
         self.shared.script.lock().unwrap().extend(replies);
     }
 
+    /// From now on, answer streamed requests with tools by closing the stream at once
+    /// (200, no chunks), without using a scripted reply.
+    pub fn refuse_streamed_tools(&self) {
+        self.shared
+            .refuse_streamed_tools
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// What `GET /v1/models` answers.
+    pub fn set_models(&self, body: Value) {
+        *self.shared.models.lock().unwrap() = Some(body);
+    }
+
     /// Replies not yet served.
     pub fn remaining(&self) -> usize {
         self.shared.script.lock().unwrap().len()
@@ -300,6 +357,18 @@ pub fn unused_addr() -> SocketAddr {
     let a = l.local_addr().expect("addr");
     drop(l);
     a
+}
+
+async fn models(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.models.lock().unwrap().clone() {
+        Some(v) => (
+            StatusCode::OK,
+            [("content-type", "application/json")],
+            v.to_string(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such route").into_response(),
+    }
 }
 
 async fn chat(
@@ -324,6 +393,18 @@ async fn chat(
         body: parsed.clone(),
         at: shared.started.elapsed(),
     });
+    if parsed["stream"] == Value::Bool(true)
+        && parsed.get("tools").is_some_and(|t| !t.is_null())
+        && shared
+            .refuse_streamed_tools
+            .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        return Response::builder()
+            .status(200)
+            .header("content-type", "text/event-stream")
+            .body(Body::empty())
+            .unwrap();
+    }
     let next = shared.script.lock().unwrap().pop_front();
     let Some(reply) = next else {
         return (
@@ -353,6 +434,9 @@ async fn chat(
             end_early,
             delay,
             usage: report_usage,
+            legacy,
+            object_arguments,
+            finish,
         } => {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
@@ -374,10 +458,26 @@ async fn chat(
             if parsed["stream"] == Value::Bool(true) {
                 let include_usage =
                     report_usage && parsed["stream_options"]["include_usage"] == Value::Bool(true);
-                let chunks = stream_chunks(&text, &calls, &ids, include_usage.then_some(usage));
+                let shape = Shape {
+                    legacy,
+                    object_arguments,
+                    finish,
+                };
+                let chunks = stream_chunks_shaped(
+                    &text,
+                    &calls,
+                    &ids,
+                    include_usage.then_some(usage),
+                    &shape,
+                );
                 sse(chunks, cut_after, end_early)
             } else {
-                whole(&text, &calls, &ids, report_usage.then_some(usage))
+                let shape = Shape {
+                    legacy,
+                    object_arguments,
+                    finish,
+                };
+                whole(&text, &calls, &ids, report_usage.then_some(usage), &shape)
             }
         }
     }
@@ -405,12 +505,49 @@ fn pieces(s: &str, size: usize) -> Vec<String> {
         .collect()
 }
 
+/// How a reply departs from the usual shape.
+#[derive(Debug, Clone, Default)]
+struct Shape {
+    legacy: bool,
+    object_arguments: bool,
+    finish: Option<String>,
+}
+
+impl Shape {
+    fn arguments(&self, c: &Call) -> Value {
+        if self.object_arguments {
+            serde_json::from_str(&c.arguments).unwrap_or(Value::String(c.arguments.clone()))
+        } else {
+            Value::String(c.arguments.clone())
+        }
+    }
+
+    fn finish(&self, calls: &[Call]) -> String {
+        match &self.finish {
+            Some(f) => f.clone(),
+            None if calls.is_empty() => "stop".into(),
+            None if self.legacy => "function_call".into(),
+            None => "tool_calls".into(),
+        }
+    }
+}
+
 /// The chunks a real server would send for this reply.
 pub fn stream_chunks(
     text: &str,
     calls: &[Call],
     ids: &[String],
     usage: Option<Value>,
+) -> Vec<String> {
+    stream_chunks_shaped(text, calls, ids, usage, &Shape::default())
+}
+
+fn stream_chunks_shaped(
+    text: &str,
+    calls: &[Call],
+    ids: &[String],
+    usage: Option<Value>,
+    shape: &Shape,
 ) -> Vec<String> {
     let mut out = vec![chunk(
         json!([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null}]),
@@ -423,6 +560,26 @@ pub fn stream_chunks(
         ));
     }
     for (i, (c, id)) in calls.iter().zip(ids).enumerate() {
+        if shape.legacy {
+            out.push(chunk(
+                json!([{"index": 0, "delta": {"function_call": {"name": c.name, "arguments": ""}}, "finish_reason": null}]),
+                None,
+            ));
+            for p in pieces(&c.arguments, 7) {
+                out.push(chunk(
+                    json!([{"index": 0, "delta": {"function_call": {"arguments": p}}, "finish_reason": null}]),
+                    None,
+                ));
+            }
+            break;
+        }
+        if shape.object_arguments {
+            out.push(chunk(
+                json!([{"index": 0, "delta": {"tool_calls": [{"index": i, "id": id, "type": "function", "function": {"name": c.name, "arguments": shape.arguments(c)}}]}, "finish_reason": null}]),
+                None,
+            ));
+            continue;
+        }
         out.push(chunk(
             json!([{"index": 0, "delta": {"tool_calls": [{"index": i, "id": id, "type": "function", "function": {"name": c.name, "arguments": ""}}]}, "finish_reason": null}]),
             None,
@@ -434,11 +591,7 @@ pub fn stream_chunks(
             ));
         }
     }
-    let finish = if calls.is_empty() {
-        "stop"
-    } else {
-        "tool_calls"
-    };
+    let finish = shape.finish(calls);
     out.push(chunk(
         json!([{"index": 0, "delta": {}, "finish_reason": finish}]),
         None,
@@ -482,14 +635,24 @@ fn sse(chunks: Vec<String>, cut_after: Option<usize>, end_early: bool) -> Respon
 
 use futures::StreamExt as _;
 
-fn whole(text: &str, calls: &[Call], ids: &[String], usage: Option<Value>) -> Response {
+fn whole(
+    text: &str,
+    calls: &[Call],
+    ids: &[String],
+    usage: Option<Value>,
+    shape: &Shape,
+) -> Response {
     let tool_calls: Vec<Value> = calls
         .iter()
         .zip(ids)
-        .map(|(c, id)| json!({"id": id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}))
+        .map(|(c, id)| json!({"id": id, "type": "function", "function": {"name": c.name, "arguments": shape.arguments(c)}}))
         .collect();
     let mut message = json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { json!(text) }});
-    if !tool_calls.is_empty() {
+    if shape.legacy {
+        if let Some(c) = calls.first() {
+            message["function_call"] = json!({"name": c.name, "arguments": shape.arguments(c)});
+        }
+    } else if !tool_calls.is_empty() {
         message["tool_calls"] = json!(tool_calls);
     }
     let mut body = json!({
@@ -497,7 +660,7 @@ fn whole(text: &str, calls: &[Call], ids: &[String], usage: Option<Value>) -> Re
         "object": "chat.completion",
         "created": 1_700_000_000,
         "model": "klue-test-model",
-        "choices": [{"index": 0, "message": message, "finish_reason": if calls.is_empty() { "stop" } else { "tool_calls" }}],
+        "choices": [{"index": 0, "message": message, "finish_reason": shape.finish(calls)}],
     });
     if let Some(u) = usage {
         body["usage"] = u;

@@ -1,0 +1,215 @@
+//! Grounding, end to end with the session loop, klue's executor on the real apiserver and the
+//! scripted model: useless turns hand the step to the offline planner (marked), a conclusion
+//! before anything ran is not shown, and a conclusion is checked against klue's own findings
+//! ("klue also found") before it is shown.
+
+use klue::planner::grounded::{ALSO_FOUND, GroundedPlanner, OFFLINE_MARK};
+use klue::planner::llm::LlmPlanner;
+use klue::protocol::{Conclusion, Event};
+use klue::session::ApprovalPolicy;
+use serde_json::json;
+
+use crate::openai::{OpenAiServer, Reply, call};
+use crate::planner::settings;
+use crate::scenario::{self, CHECKOUT_POD};
+use crate::support;
+
+const SYMPTOM: &str = "checkout in namespace llm-shop keeps crashing";
+
+fn grounded(server: &OpenAiServer) -> GroundedPlanner {
+    GroundedPlanner::new(Box::new(LlmPlanner::new(settings(server)).unwrap()))
+}
+
+async fn run(env: &'static support::TestEnv, server: &OpenAiServer) -> Vec<Event> {
+    scenario::seed_shop(env);
+    let executor = scenario::executor(env).await.with_table_objects(true);
+    scenario::run_session(
+        grounded(server),
+        executor,
+        ApprovalPolicy::AllReadOnly,
+        SYMPTOM,
+        scenario::approve_all(),
+    )
+    .await
+}
+
+fn conclusion(events: &[Event]) -> &Conclusion {
+    events
+        .iter()
+        .find_map(|e| match e {
+            Event::Concluded(c) => Some(c),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no conclusion in {events:#?}"))
+}
+
+fn notices(events: &[Event]) -> Vec<&str> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Notice { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn errors(events: &[Event]) -> Vec<&str> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Error { message } => Some(message.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn useless(i: usize) -> Reply {
+    Reply::tools(
+        "Let me fix it.",
+        vec![call(
+            "propose_query",
+            json!({"command": format!("delete pod checkout-{i} -n llm-shop"), "reason": "restart", "hypothesis": "h1"}),
+        )],
+    )
+}
+
+#[tokio::test]
+async fn useless_turns_hand_the_steps_to_the_offline_planner() {
+    let env = support::testenv!();
+    let server = OpenAiServer::start((0..30).map(useless).collect()).await;
+    let events = run(env, &server).await;
+    let c = conclusion(&events);
+    assert!(c.root_cause.contains("checkout"), "{}", c.root_cause);
+    assert!(
+        c.evidence.iter().any(|e| !e.executions.is_empty()),
+        "{c:#?}"
+    );
+    let n = notices(&events);
+    assert!(
+        n.iter().any(|t| t.contains("2 useless turns in a row")
+            && t.contains("`delete pod checkout-")
+            && t.contains("offline planner takes the next step")),
+        "{n:#?}"
+    );
+    let marked = events
+        .iter()
+        .filter(|e| matches!(e, Event::AssistantMessage { text } if text.starts_with(OFFLINE_MARK)))
+        .count();
+    assert!(marked >= 2, "offline steps are marked: {events:#?}");
+    // The model's refused proposals never ran; the first useless turn went back to it.
+    assert!(events.iter().any(|e| matches!(e, Event::Refused { command, .. } if command.starts_with("delete"))));
+    assert!(!events.iter().any(|e| matches!(e, Event::ExecStarted { command, .. } if command.starts_with("delete"))));
+    assert!(errors(&events).is_empty(), "{:?}", errors(&events));
+}
+
+#[tokio::test]
+async fn a_conclusion_before_anything_ran_is_not_shown() {
+    let env = support::testenv!();
+    let blind = || {
+        Reply::tools(
+            "",
+            vec![call(
+                "conclude",
+                json!({"root_cause": "cosmic rays flipped a bit", "evidence": [], "confidence": "high", "remediation": "reboot"}),
+            )],
+        )
+    };
+    let mut script = vec![blind(), blind()];
+    script.extend((0..30).map(useless));
+    let server = OpenAiServer::start(script).await;
+    let events = run(env, &server).await;
+    let c = conclusion(&events);
+    assert!(!c.root_cause.contains("cosmic rays"), "{}", c.root_cause);
+    assert!(c.root_cause.contains("checkout"), "{}", c.root_cause);
+    // The second blind conclusion came after a nudge in the same turn.
+    let reqs = server.requests();
+    assert!(reqs[1].raw.contains("did not move the investigation"));
+    assert!(reqs[1].raw.contains("concluded before any query ran"));
+    assert!(
+        notices(&events)
+            .iter()
+            .any(|t| t.contains("concluded before any query ran")),
+        "{:#?}",
+        notices(&events)
+    );
+}
+
+#[tokio::test]
+async fn a_conclusion_that_misses_klues_finding_gets_klue_also_found() {
+    let env = support::testenv!();
+    let server = OpenAiServer::start(vec![
+        Reply::tools(
+            "Looking at the pods.",
+            vec![call(
+                "propose_query",
+                json!({"command": "get pods -n llm-shop", "reason": "states", "hypothesis": "h1"}),
+            )],
+        ),
+        Reply::tools(
+            "",
+            vec![call(
+                "conclude",
+                json!({"root_cause": "the orders database is overloaded", "evidence": [{"text": "pods are listed", "executions": ["call_0001"]}], "confidence": "medium", "remediation": "scale the database"}),
+            )],
+        ),
+    ])
+    .await;
+    let events = run(env, &server).await;
+    let c = conclusion(&events);
+    assert!(
+        c.root_cause.starts_with("the orders database is overloaded"),
+        "the model's conclusion comes first: {}",
+        c.root_cause
+    );
+    let (_, also) = c
+        .root_cause
+        .split_once(&format!("{ALSO_FOUND}: "))
+        .unwrap_or_else(|| panic!("no `{ALSO_FOUND}` in {}", c.root_cause));
+    assert!(also.contains(CHECKOUT_POD), "{also}");
+    assert!(c.remediation.contains("scale the database"));
+    assert!(c.remediation.contains(ALSO_FOUND));
+    assert!(
+        notices(&events)
+            .iter()
+            .any(|t| t.contains("before showing its conclusion klue runs its own checks")),
+        "{:#?}",
+        notices(&events)
+    );
+    // The model was not asked again while klue checked.
+    assert_eq!(server.requests().len(), 2);
+    assert!(errors(&events).is_empty(), "{:?}", errors(&events));
+}
+
+#[tokio::test]
+async fn a_conclusion_that_accounts_for_the_finding_stands_alone() {
+    let env = support::testenv!();
+    let logs = format!("logs {CHECKOUT_POD} -n llm-shop --previous");
+    let server = OpenAiServer::start(vec![
+        Reply::tools(
+            "",
+            vec![call(
+                "propose_query",
+                json!({"command": "get pods -n llm-shop", "reason": "states", "hypothesis": "h1"}),
+            )],
+        ),
+        Reply::tools(
+            "",
+            vec![call(
+                "propose_query",
+                json!({"command": logs, "reason": "why it exits", "hypothesis": "h1"}),
+            )],
+        ),
+        Reply::tools(
+            "",
+            vec![call(
+                "conclude",
+                json!({"root_cause": format!("Pod {CHECKOUT_POD} (checkout) crash-loops: it cannot authenticate to its database"), "evidence": [{"text": "CrashLoopBackOff, 14 restarts", "executions": ["call_0001"]}], "confidence": "high", "remediation": "fix the checkout-db Secret"}),
+            )],
+        ),
+    ])
+    .await;
+    let events = run(env, &server).await;
+    let c = conclusion(&events);
+    assert!(!c.root_cause.contains(ALSO_FOUND), "{}", c.root_cause);
+    assert!(c.root_cause.starts_with(&format!("Pod {CHECKOUT_POD}")));
+}
