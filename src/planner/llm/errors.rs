@@ -179,7 +179,9 @@ pub fn classify(
                 CallError::Fatal(LlmError::Unreachable { endpoint, detail })
             } else if e.is_timeout() && !streaming {
                 CallError::Fatal(LlmError::Timeout { endpoint, detail })
-            } else if streaming || e.is_body() || e.is_decode() || e.is_timeout() {
+            } else if streaming || sent_stream || e.is_body() || e.is_decode() || e.is_timeout() {
+                // Connected and asked for a stream: the server closed it before the answer
+                // completed (llama.cpp's server does so when it cannot stream with tools).
                 CallError::StreamCut(detail)
             } else {
                 // Connected, so the server is there: say what broke, not "is it running?".

@@ -93,13 +93,21 @@ impl tower::Service<HttpRequestFactory> for Transport {
         let last = self.last.clone();
         Box::pin(async move {
             let mut attempt = 1u32;
+            let mut fresh_tried = false;
             loop {
                 let request = factory.build().await?;
                 // Connection errors are not retried: an unreachable endpoint is reported at once.
-                let response = client
-                    .execute(request)
-                    .await
-                    .map_err(OpenAIError::Reqwest)?;
+                // A connection the server closed under a pooled keep-alive (as servers do after
+                // cutting a stream) gets one fresh try.
+                let response = match client.execute(request).await {
+                    Ok(r) => r,
+                    Err(e) if !e.is_connect() && !e.is_timeout() && !fresh_tried => {
+                        tracing::warn!(error = %e, "the connection to the model server broke; trying once on a fresh one");
+                        fresh_tried = true;
+                        continue;
+                    }
+                    Err(e) => return Err(OpenAIError::Reqwest(e)),
+                };
                 let status = response.status();
                 if status.is_success() {
                     set_last(
