@@ -5,7 +5,9 @@ use crate::analyze::{Finding, Severity};
 use crate::planner::offline::observe::{Observed, object_key};
 use crate::planner::offline::rank::explained_by;
 use crate::planner::{Action, Step};
-use crate::protocol::{Conclusion, Confidence, Evidence, Hypothesis, HypothesisId, HypothesisStatus};
+use crate::protocol::{
+    Conclusion, Confidence, Evidence, Hypothesis, HypothesisId, HypothesisStatus,
+};
 
 /// Which executions show an evidence line.
 pub(super) fn cite(f: &Finding, line: &str, obs: &Observed) -> Vec<crate::protocol::ProposalId> {

@@ -142,4 +142,3 @@ pub(super) fn follow_ups(f: &Finding, obs: &Observed, ns: Option<&str>) -> Vec<S
     }
     out
 }
-
