@@ -4,8 +4,6 @@
 pub mod grounded;
 pub mod llm;
 pub mod offline;
-mod offline_observe;
-mod offline_symptom;
 
 use crate::protocol::{Conclusion, Hypothesis, PlannerInfo, Usage};
 
