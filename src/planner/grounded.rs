@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 
 use crate::analyze::{self, Finding};
 use crate::planner::offline::OfflinePlanner;
-use crate::planner::offline_observe::Observed;
+use crate::planner::offline::observe::Observed;
 use crate::planner::{
     Action, CONCLUDE_NOW, DeltaSink, Entry, Outcome, Planner, PlannerError, Step, Transcript,
 };
@@ -319,7 +319,7 @@ impl GroundedPlanner {
                             .join("; ")
                     );
                     for f in missed {
-                        let key = crate::planner::offline_observe::object_key(
+                        let key = crate::planner::offline::observe::object_key(
                             &f.object.kind,
                             f.object.namespace.as_deref().unwrap_or(""),
                             &f.object.name,
