@@ -259,7 +259,9 @@ pub fn build_planner(settings: &Settings) -> anyhow::Result<Box<dyn Planner>> {
                 .llm
                 .clone()
                 .context("no LLM is configured; use --planner offline")?;
-            Ok(Box::new(klue::planner::grounded::GroundedPlanner::llm(llm)?))
+            Ok(Box::new(klue::planner::grounded::GroundedPlanner::llm(
+                llm,
+            )?))
         }
         PlannerKind::Offline => Ok(Box::new(klue::planner::offline::OfflinePlanner::new())),
     }

@@ -194,7 +194,9 @@ fn build_planner(settings: &Settings) -> anyhow::Result<Box<dyn Planner>> {
                 .llm
                 .clone()
                 .context("no LLM is configured; use --planner offline")?;
-            Ok(Box::new(klue::planner::grounded::GroundedPlanner::llm(llm)?))
+            Ok(Box::new(klue::planner::grounded::GroundedPlanner::llm(
+                llm,
+            )?))
         }
         PlannerKind::Offline => offline_planner(),
     }

@@ -9,9 +9,11 @@
 //!   step, and one useful turn gives it the lead again.
 //! - **A failing model costs one step, not the session**: when the model cannot answer at
 //!   all (the last rung of the capability ladder), the offline planner takes that step.
-//! - **Conclusions are checked before they are shown**: klue's own investigation (the
-//!   offline planner over the same session) runs to its conclusion first; a finding it
-//!   reaches that the model's conclusion does not account for is added as "klue also found".
+//! - **Conclusions are checked before they are shown**: against the analyzers' findings in
+//!   what was observed. A conclusion that names every object they flag is shown as it is;
+//!   otherwise klue's own investigation (the offline planner over the same session) runs to
+//!   its conclusion first, and what it finds that the model's conclusion does not account for
+//!   is added as "klue also found".
 //!
 //! The offline planner sees the session as if it had run alone: the engineer's words, its own
 //! steps and every query that ran (whoever proposed it), so its survey and follow-ups are
@@ -39,6 +41,9 @@ pub const OFFLINE_MARK: &str = "[klue's offline planner]";
 
 /// The heading of what klue's own checks add to a model's conclusion.
 pub const ALSO_FOUND: &str = "klue also found";
+
+/// The heading when klue's own checks found nothing to add.
+pub const ALSO_CHECKED: &str = "klue's own checks";
 
 /// The model, grounded by the offline planner and the analyzers.
 pub struct GroundedPlanner {
@@ -106,7 +111,10 @@ impl GroundedPlanner {
     }
 
     fn model_name(&self) -> String {
-        self.model.info().model.unwrap_or_else(|| "the model".into())
+        self.model
+            .info()
+            .model
+            .unwrap_or_else(|| "the model".into())
     }
 
     /// The session as the offline planner would have seen it alone.
@@ -171,7 +179,10 @@ impl GroundedPlanner {
 
     /// Judge a model step.
     fn assess(&self, t: &Transcript, step: &Step) -> Result<(), Useless> {
-        let concludes = step.actions.iter().any(|a| matches!(a, Action::Conclude(_)));
+        let concludes = step
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::Conclude(_)));
         if concludes {
             // After a conclusion, prose alone answers a follow-up; before, it must rest on
             // something that ran.
@@ -220,6 +231,21 @@ impl GroundedPlanner {
         conclusion: Conclusion,
     ) -> Result<Step, PlannerError> {
         let forced = budget_spent(t);
+        // What the analyzers find in what was observed: a conclusion that names every
+        // object they flag is shown as it is.
+        let findings = analyze::analyze(&Observed::from_transcript(t).view);
+        let said = conclusion_text(&conclusion);
+        let flagged: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.severity != analyze::Severity::Info)
+            .collect();
+        if !flagged.is_empty()
+            && flagged
+                .iter()
+                .all(|f| said.contains(&f.object.name.to_lowercase()))
+        {
+            return Ok(model_step);
+        }
         let view = self.offline_view(t);
         // The offline planner's text is shown only if its step is taken.
         let (silent, _unread) = tokio::sync::mpsc::unbounded_channel();
@@ -248,7 +274,9 @@ impl GroundedPlanner {
             return Ok(self.own(t, step));
         }
         let merged = self.merge(t, conclusion, offline_conclusion.as_ref());
-        model_step.actions.retain(|a| !matches!(a, Action::Conclude(_)));
+        model_step
+            .actions
+            .retain(|a| !matches!(a, Action::Conclude(_)));
         model_step.actions.push(Action::Conclude(merged));
         Ok(model_step)
     }
@@ -261,18 +289,7 @@ impl GroundedPlanner {
         klue: Option<&Conclusion>,
     ) -> Conclusion {
         let findings = analyze::analyze(&Observed::from_transcript(t).view);
-        let said = format!(
-            "{}\n{}\n{}",
-            model.root_cause,
-            model
-                .evidence
-                .iter()
-                .map(|e| e.text.as_str())
-                .collect::<Vec<_>>()
-                .join("\n"),
-            model.remediation
-        )
-        .to_lowercase();
+        let said = conclusion_text(&model);
         match klue {
             Some(k) if k.confidence != Confidence::Low => {
                 let leading: Vec<&Finding> = findings
@@ -297,7 +314,14 @@ impl GroundedPlanner {
                     );
                 }
             }
-            Some(_) => {}
+            Some(k) => {
+                // klue's own checks found nothing: say so, the model's word is not alone.
+                model.root_cause = format!(
+                    "{}\n\n{ALSO_CHECKED}: {}",
+                    model.root_cause.trim(),
+                    k.root_cause
+                );
+            }
             None => {
                 // No time for klue's own investigation (the budget is spent): the analyzers
                 // over what was observed.
@@ -517,6 +541,21 @@ fn add_usage(
             session_total: a.session_total.max(b.session_total),
         }),
     }
+}
+
+/// Everything a conclusion says, lower-cased (to see which objects it accounts for).
+fn conclusion_text(c: &Conclusion) -> String {
+    format!(
+        "{}\n{}\n{}",
+        c.root_cause,
+        c.evidence
+            .iter()
+            .map(|e| e.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        c.remediation
+    )
+    .to_lowercase()
 }
 
 fn first_words(s: &str) -> String {

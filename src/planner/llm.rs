@@ -487,7 +487,9 @@ impl Planner for LlmPlanner {
             if calls > MAX_CALLS_PER_STEP {
                 return Err(PlannerError::Other(
                     LlmError::BadOutput {
-                        why: format!("no usable reply after {MAX_CALLS_PER_STEP} calls in one step"),
+                        why: format!(
+                            "no usable reply after {MAX_CALLS_PER_STEP} calls in one step"
+                        ),
                     }
                     .to_string(),
                 ));

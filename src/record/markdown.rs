@@ -100,9 +100,22 @@ pub fn render(t: &Timeline) -> String {
         t.queries.len(),
         t.queries.iter().filter(|q| q.execution.is_some()).count()
     );
+    let per_turn = if t.tokens.per_turn.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; per turn: {}",
+            t.tokens
+                .per_turn
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     let _ = writeln!(
         o,
-        "| Tokens | {} prompt + {} completion in {} model calls (session total {}) |",
+        "| Tokens | {} prompt + {} completion in {} model calls (session total {}){per_turn} |",
         t.tokens.prompt_tokens,
         t.tokens.completion_tokens,
         t.tokens.model_calls,

@@ -105,13 +105,15 @@ pub struct ConclusionRecord {
     pub conclusion: Conclusion,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct TokenUse {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     /// The session total as last reported.
     pub session_total: u64,
     pub model_calls: u64,
+    /// Prompt plus completion tokens of each planner turn, in order.
+    pub per_turn: Vec<u64>,
 }
 
 fn ms(from: Timestamp, to: Timestamp) -> i64 {
@@ -359,6 +361,9 @@ impl Timeline {
         self.tokens.completion_tokens += u.completion_tokens;
         self.tokens.session_total = self.tokens.session_total.max(u.session_total);
         self.tokens.model_calls += 1;
+        self.tokens
+            .per_turn
+            .push(u.prompt_tokens + u.completion_tokens);
     }
 }
 

@@ -276,27 +276,27 @@ impl Engine {
         let view = condense::fit_transcript(&self.transcript, &self.config.limits);
         let (delta_tx, mut delta_rx) = mpsc::unbounded_channel::<String>();
         let result = {
-        let io = &mut self.io;
-        let fut = self.planner.next(&view, &delta_tx);
-        tokio::pin!(fut);
-        loop {
-            tokio::select! {
-                biased;
-                Some(delta) = delta_rx.recv() => io.emit(Event::AssistantDelta { delta }),
-                res = &mut fut => break Some(res),
-                op = io.ops.recv() => match op {
-                    None | Some(Op::End) => {
-                        io.emit(Event::SessionEnded { reason: end_reason(op.is_none()) });
-                        return Called::Ended;
-                    }
-                    Some(Op::Cancel) => break None,
-                    Some(Op::UserMessage { text }) => io.queued_user.push(text),
-                    Some(Op::Decide { id, .. } | Op::ApproveShape { id }) => io.emit(Event::Error {
-                        message: format!("no proposal {id} is waiting for a decision"),
-                    }),
-                },
+            let io = &mut self.io;
+            let fut = self.planner.next(&view, &delta_tx);
+            tokio::pin!(fut);
+            loop {
+                tokio::select! {
+                    biased;
+                    Some(delta) = delta_rx.recv() => io.emit(Event::AssistantDelta { delta }),
+                    res = &mut fut => break Some(res),
+                    op = io.ops.recv() => match op {
+                        None | Some(Op::End) => {
+                            io.emit(Event::SessionEnded { reason: end_reason(op.is_none()) });
+                            return Called::Ended;
+                        }
+                        Some(Op::Cancel) => break None,
+                        Some(Op::UserMessage { text }) => io.queued_user.push(text),
+                        Some(Op::Decide { id, .. } | Op::ApproveShape { id }) => io.emit(Event::Error {
+                            message: format!("no proposal {id} is waiting for a decision"),
+                        }),
+                    },
+                }
             }
-        }
         };
         while let Ok(delta) = delta_rx.try_recv() {
             self.io.emit(Event::AssistantDelta { delta });

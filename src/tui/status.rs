@@ -50,6 +50,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
         None => left.push("connecting…".into()),
     }
+    let tok_at = left.len();
     left.push(format!("{} tok", tokens(app.usage.session_total)));
     let pending = app.pending_count();
     if pending > 0 {
@@ -65,8 +66,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .and_then(|i| i.recording.as_deref())
         .map(|r| format!("rec {r}"));
     let sep = " │ ";
-    let mut text = format!(" {}", left.join(sep));
     let right_w = width(&right) + 2;
+    // The last turn's tokens too, when there is room for them.
+    let turn = app.usage.prompt_tokens + app.usage.completion_tokens;
+    if turn > 0 {
+        let with = format!("{} +{} last turn", left[tok_at], tokens(turn));
+        let extra = width(&with) - width(&left[tok_at]);
+        if width(&format!(" {}", left.join(sep))) + extra + right_w <= w {
+            left[tok_at] = with;
+        }
+    }
+    let mut text = format!(" {}", left.join(sep));
     if let Some(rec) = rec {
         let room = w.saturating_sub(width(&text) + width(sep) + right_w);
         if room >= 12 {

@@ -183,7 +183,10 @@ async fn stream_cut_mid_answer_is_asked_again_unstreamed() {
     let step = r.unwrap();
     assert_eq!(step.actions.len(), 1);
     assert_eq!(step.text, "Looking at the pods.");
-    assert!(deltas.contains("asking again without streaming"), "{deltas}");
+    assert!(
+        deltas.contains("asking again without streaming"),
+        "{deltas}"
+    );
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[0].body["stream"], true);
@@ -225,10 +228,7 @@ async fn after_a_cut_the_session_stays_unstreamed_and_says_so_once() {
     assert_eq!(reqs.len(), 4, "one cut, then one whole reply per step");
     assert!(reqs[1..].iter().all(|r| r.body["stream"] == false));
     assert_eq!(klue::planner::Planner::take_notices(&mut planner).len(), 1);
-    assert_eq!(
-        planner.rung(),
-        klue::planner::llm::Rung::UnstreamedTools
-    );
+    assert_eq!(planner.rung(), klue::planner::llm::Rung::UnstreamedTools);
 }
 
 fn long_transcript(n: usize) -> Transcript {

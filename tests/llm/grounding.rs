@@ -97,8 +97,16 @@ async fn useless_turns_hand_the_steps_to_the_offline_planner() {
         .count();
     assert!(marked >= 2, "offline steps are marked: {events:#?}");
     // The model's refused proposals never ran; the first useless turn went back to it.
-    assert!(events.iter().any(|e| matches!(e, Event::Refused { command, .. } if command.starts_with("delete"))));
-    assert!(!events.iter().any(|e| matches!(e, Event::ExecStarted { command, .. } if command.starts_with("delete"))));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Refused { command, .. } if command.starts_with("delete")))
+    );
+    assert!(
+        !events.iter().any(
+            |e| matches!(e, Event::ExecStarted { command, .. } if command.starts_with("delete"))
+        )
+    );
     assert!(errors(&events).is_empty(), "{:?}", errors(&events));
 }
 
@@ -157,7 +165,8 @@ async fn a_conclusion_that_misses_klues_finding_gets_klue_also_found() {
     let events = run(env, &server).await;
     let c = conclusion(&events);
     assert!(
-        c.root_cause.starts_with("the orders database is overloaded"),
+        c.root_cause
+            .starts_with("the orders database is overloaded"),
         "the model's conclusion comes first: {}",
         c.root_cause
     );

@@ -48,13 +48,18 @@ async fn stream_closed_with_tools_gets_the_same_turn_unstreamed_and_is_remembere
     let mut planner = LlmPlanner::new(cached(&server, &dir)).unwrap();
     let (r, _) = step(&mut planner, &symptom("shop is down")).await;
     let s = r.unwrap();
-    assert!(matches!(&s.actions[0], Action::Propose { command, .. } if command == "get pods -n shop"));
+    assert!(
+        matches!(&s.actions[0], Action::Propose { command, .. } if command == "get pods -n shop")
+    );
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[0].body["stream"], true);
     assert!(reqs[0].body["tools"].is_array());
     assert_eq!(reqs[1].body["stream"], false);
-    assert!(reqs[1].body["tools"].is_array(), "still tools, only unstreamed");
+    assert!(
+        reqs[1].body["tools"].is_array(),
+        "still tools, only unstreamed"
+    );
     let notices = planner.take_notices();
     assert_eq!(notices.len(), 1, "{notices:?}");
     assert!(
@@ -147,7 +152,9 @@ async fn unusable_tool_calls_get_json_mode_for_the_session() {
     let mut planner = LlmPlanner::new(settings(&server)).unwrap();
     let (r, _) = step(&mut planner, &symptom("x")).await;
     let s = r.unwrap();
-    assert!(matches!(&s.actions[0], Action::Propose { command, .. } if command == "get pods -n shop"));
+    assert!(
+        matches!(&s.actions[0], Action::Propose { command, .. } if command == "get pods -n shop")
+    );
     assert_eq!(planner.rung(), Rung::Json);
     let notices = planner.take_notices();
     assert!(

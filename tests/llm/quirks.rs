@@ -150,7 +150,12 @@ fn transcript_with_outputs(n: usize) -> Transcript {
 #[tokio::test]
 async fn the_context_window_the_server_reports_is_respected() {
     let t = transcript_with_outputs(8);
-    let reply = || Reply::tools("", vec![call("propose_query", json!({"command": "get nodes"}))]);
+    let reply = || {
+        Reply::tools(
+            "",
+            vec![call("propose_query", json!({"command": "get nodes"}))],
+        )
+    };
     // Reported: 6144 tokens for this model; the outputs alone are larger.
     let server = OpenAiServer::start(vec![reply()]).await;
     server.set_models(json!({"object": "list", "data": [
@@ -184,7 +189,11 @@ async fn the_context_window_the_server_reports_is_respected() {
     let (r, _) = step(&mut planner, &t).await;
     r.unwrap();
     let results = server.requests()[0].tool_results();
-    assert!(results.iter().all(|r| !r["output"].as_str().unwrap().contains("elided")));
+    assert!(
+        results
+            .iter()
+            .all(|r| !r["output"].as_str().unwrap().contains("elided"))
+    );
     assert!(planner.take_notices().is_empty());
 }
 
@@ -207,16 +216,27 @@ async fn a_text_reply_cut_at_the_token_limit_is_continued() {
     let msgs = reqs[1].messages();
     let n = msgs.len();
     assert_eq!(msgs[n - 2]["role"], "assistant");
-    assert!(msgs[n - 1]["content"].as_str().unwrap().contains("cut off at the token limit"));
+    assert!(
+        msgs[n - 1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("cut off at the token limit")
+    );
     let notices = planner.take_notices();
-    assert!(notices[0].contains("finish_reason \"length\""), "{notices:?}");
+    assert!(
+        notices[0].contains("finish_reason \"length\""),
+        "{notices:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_tool_call_cut_at_the_token_limit_is_reported_to_the_model_then_to_the_engineer() {
     let cut = || {
-        Reply::tools("", vec![raw_call("propose_query", "{\"command\": \"get po")])
-            .finish("length")
+        Reply::tools(
+            "",
+            vec![raw_call("propose_query", "{\"command\": \"get po")],
+        )
+        .finish("length")
     };
     let server = OpenAiServer::start(vec![cut(), cut(), cut(), cut()]).await;
     let mut s = settings(&server);
@@ -227,5 +247,8 @@ async fn a_tool_call_cut_at_the_token_limit_is_reported_to_the_model_then_to_the
     assert!(e.contains("finish_reason \"length\""), "{e}");
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
-    assert!(reqs[1].raw.contains("token limit"), "the correction says why");
+    assert!(
+        reqs[1].raw.contains("token limit"),
+        "the correction says why"
+    );
 }

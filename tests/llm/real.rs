@@ -38,10 +38,16 @@ fn real_settings(server: &llama::LlamaServer, cache: &std::path::Path) -> LlmSet
 
 #[tokio::test]
 async fn real_server_streamed_tools_fall_back_to_whole_replies() {
-    let Some(server) = llama::shared() else { return };
+    let Some(server) = llama::shared() else {
+        return;
+    };
     let cache = tempfile::tempdir().unwrap();
     let mut planner = LlmPlanner::new(real_settings(server, cache.path())).unwrap();
-    let (r, _) = step(&mut planner, &symptom("the checkout pods in namespace shop crash")).await;
+    let (r, _) = step(
+        &mut planner,
+        &symptom("the checkout pods in namespace shop crash"),
+    )
+    .await;
     let notices = planner.take_notices();
     assert!(
         notices
@@ -267,7 +273,9 @@ async fn compare(
 #[tokio::test]
 async fn real_server_llm_mode_diagnoses_like_offline() {
     let env = support::testenv!();
-    let Some(server) = llama::shared() else { return };
+    let Some(server) = llama::shared() else {
+        return;
+    };
     fixtures::load(env);
     let pick = ["crashloop-dependency", "imagepull-bad-tag", "healthy-shop"];
     let scenarios: Vec<Scenario> = fixtures::all()
@@ -285,7 +293,9 @@ async fn real_server_llm_mode_diagnoses_like_offline() {
 #[ignore = "a benchmark: minutes on 2 cores; run with --ignored --nocapture --test-threads 1"]
 async fn benchmark_llm_mode_vs_offline_on_every_scenario() {
     let env = support::testenv!();
-    let Some(server) = llama::shared() else { return };
+    let Some(server) = llama::shared() else {
+        return;
+    };
     fixtures::load(env);
     let scenarios = fixtures::all();
     let (report, problems) = compare(env, server, &scenarios).await;

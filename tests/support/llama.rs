@@ -84,12 +84,18 @@ pub fn start() -> Result<LlamaServer, String> {
     cmd.args(["-m", "llama_cpp.server", "--model"])
         .arg(&model)
         .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--n_ctx", "8192", "--chat_format", "chatml-function-calling"])
+        .args([
+            "--n_ctx",
+            "8192",
+            "--chat_format",
+            "chatml-function-calling",
+        ])
         .args(["--model_alias", MODEL])
         .stdin(Stdio::null())
         .stdout(Stdio::from(out))
         .stderr(Stdio::from(err));
-    let child = procs::spawn_tied(cmd).map_err(|e| format!("starting {}: {e}", python.display()))?;
+    let child =
+        procs::spawn_tied(cmd).map_err(|e| format!("starting {}: {e}", python.display()))?;
     let mut server = LlamaServer { child, port, log };
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
@@ -120,8 +126,7 @@ fn models_ok(port: u16) -> bool {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    if s
-        .write_all(b"GET /v1/models HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+    if s.write_all(b"GET /v1/models HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
         .is_err()
     {
         return false;

@@ -31,6 +31,8 @@ pub struct Report {
     conclusion: Option<Conclusion>,
     usage: Usage,
     errors: Vec<String>,
+    /// What klue adapted (capability fallbacks, offline steps), said once each.
+    notices: Vec<String>,
     cancelled: bool,
     ended: Option<String>,
     /// The symptom has been taken in (its echo seen).
@@ -51,6 +53,7 @@ impl Report {
             conclusion: None,
             usage: Usage::default(),
             errors: Vec::new(),
+            notices: Vec::new(),
             cancelled: false,
             ended: None,
             started: false,
@@ -250,7 +253,10 @@ impl Report {
                     writeln!(out, "cancelled")?;
                 }
             }
-            Event::Notice { text } => eprintln!("klue: {text}"),
+            Event::Notice { text } => {
+                eprintln!("klue: {text}");
+                self.notices.push(text);
+            }
             Event::Error { message } => {
                 eprintln!("klue: {message}");
                 self.errors.push(message);
@@ -351,6 +357,7 @@ impl Report {
             "symptom": self.symptom,
             "session": self.info,
             "messages": self.messages,
+            "notices": self.notices,
             "proposals": proposals,
             "executions": executions,
             "hypotheses": self.hypotheses,

@@ -125,7 +125,10 @@ mod tests {
             no_tools: true,
             ..Default::default()
         });
-        assert!(a.load().no_stream_with_tools, "one endpoint does not erase another");
+        assert!(
+            a.load().no_stream_with_tools,
+            "one endpoint does not erase another"
+        );
         assert_eq!(b.load().rung(false), Rung::Json);
         std::fs::write(&path, "not json").unwrap();
         assert_eq!(a.load(), Capabilities::default());

@@ -81,7 +81,10 @@ impl Client {
     /// Anything else (no such route, no figure, an error) is None: the configured budget holds.
     pub async fn context_window(&self, model: &str) -> Option<u64> {
         let url = self.models_url.as_ref()?;
-        let mut req = self.http.get(url).timeout(std::time::Duration::from_secs(5));
+        let mut req = self
+            .http
+            .get(url)
+            .timeout(std::time::Duration::from_secs(5));
         if let Some(k) = &self.key {
             req = req.bearer_auth(k);
         }
@@ -148,6 +151,9 @@ mod tests {
         let two = json!({"data": [{"id": "a", "n_ctx": 1}, {"id": "b", "n_ctx": 2}]});
         assert_eq!(context_window_of(&two, "b"), Some(2));
         assert_eq!(context_window_of(&two, "c"), None);
-        assert_eq!(context_window_of(&json!({"data": [{"id": "m"}]}), "m"), None);
+        assert_eq!(
+            context_window_of(&json!({"data": [{"id": "m"}]}), "m"),
+            None
+        );
     }
 }

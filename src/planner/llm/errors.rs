@@ -248,10 +248,10 @@ mod tests {
             "\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set"
         ));
         assert!(!is_tools_unsupported("model not found"));
+        assert!(is_stream_unsupported("Cannot use tools with stream mode"));
         assert!(is_stream_unsupported(
-            "Cannot use tools with stream mode"
+            "streaming is not supported with tools"
         ));
-        assert!(is_stream_unsupported("streaming is not supported with tools"));
         assert!(!is_stream_unsupported("invalid model"));
     }
 

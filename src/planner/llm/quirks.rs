@@ -30,7 +30,11 @@ pub fn normalise(v: &mut Value) {
             .get("choices")
             .and_then(Value::as_array)
             .is_some_and(|c| c.iter().any(|c| c.get("message").is_some()));
-        let object = if whole { "chat.completion" } else { "chat.completion.chunk" };
+        let object = if whole {
+            "chat.completion"
+        } else {
+            "chat.completion.chunk"
+        };
         obj.insert("object".into(), json!(object));
     }
     if let Some(u) = obj.get("usage")
@@ -49,7 +53,13 @@ pub fn normalise(v: &mut Value) {
             c.insert("index".into(), json!(i));
         }
         if let Some(f) = c.get("finish_reason").and_then(Value::as_str) {
-            let known = ["stop", "length", "tool_calls", "content_filter", "function_call"];
+            let known = [
+                "stop",
+                "length",
+                "tool_calls",
+                "content_filter",
+                "function_call",
+            ];
             if !known.contains(&f) {
                 let mapped = match f {
                     "max_tokens" | "max_length" | "model_length" => "length",
@@ -239,7 +249,10 @@ mod tests {
         assert_eq!(tool_name("propose_query"), "propose_query");
         assert_eq!(tool_name("`propose_query`."), "propose_query");
         assert_eq!(tool_name(" \"Conclude\": "), "conclude");
-        assert_eq!(tool_name("functions.record-hypothesis()"), "record_hypothesis");
+        assert_eq!(
+            tool_name("functions.record-hypothesis()"),
+            "record_hypothesis"
+        );
         assert_eq!(tool_name("<propose_query>"), "propose_query");
     }
 
