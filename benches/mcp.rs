@@ -32,7 +32,10 @@ fn python() -> Result<PathBuf, String> {
         return Ok(PathBuf::from(p));
     }
     let out = Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/provision-mcp-client.sh"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/provision-mcp-client.sh"
+        ))
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("provision-mcp-client.sh: {e}"))?;

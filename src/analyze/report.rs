@@ -142,8 +142,17 @@ mod tests {
 
     #[test]
     fn no_findings_says_what_was_checked() {
-        let text = render_text(&[], &["nodes: forbidden".into()], Some("shop"), 7, Default::default());
-        assert!(text.contains("No problems found in namespace shop (7 objects checked)"), "{text}");
+        let text = render_text(
+            &[],
+            &["nodes: forbidden".into()],
+            Some("shop"),
+            7,
+            Default::default(),
+        );
+        assert!(
+            text.contains("No problems found in namespace shop (7 objects checked)"),
+            "{text}"
+        );
         assert!(text.contains("not checked: nodes: forbidden"), "{text}");
     }
 }

@@ -10,7 +10,9 @@ const TEXT: &str = include_str!("../../prompts/troubleshoot.md");
 pub fn describe() -> Prompt {
     Prompt::new(
         NAME,
-        Some("Investigate a Kubernetes symptom with klue's read-only tools, scientifically: hypotheses, one query per hypothesis, evidence, a conclusion."),
+        Some(
+            "Investigate a Kubernetes symptom with klue's read-only tools, scientifically: hypotheses, one query per hypothesis, evidence, a conclusion.",
+        ),
         Some(vec![
             PromptArgument::new("symptom")
                 .with_description("What is wrong, e.g. \"checkout pods keep restarting\"")

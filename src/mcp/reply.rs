@@ -23,13 +23,3 @@ pub fn structured(text: &str, mut value: serde_json::Value) -> CallToolResult {
 pub fn error(reason: &str) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(redact::redact(reason))])
 }
-
-/// The text of a result's first content block (tests and logs).
-#[cfg(test)]
-pub fn first_text(r: &CallToolResult) -> String {
-    r.content
-        .first()
-        .and_then(|c| c.as_text())
-        .map(|t| t.text.clone())
-        .unwrap_or_default()
-}

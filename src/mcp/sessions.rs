@@ -34,7 +34,10 @@ pub async fn list(dir: Option<&Path>) -> Result<Vec<Resource>, ErrorData> {
 fn resource(s: &SessionSummary) -> Option<Resource> {
     let uri = uri_of(&s.path)?;
     let name = uri.strip_prefix(PREFIX)?.to_string();
-    let symptom = s.first_symptom.as_deref().unwrap_or("(no symptom recorded)");
+    let symptom = s
+        .first_symptom
+        .as_deref()
+        .unwrap_or("(no symptom recorded)");
     let mut description = format!(
         "{}: {symptom} — {} ({} queries, context {})",
         s.started_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
@@ -127,7 +130,13 @@ mod tests {
     #[test]
     fn names_cannot_leave_the_sessions_directory() {
         let dir = Path::new("/tmp");
-        for bad in ["klue://sessions/../etc/passwd", "klue://sessions/", "klue://sessions/a/b", "file:///etc/passwd", "klue://sessions/.hidden"] {
+        for bad in [
+            "klue://sessions/../etc/passwd",
+            "klue://sessions/",
+            "klue://sessions/a/b",
+            "file:///etc/passwd",
+            "klue://sessions/.hidden",
+        ] {
             assert!(path_of(Some(dir), bad).is_err(), "{bad}");
         }
     }

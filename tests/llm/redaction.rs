@@ -8,8 +8,8 @@ use klue::session::ApprovalPolicy;
 use serde_json::json;
 
 use crate::openai::{OpenAiServer, Reply, call};
-use crate::planted::{Plant, corpus, log_of, restarted_once};
 use crate::planner::settings;
+use crate::planted::{Plant, corpus, log_of, restarted_once};
 use crate::scenario;
 use crate::support;
 

@@ -70,7 +70,7 @@ async def session_mode(session, ns):
     calls["investigate"] = await call(
         session,
         "investigate",
-        {"symptom": "web pods keep restarting", "namespace": ns, "max_queries": 12},
+        {"symptom": "web pods keep restarting", "namespace": ns, "max_queries": 30},
         progress_callback=on_progress,
     )
     calls["investigate_empty"] = await call(session, "investigate", {"symptom": "  "})

@@ -34,7 +34,10 @@ fn python() -> PathBuf {
         if let Some(p) = std::env::var_os("KLUE_MCP_PYTHON") {
             return PathBuf::from(p);
         }
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/provision-mcp-client.sh");
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/provision-mcp-client.sh"
+        );
         let out = Command::new("bash")
             .arg(script)
             .stderr(Stdio::inherit())
@@ -158,23 +161,35 @@ fn files_text(dir: &Path) -> Vec<(PathBuf, String)> {
 
 #[tokio::test]
 async fn a_real_client_uses_every_tool_and_only_reads() {
-    let Some((env, lines)) = seeded().await else { return };
+    let Some((env, lines)) = seeded().await else {
+        return;
+    };
     let home = tempfile::tempdir().expect("tempdir");
     let all = env.kubeconfigs.all.display().to_string();
     let report = client("session", home.path(), &["--kubeconfig", &all]).await;
+    // KLUE_MCP_REPORT=FILE keeps the client's report for reading.
+    if let Some(p) = std::env::var_os("KLUE_MCP_REPORT") {
+        std::fs::write(p, format!("{report:#}")).expect("write the report");
+    }
 
     // The handshake: klue, with tools, resources and prompts.
     let init = &report["initialize"];
     assert_eq!(init["serverInfo"]["name"], json!("klue"), "{init}");
     for cap in ["tools", "resources", "prompts"] {
-        assert!(init["capabilities"][cap].is_object(), "no {cap} capability: {init}");
+        assert!(
+            init["capabilities"][cap].is_object(),
+            "no {cap} capability: {init}"
+        );
     }
 
     // Tools: exactly these names, read-only annotations, the grammar in two lines.
     let tools = report["tools"].as_array().expect("tools");
     let mut names: Vec<&str> = tools.iter().filter_map(|t| t["name"].as_str()).collect();
     names.sort();
-    assert_eq!(names, ["api_resources", "contexts", "investigate", "query", "scan"]);
+    assert_eq!(
+        names,
+        ["api_resources", "contexts", "investigate", "query", "scan"]
+    );
     let grammar = include_str!("../../prompts/mcp_grammar.md").trim();
     assert_eq!(grammar.lines().count(), 2, "the grammar is two lines");
     for t in tools {
@@ -183,12 +198,19 @@ async fn a_real_client_uses_every_tool_and_only_reads() {
         assert_eq!(a["destructiveHint"], json!(false), "{t}");
         assert_eq!(a["idempotentHint"], json!(true), "{t}");
         let d = t["description"].as_str().expect("description");
-        assert!(d.ends_with(grammar), "{} does not end with the grammar: {d}", t["name"]);
+        assert!(
+            d.ends_with(grammar),
+            "{} does not end with the grammar: {d}",
+            t["name"]
+        );
     }
     let query_tool = tools.iter().find(|t| t["name"] == "query").expect("query");
     assert_eq!(query_tool["inputSchema"]["required"], json!(["command"]));
     assert!(query_tool["inputSchema"]["properties"]["namespace"].is_object());
-    let inv = tools.iter().find(|t| t["name"] == "investigate").expect("investigate");
+    let inv = tools
+        .iter()
+        .find(|t| t["name"] == "investigate")
+        .expect("investigate");
     for p in ["symptom", "namespace", "max_queries"] {
         assert!(inv["inputSchema"]["properties"][p].is_object(), "{inv}");
     }
@@ -197,12 +219,18 @@ async fn a_real_client_uses_every_tool_and_only_reads() {
     let pods = result(&report, "query_pods");
     assert!(!is_error(pods), "{pods}");
     let pods_text = text_of(pods);
-    assert!(pods_text.contains("web") && pods_text.contains("CrashLoopBackOff"), "{pods_text}");
+    assert!(
+        pods_text.contains("web") && pods_text.contains("CrashLoopBackOff"),
+        "{pods_text}"
+    );
     assert_eq!(text_of(result(&report, "query_namespace_arg")), pods_text);
     let write = result(&report, "query_write");
     assert!(is_error(write), "{write}");
     let why = text_of(write);
-    assert!(why.starts_with("refused: ") && why.contains("delete"), "{why}");
+    assert!(
+        why.starts_with("refused: ") && why.contains("delete"),
+        "{why}"
+    );
     for call in ["query_shell", "query_subshell"] {
         let r = result(&report, call);
         assert!(is_error(r), "{call}: {r}");
@@ -212,13 +240,27 @@ async fn a_real_client_uses_every_tool_and_only_reads() {
     assert!(is_error(nf) && text_of(nf).contains("not found"), "{nf}");
     for call in ["query_bad_type", "query_unknown_arg"] {
         let c = &report["calls"][call];
-        assert!(c["ok"] == json!(false) || is_error(&c["result"]), "{call} was accepted: {c}");
+        assert!(
+            c["ok"] == json!(false) || is_error(&c["result"]),
+            "{call} was accepted: {c}"
+        );
     }
     let unknown = &report["calls"]["unknown_tool"];
-    assert!(unknown["ok"] == json!(false) || is_error(&unknown["result"]), "{unknown}");
+    assert!(
+        unknown["ok"] == json!(false) || is_error(&unknown["result"]),
+        "{unknown}"
+    );
 
     // The planted objects were read (so the secrets were on the path) and came out masked.
-    for call in ["secret_yaml", "secret_json", "secret_describe", "configmap_yaml", "pod_yaml", "pod_describe", "logs"] {
+    for call in [
+        "secret_yaml",
+        "secret_json",
+        "secret_describe",
+        "configmap_yaml",
+        "pod_yaml",
+        "pod_describe",
+        "logs",
+    ] {
         let r = result(&report, call);
         assert!(!is_error(r), "{call}: {r}");
     }
@@ -229,9 +271,13 @@ async fn a_real_client_uses_every_tool_and_only_reads() {
     // scan: text and structured findings; a bad severity is a tool error naming it.
     let scan = result(&report, "scan");
     assert!(!is_error(scan), "{scan}");
-    let findings = scan["structuredContent"]["findings"].as_array().expect("findings");
+    let findings = scan["structuredContent"]["findings"]
+        .as_array()
+        .expect("findings");
     assert!(
-        findings.iter().any(|f| f["analyzer"] == "crashloop" && f["object"]["name"] == "web"),
+        findings
+            .iter()
+            .any(|f| f["analyzer"] == "crashloop" && f["object"]["name"] == "web"),
         "{findings:#?}"
     );
     assert!(text_of(scan).contains("CRITICAL"), "{}", text_of(scan));
@@ -258,35 +304,68 @@ async fn a_real_client_uses_every_tool_and_only_reads() {
     assert!(inv_text.contains("**Root cause:**"), "{inv_text}");
     assert!(inv_text.contains("**Remediation**"), "{inv_text}");
     let conclusion = &inv["structuredContent"]["conclusion"];
-    assert!(conclusion["root_cause"].as_str().is_some_and(|s| !s.is_empty()), "{inv}");
-    let queries = inv["structuredContent"]["queries"].as_array().expect("queries");
-    assert!(!queries.is_empty() && queries.len() <= 12, "{queries:?}");
+    assert!(
+        conclusion["root_cause"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "{inv}"
+    );
+    let queries = inv["structuredContent"]["queries"]
+        .as_array()
+        .expect("queries");
+    assert!(!queries.is_empty() && queries.len() <= 40, "{queries:?}");
     assert!(queries.iter().all(|q| q["command"].as_str().is_some()));
-    let uri = inv["structuredContent"]["session"].as_str().expect("a session resource").to_string();
+    let uri = inv["structuredContent"]["session"]
+        .as_str()
+        .expect("a session resource")
+        .to_string();
     assert!(uri.starts_with("klue://sessions/"), "{uri}");
     assert!(inv_text.contains(&uri), "{inv_text}");
     let progress = report["progress"].as_array().expect("progress");
     assert!(
-        progress.iter().any(|p| p["message"].as_str().is_some_and(|m| m.contains("get "))),
+        progress
+            .iter()
+            .any(|p| p["message"].as_str().is_some_and(|m| m.contains("get "))),
         "no progress notification named a query: {progress:?}"
     );
     assert!(is_error(result(&report, "investigate_empty")));
 
     // The session is a resource (newest first), readable as a Markdown postmortem.
     let resources = report["resources"].as_array().expect("resources");
-    assert_eq!(resources.first().and_then(|r| r["uri"].as_str()), Some(uri.as_str()));
+    assert_eq!(
+        resources.first().and_then(|r| r["uri"].as_str()),
+        Some(uri.as_str())
+    );
     assert_eq!(resources[0]["mimeType"], json!("text/markdown"));
     let read = &report["read"][&uri]["contents"][0];
     let md = read["text"].as_str().expect("markdown");
-    assert!(md.starts_with("# Investigation: web pods keep restarting"), "{md}");
-    assert!(md.contains("## Conclusion") && md.contains("## Queries"), "{md}");
-    assert_eq!(report["resource_templates"][0]["uriTemplate"], json!("klue://sessions/{name}"));
+    assert!(
+        md.starts_with("# Investigation: web pods keep restarting"),
+        "{md}"
+    );
+    assert!(
+        md.contains("## Conclusion") && md.contains("## Queries"),
+        "{md}"
+    );
+    assert_eq!(
+        report["resource_templates"][0]["uriTemplate"],
+        json!("klue://sessions/{name}")
+    );
     assert_eq!(report["read_bad"]["ok"], json!(false));
 
     // The prompt.
-    assert!(report["prompts"].as_array().expect("prompts").iter().any(|p| p["name"] == "troubleshoot"));
+    assert!(
+        report["prompts"]
+            .as_array()
+            .expect("prompts")
+            .iter()
+            .any(|p| p["name"] == "troubleshoot")
+    );
     let prompt = report["prompt"].to_string();
-    assert!(prompt.contains("Scientific debugging") && prompt.contains("checkout is slow"), "{prompt}");
+    assert!(
+        prompt.contains("Scientific debugging") && prompt.contains("checkout is slow"),
+        "{prompt}"
+    );
     assert!(report["ping"].is_object());
 
     // No secret anywhere: the results, the recording, the log.
@@ -298,14 +377,26 @@ async fn a_real_client_uses_every_tool_and_only_reads() {
             leaks.push(format!("results: `{secret}` (from `{line}`)"));
         }
     }
-    for token in [env.token(User::Admin), env.token(User::Viewer), env.token(User::Limited)] {
+    for token in [
+        env.token(User::Admin),
+        env.token(User::Viewer),
+        env.token(User::Limited),
+    ] {
         if everything.contains(token) {
             leaks.push("results: a kubeconfig token".into());
         }
     }
     let files = files_text(home.path());
-    assert!(files.iter().any(|(p, _)| p.extension().is_some_and(|e| e == "jsonl")), "no recording");
-    assert!(files.iter().any(|(p, _)| p.ends_with("klue/klue.log")), "no log file");
+    assert!(
+        files
+            .iter()
+            .any(|(p, _)| p.extension().is_some_and(|e| e == "jsonl")),
+        "no recording"
+    );
+    assert!(
+        files.iter().any(|(p, _)| p.ends_with("klue/klue.log")),
+        "no log file"
+    );
     for (path, text) in &files {
         for (_, secret) in lines {
             if text.contains(secret.as_str()) {
@@ -313,7 +404,12 @@ async fn a_real_client_uses_every_tool_and_only_reads() {
             }
         }
     }
-    assert!(leaks.is_empty(), "{} secret(s) leaked:\n{}", leaks.len(), leaks.join("\n"));
+    assert!(
+        leaks.is_empty(),
+        "{} secret(s) leaked:\n{}",
+        leaks.len(),
+        leaks.join("\n")
+    );
 
     // The apiserver saw only reads from klue's user.
     let audit = support::audit::requests_by(&env.audit(), User::Viewer.username());
@@ -323,20 +419,26 @@ async fn a_real_client_uses_every_tool_and_only_reads() {
         .filter(|e| !matches!(e.verb.as_str(), "get" | "list" | "watch"))
         .map(|e| format!("{} {}", e.verb, e.request_uri))
         .collect();
-    assert!(writes.is_empty(), "klue sent non-read requests: {writes:#?}");
+    assert!(
+        writes.is_empty(),
+        "klue sent non-read requests: {writes:#?}"
+    );
 }
+
+/// When each connection was opened and (once it was) closed.
+type Connections = Arc<Mutex<Vec<(Instant, Option<Instant>)>>>;
 
 /// A TCP server that accepts connections and never answers; it notes when each is closed.
 struct BlackHole {
     port: u16,
-    conns: Arc<Mutex<Vec<(Instant, Option<Instant>)>>>,
+    conns: Connections,
 }
 
 impl BlackHole {
     fn start() -> BlackHole {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let conns: Arc<Mutex<Vec<(Instant, Option<Instant>)>>> = Arc::default();
+        let conns: Connections = Arc::default();
         let c = conns.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -372,20 +474,38 @@ async fn a_cancelled_query_stops_and_the_server_goes_on() {
     )
     .expect("write kubeconfig");
     let started = Instant::now();
-    let report = client("cancel", home.path(), &["--kubeconfig", &kubeconfig.display().to_string()]).await;
+    let report = client(
+        "cancel",
+        home.path(),
+        &["--kubeconfig", &kubeconfig.display().to_string()],
+    )
+    .await;
     let query = report["query"].as_str().unwrap_or_default();
-    assert_ne!(query, "returned", "the query answered from a server that never answers");
-    let abandoned = report["abandoned_after_s"].as_f64().expect("abandoned_after_s");
+    assert_ne!(
+        query, "returned",
+        "the query answered from a server that never answers"
+    );
+    let abandoned = report["abandoned_after_s"]
+        .as_f64()
+        .expect("abandoned_after_s");
     assert!(abandoned < 10.0, "the client gave up after {abandoned} s");
     // The server went on: a later call and a ping were answered.
-    assert!(report["contexts"]["structuredContent"]["current"] == json!("hole"), "{report}");
+    assert!(
+        report["contexts"]["structuredContent"]["current"] == json!("hole"),
+        "{report}"
+    );
     assert!(report["ping"].is_object());
     // klue opened a connection for the query and closed it when the client cancelled (long
     // before any timeout of its own).
     let conns = hole.conns.lock().expect("lock").clone();
     assert!(!conns.is_empty(), "klue never connected");
     for (opened, closed) in &conns {
-        let closed = closed.unwrap_or_else(|| panic!("a connection opened {:?} after start was never closed", opened.duration_since(started)));
+        let closed = closed.unwrap_or_else(|| {
+            panic!(
+                "a connection opened {:?} after start was never closed",
+                opened.duration_since(started)
+            )
+        });
         assert!(
             closed.duration_since(started) < Duration::from_secs(30),
             "the connection was closed only {:?} after start",
@@ -448,26 +568,52 @@ fn malformed_requests_are_protocol_errors_and_stdout_is_protocol_only() {
         if let Some(s) = child.try_wait().expect("wait") {
             break s;
         }
-        assert!(Instant::now() < deadline, "klue mcp did not exit after stdin closed");
+        assert!(
+            Instant::now() < deadline,
+            "klue mcp did not exit after stdin closed"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     let out = reader.join().expect("reader");
     assert!(status.success(), "klue mcp exited with {status}");
     let msgs: Vec<Value> = out
         .iter()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a protocol message on stdout ({e}): {l:?}")))
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("not a protocol message on stdout ({e}): {l:?}"))
+        })
         .collect();
     assert!(msgs.iter().all(|m| m["jsonrpc"] == "2.0"), "{msgs:#?}");
     let by_id = |id: u64| msgs.iter().find(|m| m["id"] == json!(id));
-    assert!(by_id(1).is_some_and(|m| m["result"]["serverInfo"]["name"] == "klue"), "{msgs:#?}");
-    assert!(by_id(3).is_some_and(|m| m["error"]["code"] == json!(-32601)), "{msgs:#?}");
+    assert!(
+        by_id(1).is_some_and(|m| m["result"]["serverInfo"]["name"] == "klue"),
+        "{msgs:#?}"
+    );
+    assert!(
+        by_id(3).is_some_and(|m| m["error"]["code"] == json!(-32601)),
+        "{msgs:#?}"
+    );
     let wrong_type = by_id(4).expect("an answer to a wrongly typed argument");
-    assert!(wrong_type["error"].is_object() || wrong_type["result"]["isError"] == json!(true), "{wrong_type}");
+    assert!(
+        wrong_type["error"].is_object() || wrong_type["result"]["isError"] == json!(true),
+        "{wrong_type}"
+    );
     let refused = by_id(5).expect("an answer to a write");
     assert_eq!(refused["result"]["isError"], json!(true), "{refused}");
-    assert!(refused["result"]["content"][0]["text"].as_str().is_some_and(|t| t.starts_with("refused: ")), "{refused}");
-    assert!(by_id(6).is_some_and(|m| m["error"].is_object()), "{msgs:#?}");
-    assert!(by_id(7).is_some_and(|m| m["result"].is_object()), "{msgs:#?}");
+    assert!(
+        refused["result"]["content"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("refused: ")),
+        "{refused}"
+    );
+    assert!(
+        by_id(6).is_some_and(|m| m["error"].is_object()),
+        "{msgs:#?}"
+    );
+    assert!(
+        by_id(7).is_some_and(|m| m["result"].is_object()),
+        "{msgs:#?}"
+    );
     // The invalid request got an error answer too (the unparsable line is skipped).
     let errors = msgs.iter().filter(|m| m["error"].is_object()).count();
     assert!(errors >= 3, "{msgs:#?}");

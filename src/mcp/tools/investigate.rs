@@ -67,7 +67,7 @@ pub async fn run(
             return reply::error(&r.reason);
         }
         cluster.info.namespace = ns.to_string();
-        message = format!("{symptom} (namespace {ns})");
+        message = format!("{symptom} (namespace/{ns})");
     }
     let planner: Box<dyn Planner> = Box::new(OfflinePlanner::new());
     let mut info = SessionInfo {
@@ -78,16 +78,15 @@ pub async fn run(
         planner: planner.info(),
         recording: None,
     };
-    let recorder = options
-        .sessions_dir
-        .as_deref()
-        .and_then(|dir| match Recorder::start_session(dir, &mut info) {
+    let recorder = options.sessions_dir.as_deref().and_then(|dir| {
+        match Recorder::start_session(dir, &mut info) {
             Ok(r) => Some(r),
             Err(e) => {
                 tracing::warn!(error = %e, "the investigation is not recorded");
                 None
             }
-        });
+        }
+    });
     let header = Header::new(info.clone());
     let mut config = SessionConfig::new(info);
     if let Some(r) = &recorder {
@@ -186,11 +185,16 @@ async fn drive(
         let Some(event) = event else { break };
         match &event {
             Event::ExecStarted { id, command } => {
-                progress.say(done, total, format!("{id} running `{command}`")).await;
+                progress
+                    .say(done, total, format!("{id} running `{command}`"))
+                    .await;
             }
             Event::ExecFinished(x) => {
                 done += 1;
-                let how = x.error.as_deref().map_or("ok".to_string(), |e| format!("error: {e}"));
+                let how = x
+                    .error
+                    .as_deref()
+                    .map_or("ok".to_string(), |e| format!("error: {e}"));
                 progress
                     .say(done, total, format!("{} `{}`: {how}", x.id, x.command))
                     .await;

@@ -24,7 +24,11 @@ impl Server {
     #[tool(
         name = "query",
         description = "Run one kubectl-style read-only query against the cluster and return what kubectl would print (redacted, capped). A refused command is a tool error saying why.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true
+        )
     )]
     async fn query(
         &self,
@@ -37,16 +41,28 @@ impl Server {
     #[tool(
         name = "scan",
         description = "Run klue's analyzers over a namespace (default: the context's) or every namespace: findings ranked closest to a root cause first, each with evidence, a fix (never applied) and a query that shows it; as text and as structured content.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true
+        )
     )]
-    async fn scan(&self, Parameters(p): Parameters<ScanParams>, ct: CancellationToken) -> CallToolResult {
+    async fn scan(
+        &self,
+        Parameters(p): Parameters<ScanParams>,
+        ct: CancellationToken,
+    ) -> CallToolResult {
         scan::run(&self.executor, p, ct).await
     }
 
     #[tool(
         name = "investigate",
         description = "Investigate a symptom with klue's offline planner to a conclusion: root cause, evidence with the commands that showed it, remediation as text (never run). Every query it proposes is read-only and runs; the session is recorded (resource klue://sessions/{name}); progress notifications report each query.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true
+        )
     )]
     async fn investigate(
         &self,
@@ -65,7 +81,11 @@ impl Server {
     #[tool(
         name = "api_resources",
         description = "List the resource kinds the cluster serves (what `query` can read), as `kubectl api-resources` prints them.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true
+        )
     )]
     async fn api_resources(&self, ct: CancellationToken) -> CallToolResult {
         catalog::api_resources(&self.executor, self.options.query_timeout, ct).await
@@ -74,7 +94,11 @@ impl Server {
     #[tool(
         name = "contexts",
         description = "List the kubeconfig's context names (names only), the one klue is connected with marked current.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true
+        )
     )]
     async fn contexts(&self) -> CallToolResult {
         catalog::contexts(&self.executor)

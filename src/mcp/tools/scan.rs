@@ -12,7 +12,12 @@ use crate::query::validate;
 
 /// Findings as text and as structured content (the same document as `klue scan -o json`).
 pub async fn run(executor: &Executor, params: ScanParams, ct: CancellationToken) -> CallToolResult {
-    let min = match params.min_severity.as_deref().map(parse_severity).transpose() {
+    let min = match params
+        .min_severity
+        .as_deref()
+        .map(parse_severity)
+        .transpose()
+    {
         Ok(m) => m,
         Err(why) => return reply::error(&why),
     };
