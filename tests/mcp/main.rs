@@ -513,7 +513,21 @@ async fn a_cancelled_query_stops_and_the_server_goes_on() {
         );
     }
     let log = std::fs::read_to_string(home.path().join("klue/klue.log")).expect("log");
-    assert!(log.contains("cancelled by the client"), "{log}");
+    assert!(log.contains("query cancelled by the client"), "{log}");
+    // The cancelled investigation ended and is recorded as such.
+    assert_ne!(report["investigate"].as_str(), Some("returned"), "{report}");
+    assert!(
+        log.contains("investigation cancelled by the client"),
+        "{log}"
+    );
+    let resources = report["resources"].as_array().expect("resources");
+    assert_eq!(resources.len(), 1, "{resources:?}");
+    let uri = resources[0]["uri"].as_str().expect("uri");
+    let md = report["read"][uri]["contents"][0]["text"]
+        .as_str()
+        .expect("markdown");
+    assert!(md.contains("cancelled the running turn"), "{md}");
+    assert!(!md.contains("## Conclusion"), "{md}");
 }
 
 #[test]
