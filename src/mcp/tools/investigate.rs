@@ -96,6 +96,7 @@ pub async fn run(
     config.budget = Budget {
         max_turns: options.budget.max_turns,
         max_queries,
+        max_tokens: options.budget.max_tokens,
     };
     config.query_timeout = options.query_timeout;
     // The offline planner reads the objects behind table output.
