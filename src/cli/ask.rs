@@ -21,7 +21,7 @@ use klue::session::{ApprovalPolicy, Budget, SessionConfig};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
 use tokio::sync::mpsc::UnboundedSender;
 
-mod report;
+pub(crate) mod report;
 
 use report::Report;
 
@@ -393,6 +393,7 @@ fn decide(id: &ProposalId, decision: Decision) -> Op {
 pub(crate) fn by_text(by: &Decider) -> String {
     match by {
         Decider::User => "you".into(),
+        Decider::UserShape { shape } => format!("you (with its shape: {shape})"),
         Decider::Policy { rule } => format!("policy {rule}"),
         Decider::Dedup { earlier } => format!("same as {earlier}"),
     }

@@ -127,26 +127,9 @@ pub fn render(t: &Timeline) -> String {
             "Reached at {} ({}), confidence **{}**.\n",
             clock(c.at),
             offset(c.offset_ms),
-            format!("{:?}", c2.confidence).to_lowercase()
+            c2.confidence.word()
         );
-        let _ = writeln!(o, "**Root cause:** {}\n", c2.root_cause.trim());
-        if !c2.evidence.is_empty() {
-            o.push_str("**Evidence:**\n\n");
-            for e in &c2.evidence {
-                let refs: Vec<String> = e.executions.iter().map(|p| p.0.clone()).collect();
-                if refs.is_empty() {
-                    let _ = writeln!(o, "- {}", e.text.trim());
-                } else {
-                    let _ = writeln!(o, "- {} ({})", e.text.trim(), refs.join(", "));
-                }
-            }
-            o.push('\n');
-        }
-        let _ = writeln!(
-            o,
-            "**Remediation** (suggested; klue did not run it):\n\n{}\n",
-            c2.remediation.trim()
-        );
+        o.push_str(&conclusion_markdown(c2));
     }
 
     o.push_str("## Timeline\n\n");
@@ -272,5 +255,57 @@ pub fn render(t: &Timeline) -> String {
         }
         o.push('\n');
     }
+    o
+}
+
+/// A conclusion as Markdown, in the outline's order: the verdict, each problem (cause, chain,
+/// supporting evidence, remediation), also noticed, checked, could not check, notes.
+fn conclusion_markdown(c: &crate::protocol::Conclusion) -> String {
+    use crate::protocol::{RowKind, Verification};
+    let mut o = String::new();
+    let mut prev = None;
+    let mut link = 0;
+    for r in c.outline() {
+        link = if r.kind == RowKind::Link { link + 1 } else { 0 };
+        let refs: Vec<String> = r.executions.iter().map(|p| p.0.clone()).collect();
+        let mut tail = if refs.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", refs.join(", "))
+        };
+        if let Verification::Unverified { why } = &r.verification {
+            tail.push_str(&format!(" — **unverified:** {why}"));
+        }
+        let text = r.text.trim();
+        let blank = prev.is_some_and(|p| {
+            p != r.kind
+                && matches!(
+                    r.kind,
+                    RowKind::Cause | RowKind::Section | RowKind::Confidence
+                )
+        });
+        if blank {
+            o.push('\n');
+        }
+        let line = match r.kind {
+            RowKind::Verdict => format!("**Verdict:** {text}\n"),
+            RowKind::Section => format!("**{text}:**\n"),
+            RowKind::Cause => format!("**Cause:** {text}\n"),
+            RowKind::Link if link > 1 => format!("  {link}. {text}{tail}"),
+            RowKind::Link => format!("- Chain:\n  1. {text}{tail}"),
+            RowKind::Evidence => format!("- {text}{tail}"),
+            RowKind::Remediation if r.depth > 1 => format!("  {text}"),
+            RowKind::Remediation => {
+                format!("- Remediation (suggested; klue did not run it): {text}")
+            }
+            RowKind::Unchecked => format!("- {text}{tail}"),
+            RowKind::Note => format!("- {text}"),
+            RowKind::Confidence => format!("Conclusion {text}."),
+        };
+        o.push_str(&line);
+        o.push('\n');
+        prev = Some(r.kind);
+    }
+    o.push('\n');
     o
 }

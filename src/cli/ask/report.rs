@@ -221,18 +221,7 @@ impl Report {
             }
             Event::Concluded(c) => {
                 if text {
-                    writeln!(out, "\n== Conclusion (confidence: {:?}) ==", c.confidence)?;
-                    writeln!(out, "Root cause: {}", c.root_cause)?;
-                    if !c.evidence.is_empty() {
-                        writeln!(out, "Evidence:")?;
-                        for e in &c.evidence {
-                            writeln!(out, "  - {}{}", e.text, cites(&e.executions))?;
-                        }
-                    }
-                    writeln!(out, "Remediation (not executed by klue):")?;
-                    for line in c.remediation.lines() {
-                        writeln!(out, "  {line}")?;
-                    }
+                    write!(out, "\n{}", conclusion_text(&c))?;
                 }
                 self.conclusion = Some(c);
             }
@@ -368,4 +357,37 @@ fn cites(ids: &[ProposalId]) -> String {
         let ids: Vec<String> = ids.iter().map(|i| i.0.clone()).collect();
         format!(" [{}]", ids.join(", "))
     }
+}
+
+/// A conclusion as text for a terminal: the verdict, each problem (cause, chain, supporting
+/// evidence, remediation), also noticed, what was checked and what could not be, the
+/// confidence. `klue ask` and `klue demo` print it.
+pub fn conclusion_text(c: &Conclusion) -> String {
+    use klue::protocol::RowKind;
+    let mut o = String::new();
+    let mut prev = None;
+    for r in c.outline() {
+        let mark = match &r.verification {
+            klue::protocol::Verification::Unverified { why } => format!("  (UNVERIFIED: {why})"),
+            _ => String::new(),
+        };
+        let cited = format!("{}{mark}", cites(&r.executions));
+        let line = match r.kind {
+            RowKind::Verdict => format!("== Conclusion: {} ==", r.text),
+            RowKind::Section => format!("\n{}:", r.text),
+            RowKind::Cause => format!("{}", r.text),
+            RowKind::Link if prev == Some(RowKind::Link) => format!("     → {}{cited}", r.text),
+            RowKind::Link => format!("   chain: {}{cited}", r.text),
+            RowKind::Evidence => format!("   - {}{cited}", r.text),
+            RowKind::Remediation if r.depth > 1 => format!("        {}", r.text),
+            RowKind::Remediation => format!("   fix (not executed by klue): {}", r.text),
+            RowKind::Unchecked => format!("   - {}", r.text),
+            RowKind::Note => format!("   {}", r.text),
+            RowKind::Confidence => format!("\n{}", r.text),
+        };
+        o.push_str(&line);
+        o.push('\n');
+        prev = Some(r.kind);
+    }
+    o
 }
