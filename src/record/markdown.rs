@@ -122,13 +122,7 @@ pub fn render(t: &Timeline) -> String {
     if let Some(c) = &t.conclusion {
         let c2 = &c.conclusion;
         o.push_str("## Conclusion\n\n");
-        let _ = writeln!(
-            o,
-            "Reached at {} ({}), confidence **{}**.\n",
-            clock(c.at),
-            offset(c.offset_ms),
-            c2.confidence.word()
-        );
+        let _ = writeln!(o, "Reached at {} ({}).\n", clock(c.at), offset(c.offset_ms));
         o.push_str(&conclusion_markdown(c2));
     }
 
@@ -277,20 +271,20 @@ fn conclusion_markdown(c: &crate::protocol::Conclusion) -> String {
             tail.push_str(&format!(" — **unverified:** {why}"));
         }
         let text = r.text.trim();
-        let blank = prev.is_some_and(|p| {
-            p != r.kind
-                && matches!(
-                    r.kind,
-                    RowKind::Cause | RowKind::Section | RowKind::Confidence
-                )
-        });
-        if blank {
-            o.push('\n');
+        let block = matches!(
+            r.kind,
+            RowKind::Verdict | RowKind::Cause | RowKind::Section | RowKind::Confidence
+        );
+        if block
+            || prev
+                .is_some_and(|p| matches!(p, RowKind::Verdict | RowKind::Cause | RowKind::Section))
+        {
+            blank_line(&mut o);
         }
         let line = match r.kind {
-            RowKind::Verdict => format!("**Verdict:** {text}\n"),
-            RowKind::Section => format!("**{text}:**\n"),
-            RowKind::Cause => format!("**Cause:** {text}\n"),
+            RowKind::Verdict => format!("**Verdict:** {text}"),
+            RowKind::Section => format!("**{text}:**"),
+            RowKind::Cause => format!("**Cause:** {text}"),
             RowKind::Link if link > 1 => format!("  {link}. {text}{tail}"),
             RowKind::Link => format!("- Chain:\n  1. {text}{tail}"),
             RowKind::Evidence => format!("- {text}{tail}"),
@@ -300,12 +294,22 @@ fn conclusion_markdown(c: &crate::protocol::Conclusion) -> String {
             }
             RowKind::Unchecked => format!("- {text}{tail}"),
             RowKind::Note => format!("- {text}"),
-            RowKind::Confidence => format!("Conclusion {text}."),
+            RowKind::Confidence => match text.strip_prefix("confidence: ") {
+                Some(rest) => format!("Confidence: **{rest}**"),
+                None => text.to_string(),
+            },
         };
         o.push_str(&line);
         o.push('\n');
         prev = Some(r.kind);
     }
-    o.push('\n');
+    blank_line(&mut o);
     o
+}
+
+/// End `o` with one empty line (Markdown's block separator).
+fn blank_line(o: &mut String) {
+    if !o.is_empty() && !o.ends_with("\n\n") {
+        o.push('\n');
+    }
 }

@@ -63,11 +63,16 @@ impl<'a> Book<'a> {
 /// failures are what could not be checked).
 pub(super) fn verify_with(c: &Conclusion, book: &Book<'_>, inquiry: Vec<&Execution>) -> Conclusion {
     let mut c = c.clone();
+    let mut cites_failure = false;
     for e in c.items_mut() {
-        e.verification = verify_item(e, book);
+        let (v, failure) = check_item(e, book);
+        cites_failure |= failure;
+        e.verification = v;
     }
     add_unchecked(&mut c, &inquiry);
-    settle(&mut c);
+    // Nothing of this inquiry answered, though something was tried.
+    let nothing_answered = !inquiry.is_empty() && !inquiry.iter().any(|x| x.answered());
+    settle(&mut c, cites_failure || nothing_answered);
     c
 }
 
@@ -78,8 +83,18 @@ pub(super) fn verify_hypothesis(h: &mut Hypothesis, book: &Book<'_>) {
         .iter_mut()
         .chain(h.evidence_against.iter_mut())
     {
-        e.verification = verify_item(e, book);
+        e.verification = check_item(e, book).0;
     }
+}
+
+/// The item's verification, and whether it cites a failed or missing execution.
+fn check_item(e: &Evidence, book: &Book<'_>) -> (Verification, bool) {
+    let v = verify_item(e, book);
+    let failure = e
+        .executions
+        .iter()
+        .any(|id| book.get(id).is_none_or(|x| !x.answered()));
+    (v, failure)
 }
 
 fn verify_item(e: &Evidence, book: &Book<'_>) -> Verification {
@@ -214,15 +229,19 @@ fn add_unchecked(c: &mut Conclusion, inquiry: &[&Execution]) {
     }
 }
 
-/// Verdict and confidence that follow from the verification and the failures.
-fn settle(c: &mut Conclusion) {
+/// Verdict and confidence that follow from the verification and the failures: a diagnosis
+/// none of whose evidence holds, while it cites failed or missing executions (or nothing
+/// answered at all), is inconclusive; so is a "healthy" with nothing verified.
+fn settle(c: &mut Conclusion, on_failures: bool) {
     let before = c.confidence;
     let answered = |p: &crate::protocol::Problem| {
         p.items()
             .any(|e| matches!(e.verification, Verification::Verified))
     };
     match c.verdict {
-        Verdict::Diagnosed if !c.problems.is_empty() && !c.problems.iter().any(answered) => {
+        Verdict::Diagnosed
+            if !c.problems.is_empty() && on_failures && !c.problems.iter().any(answered) =>
+        {
             c.verdict = Verdict::Inconclusive;
             c.notes.push(
                 "no evidence of these problems could be verified against a query that answered, \

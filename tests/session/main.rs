@@ -408,7 +408,7 @@ struct Slow(Arc<Executor>, Duration);
 impl QueryRunner for Slow {
     async fn run(&self, query: &Query) -> Result<Output, RunError> {
         tokio::time::sleep(self.1).await;
-        self.0.run(query).await.map_err(RunError::from)
+        self.0.run(query).await
     }
 }
 

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use klue::protocol::{
-    Conclusion, Decider, Decision, Event, Execution, Hypothesis, Proposal, ProposalId, SessionInfo,
-    Usage,
+    Conclusion, Decider, Decision, ErrorClass, Event, Execution, Hypothesis, Proposal, ProposalId,
+    SessionInfo, Usage, Verdict,
 };
 use serde_json::{Value, json};
 
@@ -249,13 +249,37 @@ impl Report {
     }
 
     pub fn exit_code(&self) -> ExitCode {
-        if self.conclusion.is_some() {
-            ExitCode::SUCCESS
-        } else if !self.errors.is_empty() && self.ended.as_deref() != Some("budget exhausted") {
+        if let Some(c) = &self.conclusion {
+            return match c.verdict {
+                Verdict::Diagnosed | Verdict::Healthy => ExitCode::SUCCESS,
+                Verdict::Inconclusive if self.cluster_unusable(c) => ExitCode::from(4),
+                Verdict::Inconclusive => ExitCode::from(3),
+            };
+        }
+        if !self.errors.is_empty() && self.ended.as_deref() != Some("budget exhausted") {
             ExitCode::from(1)
         } else {
             ExitCode::from(2)
         }
+    }
+
+    /// Every query of the investigation failed because of the cluster (unreachable,
+    /// credentials refused, forbidden).
+    fn cluster_unusable(&self, c: &Conclusion) -> bool {
+        let ran: Vec<&Execution> = self
+            .items
+            .iter()
+            .filter_map(|i| i.execution.as_ref())
+            .collect();
+        let blocking = |class: Option<ErrorClass>| {
+            matches!(
+                class,
+                Some(ErrorClass::Unreachable | ErrorClass::Unauthorized | ErrorClass::Forbidden)
+            )
+        };
+        !c.unchecked.is_empty()
+            && c.unchecked.iter().all(|u| blocking(Some(u.class)))
+            && ran.iter().all(|x| blocking(x.failure()))
     }
 
     fn outcome(&self) -> &'static str {
@@ -275,9 +299,12 @@ impl Report {
     /// The closing lines of text output (on stderr, so stdout stays the investigation).
     pub fn summary(&self) -> std::io::Result<()> {
         let queries = self.items.iter().filter(|i| i.execution.is_some()).count();
+        let outcome = match &self.conclusion {
+            Some(c) => format!("concluded ({})", c.verdict.word()),
+            None => self.outcome().replace('_', " "),
+        };
         eprintln!(
-            "\nklue: {} after {} proposals, {} queries run; tokens: {} prompt + {} completion = {}",
-            self.outcome().replace('_', " "),
+            "\nklue: {outcome} after {} proposals, {} queries run; tokens: {} prompt + {} completion = {}",
             self.items.len(),
             queries,
             self.usage.prompt_tokens,
@@ -375,7 +402,7 @@ pub fn conclusion_text(c: &Conclusion) -> String {
         let line = match r.kind {
             RowKind::Verdict => format!("== Conclusion: {} ==", r.text),
             RowKind::Section => format!("\n{}:", r.text),
-            RowKind::Cause => format!("{}", r.text),
+            RowKind::Cause => r.text.clone(),
             RowKind::Link if prev == Some(RowKind::Link) => format!("     → {}{cited}", r.text),
             RowKind::Link => format!("   chain: {}{cited}", r.text),
             RowKind::Evidence => format!("   - {}{cited}", r.text),
