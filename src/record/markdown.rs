@@ -119,12 +119,7 @@ pub fn render(t: &Timeline) -> String {
         o.push('\n');
     }
 
-    if let Some(c) = &t.conclusion {
-        let c2 = &c.conclusion;
-        o.push_str("## Conclusion\n\n");
-        let _ = writeln!(o, "Reached at {} ({}).\n", clock(c.at), offset(c.offset_ms));
-        o.push_str(&conclusion_markdown(c2));
-    }
+    o.push_str(&conclusion(t));
 
     o.push_str("## Timeline\n\n");
     o.push_str("| Time (UTC) | Since start | Who | What |\n|---|---|---|---|\n");
@@ -252,16 +247,36 @@ pub fn render(t: &Timeline) -> String {
     o
 }
 
+/// The conclusion section (`## Conclusion`: the verdict, each problem with its chain and the
+/// evidence citing the commands it rests on, the remediation; also noticed; what could not be
+/// checked), or nothing when the session did not conclude.
+pub fn conclusion(t: &Timeline) -> String {
+    let mut o = String::new();
+    if let Some(c) = &t.conclusion {
+        o.push_str("## Conclusion\n\n");
+        let _ = writeln!(o, "Reached at {} ({}).\n", clock(c.at), offset(c.offset_ms));
+        o.push_str(&conclusion_markdown(&c.conclusion, t));
+    }
+    o
+}
+
 /// A conclusion as Markdown, in the outline's order: the verdict, each problem (cause, chain,
 /// supporting evidence, remediation), also noticed, checked, could not check, notes.
-fn conclusion_markdown(c: &crate::protocol::Conclusion) -> String {
+fn conclusion_markdown(c: &crate::protocol::Conclusion, t: &Timeline) -> String {
     use crate::protocol::{RowKind, Verification};
     let mut o = String::new();
     let mut prev = None;
     let mut link = 0;
     for r in c.outline() {
         link = if r.kind == RowKind::Link { link + 1 } else { 0 };
-        let refs: Vec<String> = r.executions.iter().map(|p| p.0.clone()).collect();
+        let refs: Vec<String> = r
+            .executions
+            .iter()
+            .map(|p| match t.queries.iter().rev().find(|q| q.id == p.0) {
+                Some(q) => format!("{p}: {}", code(&q.command)),
+                None => p.0.clone(),
+            })
+            .collect();
         let mut tail = if refs.is_empty() {
             String::new()
         } else {
