@@ -223,7 +223,20 @@ async fn a_real_client_uses_every_tool_and_only_reads() {
         pods_text.contains("web") && pods_text.contains("CrashLoopBackOff"),
         "{pods_text}"
     );
-    assert_eq!(text_of(result(&report, "query_namespace_arg")), pods_text);
+    // The same table either way (the AGE column, last, may have ticked between the calls).
+    let without_age = |t: &str| -> Vec<String> {
+        t.lines()
+            .map(|l| {
+                let mut w: Vec<&str> = l.split_whitespace().collect();
+                w.pop();
+                w.join(" ")
+            })
+            .collect()
+    };
+    assert_eq!(
+        without_age(&text_of(result(&report, "query_namespace_arg"))),
+        without_age(&pods_text)
+    );
     let write = result(&report, "query_write");
     assert!(is_error(write), "{write}");
     let why = text_of(write);
@@ -301,11 +314,11 @@ async fn a_real_client_uses_every_tool_and_only_reads() {
     let inv = result(&report, "investigate");
     assert!(!is_error(inv), "{inv}");
     let inv_text = text_of(inv);
-    assert!(inv_text.contains("**Root cause:**"), "{inv_text}");
-    assert!(inv_text.contains("**Remediation**"), "{inv_text}");
+    assert!(inv_text.contains("**Cause:**"), "{inv_text}");
+    assert!(inv_text.contains("Remediation (suggested"), "{inv_text}");
     let conclusion = &inv["structuredContent"]["conclusion"];
     assert!(
-        conclusion["root_cause"]
+        conclusion["problems"][0]["cause"]
             .as_str()
             .is_some_and(|s| !s.is_empty()),
         "{inv}"
@@ -664,9 +677,11 @@ fn malformed_requests_are_protocol_errors_and_stdout_is_protocol_only() {
         by_id(7).is_some_and(|m| m["result"].is_object()),
         "{msgs:#?}"
     );
-    // The invalid request got an error answer too (the unparsable line is skipped).
-    let errors = msgs.iter().filter(|m| m["error"].is_object()).count();
-    assert!(errors >= 3, "{msgs:#?}");
+    // The invalid request got an "Invalid request" error too (the unparsable line is skipped).
+    assert!(
+        msgs.iter().any(|m| m["error"]["code"] == json!(-32600)),
+        "{msgs:#?}"
+    );
 }
 
 #[test]
