@@ -27,7 +27,7 @@ use crate::planner::offline::observe::Observed;
 use crate::planner::{
     Action, CONCLUDE_NOW, DeltaSink, Entry, Outcome, Planner, PlannerError, Step, Transcript,
 };
-use crate::protocol::{Conclusion, Confidence, Evidence, PlannerInfo, ProposalId};
+use crate::protocol::{Conclusion, Evidence, PlannerInfo, Problem, Verdict};
 use crate::query;
 
 /// The nudge after a useless reply (`{why}` is filled in).
@@ -124,7 +124,7 @@ impl GroundedPlanner {
         let mut ordinal = 0;
         for e in &t.entries {
             match e {
-                Entry::User { .. } => entries.push(e.clone()),
+                Entry::User { .. } | Entry::Own { .. } => entries.push(e.clone()),
                 Entry::Assistant { actions, .. } => {
                     if self.offline_steps.contains(&ordinal) {
                         for a in actions {
@@ -291,36 +291,45 @@ impl GroundedPlanner {
         let findings = analyze::analyze(&Observed::from_transcript(t).view);
         let said = conclusion_text(&model);
         match klue {
-            Some(k) if k.confidence != Confidence::Low => {
-                let leading: Vec<&Finding> = findings
+            Some(k) if !k.problems.is_empty() => {
+                // The problems klue leads with that name an object the model does not.
+                let missed: Vec<&Problem> = k
+                    .problems
                     .iter()
-                    .filter(|f| k.root_cause.contains(&f.object.name))
+                    .filter(|p| {
+                        let named: Vec<&Finding> = findings
+                            .iter()
+                            .filter(|f| p.cause.contains(&f.object.name))
+                            .collect();
+                        if named.is_empty() {
+                            !said.contains(&first_words(&p.cause))
+                        } else {
+                            named
+                                .iter()
+                                .any(|f| !said.contains(&f.object.name.to_lowercase()))
+                        }
+                    })
                     .collect();
-                let unaccounted = leading
-                    .iter()
-                    .any(|f| !said.contains(&f.object.name.to_lowercase()));
-                if unaccounted || leading.is_empty() && !said.contains(&first_words(&k.root_cause))
-                {
-                    model.root_cause = format!(
-                        "{}\n\n{ALSO_FOUND}: {}",
-                        model.root_cause.trim(),
-                        k.root_cause
-                    );
-                    model.evidence.extend(k.evidence.iter().cloned());
-                    model.remediation = format!(
-                        "{}\n\nFor what {ALSO_FOUND}: {}",
-                        model.remediation.trim(),
-                        k.remediation
-                    );
+                for p in missed {
+                    let mut p = p.clone();
+                    p.cause = format!("{ALSO_FOUND}: {}", p.cause);
+                    model.problems.push(p);
+                }
+                if model.verdict != Verdict::Diagnosed && !model.problems.is_empty() {
+                    model.verdict = Verdict::Diagnosed;
+                }
+                for p in &k.also_noticed {
+                    if !said.contains(&first_words(&p.cause)) {
+                        model.also_noticed.push(p.clone());
+                    }
                 }
             }
             Some(k) => {
                 // klue's own checks found nothing: say so, the model's word is not alone.
-                model.root_cause = format!(
-                    "{}\n\n{ALSO_CHECKED}: {}",
-                    model.root_cause.trim(),
-                    k.root_cause
-                );
+                model
+                    .notes
+                    .push(format!("{ALSO_CHECKED}: {}", k.headline()));
+                model.checked.extend(k.checked.iter().cloned());
             }
             None => {
                 // No time for klue's own investigation (the budget is spent): the analyzers
@@ -332,30 +341,26 @@ impl GroundedPlanner {
                     .filter(|f| !said.contains(&f.object.name.to_lowercase()))
                     .take(3)
                     .collect();
-                if !missed.is_empty() {
-                    model.root_cause = format!(
-                        "{}\n\n{ALSO_FOUND}: {}",
-                        model.root_cause.trim(),
-                        missed
-                            .iter()
-                            .map(|f| format!("{} {}: {}", f.object.kind, f.object.name, f.title))
-                            .collect::<Vec<_>>()
-                            .join("; ")
+                for f in missed {
+                    let key = crate::planner::offline::observe::object_key(
+                        &f.object.kind,
+                        f.object.namespace.as_deref().unwrap_or(""),
+                        &f.object.name,
                     );
-                    for f in missed {
-                        let key = crate::planner::offline::observe::object_key(
-                            &f.object.kind,
-                            f.object.namespace.as_deref().unwrap_or(""),
-                            &f.object.name,
-                        );
-                        let cites = observed.seen_in.get(&key).cloned().unwrap_or_default();
-                        for e in f.evidence.iter().take(3) {
-                            model.evidence.push(Evidence {
-                                text: format!("{} {}: {e}", f.object.kind, f.object.name),
-                                executions: cites.iter().cloned().map(ProposalId).collect(),
-                            });
-                        }
+                    let cites = observed.seen_in.get(&key).cloned().unwrap_or_default();
+                    let mut p = Problem::new(format!(
+                        "{ALSO_FOUND}: {} {}: {}",
+                        f.object.kind, f.object.name, f.title
+                    ))
+                    .remediation(f.remediation.clone());
+                    for e in f.evidence.iter().take(3) {
+                        p = p.evidence(Evidence::new(
+                            format!("{} {}: {e}", f.object.kind, f.object.name),
+                            cites.iter().cloned(),
+                        ));
                     }
+                    model.problems.push(p);
+                    model.verdict = Verdict::Diagnosed;
                 }
             }
         }
@@ -364,17 +369,12 @@ impl GroundedPlanner {
 
     /// A conclusion the budget forces when neither the model nor klue's own checks gave one.
     fn inconclusive(&self, t: &Transcript) -> Conclusion {
-        let empty = Conclusion {
-            root_cause: "Inconclusive: the session's budget ran out before a cause was confirmed."
-                .into(),
-            evidence: Vec::new(),
-            confidence: Confidence::Low,
-            remediation: "Continue the investigation with a larger budget ([budget] in the \
-                          config, or --max-turns / --max-queries), or name the failing \
-                          workload more precisely."
-                .into(),
-        };
-        self.merge(t, empty, None)
+        let c = Conclusion::inconclusive(
+            "the session's budget ran out before a cause was confirmed; continue with a larger \
+             budget ([budget] in the config, or --max-turns / --max-queries), or name the \
+             failing workload more precisely",
+        );
+        self.merge(t, c, None)
     }
 }
 
@@ -545,17 +545,22 @@ fn add_usage(
 
 /// Everything a conclusion says, lower-cased (to see which objects it accounts for).
 fn conclusion_text(c: &Conclusion) -> String {
-    format!(
-        "{}\n{}\n{}",
-        c.root_cause,
-        c.evidence
-            .iter()
-            .map(|e| e.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n"),
-        c.remediation
-    )
-    .to_lowercase()
+    let mut out = String::new();
+    for p in c.problems.iter().chain(c.also_noticed.iter()) {
+        out.push_str(&p.cause);
+        out.push('\n');
+        out.push_str(&p.remediation);
+        out.push('\n');
+    }
+    for e in c.items() {
+        out.push_str(&e.text);
+        out.push('\n');
+    }
+    for n in &c.notes {
+        out.push_str(n);
+        out.push('\n');
+    }
+    out.to_lowercase()
 }
 
 fn first_words(s: &str) -> String {
@@ -575,14 +580,12 @@ fn assistant_count(t: &Transcript) -> usize {
 
 /// Did any query run successfully in this session?
 fn ran_anything(t: &Transcript) -> bool {
-    t.entries.iter().any(|e| {
-        matches!(
-            e,
-            Entry::Result {
-                outcome: Outcome::Executed { error: None, .. } | Outcome::Duplicate { .. },
-                ..
-            }
-        )
+    t.entries.iter().any(|e| match e {
+        Entry::Result { outcome, .. } | Entry::Own { outcome, .. } => matches!(
+            outcome,
+            Outcome::Executed { error: None, .. } | Outcome::Duplicate { .. }
+        ),
+        _ => false,
     })
 }
 

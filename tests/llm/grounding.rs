@@ -43,6 +43,15 @@ fn conclusion(events: &[Event]) -> &Conclusion {
         .unwrap_or_else(|| panic!("no conclusion in {events:#?}"))
 }
 
+/// Everything the conclusion says, as the front ends show it.
+fn said(c: &Conclusion) -> String {
+    c.outline()
+        .iter()
+        .map(|r| r.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn notices(events: &[Event]) -> Vec<&str> {
     events
         .iter()
@@ -79,11 +88,8 @@ async fn useless_turns_hand_the_steps_to_the_offline_planner() {
     let server = OpenAiServer::start((0..30).map(useless).collect()).await;
     let events = run(env, &server).await;
     let c = conclusion(&events);
-    assert!(c.root_cause.contains("checkout"), "{}", c.root_cause);
-    assert!(
-        c.evidence.iter().any(|e| !e.executions.is_empty()),
-        "{c:#?}"
-    );
+    assert!(said(c).contains("checkout"), "{}", said(c));
+    assert!(c.items().any(|e| !e.executions.is_empty()), "{c:#?}");
     let n = notices(&events);
     assert!(
         n.iter().any(|t| t.contains("2 useless turns in a row")
@@ -127,8 +133,8 @@ async fn a_conclusion_before_anything_ran_is_not_shown() {
     let server = OpenAiServer::start(script).await;
     let events = run(env, &server).await;
     let c = conclusion(&events);
-    assert!(!c.root_cause.contains("cosmic rays"), "{}", c.root_cause);
-    assert!(c.root_cause.contains("checkout"), "{}", c.root_cause);
+    assert!(!said(c).contains("cosmic rays"), "{}", said(c));
+    assert!(said(c).contains("checkout"), "{}", said(c));
     // The second blind conclusion came after a nudge in the same turn.
     let reqs = server.requests();
     assert!(reqs[1].raw.contains("did not move the investigation"));
@@ -164,19 +170,24 @@ async fn a_conclusion_that_misses_klues_finding_gets_klue_also_found() {
     .await;
     let events = run(env, &server).await;
     let c = conclusion(&events);
-    assert!(
-        c.root_cause
-            .starts_with("the orders database is overloaded"),
+    assert_eq!(
+        c.problems[0].cause,
+        "the orders database is overloaded",
         "the model's conclusion comes first: {}",
-        c.root_cause
+        said(c)
     );
-    let (_, also) = c
-        .root_cause
-        .split_once(&format!("{ALSO_FOUND}: "))
-        .unwrap_or_else(|| panic!("no `{ALSO_FOUND}` in {}", c.root_cause));
-    assert!(also.contains(CHECKOUT_POD), "{also}");
-    assert!(c.remediation.contains("scale the database"));
-    assert!(c.remediation.contains(ALSO_FOUND));
+    assert_eq!(c.problems[0].remediation, "scale the database");
+    let also = c
+        .problems
+        .iter()
+        .find(|p| p.cause.starts_with(&format!("{ALSO_FOUND}: ")))
+        .unwrap_or_else(|| panic!("no `{ALSO_FOUND}` in {}", said(c)));
+    assert!(also.cause.contains(CHECKOUT_POD), "{}", also.cause);
+    assert!(!also.remediation.is_empty(), "{also:#?}");
+    assert!(
+        also.items().any(|e| !e.executions.is_empty()),
+        "klue's problem cites what it ran: {also:#?}"
+    );
     assert!(
         notices(&events)
             .iter()
@@ -219,6 +230,11 @@ async fn a_conclusion_that_accounts_for_the_finding_stands_alone() {
     .await;
     let events = run(env, &server).await;
     let c = conclusion(&events);
-    assert!(!c.root_cause.contains(ALSO_FOUND), "{}", c.root_cause);
-    assert!(c.root_cause.starts_with(&format!("Pod {CHECKOUT_POD}")));
+    assert!(!said(c).contains(ALSO_FOUND), "{}", said(c));
+    assert_eq!(c.problems.len(), 1, "{}", said(c));
+    assert!(
+        c.problems[0]
+            .cause
+            .starts_with(&format!("Pod {CHECKOUT_POD}"))
+    );
 }

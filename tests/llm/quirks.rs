@@ -91,7 +91,7 @@ async fn tool_names_with_stray_punctuation() {
     let s = r.unwrap();
     assert!(proposes(&s.actions, "get pods -A"));
     assert!(matches!(&s.actions[1], Action::Hypothesis(h) if h.statement == "a pod crashes"));
-    assert!(matches!(&s.actions[2], Action::Conclude(c) if c.root_cause == "x"));
+    assert!(matches!(&s.actions[2], Action::Conclude(c) if c.problems[0].cause == "x"));
     assert_eq!(server.requests().len(), 1);
 }
 

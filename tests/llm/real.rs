@@ -89,21 +89,18 @@ impl Run {
         let Some(c) = &self.conclusion else {
             return false;
         };
-        let text = format!(
-            "{}\n{}",
-            c.root_cause,
-            c.evidence
-                .iter()
-                .map(|e| e.text.as_str())
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-        .to_lowercase();
+        let text = c
+            .outline()
+            .iter()
+            .map(|r| r.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+            .to_lowercase();
         s.expect
             .cause
             .iter()
             .all(|w| text.contains(&w.to_lowercase()))
-            && (s.healthy || c.evidence.iter().any(|e| !e.executions.is_empty()))
+            && (s.healthy || c.items().any(|e| !e.executions.is_empty()))
     }
 }
 
@@ -253,7 +250,7 @@ async fn compare(
             problems.push(format!(
                 "{}: the offline planner diagnoses it, LLM mode does not: {:?}",
                 s.name,
-                llm.conclusion.as_ref().map(|c| &c.root_cause)
+                llm.conclusion.as_ref().map(|c| c.headline())
             ));
         }
     }
