@@ -227,7 +227,7 @@ async fn compare(
         tokens += llm.tokens;
         secs += llm.secs;
         let mark = |b: bool| if b { "yes" } else { "NO" };
-        report.push_str(&format!(
+        let row = format!(
             "{:<28} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7.1}\n",
             s.name,
             mark(o),
@@ -236,7 +236,10 @@ async fn compare(
             llm.offline_steps,
             llm.tokens,
             llm.secs
-        ));
+        );
+        // As it goes, for a long run.
+        eprint!("{row}");
+        report.push_str(&row);
         if llm.conclusion.is_none() {
             problems.push(format!(
                 "{}: LLM mode ended without a conclusion ({:?}; errors {:?}; notices {:?})",

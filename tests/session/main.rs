@@ -550,6 +550,55 @@ async fn query_budget_forces_a_conclusion() {
 }
 
 #[tokio::test]
+async fn token_budget_asks_for_a_conclusion_like_the_turn_budget() {
+    let Some(exec) = executor().await else { return };
+    // Each scripted step reports 150 tokens; 300 are allowed.
+    let steps = [
+        "get pods -n sess",
+        "get nodes",
+        "get svc -n sess",
+        "get pods -A",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, c)| {
+        let c = c.to_string();
+        step(move |t| {
+            if t.entries
+                .iter()
+                .any(|e| matches!(e, Entry::User { text } if text == klue::planner::CONCLUDE_NOW))
+            {
+                return ("", vec![conclude("out of tokens", &[("pods", &["c0"])])]);
+            }
+            ("", vec![propose(&format!("c{i}"), &c)])
+        })
+    })
+    .collect();
+    let mut cfg = config(ApprovalPolicy::AllReadOnly);
+    cfg.budget = Budget {
+        max_turns: 10,
+        max_queries: 10,
+        max_tokens: Some(300),
+    };
+    let (ops, mut ev) = start(Script::new(steps), exec, cfg);
+    say(&ops, "look");
+    ev.until("the conclusion", |e| matches!(e, Event::Concluded(_)))
+        .await;
+    // Two turns (300 tokens) ran queries; the third was asked to conclude and did.
+    assert_eq!(ev.count(|e| matches!(e, Event::ExecStarted { .. })), 2);
+    let usage: Vec<u64> = ev
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::Usage(u) => Some(u.session_total),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(usage, [150, 300, 450]);
+    drop(ops);
+}
+
+#[tokio::test]
 async fn turn_budget_ends_a_planner_that_will_not_conclude() {
     let Some(exec) = executor().await else { return };
     let commands = [
