@@ -14,8 +14,6 @@ pub struct Args {
     /// prefix is optional). Flags after it are klue's own (`--context`, `-n`, ...).
     #[arg(required = true, num_args = 1..)]
     pub command: Vec<String>,
-    #[command(flatten)]
-    pub cluster: super::common::ClusterArgs,
     /// Cut the output after this many lines (a marker says what was cut).
     #[arg(long, default_value_t = OutputCap::default().max_lines)]
     pub max_lines: usize,
@@ -24,7 +22,7 @@ pub struct Args {
     pub max_bytes: usize,
 }
 
-pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub async fn run(global: &super::launch::GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
     // One argument is the whole command line; several are joined as the shell split them.
     let line = if args.command.len() == 1 {
         args.command[0].clone()
@@ -38,7 +36,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let cluster = match super::common::connect(&args.cluster).await {
+    let cluster = match global.connect().await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("klue: {e:#}");

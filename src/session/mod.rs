@@ -35,12 +35,11 @@ mod engine;
 mod history;
 mod resume;
 mod runner;
-mod sink;
 
+pub use crate::protocol::EventSink;
 pub use config::{ApprovalPolicy, Budget, SessionConfig};
 pub use resume::replayable;
 pub use runner::{QueryRunner, RunError};
-pub use sink::EventSink;
 
 use std::sync::Arc;
 

@@ -1,10 +1,8 @@
 //! Continuing a recorded session: the planner transcript and the executions rebuilt from the
 //! recorded events.
 
-use std::collections::HashMap;
-
 use crate::planner::{Action, Entry, Outcome};
-use crate::protocol::{Decider, Decision, Event, ProposalId};
+use crate::protocol::{Event, ProposalId, ProposalLog, ProposalRecord, Stage};
 
 use super::history::History;
 
@@ -25,9 +23,6 @@ struct StepBuild {
     text: String,
     actions: Vec<Action>,
     order: Vec<ProposalId>,
-    outcomes: HashMap<ProposalId, Outcome>,
-    /// Proposals answered from an earlier one in the same step (settled when it ends).
-    echoes: Vec<(ProposalId, ProposalId)>,
     /// Queries of this step have started running (a later proposal is a new step).
     running: bool,
 }
@@ -50,7 +45,9 @@ impl StepBuild {
         });
     }
 
-    fn flush(&mut self, into: &mut Vec<Entry>) {
+    /// End the step: its text and actions, then each proposal's outcome as the proposal
+    /// log has it (so duplicates of a query run later in the same step are settled too).
+    fn flush(&mut self, into: &mut Vec<Entry>, log: &ProposalLog) {
         let step = std::mem::take(self);
         if step.is_empty() {
             return;
@@ -59,30 +56,60 @@ impl StepBuild {
             text: step.text,
             actions: step.actions,
         });
-        let mut outcomes = step.outcomes;
-        for (id, first) in step.echoes {
-            let outcome = match outcomes.get(&first) {
-                Some(Outcome::Executed {
-                    command, condensed, ..
-                }) => Outcome::Duplicate {
-                    command: command.clone(),
-                    condensed: condensed.clone(),
-                },
-                Some(other) => other.clone(),
-                None => continue,
-            };
-            outcomes.insert(id, outcome);
-        }
         for id in step.order {
-            let outcome = outcomes.remove(&id).unwrap_or_else(|| Outcome::Rejected {
-                command: String::new(),
-                reason: Some("not run".into()),
-            });
             into.push(Entry::Result {
+                outcome: outcome(log, &id),
                 call_id: id.0,
-                outcome,
             });
         }
+    }
+}
+
+/// What the planner was told about a proposal.
+fn outcome(log: &ProposalLog, id: &ProposalId) -> Outcome {
+    let not_run = |command: String| Outcome::Rejected {
+        command,
+        reason: Some("not run".into()),
+    };
+    let Some(q) = log.get(id) else {
+        return not_run(String::new());
+    };
+    let command = q.command().to_string();
+    match q.stage {
+        Stage::Done | Stage::Failed => match &q.execution {
+            Some(x) => Outcome::Executed {
+                command,
+                condensed: x.condensed.clone(),
+                error: x.error.clone(),
+                objects: Vec::new(),
+            },
+            None => not_run(command),
+        },
+        Stage::Refused => Outcome::Refused {
+            command,
+            why: q
+                .refusal
+                .as_ref()
+                .map(|r| r.why.clone())
+                .unwrap_or_default(),
+        },
+        Stage::Rejected => Outcome::Rejected {
+            command,
+            reason: q.rejection.clone(),
+        },
+        Stage::Duplicate => match q
+            .duplicate_of
+            .as_ref()
+            .and_then(|e| log.get(e))
+            .map(|e: &ProposalRecord| (e.stage, e.execution.as_ref()))
+        {
+            Some((Stage::Done, Some(x))) => Outcome::Duplicate {
+                command,
+                condensed: x.condensed.clone(),
+            },
+            _ => not_run(command),
+        },
+        Stage::Pending | Stage::Approved | Stage::Running => not_run(command),
     }
 }
 
@@ -90,75 +117,44 @@ impl StepBuild {
 pub(super) fn rebuild(events: &[Event]) -> Earlier {
     let mut earlier = Earlier::default();
     let mut step = StepBuild::default();
-    let mut commands: HashMap<ProposalId, String> = HashMap::new();
-    let mut condensed: HashMap<ProposalId, String> = HashMap::new();
+    let mut log = ProposalLog::new();
     for event in events {
+        log.apply(event);
         match event {
             Event::UserMessage { text } => {
-                step.flush(&mut earlier.transcript);
+                step.flush(&mut earlier.transcript, &log);
                 earlier.transcript.push(Entry::User { text: text.clone() });
             }
             Event::AssistantMessage { text } => {
-                step.flush(&mut earlier.transcript);
+                step.flush(&mut earlier.transcript, &log);
                 step.text = text.clone();
             }
             Event::Hypothesis(h) => {
                 if step.running {
-                    step.flush(&mut earlier.transcript);
+                    step.flush(&mut earlier.transcript, &log);
                 }
                 step.actions.push(Action::Hypothesis(h.clone()));
             }
             Event::Proposed(p) => {
                 if step.running {
-                    step.flush(&mut earlier.transcript);
+                    step.flush(&mut earlier.transcript, &log);
                 }
                 note_id(&mut earlier.last_id, &p.id);
-                commands.insert(p.id.clone(), p.command.clone());
                 step.propose(&p.id, &p.command, &p.reason, &p.hypothesis);
             }
-            Event::Refused { id, command, why } => {
+            Event::Refused { id, command, .. } => {
                 note_id(&mut earlier.last_id, id);
                 step.propose(id, command, "", "");
-                step.outcomes.insert(
-                    id.clone(),
-                    Outcome::Refused {
-                        command: command.clone(),
-                        why: why.clone(),
-                    },
-                );
             }
-            Event::Decided { id, decision, by } => {
-                let command = commands.get(id).cloned().unwrap_or_default();
-                match (decision, by) {
-                    (Decision::Reject { reason }, _) => {
-                        step.outcomes.insert(
-                            id.clone(),
-                            Outcome::Rejected {
-                                command,
-                                reason: reason.clone(),
-                            },
-                        );
-                    }
-                    (_, Decider::Dedup { earlier: first }) => match condensed.get(first) {
-                        Some(c) => {
-                            step.outcomes.insert(
-                                id.clone(),
-                                Outcome::Duplicate {
-                                    command,
-                                    condensed: c.clone(),
-                                },
-                            );
-                        }
-                        None => step.echoes.push((id.clone(), first.clone())),
-                    },
-                    _ => step.running = true,
+            Event::Decided { id, .. } => {
+                if log.get(id).is_some_and(|q| q.stage == Stage::Approved) {
+                    step.running = true;
                 }
             }
             Event::ExecStarted { .. } => step.running = true,
             Event::ExecFinished(x) => {
                 step.running = true;
                 if x.error.is_none() {
-                    condensed.insert(x.id.clone(), x.condensed.clone());
                     match crate::query::parse(&x.command) {
                         Ok(query) => {
                             earlier
@@ -168,15 +164,6 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
                         Err(e) => tracing::debug!(command = %x.command, ?e, "not reusable"),
                     }
                 }
-                step.outcomes.insert(
-                    x.id.clone(),
-                    Outcome::Executed {
-                        command: x.command.clone(),
-                        condensed: x.condensed.clone(),
-                        error: x.error.clone(),
-                        objects: Vec::new(),
-                    },
-                );
             }
             Event::Concluded(c) => step.actions.push(Action::Conclude(c.clone())),
             Event::Usage(u) => earlier.tokens = u.session_total,
@@ -188,7 +175,7 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
             | Event::SessionEnded { .. } => {}
         }
     }
-    step.flush(&mut earlier.transcript);
+    step.flush(&mut earlier.transcript, &log);
     earlier
 }
 
@@ -213,7 +200,7 @@ fn note_id(last: &mut u64, id: &ProposalId) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Execution, Proposal};
+    use crate::protocol::{Decider, Decision, Execution, Proposal};
 
     fn proposed(id: &str, command: &str) -> Event {
         Event::Proposed(Proposal {

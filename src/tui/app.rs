@@ -8,7 +8,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::layout::Rect;
 
 use super::chat::{ChatState, Role};
-use super::commands::{Commands, PState};
+use super::commands::Commands;
 use super::conclusion::ConclusionView;
 use super::editor::Editor;
 use super::hypotheses::Hypotheses;
@@ -216,19 +216,13 @@ impl App {
     pub fn apply(&mut self, ev: Event) {
         self.apply_event(ev);
         // Waiting for the engineer's decisions, with nothing running, is not working.
-        if self.busy
-            && self.pending_count() > 0
-            && !self
-                .commands
-                .entries
-                .iter()
-                .any(|e| matches!(e.state, PState::Running | PState::Approved))
-        {
+        if self.busy && self.pending_count() > 0 && !self.commands.working() {
             self.busy = false;
         }
     }
 
     fn apply_event(&mut self, ev: Event) {
+        self.commands.apply(&ev);
         match ev {
             Event::SessionStarted(info) => self.info = Some(info),
             Event::UserMessage { text } => {
@@ -241,22 +235,23 @@ impl App {
                 self.busy = true;
             }
             Event::AssistantMessage { text } => self.chat.assistant_message(&text),
-            Event::Proposed(p) => {
+            Event::Proposed(_) => {
                 // A proposal waits for the engineer: the turn is not working on anything.
-                self.commands.proposed(p);
                 self.busy = false;
             }
             Event::Refused { id, command, why } => {
-                self.chat
-                    .push(Role::Error, format!("{id} refused: `{command}`: {why}"));
-                self.commands.refused(&id, &command, &why);
+                let again = self
+                    .commands
+                    .get(&id)
+                    .is_some_and(|e| e.stage == crate::protocol::Stage::Pending);
+                let hint = if again { " (e edits it again)" } else { "" };
+                self.chat.push(
+                    Role::Error,
+                    format!("{id} refused: `{command}`: {why}{hint}"),
+                );
             }
-            Event::Decided { id, decision, by } => self.commands.decided(&id, &decision, &by),
-            Event::ExecStarted { id, command } => {
-                self.commands.started(&id, &command);
-                self.busy = true;
-            }
-            Event::ExecFinished(x) => self.commands.finished(x),
+            Event::Decided { .. } | Event::ExecFinished(_) => {}
+            Event::ExecStarted { .. } => self.busy = true,
             Event::Hypothesis(h) => self.hypotheses.upsert(h),
             Event::Concluded(c) => {
                 self.chat.end_stream();
@@ -292,7 +287,7 @@ impl App {
         if sel != self.output_for {
             self.output.reset();
             self.output_for = sel;
-            if let Some(out) = self.commands.selected().and_then(|e| e.output.as_ref()) {
+            if let Some(out) = self.commands.selected_output() {
                 self.output.research(out);
             }
         }
@@ -354,7 +349,7 @@ impl App {
             Focus::Chat => self.chat.scroll_by(-delta, &self.theme),
             Focus::Commands => self.commands.move_by(delta.signum()),
             Focus::Output => {
-                if let Some(out) = self.commands.selected().and_then(|e| e.output.as_ref()) {
+                if let Some(out) = self.commands.selected_output() {
                     self.output.scroll(out, delta);
                 }
             }

@@ -159,7 +159,7 @@ impl ConclusionView {
                     sel_row = rows.len();
                 }
                 let (cmd, state) = match cmds.get(p) {
-                    Some(en) => (en.command().to_string(), en.state.label()),
+                    Some(en) => (en.command().to_string(), en.stage.label()),
                     None => ("(not in this session)".to_string(), ""),
                 };
                 let marker = if sel { " ›" } else { "  " };

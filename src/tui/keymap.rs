@@ -5,9 +5,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::app::{App, Effect, Focus, Mode, Prompt, PromptKind};
 use super::chat::Role;
-use super::commands::PState;
 use super::editor::{EditOutcome, Editor};
 use super::replay::{ReplayCtl, Speed};
+use crate::protocol::Stage;
 use crate::protocol::{Decision, Op};
 
 impl App {
@@ -125,7 +125,7 @@ impl App {
                 );
             }
             PromptKind::Search => {
-                let Some(out) = self.commands.selected().and_then(|e| e.output.as_ref()) else {
+                let Some(out) = self.commands.selected_output() else {
                     return;
                 };
                 let found = self.output.search(out, text.clone());
@@ -282,12 +282,12 @@ impl App {
     /// The selected proposal's id, if it is pending (else says why not).
     fn selected_pending(&mut self) -> Option<crate::protocol::ProposalId> {
         match self.commands.selected() {
-            Some(e) if e.state == PState::Pending => Some(e.id.clone()),
+            Some(e) if e.stage == Stage::Pending => Some(e.id.clone()),
             Some(e) => {
                 self.flash = Some(format!(
                     "{} is {}; nothing to decide.",
                     e.id,
-                    e.state.label()
+                    e.stage.label()
                 ));
                 None
             }
@@ -382,13 +382,11 @@ impl App {
     fn copy_focused(&mut self, fx: &mut Vec<Effect>) {
         let sel = self.commands.selected();
         let (text, what) = match self.focus {
-            Focus::Commands => (sel.map(|e| e.command().to_string()), "command"),
-            Focus::Output => match sel {
-                Some(e) => match &e.output {
-                    Some(o) => (Some(o.text().to_string()), "output"),
-                    None => (Some(e.command().to_string()), "command"),
-                },
-                None => (None, "output"),
+            Focus::Commands => (sel.map(|e| self.commands.paste(e.command())), "command"),
+            Focus::Output => match (sel, self.commands.selected_output()) {
+                (Some(_), Some(o)) => (Some(o.text().to_string()), "output"),
+                (Some(e), None) => (Some(self.commands.paste(e.command())), "command"),
+                (None, _) => (None, "output"),
             },
             Focus::Chat => (self.chat.last_assistant().map(str::to_string), "reply"),
             Focus::Hypotheses => (self.hypotheses.selected_text(), "hypothesis"),
@@ -434,7 +432,7 @@ impl App {
             return;
         }
         if key.code == KeyCode::Char('/') {
-            let held = self.commands.selected().is_some_and(|e| e.output.is_some());
+            let held = self.commands.selected_output().is_some();
             if held {
                 let q = self
                     .output
@@ -451,7 +449,7 @@ impl App {
             }
             return;
         }
-        let Some(out) = self.commands.selected().and_then(|e| e.output.as_ref()) else {
+        let Some(out) = self.commands.selected_output() else {
             return;
         };
         let page = self.output.height.get().max(1) as isize;

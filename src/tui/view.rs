@@ -7,10 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Widget};
 
 use super::app::{App, Focus, PaneRects};
-use super::commands::PState;
 use super::theme::Theme;
 use super::wrap::wrap_spans;
 use super::{help, input, status};
+use crate::protocol::Stage;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -50,7 +50,7 @@ pub fn view(app: &App, frame: &mut Frame) {
         };
         let [chat, hyps] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(hyp_h)]).areas(left);
-        let want = app.commands.entries.len() as u16 + 5;
+        let want = app.commands.len() as u16 + 5;
         let cmd_h = want.clamp(5, (right.height * 2 / 5).max(5));
         let [cmds, out] =
             Layout::vertical([Constraint::Length(cmd_h), Constraint::Min(3)]).areas(right);
@@ -170,7 +170,7 @@ fn render_output(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
     let mut spans = vec![Span::styled(" Output ", t.title(focused))];
     if let Some(e) = sel {
         spans.push(Span::styled(format!("{} ", e.id), t.key()));
-        if let Some(o) = &e.output {
+        if let Some(o) = app.commands.selected_output() {
             spans.push(Span::styled(format!("{} lines ", o.len()), t.dim()));
         }
     }
@@ -210,15 +210,15 @@ fn render_output(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
     // One line of facts, then the output itself.
     let mut meta = vec![
         Span::styled(
-            format!("{} {} ", e.state.icon(), e.state.label()),
-            t.state(e.state),
+            format!("{} {} ", super::commands::icon(e.stage), e.stage.label()),
+            t.state(e.stage),
         ),
-        Span::raw(e.command().to_string()),
+        Span::raw(app.commands.paste(e.command())),
     ];
-    if let Some(ms) = e.duration_ms {
+    if let Some(ms) = e.execution.as_ref().map(|x| x.duration_ms) {
         meta.push(Span::styled(format!(" · {ms} ms"), t.dim()));
     }
-    if let Some(by) = e.decided_by() {
+    if let Some(by) = e.decision_text() {
         meta.push(Span::styled(format!(" · {by}"), t.dim()));
     }
     buf.set_line(inner.x, inner.y, &Line::from(meta), inner.width);
@@ -226,10 +226,8 @@ fn render_output(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
     if body.height == 0 {
         return;
     }
-    if let Some(out) = &e.output {
-        if let Some(err) = &e.note
-            && e.state == PState::Failed
-        {
+    if let Some(out) = app.commands.selected_output() {
+        if let Some(err) = e.error() {
             let l = Line::styled(format!("error: {err}"), t.error());
             buf.set_line(body.x, body.y, &l, body.width);
             if out.is_empty() {
@@ -269,23 +267,37 @@ fn render_output(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
     };
     add("why", &e.reason, t.text());
     add("tests", &e.hypothesis, t.text());
-    if e.edited.is_some() {
+    if e.was_edited() {
         add("proposed", &e.proposed, t.dim());
     }
-    let what = match e.state {
-        PState::Pending => "waiting for you: a approve · e edit · x reject · s approve this shape",
-        PState::Approved => "approved; waiting to run",
-        PState::Running => "running…",
-        PState::Refused => "refused by the read-only policy; never run",
-        PState::Rejected => "rejected; never run",
-        PState::Done | PState::Failed if e.evicted => {
+    let what = match e.stage {
+        Stage::Pending => "waiting for you: a approve · e edit · x reject · s approve this shape",
+        Stage::Approved => "approved; waiting to run",
+        Stage::Running => "running…",
+        Stage::Refused => "refused by the read-only policy; never run",
+        Stage::Rejected => "rejected; never run",
+        Stage::Duplicate => "answered from the same query run earlier; not run again",
+        Stage::Done | Stage::Failed if app.commands.selected_evicted() => {
             "output dropped from memory (the oldest go first); the recording keeps it"
         }
-        PState::Done | PState::Failed => "",
+        Stage::Done | Stage::Failed => "",
     };
-    add("state", what, t.state(e.state));
-    if let Some(n) = &e.note {
-        add("note", n, t.error());
+    add("state", what, t.state(e.stage));
+    if let Some(r) = &e.refusal {
+        add("refused", &r.why, t.error());
+    }
+    for r in &e.refused_edits {
+        add(
+            "refused",
+            &format!("edit `{}`: {}", r.command, r.why),
+            t.error(),
+        );
+    }
+    if let Some(r) = &e.rejection {
+        add("reason", r, t.dim());
+    }
+    if let Some(err) = e.error() {
+        add("error", err, t.error());
     }
     for (y, l) in rows.iter().take(body.height as usize).enumerate() {
         buf.set_line(body.x, body.y + y as u16, l, body.width);

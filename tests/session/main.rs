@@ -118,11 +118,11 @@ async fn executor() -> Option<Arc<Executor>> {
 fn config(approval: ApprovalPolicy) -> SessionConfig {
     let mut c = SessionConfig::new(SessionInfo {
         session_id: "test".into(),
-        context: "testenv-viewer".into(),
+        context: klue::protocol::Target::Context("testenv-viewer".into()),
         namespace: Some("sess".into()),
         server: "https://127.0.0.1".into(),
         planner: klue::protocol::PlannerInfo {
-            kind: "scripted".into(),
+            kind: klue::protocol::PlannerKind::Offline,
             model: None,
             endpoint: None,
         },
@@ -271,7 +271,9 @@ async fn symptom_to_conclusion_with_approve_edit_reject_and_refuse() {
     ]);
     let transcripts = script.transcripts();
     let (ops, mut ev) = start(script, exec, config(ApprovalPolicy::Ask));
-    assert!(matches!(ev.next().await, Event::SessionStarted(i) if i.planner.kind == "scripted"));
+    assert!(
+        matches!(ev.next().await, Event::SessionStarted(i) if i.planner.model.as_deref() == Some("scripted"))
+    );
     assert_eq!(ev.next().await, Event::AwaitingInput);
     say(&ops, "checkout in namespace sess keeps crashing");
     assert_eq!(

@@ -17,7 +17,7 @@ pub fn started() -> Event {
         namespace: Some("shop".into()),
         server: "https://127.0.0.1:6443".into(),
         planner: PlannerInfo {
-            kind: "llm".into(),
+            kind: klue::protocol::PlannerKind::Llm,
             model: Some("gpt-4o-mini".into()),
             endpoint: Some("https://llm.internal/v1".into()),
         },
