@@ -271,8 +271,10 @@ impl ProposalLog {
                     command: command.clone(),
                     why: why.clone(),
                 };
-                if known && e.stage == Stage::Pending {
-                    // An edit of a waiting proposal: it waits on, and may be edited again.
+                if known && e.stage == Stage::Pending && e.proposed != *command {
+                    // An edit of a waiting proposal (the proposed command itself passed the
+                    // policy, or it would not be waiting): it waits on, and may be edited
+                    // again.
                     e.refused_edits.push(refusal);
                 } else {
                     // The planner's own command, or (in recordings of older versions) an

@@ -190,7 +190,9 @@ pub fn render(t: &Timeline) -> String {
                     r.why.trim()
                 );
             }
-            let _ = writeln!(o, "- Paste: {}", code(&q.paste));
+            if let Some(p) = &q.paste {
+                let _ = writeln!(o, "- Paste: {}", code(p));
+            }
             let decision = q
                 .decision
                 .clone()

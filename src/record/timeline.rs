@@ -62,8 +62,9 @@ pub struct QueryRecord {
     pub command: String,
     /// The command as the planner proposed it, when the engineer edited it.
     pub proposed_command: Option<String>,
-    /// The command as the engineer can paste it into a shell (`kubectl --context C -n NS ...`).
-    pub paste: String,
+    /// The command as the engineer can paste it into a shell (`kubectl --context C -n NS ...`);
+    /// none for a command the read-only policy refused.
+    pub paste: Option<String>,
     pub reason: String,
     pub hypothesis: String,
     pub status: Stage,
@@ -188,7 +189,7 @@ impl Timeline {
                     offset_ms,
                     command: q.command().to_string(),
                     proposed_command: q.was_edited().then(|| q.proposed.clone()),
-                    paste: log.paste(q.command()),
+                    paste: (q.stage != Stage::Refused).then(|| log.paste(q.command())),
                     reason: q.reason.clone(),
                     hypothesis: q.hypothesis.clone(),
                     status: q.stage,

@@ -213,12 +213,12 @@ fn render_output(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
             format!("{} {} ", super::commands::icon(e.stage), e.stage.label()),
             t.state(e.stage),
         ),
-        Span::raw(app.commands.paste(e.command())),
+        Span::raw(e.command().to_string()),
     ];
     if let Some(ms) = e.execution.as_ref().map(|x| x.duration_ms) {
         meta.push(Span::styled(format!(" · {ms} ms"), t.dim()));
     }
-    if let Some(by) = e.decision_text() {
+    if let Some(by) = e.decision_text().filter(|_| e.stage != Stage::Refused) {
         meta.push(Span::styled(format!(" · {by}"), t.dim()));
     }
     buf.set_line(inner.x, inner.y, &Line::from(meta), inner.width);

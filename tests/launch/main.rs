@@ -96,16 +96,45 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// The audit log's length once earlier requests have all been written.
+fn settled(env: &TestEnv) -> usize {
+    let mut last = env.audit().len();
+    loop {
+        std::thread::sleep(Duration::from_millis(400));
+        let now = env.audit().len();
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+}
+
 /// Requests made as `user` after the first `since` audit entries.
 fn requests_as(env: &TestEnv, user: User, since: usize) -> Vec<support::AuditEntry> {
     let all = env.audit();
     support::audit::requests_by(&all[since.min(all.len())..], user.username())
 }
 
-/// Run `klue` with the shared flags placed as `place` says, and check that every request
+/// How a subcommand shows that `-n launching` reached it.
+#[derive(Clone, Copy)]
+enum Scope {
+    /// Its requests read the namespace.
+    Requests,
+    /// It says the namespace it investigates (a planner picks its queries itself).
+    Said,
+}
+
+/// Run `klue` with the shared flags placed as `before` says, and check that every request
 /// went out as the `limited` user (the flag's context, not the current `viewer` one) and
-/// read namespace `launching`.
-fn check_context(env: &TestEnv, home: &Path, what: &str, args: &[&str], before: bool) {
+/// that `-n launching` reached it.
+fn check_context(
+    env: &TestEnv,
+    home: &Path,
+    what: &str,
+    args: &[&str],
+    scope: Scope,
+    before: bool,
+) {
     let shared = ["--context", User::Limited.context(), "-n", "launching"];
     let mut argv: Vec<&str> = Vec::new();
     if before {
@@ -115,10 +144,10 @@ fn check_context(env: &TestEnv, home: &Path, what: &str, args: &[&str], before: 
         argv.extend(args);
         argv.extend(shared);
     }
-    let since = env.audit().len();
+    let since = settled(env);
     let out = klue(home, &env.kubeconfigs.all, &argv);
     // The audit log is written as requests complete.
-    std::thread::sleep(Duration::from_millis(300));
+    settled(env);
     let limited = requests_as(env, User::Limited, since);
     let viewer = requests_as(env, User::Viewer, since);
     let place = if before { "before" } else { "after" };
@@ -133,13 +162,23 @@ fn check_context(env: &TestEnv, home: &Path, what: &str, args: &[&str], before: 
         "{what} with the flags {place} it queried the current context: {:?}",
         viewer.iter().map(|r| &r.request_uri).collect::<Vec<_>>()
     );
-    assert!(
-        limited
-            .iter()
-            .any(|r| r.request_uri.contains("/namespaces/launching/")),
-        "{what} with the flags {place}: -n was not applied: {:?}",
-        limited.iter().map(|r| &r.request_uri).collect::<Vec<_>>()
-    );
+    match scope {
+        Scope::Requests => assert!(
+            limited
+                .iter()
+                .any(|r| r.request_uri.contains("/namespaces/launching/")),
+            "{what} with the flags {place}: -n was not applied: {:?}",
+            limited.iter().map(|r| &r.request_uri).collect::<Vec<_>>()
+        ),
+        Scope::Said => {
+            let stdout = text(&out.stdout);
+            assert!(
+                stdout.contains(&format!("investigating on {} (", User::Limited.context()))
+                    && stdout.contains("namespace launching"),
+                "{what} with the flags {place}: {stdout}"
+            );
+        }
+    }
 }
 
 /// A recording of an `ask` on the viewer context, for `resume`.
@@ -180,12 +219,17 @@ fn shared_flags_before_and_after_every_headless_subcommand_pick_context_and_name
     let snap = snap.to_str().expect("utf-8 path");
     let rec = recording(env, home.path());
     let rec = rec.to_str().expect("utf-8 path");
-    let cases: Vec<(&str, Vec<&str>)> = vec![
-        ("query", vec!["query", "get pods"]),
-        ("scan", vec!["scan", "--no-logs"]),
-        ("snapshot", vec!["snapshot", "-o", snap, "--only-namespace"]),
+    let cases: Vec<(&str, Scope, Vec<&str>)> = vec![
+        ("query", Scope::Requests, vec!["query", "get pods"]),
+        ("scan", Scope::Requests, vec!["scan", "--no-logs"]),
+        (
+            "snapshot",
+            Scope::Requests,
+            vec!["snapshot", "-o", snap, "--only-namespace"],
+        ),
         (
             "ask",
+            Scope::Said,
             vec![
                 "ask",
                 "--planner",
@@ -197,6 +241,7 @@ fn shared_flags_before_and_after_every_headless_subcommand_pick_context_and_name
         ),
         (
             "resume --ask",
+            Scope::Said,
             vec![
                 "resume",
                 rec,
@@ -210,9 +255,9 @@ fn shared_flags_before_and_after_every_headless_subcommand_pick_context_and_name
             ],
         ),
     ];
-    for (what, args) in &cases {
+    for (what, scope, args) in &cases {
         for before in [true, false] {
-            check_context(env, home.path(), what, args, before);
+            check_context(env, home.path(), what, args, *scope, before);
         }
     }
 }
@@ -245,19 +290,17 @@ fn the_screen_takes_the_shared_flags_before_and_after() {
             ),
             ("TERM", "xterm-256color".to_string()),
         ];
-        let since = env.audit().len();
+        let since = settled(env);
         let t = tmux::Tmux::start(&vars, &command, 120, 40);
         let s = t.wait_for("Message", Duration::from_secs(20));
         assert!(s.contains(User::Limited.context()), "{s}");
+        assert!(s.contains("ns launching"), "{s}");
         t.type_text("web keeps restarting");
         t.keys(&["Enter"]);
         let start = Instant::now();
         let limited = loop {
             let limited = requests_as(env, User::Limited, since);
-            if limited
-                .iter()
-                .any(|r| r.request_uri.contains("/namespaces/launching/"))
-            {
+            if !limited.is_empty() {
                 break limited;
             }
             assert!(
@@ -383,6 +426,7 @@ fn the_config_files_budget_applies_to_the_demo_and_ask() {
     assert!(all.contains("1 queries run"), "{all}");
 
     let Some(env) = env() else { return };
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let out = klue(
         home.path(),
         env.kubeconfig(User::Viewer),
@@ -409,6 +453,7 @@ fn the_config_files_budget_applies_to_the_screen() {
         eprintln!("tmux is not installed: the screen's budget was not checked");
         return;
     }
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let home = home();
     let config = budget_config(home.path());
     let vars = [

@@ -236,7 +236,8 @@ fn copy_the_selected_command() {
     a.commands.select(0);
     assert_eq!(
         a.update(key('y')),
-        vec![Effect::Copy("get pods -n shop".into())]
+        // paste-able: the context of the session is named
+        vec![Effect::Copy("kubectl --context kind-prod get pods -n shop".into())]
     );
 }
 
