@@ -237,7 +237,9 @@ fn copy_the_selected_command() {
     assert_eq!(
         a.update(key('y')),
         // paste-able: the context of the session is named
-        vec![Effect::Copy("kubectl --context kind-prod get pods -n shop".into())]
+        vec![Effect::Copy(
+            "kubectl --context kind-prod get pods -n shop".into()
+        )]
     );
 }
 
