@@ -14,7 +14,7 @@ use klue::cluster::Cluster;
 use klue::config::{Overrides, PlannerKind, Settings};
 use klue::planner::Planner;
 use klue::protocol::{Event, SessionInfo};
-use klue::record::{Header, Recorder, RecorderOptions};
+use klue::record::Recorder;
 use klue::session::{ApprovalPolicy, SessionConfig, SessionHandle};
 
 /// The flags every subcommand shares, as kubectl users type them (`klue --context prod -n shop
@@ -348,14 +348,8 @@ pub async fn launch(global: &GlobalArgs, launch: Launch) -> anyhow::Result<Launc
 /// logged and the session goes on unrecorded.
 fn start_recording(info: &mut SessionInfo) -> Option<Recorder> {
     let dir = klue::record::sessions_dir()?;
-    let mut header = Header::new(info.clone());
-    let path = dir.join(klue::record::writer::file_name(&header));
-    header.session.recording = Some(path.display().to_string());
-    match Recorder::create_in(&dir, header, RecorderOptions::default()) {
-        Ok(r) => {
-            info.recording = Some(r.path().display().to_string());
-            Some(r)
-        }
+    match Recorder::start_session(&dir, info) {
+        Ok(r) => Some(r),
         Err(e) => {
             tracing::warn!(error = %e, "the session is not recorded");
             None

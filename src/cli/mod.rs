@@ -4,6 +4,7 @@ pub mod ask;
 pub mod demo;
 pub mod export;
 pub mod launch;
+pub mod mcp;
 pub mod query;
 pub mod replay;
 pub mod resume;
@@ -50,6 +51,8 @@ pub enum Command {
     Export(export::Args),
     /// Continue a recorded session.
     Resume(resume::Args),
+    /// Serve klue's read-only tools to an MCP client (an IDE agent, a chat app) over stdio.
+    Mcp(mcp::Args),
 }
 
 /// Run the parsed command line; the exit code says how it went. A shared flag the
@@ -67,6 +70,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Some(Command::Sessions(_)) => ("sessions", Uses::NONE),
         Some(Command::Replay(_)) => ("replay", Uses::NONE),
         Some(Command::Export(_)) => ("export", Uses::NONE),
+        Some(Command::Mcp(_)) => ("mcp", Uses::CLUSTER),
     };
     g.check(name, uses)?;
     match cli.command {
@@ -81,5 +85,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Some(Command::Replay(a)) => replay::run(a).await,
         Some(Command::Export(a)) => export::run(a).await,
         Some(Command::Resume(a)) => resume::run(g, a).await,
+        Some(Command::Mcp(a)) => mcp::run(g, a).await,
     }
 }
