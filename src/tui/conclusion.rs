@@ -14,7 +14,8 @@ use crate::protocol::{Conclusion, Confidence, ProposalId};
 #[derive(Debug, Default)]
 pub struct ConclusionView {
     pub conclusion: Option<Conclusion>,
-    pub open: bool,
+    /// Shown in a replay: the next steps are playback, not investigation.
+    pub replay: bool,
     /// Selected evidence reference (index into [`ConclusionView::refs`]).
     pub selected: usize,
     /// Rows scrolled by PgUp/PgDn/G; `None` keeps the selected reference in view.
@@ -32,7 +33,6 @@ pub fn confidence_label(c: Confidence) -> &'static str {
 impl ConclusionView {
     pub fn set(&mut self, c: Conclusion) {
         self.conclusion = Some(c);
-        self.open = true;
         self.selected = 0;
         self.scroll = None;
     }
@@ -195,15 +195,26 @@ impl ConclusionView {
             ));
         }
         rows.push(Line::default());
-        rows.push(Line::from(vec![
-            Span::styled("Next  ", theme.heading()),
-            Span::styled("Esc", theme.key()),
-            Span::raw(" keep investigating  "),
-            Span::styled("i", theme.key()),
-            Span::raw(" ask a follow-up  "),
-            Span::styled("E", theme.key()),
-            Span::raw(" end the session"),
-        ]));
+        let next: &[(&str, &str)] = if self.replay {
+            &[
+                ("Esc", "back to the replay"),
+                ("Space", "pause/play"),
+                ("[ ]", "seek"),
+                ("q", "quit"),
+            ]
+        } else {
+            &[
+                ("Esc", "keep investigating"),
+                ("i", "ask a follow-up"),
+                ("E", "end the session"),
+            ]
+        };
+        let mut spans = vec![Span::styled("Next  ", theme.heading())];
+        for (k, what) in next {
+            spans.push(Span::styled(k.to_string(), theme.key()));
+            spans.push(Span::raw(format!(" {what}  ")));
+        }
+        rows.push(Line::from(spans));
         let h = inner.height as usize;
         let max_top = rows.len().saturating_sub(h);
         let top = match self.scroll {

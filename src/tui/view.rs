@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Widget};
 
-use super::app::{App, Focus, PaneRects};
+use super::app::{App, Focus, Mode, Overlay, PaneRects};
 use super::theme::Theme;
 use super::wrap::wrap_spans;
 use super::{help, input, status};
@@ -93,12 +93,14 @@ pub fn view(app: &App, frame: &mut Frame) {
     input::render(app, bottom, frame);
     status::render(app, bar, frame.buffer_mut());
 
-    if app.conclusion.open {
-        app.conclusion
-            .render(area, frame.buffer_mut(), &app.theme, &app.commands);
-    }
-    if let Some(scroll) = app.help {
-        help::render(area, frame.buffer_mut(), &app.theme, scroll);
+    match &app.overlay {
+        Overlay::Conclusion => {
+            app.conclusion
+                .render(area, frame.buffer_mut(), &app.theme, &app.commands)
+        }
+        Overlay::Help { scroll, .. } => help::render(area, frame.buffer_mut(), &app.theme, *scroll),
+        // The prompt is drawn in the input area.
+        Overlay::Prompt(_) | Overlay::None => {}
     }
 }
 
@@ -132,12 +134,11 @@ fn chat_block(app: &App) -> Block<'_> {
             t.dim(),
         ));
     }
-    pane(
-        Line::from(spans),
-        focused,
-        &[("j/k", "scroll"), ("Enter", "type"), ("y", "copy reply")],
-        t,
-    )
+    let keys: &[(&str, &str)] = match app.mode {
+        Mode::Live => &[("j/k", "scroll"), ("Enter", "type"), ("y", "copy reply")],
+        Mode::Replay => &[("j/k", "scroll"), ("y", "copy reply")],
+    };
+    pane(Line::from(spans), focused, keys, t)
 }
 
 fn commands_block(app: &App) -> Block<'_> {
@@ -148,9 +149,14 @@ fn commands_block(app: &App) -> Block<'_> {
     if pending > 0 {
         spans.push(Span::styled(format!("{pending} pending "), t.warn()));
     }
-    pane(
-        Line::from(spans),
-        focused,
+    // Decision keys only where a decision can be taken: live, the selected one pending.
+    let decide = app.mode == Mode::Live
+        && app.ended.is_none()
+        && app
+            .commands
+            .selected()
+            .is_some_and(|e| e.stage == Stage::Pending);
+    let keys: &[(&str, &str)] = if decide {
         &[
             ("a", "approve"),
             ("A", "all"),
@@ -158,9 +164,11 @@ fn commands_block(app: &App) -> Block<'_> {
             ("x", "reject"),
             ("s", "shape"),
             ("Enter", "output"),
-        ],
-        t,
-    )
+        ]
+    } else {
+        &[("j/k", "select"), ("Enter", "output"), ("y", "copy")]
+    };
+    pane(Line::from(spans), focused, keys, t)
 }
 
 fn render_output(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
@@ -271,6 +279,7 @@ fn render_output(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
         add("proposed", &e.proposed, t.dim());
     }
     let what = match e.stage {
+        Stage::Pending if app.mode == Mode::Replay => "no decision recorded (yet)",
         Stage::Pending => "waiting for you: a approve · e edit · x reject · s approve this shape",
         Stage::Approved => "approved; waiting to run",
         Stage::Running => "running…",
