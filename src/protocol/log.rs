@@ -161,6 +161,11 @@ impl ProposalRecord {
         let by = self.by.as_ref()?;
         let who = match by {
             Decider::User => user.to_string(),
+            Decider::UserShape { shape } => {
+                return Some(format!(
+                    "approved by {user}, with every query of its shape ({shape})"
+                ));
+            }
             Decider::Policy { rule } => match rule.strip_prefix("shape: ") {
                 Some(shape) => format!("the approved query shape {shape}"),
                 None => format!("policy {rule}"),
@@ -430,6 +435,7 @@ mod tests {
             condensed: "a".into(),
             duration_ms: 3,
             error: error.map(str::to_string),
+            ..Execution::default()
         })
     }
 

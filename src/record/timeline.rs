@@ -142,6 +142,7 @@ fn ms(from: Timestamp, to: Timestamp) -> i64 {
 fn decider(by: &Decider) -> String {
     match by {
         Decider::User => "engineer".into(),
+        Decider::UserShape { shape } => format!("engineer (and its shape: {shape})"),
         Decider::Policy { rule } => format!("policy ({rule})"),
         Decider::Dedup { earlier } => format!("duplicate of {earlier}"),
     }
@@ -309,7 +310,7 @@ impl Timeline {
                     .get(id)
                     .and_then(|q| q.decision_text_as("the engineer"))
                     .unwrap_or_else(|| "decided".into());
-                let actor = if matches!(by, Decider::User) {
+                let actor = if matches!(by, Decider::User | Decider::UserShape { .. }) {
                     "engineer"
                 } else {
                     "klue"
@@ -361,7 +362,7 @@ impl Timeline {
                     at,
                     start,
                     "assistant",
-                    format!("concluded: {}", c.root_cause),
+                    format!("concluded: {}", c.headline()),
                 );
                 self.conclusion = Some(ConclusionRecord {
                     at,

@@ -35,11 +35,13 @@ mod engine;
 mod history;
 mod resume;
 mod runner;
+pub mod verify;
 
 pub use crate::protocol::EventSink;
 pub use config::{ApprovalPolicy, Budget, SessionConfig};
 pub use resume::replayable;
 pub use runner::{QueryRunner, RunError};
+pub use verify::verify_conclusion;
 
 use std::sync::Arc;
 

@@ -1,8 +1,10 @@
 //! Continuing a recorded session: the planner transcript and the executions rebuilt from the
 //! recorded events.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+
 use crate::planner::{Action, Entry, Outcome};
-use crate::protocol::{Event, ProposalId, ProposalLog, ProposalRecord, Stage};
+use crate::protocol::{Decider, Decision, Event, Execution, ProposalId};
 
 use super::history::History;
 
@@ -15,6 +17,14 @@ pub(super) struct Earlier {
     pub last_id: u64,
     /// The running token total.
     pub tokens: u64,
+    /// Every recorded execution (for verifying evidence that cites them).
+    pub executions: Vec<Execution>,
+    /// Query shapes the engineer approved for the rest of the session.
+    pub shapes: BTreeSet<String>,
+    /// Proposals answered from an identical earlier one: id → that one's id.
+    pub aliases: HashMap<ProposalId, ProposalId>,
+    /// Where the line of inquiry after the last conclusion starts in `executions`.
+    pub inquiry_from: usize,
 }
 
 /// One planner step being rebuilt: its text and actions, then the outcomes of its proposals.
@@ -23,6 +33,9 @@ struct StepBuild {
     text: String,
     actions: Vec<Action>,
     order: Vec<ProposalId>,
+    outcomes: HashMap<ProposalId, Outcome>,
+    /// Proposals answered from an earlier one in the same step (settled when it ends).
+    echoes: Vec<(ProposalId, ProposalId)>,
     /// Queries of this step have started running (a later proposal is a new step).
     running: bool,
 }
@@ -45,9 +58,7 @@ impl StepBuild {
         });
     }
 
-    /// End the step: its text and actions, then each proposal's outcome as the proposal
-    /// log has it (so duplicates of a query run later in the same step are settled too).
-    fn flush(&mut self, into: &mut Vec<Entry>, log: &ProposalLog) {
+    fn flush(&mut self, into: &mut Vec<Entry>) {
         let step = std::mem::take(self);
         if step.is_empty() {
             return;
@@ -56,60 +67,30 @@ impl StepBuild {
             text: step.text,
             actions: step.actions,
         });
+        let mut outcomes = step.outcomes;
+        for (id, first) in step.echoes {
+            let outcome = match outcomes.get(&first) {
+                Some(Outcome::Executed {
+                    command, condensed, ..
+                }) => Outcome::Duplicate {
+                    command: command.clone(),
+                    condensed: condensed.clone(),
+                },
+                Some(other) => other.clone(),
+                None => continue,
+            };
+            outcomes.insert(id, outcome);
+        }
         for id in step.order {
+            let outcome = outcomes.remove(&id).unwrap_or_else(|| Outcome::Rejected {
+                command: String::new(),
+                reason: Some("not run".into()),
+            });
             into.push(Entry::Result {
-                outcome: outcome(log, &id),
                 call_id: id.0,
+                outcome,
             });
         }
-    }
-}
-
-/// What the planner was told about a proposal.
-fn outcome(log: &ProposalLog, id: &ProposalId) -> Outcome {
-    let not_run = |command: String| Outcome::Rejected {
-        command,
-        reason: Some("not run".into()),
-    };
-    let Some(q) = log.get(id) else {
-        return not_run(String::new());
-    };
-    let command = q.command().to_string();
-    match q.stage {
-        Stage::Done | Stage::Failed => match &q.execution {
-            Some(x) => Outcome::Executed {
-                command,
-                condensed: x.condensed.clone(),
-                error: x.error.clone(),
-                objects: Vec::new(),
-            },
-            None => not_run(command),
-        },
-        Stage::Refused => Outcome::Refused {
-            command,
-            why: q
-                .refusal
-                .as_ref()
-                .map(|r| r.why.clone())
-                .unwrap_or_default(),
-        },
-        Stage::Rejected => Outcome::Rejected {
-            command,
-            reason: q.rejection.clone(),
-        },
-        Stage::Duplicate => match q
-            .duplicate_of
-            .as_ref()
-            .and_then(|e| log.get(e))
-            .map(|e: &ProposalRecord| (e.stage, e.execution.as_ref()))
-        {
-            Some((Stage::Done, Some(x))) => Outcome::Duplicate {
-                command,
-                condensed: x.condensed.clone(),
-            },
-            _ => not_run(command),
-        },
-        Stage::Pending | Stage::Approved | Stage::Running => not_run(command),
     }
 }
 
@@ -117,44 +98,102 @@ fn outcome(log: &ProposalLog, id: &ProposalId) -> Outcome {
 pub(super) fn rebuild(events: &[Event]) -> Earlier {
     let mut earlier = Earlier::default();
     let mut step = StepBuild::default();
-    let mut log = ProposalLog::new();
+    let mut commands: HashMap<ProposalId, String> = HashMap::new();
+    let mut condensed: HashMap<ProposalId, String> = HashMap::new();
+    // The engineer's own queries (no planner step asked for them).
+    let mut own: HashSet<ProposalId> = HashSet::new();
     for event in events {
-        log.apply(event);
         match event {
             Event::UserMessage { text } => {
-                step.flush(&mut earlier.transcript, &log);
+                step.flush(&mut earlier.transcript);
                 earlier.transcript.push(Entry::User { text: text.clone() });
             }
             Event::AssistantMessage { text } => {
-                step.flush(&mut earlier.transcript, &log);
+                step.flush(&mut earlier.transcript);
                 step.text = text.clone();
             }
             Event::Hypothesis(h) => {
                 if step.running {
-                    step.flush(&mut earlier.transcript, &log);
+                    step.flush(&mut earlier.transcript);
                 }
                 step.actions.push(Action::Hypothesis(h.clone()));
             }
+            Event::Proposed(p) if p.reason == super::engine::OWN_QUERY => {
+                note_id(&mut earlier.last_id, &p.id);
+                own.insert(p.id.clone());
+            }
             Event::Proposed(p) => {
                 if step.running {
-                    step.flush(&mut earlier.transcript, &log);
+                    step.flush(&mut earlier.transcript);
                 }
                 note_id(&mut earlier.last_id, &p.id);
+                commands.insert(p.id.clone(), p.command.clone());
                 step.propose(&p.id, &p.command, &p.reason, &p.hypothesis);
             }
-            Event::Refused { id, command, .. } => {
+            Event::Refused { id, .. } if own.contains(id) => {}
+            Event::Refused { id, command, why } => {
                 note_id(&mut earlier.last_id, id);
                 step.propose(id, command, "", "");
+                step.outcomes.insert(
+                    id.clone(),
+                    Outcome::Refused {
+                        command: command.clone(),
+                        why: why.clone(),
+                    },
+                );
             }
-            Event::Decided { id, .. } => {
-                if log.get(id).is_some_and(|q| q.stage == Stage::Approved) {
-                    step.running = true;
+            Event::Decided { id, .. } if own.contains(id) => {}
+            Event::Decided { id, decision, by } => {
+                match by {
+                    Decider::UserShape { shape } => {
+                        earlier.shapes.insert(shape.clone());
+                    }
+                    Decider::Policy { rule } => {
+                        if let Some(shape) = rule.strip_prefix("shape: ") {
+                            earlier.shapes.insert(shape.to_string());
+                        }
+                    }
+                    Decider::Dedup { earlier: first } => {
+                        earlier.aliases.insert(id.clone(), first.clone());
+                    }
+                    Decider::User => {}
+                }
+                let command = commands.get(id).cloned().unwrap_or_default();
+                match (decision, by) {
+                    (Decision::Reject { reason }, _) => {
+                        step.outcomes.insert(
+                            id.clone(),
+                            Outcome::Rejected {
+                                command,
+                                reason: reason.clone(),
+                            },
+                        );
+                    }
+                    (_, Decider::Dedup { earlier: first }) => match condensed.get(first) {
+                        Some(c) => {
+                            step.outcomes.insert(
+                                id.clone(),
+                                Outcome::Duplicate {
+                                    command,
+                                    condensed: c.clone(),
+                                },
+                            );
+                        }
+                        None => step.echoes.push((id.clone(), first.clone())),
+                    },
+                    _ => step.running = true,
                 }
             }
+            Event::ExecStarted { id, .. } if own.contains(id) => {}
             Event::ExecStarted { .. } => step.running = true,
             Event::ExecFinished(x) => {
-                step.running = true;
+                earlier.executions.push(x.clone());
+                let is_own = own.contains(&x.id);
+                if !is_own {
+                    step.running = true;
+                }
                 if x.error.is_none() {
+                    condensed.insert(x.id.clone(), x.condensed.clone());
                     match crate::query::parse(&x.command) {
                         Ok(query) => {
                             earlier
@@ -164,8 +203,26 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
                         Err(e) => tracing::debug!(command = %x.command, ?e, "not reusable"),
                     }
                 }
+                let outcome = Outcome::Executed {
+                    command: x.command.clone(),
+                    condensed: x.condensed.clone(),
+                    error: x.error.clone(),
+                    objects: x.objects.clone(),
+                };
+                if is_own {
+                    step.flush(&mut earlier.transcript);
+                    earlier.transcript.push(Entry::Own {
+                        call_id: x.id.0.clone(),
+                        outcome,
+                    });
+                } else {
+                    step.outcomes.insert(x.id.clone(), outcome);
+                }
             }
-            Event::Concluded(c) => step.actions.push(Action::Conclude(c.clone())),
+            Event::Concluded(c) => {
+                step.actions.push(Action::Conclude(c.clone()));
+                earlier.inquiry_from = earlier.executions.len();
+            }
             Event::Usage(u) => earlier.tokens = u.session_total,
             Event::SessionStarted(_)
             | Event::AssistantDelta { .. }
@@ -175,7 +232,7 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
             | Event::SessionEnded { .. } => {}
         }
     }
-    step.flush(&mut earlier.transcript, &log);
+    step.flush(&mut earlier.transcript);
     earlier
 }
 
@@ -200,7 +257,7 @@ fn note_id(last: &mut u64, id: &ProposalId) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Decider, Decision, Execution, Proposal};
+    use crate::protocol::{Execution, Proposal};
 
     fn proposed(id: &str, command: &str) -> Event {
         Event::Proposed(Proposal {
@@ -219,7 +276,7 @@ mod tests {
             output: "full".into(),
             condensed: "short".into(),
             duration_ms: 1,
-            error: None,
+            ..Execution::default()
         };
         let events = vec![
             Event::UserMessage {
@@ -264,6 +321,7 @@ mod tests {
                 Entry::User { .. } => "user",
                 Entry::Assistant { .. } => "assistant",
                 Entry::Result { .. } => "result",
+                Entry::Own { .. } => "own",
             })
             .collect();
         assert_eq!(

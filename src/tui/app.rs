@@ -313,7 +313,7 @@ impl App {
                 self.chat.end_stream();
                 self.chat.push(
                     Role::Info,
-                    format!("Conclusion: {} (c shows it again)", c.root_cause),
+                    format!("Conclusion: {} (c shows it again)", c.headline()),
                 );
                 self.conclusion.set(c);
                 self.open_conclusion_on_arrival();

@@ -320,7 +320,7 @@ impl Commands {
             _ => {}
         }
         if let Some(by) = e.decision_text()
-            && !matches!(e.by, Some(Decider::User))
+            && !matches!(e.by, Some(Decider::User | Decider::UserShape { .. }))
             && e.stage != Stage::Refused
         {
             add("decided", &by, theme.dim());
@@ -350,7 +350,7 @@ mod tests {
             output: "x".repeat(size),
             condensed: String::new(),
             duration_ms: 1,
-            error: None,
+            ..Execution::default()
         })
     }
 
