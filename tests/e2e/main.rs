@@ -380,13 +380,14 @@ fn the_demo_is_recorded_and_replays_by_its_name() {
         120,
         40,
     );
-    let s = t.wait_for("Root cause", Duration::from_secs(20));
+    let s = t.wait_for("╔", Duration::from_secs(20));
     assert!(s.contains("REPLAY (read-only)"), "{s}");
     // Playback keys work over the conclusion: back to the start, and it stays closed.
     t.keys(&["{"]);
     t.keys(&["Escape"]);
     let s = t.wait_for("event ", Duration::from_secs(5));
-    assert!(!s.contains("Root cause"), "{s}");
+    // The conclusion view is the double-bordered overlay.
+    assert!(!s.contains('╔'), "the conclusion reopened: {s}");
     t.keys(&["q"]);
     t.wait_for("KLUE_EXIT=0", Duration::from_secs(10));
 }
