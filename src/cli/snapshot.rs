@@ -64,5 +64,6 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             format!("; {} notes (see the file's `notes`)", snap.notes.len())
         }
     );
+    eprintln!("redacted: {}", snap.redacted.summary());
     Ok(ExitCode::SUCCESS)
 }

@@ -91,6 +91,7 @@ pub(crate) async fn run_with(
     let recorder = start_recording(&mut info);
     let mut config = SessionConfig::new(info);
     config.earlier = earlier;
+    config.query_timeout = settings.budget.query_timeout;
     if let Some(r) = &recorder {
         config.sinks.push(Box::new(r.sink()));
     }
@@ -109,7 +110,11 @@ pub(crate) async fn run_with(
         )
         .await;
     }
-    let runner = Arc::new(klue::exec::Executor::new(cluster).with_table_objects(offline));
+    let runner = Arc::new(
+        klue::exec::Executor::new(cluster)
+            .with_table_objects(offline)
+            .with_timeout(settings.budget.query_timeout),
+    );
     let handle = klue::session::spawn(planner, runner, config);
     let code = open(handle).await;
     if let Some(r) = recorder {

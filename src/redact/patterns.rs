@@ -27,7 +27,7 @@ fn compile(name: &'static str, pattern: &str) -> Option<Regex> {
 
 /// Keys whose value is a secret when the key *ends* with one of these words
 /// (`DB_PASSWORD`, `client_secret`, `x-api-key`), but not `secretName` or `tokenTTL`.
-const SECRET_KEY_WORDS: &str = r"password|passwd|passphrase|pass|pwd|secret|token|apikey|api[_-]?key|(?:access|secret|private|signing|encryption|master|account|shared[_-]?access|session|client)[_-]?key|private[_-]?key[_-]?id|credentials?|auth|signature|sig|connection[_-]?string|conn[_-]?str";
+const SECRET_KEY_WORDS: &str = super::vocabulary::KEY_WORDS_PATTERN;
 
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     vec![
@@ -52,7 +52,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             name: "url-credentials",
             re: compile(
                 "url-credentials",
-                r"(?i)\b([a-z][a-z0-9+.\-]{1,20}://)([^/\s:@]{1,256}):([^/\s@]{1,512})@",
+                r"(?i)\b([a-z][a-z0-9+.\-]{1,20}://)([^/\s:@]{0,256}):([^/\s@]{1,512})@",
             ),
             rewrite: |c| format!("{}{}:{MASK}@", &c[1], &c[2]),
         },

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use crate::condense;
 use crate::planner::{Action, Entry, Outcome, Planner, Step, Transcript};
 use crate::protocol::{
-    Conclusion, Decider, Decision, Event, Evidence, Execution, Hypothesis, Op, Proposal,
+    ApiCalls, Conclusion, Decider, Decision, Event, Evidence, Execution, Hypothesis, Op, Proposal,
     ProposalId, Usage,
 };
 use crate::query::{self, Query};
@@ -47,6 +47,14 @@ struct Io {
 }
 
 impl Io {
+    /// The requests sent since the last batch, as one event (nothing when there were none).
+    fn api_calls(&mut self, runner: &dyn QueryRunner, id: Option<ProposalId>) {
+        let (calls, dropped) = runner.take_api_calls();
+        if !calls.is_empty() || dropped > 0 {
+            self.emit(Event::ApiCalls(ApiCalls { id, calls, dropped }));
+        }
+    }
+
     fn emit(&mut self, event: Event) {
         for sink in &mut self.sinks {
             sink.event(&event);
@@ -194,6 +202,7 @@ impl Engine {
     }
 
     fn end(&mut self, reason: &str) {
+        self.io.api_calls(self.runner.as_ref(), None);
         self.io.emit(Event::SessionEnded {
             reason: reason.to_string(),
         });
@@ -277,6 +286,7 @@ impl Engine {
                 res = &mut fut => break Some(res),
                 op = io.ops.recv() => match op {
                     None | Some(Op::End) => {
+                        io.api_calls(self.runner.as_ref(), None);
                         io.emit(Event::SessionEnded { reason: end_reason(op.is_none()) });
                         return Called::Ended;
                     }
@@ -735,6 +745,8 @@ impl Engine {
             duration_ms: elapsed_ms(started),
             error: error.clone(),
         }));
+        self.io
+            .api_calls(self.runner.as_ref(), Some(job.id.clone()));
         if error.is_none() {
             self.history
                 .record(job.id.clone(), job.query.clone(), condensed.clone());
