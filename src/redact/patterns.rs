@@ -86,10 +86,25 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             },
         },
         Rule {
+            name: "authorization-header",
+            // `Authorization: Token …`, `Proxy-Authorization: Digest …`: whatever the scheme.
+            re: compile(
+                "authorization-header",
+                r#"(?i)\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:[A-Za-z0-9\-]+[ \t]+)?)([^\s"',;]{6,})"#,
+            ),
+            rewrite: |c| {
+                if is_harmless_value(&c[2]) {
+                    c[0].to_string()
+                } else {
+                    format!("{}{MASK}", &c[1])
+                }
+            },
+        },
+        Rule {
             name: "cloud-and-vendor-keys",
             re: compile(
                 "cloud-and-vendor-keys",
-                r"\b(?:(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}|AIza[0-9A-Za-z_\-]{30,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9\-]{8,}|sk_(?:live|test)_[A-Za-z0-9]{8,}|sk-[A-Za-z0-9_\-]{20,}|glpat-[A-Za-z0-9_\-]{16,})\b",
+                r"\b(?:(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}|AIza[0-9A-Za-z_\-]{30,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9\-]{8,}|sk_(?:live|test)_[A-Za-z0-9]{8,}|sk-[A-Za-z0-9_\-]{20,}|glpat-[A-Za-z0-9_\-]{16,}|hvs\.[A-Za-z0-9_\-]{20,}|npm_[A-Za-z0-9]{30,}|SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,})\b",
             ),
             rewrite: |_| MASK.to_string(),
         },

@@ -127,7 +127,7 @@ pub fn is_secret_name(name: &str) -> bool {
 
 /// The regex alternation of credential words for text rules that see `key=value` pairs
 /// (`password=…`, `"apiKey": "…"`, `--token …`): a key matches when it *ends* with one.
-pub const KEY_WORDS_PATTERN: &str = r"password|passwd|passphrase|pass|pwd|secret|token|apikey|api[_-]?key|(?:access|secret|private|signing|encryption|master|account|shared[_-]?access|session|client|license|webhook|hmac)[_-]?key|private[_-]?key[_-]?id|credentials?|creds|auth|signature|sig|dsn|connection[_-]?string|conn[_-]?str";
+pub const KEY_WORDS_PATTERN: &str = r"password|passwd|passphrase|[_.\-]pass|pwd|secret|token|apikey|api[_-]?key|(?:access|secret|private|signing|encryption|master|account|shared[_-]?access|session|client|license|webhook|hmac)[_-]?key|private[_-]?key[_-]?id|credentials?|creds|auth|signature|sig|dsn|connection[_-]?string|conn[_-]?str";
 
 #[cfg(test)]
 mod tests {

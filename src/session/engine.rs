@@ -125,6 +125,9 @@ pub(super) struct Engine {
     conclude_requested: bool,
     /// The running planner call is the one after that request: proposals are refused.
     forced_turn: bool,
+    /// Output lines that read as instructions to an AI assistant (flagged on screen, counted
+    /// in the conclusion).
+    suspicious_lines: usize,
 }
 
 impl Engine {
@@ -161,6 +164,7 @@ impl Engine {
             tokens_total: earlier.tokens,
             conclude_requested: false,
             forced_turn: false,
+            suspicious_lines: 0,
         }
     }
 
@@ -712,13 +716,14 @@ impl Engine {
         self.queries += 1;
         let (output, condensed, error, objects) = match result {
             Ok(Ok(out)) => {
-                let (full, condensed, objects) = redact_and_condense(
+                let (full, condensed, objects, suspicious) = redact_and_condense(
                     job.query.clone(),
                     out.text,
                     out.objects,
                     self.config.limits,
                 )
                 .await;
+                self.suspicious_lines += suspicious;
                 (full, condensed, None, objects)
             }
             Ok(Err(err)) => (
@@ -830,18 +835,24 @@ fn end_reason(closed: bool) -> String {
 
 /// Redact the full output and the objects, and condense the model's copy, off the async
 /// threads (tokenizing a large output takes a while). The objects go to planners too (the
-/// offline planner reads them), so they are redacted like the text.
+/// offline planner reads them), so they are redacted like the text. Lines that read as
+/// instructions to an AI assistant are flagged above both copies and counted.
 async fn redact_and_condense(
     query: Query,
     text: String,
     mut objects: Vec<serde_json::Value>,
     limits: condense::Limits,
-) -> (String, String, Vec<serde_json::Value>) {
+) -> (String, String, Vec<serde_json::Value>, usize) {
     let work = move || {
-        let full = redact::redact(&text);
-        let condensed = condense::condense_query(&query, &full, &limits);
+        let mut full = redact::redact(&text);
+        let mut condensed = condense::condense_query(&query, &full, &limits);
         objects.iter_mut().for_each(redact::redact_value);
-        (full, condensed, objects)
+        let suspicious = redact::untrusted::suspicious_lines(&full);
+        if let Some(notice) = redact::untrusted::notice(&suspicious) {
+            full = format!("{notice}{full}");
+            condensed = format!("{notice}{condensed}");
+        }
+        (full, condensed, objects, suspicious.len())
     };
     match tokio::task::spawn_blocking(work).await {
         Ok(done) => done,
@@ -851,6 +862,7 @@ async fn redact_and_condense(
                 String::new(),
                 "[klue could not prepare this output]".to_string(),
                 Vec::new(),
+                0,
             )
         }
     }
