@@ -105,6 +105,7 @@ pub(crate) fn parse_output(s: &str) -> Result<OutputKind, String> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::tui::init_log();
     run_with(args, Vec::new()).await
 }
 

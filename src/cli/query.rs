@@ -29,6 +29,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::tui::init_log();
     // One argument is the whole command line; several are joined as the shell split them.
     let line = if args.command.len() == 1 {
         args.command[0].clone()

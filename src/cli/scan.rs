@@ -49,6 +49,7 @@ impl From<SeverityArg> for Severity {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::tui::init_log();
     let client = super::common::analysis_client(&args.cluster).await?;
     let namespace = if args.all_namespaces {
         None
@@ -72,24 +73,26 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let elapsed = started.elapsed();
     match args.output {
         OutputFormat::Json => {
-            let doc = serde_json::json!({
+            let mut doc = serde_json::json!({
                 "scope": namespace.as_deref().unwrap_or("all namespaces"),
                 "objects": fetched.view.len(),
                 "findings": findings,
                 "skipped": fetched.skipped,
                 "duration_ms": elapsed.as_millis() as u64,
             });
+            // findings quote logs, events and specs: redacted like every output
+            klue::redact::redact_value(&mut doc);
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
         OutputFormat::Text => print!(
             "{}",
-            render_text(
+            klue::redact::redact(&render_text(
                 &findings,
                 &fetched.skipped,
                 namespace.as_deref(),
                 fetched.view.len(),
                 elapsed
-            )
+            ))
         ),
     }
     Ok(ExitCode::SUCCESS)

@@ -22,6 +22,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::tui::init_log();
     let client = super::common::analysis_client(&args.cluster).await?;
     let source = SnapshotSource {
         context: args

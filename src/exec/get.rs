@@ -138,7 +138,11 @@ async fn for_each_table(
     errors: &mut Vec<ExecError>,
     mut f: impl FnMut(ServerTable),
 ) -> Result<(), ExecError> {
-    let include_object = ctx.sort.is_some() || ctx.ex.table_objects();
+    // A Secret's labels may copy its data: printing them needs the data to compare with.
+    let secret_labels = t.res.group.is_empty()
+        && t.res.kind == "Secret"
+        && (ctx.args.show_labels || !ctx.args.label_columns.is_empty());
+    let include_object = ctx.sort.is_some() || ctx.ex.table_objects() || secret_labels;
     if !t.names.is_empty() {
         for name in &t.names {
             let mut path = t.res.object_path(ctx.namespace, name);

@@ -110,14 +110,20 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         },
         Rule {
             name: "flag-value",
-            // `--password hunter2`, `--token=abc`.
+            // `--password hunter2`, `--token=abc`; a flag starts a word (`db-credentials
+            // Opaque` in a table is not one).
             re: compile(
                 "flag-value",
                 &format!(
-                    r#"(?i)(--?[a-z0-9\-]*(?:{SECRET_KEY_WORDS}))(=|[ \t]+)([^\s"'\-][^\s"']*|"[^"]*"|'[^']*')"#
+                    r#"(?im)(^|[\s"'\[(,=])(--?[a-z0-9\-]*(?:{SECRET_KEY_WORDS}))(=|[ \t]+)([^\s"'\-][^\s"']*|"[^"]*"|'[^']*')"#
                 ),
             ),
-            rewrite: |c| keep_key(c, &c[3]),
+            rewrite: |c| {
+                if is_harmless_value(&c[4]) {
+                    return c[0].to_string();
+                }
+                format!("{}{}{}{}", &c[1], &c[2], &c[3], quoted_mask(&c[4]))
+            },
         },
         Rule {
             name: "key-value",
@@ -141,20 +147,15 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     ]
 });
 
-/// The flag rule's rewrite: keep the flag, mask the value.
-fn keep_key(c: &Captures, value: &str) -> String {
-    if is_harmless_value(value) {
-        return c[0].to_string();
-    }
-    format!("{}{}{}", &c[1], &c[2], quoted_mask(value))
-}
-
 /// Values that carry no secret: booleans, nulls, empty strings, masks, YAML block markers,
 /// and small numbers (`tokenTTL: 3600`-like keys that slipped through).
 fn is_harmless_value(value: &str) -> bool {
     let v = value.trim_matches(|c| c == '"' || c == '\'' || c == '`');
     v.is_empty()
         || v.contains(MASK)
+        // what kubectl prints in place of a credential
+        || v == "REDACTED"
+        || v == "DATA+OMITTED"
         || v.starts_with('[')
         || v.starts_with('{')
         || v.starts_with('$')

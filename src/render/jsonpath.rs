@@ -674,4 +674,24 @@ mod tests {
         assert!(Template::parse("{end}").is_err());
         assert!(Template::parse("{.items[abc]}").is_err());
     }
+
+    #[test]
+    fn unions_that_multiply_stop_at_the_bound() {
+        let data = serde_json::json!({"items": [{"spec": {"containers": [{"name": "app",
+            "args": ["--a", "--b"], "env": [{"name": "A", "value": "1"}]}]}}]});
+        let u = vec!["0"; 40].join(",");
+        let f = vec!["\"name\""; 40].join(",");
+        let t = Template::parse(&format!(
+            "{{.items[{u}].spec.containers[{u}].env[{u}][{f}]}}"
+        ))
+        .unwrap();
+        assert_eq!(t.render(&data, 1 << 20), Err(Overflow::Values(MAX_VALUES)));
+        let t = Template::parse(&format!(
+            "{{range .items[{u}]}}{{range .spec.containers[{u}]}}{{range .args[{u}]}}{{.}}{{end}}{{end}}{{end}}"
+        ))
+        .unwrap();
+        let (text, cut) = t.render(&data, 1000).unwrap();
+        assert!(cut);
+        assert!(text.len() <= 1000 + 8, "{}", text.len());
+    }
 }

@@ -836,7 +836,7 @@ fn end_reason(closed: bool) -> String {
 /// Redact the full output and the objects, and condense the model's copy, off the async
 /// threads (tokenizing a large output takes a while). The objects go to planners too (the
 /// offline planner reads them), so they are redacted like the text. Lines that read as
-/// instructions to an AI assistant are flagged above both copies and counted.
+/// instructions to an AI assistant are flagged above the full output and counted.
 async fn redact_and_condense(
     query: Query,
     text: String,
@@ -845,12 +845,13 @@ async fn redact_and_condense(
 ) -> (String, String, Vec<serde_json::Value>, usize) {
     let work = move || {
         let mut full = redact::redact(&text);
-        let mut condensed = condense::condense_query(&query, &full, &limits);
+        let condensed = condense::condense_query(&query, &full, &limits);
         objects.iter_mut().for_each(redact::redact_value);
         let suspicious = redact::untrusted::suspicious_lines(&full);
+        // the engineer's copy says it; the model's copy is fenced and flagged where it is
+        // sent (planner/llm)
         if let Some(notice) = redact::untrusted::notice(&suspicious) {
             full = format!("{notice}{full}");
-            condensed = format!("{notice}{condensed}");
         }
         (full, condensed, objects, suspicious.len())
     };
