@@ -133,6 +133,10 @@ fn mask_line_value(line: &str) -> String {
             if v.is_empty() || v == "{" || v == "|" || v == ">" || v == "|-" || v == ">-" {
                 return line.to_string();
             }
+            // sizes left by the object masker carry no secret
+            if is_masked(v) {
+                return line.to_string();
+            }
             let comma = if v.ends_with(',') { "," } else { "" };
             let quote = if v.starts_with('"') { "\"" } else { "" };
             format!("{indent}{k}: {quote}{MASK}{quote}{comma}{newline}")
@@ -222,6 +226,16 @@ pub(super) fn redact_compact(text: &str) -> String {
     out
 }
 
+/// A value the object masker (or this pass) already replaced.
+fn is_masked(v: &str) -> bool {
+    let v = v.trim_matches(|c| c == '"' || c == '\'' || c == ',' || c == '\\');
+    let size = v
+        .strip_prefix("<redacted: ")
+        .and_then(|r| r.strip_suffix(" bytes>"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    size || v == MASK || v == super::object::COPY_MASK
+}
+
 /// Mask every string value inside each compact `data`/`stringData` object of `text`,
 /// whatever the values hold (braces, quotes, escapes) and at whatever level of escaping the
 /// object sits: a quote belongs to the object's level when exactly as many backslashes
@@ -254,7 +268,7 @@ fn mask_compact_data(text: &str) -> String {
                 if before == level {
                     if in_str {
                         in_str = false;
-                        if is_value {
+                        if is_value && !is_masked(text.get(start..i - level).unwrap_or("")) {
                             ranges.push((start, i - level));
                         }
                         after_colon = false;

@@ -9,8 +9,12 @@ pub const MASKED: &str = "<masked: looks like a credential>";
 /// Whether an environment variable with this name and literal value should be masked: its
 /// name is in the credential vocabulary, or the redaction pass finds a credential in it.
 pub fn is_credential(name: &str, value: &str) -> bool {
-    if value.is_empty() || value.starts_with("<redacted") {
+    if value.is_empty() {
         return false;
+    }
+    // already masked when the object was sanitized
+    if value.starts_with("<redacted: ") {
+        return true;
     }
     redact::vocabulary::is_secret_name(name) || redact::redact(value) != value
 }
