@@ -3,8 +3,6 @@
 
 pub mod llm;
 pub mod offline;
-mod offline_observe;
-mod offline_symptom;
 
 use crate::protocol::{Conclusion, Hypothesis, PlannerInfo, Usage};
 
