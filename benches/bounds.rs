@@ -112,8 +112,8 @@ fn bench(env: &support::TestEnv) -> Result<(), String> {
             .is_ok()
     });
     println!(
-        "\n{:<32} {:<8} {:>6} {:>10} {:>9} {:>12}   {}",
-        "template", "client", "exit", "peak RSS", "wall", "printed", "verdict"
+        "\n{:<32} {:<8} {:>6} {:>10} {:>9} {:>12}   verdict",
+        "template", "client", "exit", "peak RSS", "wall", "printed"
     );
     let mut failures = Vec::new();
     for (name, template, expect) in templates() {

@@ -203,14 +203,14 @@ pub(super) fn redact_compact(text: &str) -> String {
     if out.contains("Secret") {
         out = mask_compact_data(&out);
     }
-    if out.contains("/data") || out.contains("/stringData") {
-        if let Some(patch) = PATCH_DATA.as_ref() {
-            out = patch
-                .replace_all(&out, |c: &Captures| {
-                    format!("{}{}\"{MASK}{}\"{}", &c[1], &c[2], &c[3], &c[4])
-                })
-                .into_owned();
-        }
+    if (out.contains("/data") || out.contains("/stringData"))
+        && let Some(patch) = PATCH_DATA.as_ref()
+    {
+        out = patch
+            .replace_all(&out, |c: &Captures| {
+                format!("{}{}\"{MASK}{}\"{}", &c[1], &c[2], &c[3], &c[4])
+            })
+            .into_owned();
     }
     if let Some(env) = ENV_JSON.as_ref() {
         out = env
