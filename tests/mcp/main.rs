@@ -301,11 +301,11 @@ async fn a_real_client_uses_every_tool_and_only_reads() {
     let inv = result(&report, "investigate");
     assert!(!is_error(inv), "{inv}");
     let inv_text = text_of(inv);
-    assert!(inv_text.contains("**Root cause:**"), "{inv_text}");
-    assert!(inv_text.contains("**Remediation**"), "{inv_text}");
+    assert!(inv_text.contains("**Cause:**"), "{inv_text}");
+    assert!(inv_text.contains("Remediation (suggested"), "{inv_text}");
     let conclusion = &inv["structuredContent"]["conclusion"];
     assert!(
-        conclusion["root_cause"]
+        conclusion["problems"][0]["cause"]
             .as_str()
             .is_some_and(|s| !s.is_empty()),
         "{inv}"

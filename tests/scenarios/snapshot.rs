@@ -74,8 +74,7 @@ async fn snapshot_gives_the_same_findings_and_conclusions() {
             &s.symptom,
         )
         .await;
-        let rc =
-            |d: &crate::planner::Diagnosis| d.conclusion.as_ref().map(|c| c.root_cause.clone());
+        let rc = |d: &crate::planner::Diagnosis| d.conclusion.as_ref().map(|c| c.headline());
         if rc(&dl) != rc(&ds) {
             problems.push(format!(
                 "{}: conclusions differ\n live: {:?}\n snap: {:?} (errors {:?})",
