@@ -51,9 +51,10 @@ pub struct Headless {
     /// Most queries run in this investigation (default: the config's).
     #[arg(long)]
     pub max_queries: Option<u32>,
-    /// Longest a single query may run, in seconds.
-    #[arg(long, default_value_t = 60)]
-    pub query_timeout: u64,
+    /// Longest a single query may run, in seconds (default: the config's
+    /// `[budget] query_timeout_secs`, else 60).
+    #[arg(long)]
+    pub query_timeout: Option<u64>,
     /// Do not record the session (by default it is written under the XDG state dir, where
     /// `klue sessions` lists it).
     #[arg(long)]
@@ -71,6 +72,7 @@ pub enum OutputKind {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::screen::init_log();
     let symptom = args.symptom.join(" ");
     investigate(global, &symptom, &args.headless, Launch::new("ask")).await
 }
@@ -97,7 +99,7 @@ pub async fn investigate(
     how.record = how.record && !flags.no_record;
     how.max_turns = flags.max_turns;
     how.max_queries = flags.max_queries;
-    how.query_timeout = Some(std::time::Duration::from_secs(flags.query_timeout));
+    how.query_timeout = flags.query_timeout.map(std::time::Duration::from_secs);
     let launched = launch(global, how).await?;
     let ask = launched.approval == ApprovalPolicy::Ask;
     let (handle, recorder) = launched.into_parts();

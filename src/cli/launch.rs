@@ -221,7 +221,7 @@ pub struct Launch {
     pub default_approval: ApprovalPolicy,
     /// Write a recording under the sessions directory.
     pub record: bool,
-    /// Overrides of the config's budget (`ask --max-turns/--max-queries`).
+    /// Overrides of the config's budget (`ask --max-turns/--max-queries/--query-timeout`).
     pub max_turns: Option<u32>,
     pub max_queries: Option<u32>,
     pub query_timeout: Option<Duration>,
@@ -320,9 +320,10 @@ pub async fn launch(global: &GlobalArgs, launch: Launch) -> anyhow::Result<Launc
     if let Some(n) = launch.max_queries {
         config.budget.max_queries = n;
     }
-    if let Some(t) = launch.query_timeout {
-        config.query_timeout = t.max(Duration::from_secs(1));
-    }
+    config.query_timeout = launch
+        .query_timeout
+        .map(|t| t.max(Duration::from_secs(1)))
+        .unwrap_or(settings.budget.query_timeout);
     // The offline planner reads the objects behind table output; a model gets the analyzers'
     // findings as hints.
     let offline = planner.info().kind == PlannerKind::Offline;
@@ -334,7 +335,11 @@ pub async fn launch(global: &GlobalArgs, launch: Launch) -> anyhow::Result<Launc
         )
         .await;
     }
-    let runner = Arc::new(klue::exec::Executor::new(cluster).with_table_objects(offline));
+    let runner = Arc::new(
+        klue::exec::Executor::new(cluster)
+            .with_table_objects(offline)
+            .with_timeout(config.query_timeout),
+    );
     let handle = klue::session::spawn(planner, runner, config);
     Ok(Launched {
         handle,

@@ -70,8 +70,26 @@ pub fn init_log() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     std::fs::create_dir_all(dir).ok()?;
     let file = tracing_appender::rolling::never(dir, "klue.log");
     let (writer, guard) = tracing_appender::non_blocking(file);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KLUE_LOG")
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("KLUE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The HTTP and TLS stacks trace headers and bodies at debug and trace level (a bearer
+    // token, a Secret): whatever KLUE_LOG says, they log at info at most.
+    for quiet in [
+        "hyper=info",
+        "hyper_util=info",
+        "h2=info",
+        "rustls=info",
+        "tokio_rustls=info",
+        "reqwest=info",
+        "tower=info",
+        "tower_http=info",
+        "kube_client=info",
+        "async_openai=info",
+    ] {
+        if let Ok(d) = quiet.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)

@@ -20,6 +20,7 @@ pub struct Args {
 }
 
 pub async fn run(global: &super::launch::GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::screen::init_log();
     let cluster = global.connect().await?;
     let source = SnapshotSource {
         context: cluster.info.context.to_string(),
@@ -57,5 +58,6 @@ pub async fn run(global: &super::launch::GlobalArgs, args: Args) -> anyhow::Resu
             format!("; {} notes (see the file's `notes`)", snap.notes.len())
         }
     );
+    eprintln!("redacted: {}", snap.redacted.summary());
     Ok(ExitCode::SUCCESS)
 }

@@ -39,6 +39,8 @@ pub struct Timeline {
     pub outcome: String,
     /// What the reader tolerated (e.g. a partial last line).
     pub warnings: Vec<String>,
+    /// Every request the session sent to the cluster.
+    pub api_calls: super::api_calls::ApiCallLog,
 }
 
 /// One line of the timeline.
@@ -166,6 +168,7 @@ impl Timeline {
             tokens: TokenUse::default(),
             outcome: String::new(),
             warnings: rec.warnings.iter().map(ToString::to_string).collect(),
+            api_calls: Default::default(),
         };
         let mut ended = None;
         let mut log = ProposalLog::new();
@@ -371,6 +374,7 @@ impl Timeline {
                 });
             }
             Event::Usage(u) => self.usage(u),
+            Event::ApiCalls(b) => self.api_calls.add(b),
             Event::Cancelled => {
                 self.push(at, start, "engineer", "cancelled the running turn".into());
             }
