@@ -43,6 +43,9 @@ pub struct Snapshot {
     /// What could not be captured, and why.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// What redaction removed while capturing (reported, not stored).
+    #[serde(skip)]
+    pub redacted: crate::redact::Removed,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +123,7 @@ impl Snapshot {
             resources: Vec::new(),
             logs: Vec::new(),
             notes: Vec::new(),
+            redacted: Default::default(),
         }
     }
 
@@ -214,11 +218,36 @@ pub fn open(path: &Path, namespace: Option<&str>) -> Result<super::Cluster, supe
     ))
 }
 
-/// A [`Cluster`](super::Cluster) over an in-memory snapshot (`origin` names it).
+/// A [`Cluster`](super::Cluster) over an in-memory snapshot read from the file `origin`.
 pub fn cluster(snapshot: Arc<Snapshot>, origin: &str, namespace: Option<&str>) -> super::Cluster {
+    served(
+        snapshot,
+        crate::protocol::Target::Snapshot(origin.to_string()),
+        origin,
+        namespace,
+    )
+}
+
+/// The snapshot bundled with klue ([`DEMO_SNAPSHOT`]) as a [`Cluster`](super::Cluster).
+pub fn demo_cluster(namespace: Option<&str>) -> Result<super::Cluster, SnapshotError> {
+    let snap = Snapshot::from_bytes(DEMO_SNAPSHOT, "the bundled demo snapshot")?;
+    Ok(served(
+        Arc::new(snap),
+        crate::protocol::Target::Demo,
+        "bundled demo (broken shop)",
+        namespace,
+    ))
+}
+
+fn served(
+    snapshot: Arc<Snapshot>,
+    target: crate::protocol::Target,
+    server: &str,
+    namespace: Option<&str>,
+) -> super::Cluster {
     let info = super::ClusterInfo {
-        context: format!("snapshot:{origin}"),
-        server: origin.to_string(),
+        context: target,
+        server: server.to_string(),
         namespace: namespace.unwrap_or("default").to_string(),
     };
     super::Cluster::from_service(SnapshotService::new(snapshot), info)

@@ -56,6 +56,8 @@ pub struct BudgetFile {
     pub context_tokens: Option<usize>,
     /// Tokens the model may use in one session.
     pub max_tokens: Option<u64>,
+    /// The overall bound on one query, in seconds.
+    pub query_timeout_secs: Option<u64>,
 }
 
 /// Where the config file lives: `$XDG_CONFIG_HOME/klue/config.toml`, else

@@ -460,7 +460,7 @@ const MAX_CALLS_PER_STEP: u32 = 6;
 impl Planner for LlmPlanner {
     fn info(&self) -> PlannerInfo {
         PlannerInfo {
-            kind: "llm".into(),
+            kind: crate::protocol::PlannerKind::Llm,
             model: Some(self.settings.model.clone()),
             endpoint: Some(self.settings.endpoint_display()),
         }

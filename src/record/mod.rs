@@ -15,6 +15,7 @@
 //!   `serde_json` render it.
 //! - **Listing**: [`sessions::list`] summarises every recording in a directory.
 
+pub mod api_calls;
 pub mod format;
 pub mod markdown;
 pub mod reader;
@@ -24,7 +25,7 @@ pub mod writer;
 
 pub use format::{Entry, FORMAT_VERSION, Header, Item};
 pub use reader::{ReadError, Recording, RecordingReader, Warning, read};
-pub use sessions::{SessionSummary, sessions_dir};
+pub use sessions::{SessionSummary, resolve, sessions_dir};
 pub use timeline::Timeline;
 pub use writer::{RecordError, RecordSink, Recorder, RecorderOptions};
 

@@ -230,6 +230,7 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
             | Event::Cancelled
             | Event::Error { .. }
             | Event::Notice { .. }
+            | Event::ApiCalls(_)
             | Event::SessionEnded { .. } => {}
         }
     }
@@ -245,6 +246,7 @@ pub fn replayable(event: &Event) -> bool {
             | Event::AssistantDelta { .. }
             | Event::AwaitingInput
             | Event::Cancelled
+            | Event::ApiCalls(_)
             | Event::SessionEnded { .. }
     )
 }

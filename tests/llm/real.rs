@@ -124,7 +124,7 @@ async fn investigate(
         namespace: Some(s.namespace.clone()),
         server: cluster.info.server.clone(),
         planner: PlannerInfo {
-            kind: String::new(),
+            kind: klue::protocol::PlannerKind::Offline,
             model: None,
             endpoint: None,
         },
