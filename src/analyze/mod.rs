@@ -6,6 +6,7 @@
 //! from what an investigation has observed so far (the offline planner does that).
 
 pub mod fetch;
+pub mod report;
 pub mod util;
 pub mod view;
 
