@@ -17,6 +17,10 @@ pub struct ClusterArgs {
     /// Read from a snapshot captured with `klue snapshot` instead of a live cluster.
     #[arg(long)]
     pub snapshot: Option<PathBuf>,
+    /// Fetch discovery from the server instead of the cache in $XDG_CACHE_HOME/klue/discovery
+    /// (also: KLUE_NO_CACHE=1).
+    #[arg(long, env = "KLUE_NO_CACHE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_cache: bool,
 }
 
 #[allow(dead_code)] // used by the subcommands as they are built
@@ -27,6 +31,15 @@ impl ClusterArgs {
             context: self.context.clone(),
             namespace: self.namespace.clone(),
             snapshot: self.snapshot.clone(),
+        }
+    }
+
+    /// The discovery cache in the XDG cache dir, unless `--no-cache`.
+    pub fn discovery_cache(&self) -> Option<klue::cluster::DiscoveryCache> {
+        if self.no_cache {
+            None
+        } else {
+            klue::cluster::DiscoveryCache::in_user_cache()
         }
     }
 }
@@ -40,7 +53,9 @@ pub async fn connect(args: &ClusterArgs) -> anyhow::Result<klue::cluster::Cluste
             args.namespace.as_deref(),
         )?);
     }
-    Ok(klue::cluster::Cluster::connect(&args.connect_options()).await?)
+    Ok(klue::cluster::Cluster::connect(&args.connect_options())
+        .await?
+        .with_discovery_cache(args.discovery_cache()))
 }
 
 /// A read-only client for analysis (see [`connect`]).

@@ -2,6 +2,7 @@
 
 pub mod ask;
 pub mod common;
+pub mod completions;
 pub mod demo;
 pub mod export;
 pub mod mcp;
@@ -17,7 +18,7 @@ use clap::{Parser, Subcommand};
 
 /// klue: read-only Kubernetes troubleshooting in the terminal, with an LLM (or rules) in the loop.
 #[derive(Debug, Parser)]
-#[command(name = "klue", version, about, long_about = None)]
+#[command(name = "klue", version = env!("KLUE_VERSION"), about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -50,6 +51,10 @@ pub enum Command {
     Resume(resume::Args),
     /// Serve klue's read-only tools to an MCP client (an IDE agent, a chat app) over stdio.
     Mcp(mcp::Args),
+    /// Print a shell completion script: `klue completions bash|zsh|fish`.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff), or write one per subcommand with --dir.
+    Man(completions::ManArgs),
 }
 
 /// Run the parsed command line; the exit code says how it went.
@@ -67,5 +72,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Some(Command::Export(a)) => export::run(a).await,
         Some(Command::Resume(a)) => resume::run(a).await,
         Some(Command::Mcp(a)) => mcp::run(a).await,
+        Some(Command::Completions(a)) => completions::completions(a),
+        Some(Command::Man(a)) => completions::man(a),
     }
 }
