@@ -109,8 +109,12 @@ pub(crate) async fn run_with(
         )
         .await;
     }
+    let checked = cluster.clone();
     let runner = Arc::new(klue::exec::Executor::new(cluster).with_table_objects(offline));
-    let handle = klue::session::spawn(planner, runner, config);
+    let mut handle = klue::session::spawn(planner, runner, config);
+    handle.events = klue::tui::with_connection_check(handle.events, async move {
+        connection(checked.check().await)
+    });
     let code = open(handle).await;
     if let Some(r) = recorder {
         let path = r.path().to_path_buf();
@@ -120,6 +124,22 @@ pub(crate) async fn run_with(
         }
     }
     code
+}
+
+/// The connection check's outcome, for the status bar.
+pub fn connection(
+    found: Result<klue::cluster::ServerFacts, klue::cluster::ClusterError>,
+) -> klue::protocol::Connection {
+    match found {
+        Ok(f) => klue::protocol::Connection::Connected {
+            version: f.version,
+            resources: f.resources,
+            cached: f.cached,
+        },
+        Err(e) => klue::protocol::Connection::Unreachable {
+            detail: e.to_string(),
+        },
+    }
 }
 
 /// Record the session under the XDG state dir (`klue sessions` lists it); the path goes into

@@ -185,6 +185,7 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
             | Event::AwaitingInput
             | Event::Cancelled
             | Event::Error { .. }
+            | Event::Connection(_)
             | Event::SessionEnded { .. } => {}
         }
     }
@@ -200,6 +201,7 @@ pub fn replayable(event: &Event) -> bool {
             | Event::AssistantDelta { .. }
             | Event::AwaitingInput
             | Event::Cancelled
+            | Event::Connection(_)
             | Event::SessionEnded { .. }
     )
 }

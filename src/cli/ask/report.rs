@@ -243,7 +243,7 @@ impl Report {
                     session_total: u.session_total,
                 }
             }
-            Event::AwaitingInput => {}
+            Event::AwaitingInput | Event::Connection(_) => {}
             Event::Cancelled => {
                 self.cancelled = true;
                 if text {
