@@ -4,8 +4,7 @@
 //! approval policy (`--approve`), or, with `ask` on a terminal, by the engineer answering a
 //! prompt per proposal. Prints readable text, or one JSON document with `--output json`.
 //!
-//! Exit codes: 0 concluded; 1 an error (configuration, connection, planner); 2 no
-//! conclusion (budget used up, the planner stopped, `--approve none`, cancelled).
+//! Exit codes: see [`EXIT_CODES`] (also in `klue ask --help` and the README).
 
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
@@ -21,9 +20,20 @@ use klue::session::{ApprovalPolicy, Budget, SessionConfig};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
 use tokio::sync::mpsc::UnboundedSender;
 
-mod report;
+pub(crate) mod report;
 
 use report::Report;
+
+/// What `klue ask` (and `klue resume --ask`) exit with.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  diagnosed, or what was asked about is healthy
+  1  an error (configuration, planner, session)
+  2  no conclusion (budget used up, the planner stopped, --approve none, cancelled)
+  3  inconclusive: queries failed or the evidence did not settle it (the conclusion says
+     what could not be checked)
+  4  inconclusive because the cluster could not be used: unreachable, credentials refused
+     or access forbidden for every query";
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
@@ -55,9 +65,10 @@ pub struct Args {
     /// Most queries run in this investigation (default: the config's).
     #[arg(long)]
     pub max_queries: Option<u32>,
-    /// Longest a single query may run, in seconds.
-    #[arg(long, default_value_t = 60)]
-    pub query_timeout: u64,
+    /// Longest a single query may run, in seconds (default: the config's
+    /// `[budget] query_timeout_secs`, else 60).
+    #[arg(long)]
+    pub query_timeout: Option<u64>,
     /// Do not record the session (by default it is written under the XDG state dir, where
     /// `klue sessions` lists it).
     #[arg(long)]
@@ -104,6 +115,7 @@ pub(crate) fn parse_output(s: &str) -> Result<OutputKind, String> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::tui::init_log();
     run_with(args, Vec::new()).await
 }
 
@@ -164,7 +176,10 @@ pub(crate) async fn run_with(args: Args, earlier: Vec<Event>) -> anyhow::Result<
         per_output: settings.budget.output_tokens,
         context: settings.budget.context_tokens,
     };
-    config.query_timeout = std::time::Duration::from_secs(args.query_timeout.max(1));
+    config.query_timeout = args
+        .query_timeout
+        .map(|s| std::time::Duration::from_secs(s.max(1)))
+        .unwrap_or(settings.budget.query_timeout);
     // The offline planner reads the objects behind table output; a model gets the analyzers'
     // findings as hints.
     let offline = planner.info().kind == "offline";
@@ -176,7 +191,11 @@ pub(crate) async fn run_with(args: Args, earlier: Vec<Event>) -> anyhow::Result<
         )
         .await;
     }
-    let runner = Arc::new(klue::exec::Executor::new(cluster).with_table_objects(offline));
+    let runner = Arc::new(
+        klue::exec::Executor::new(cluster)
+            .with_table_objects(offline)
+            .with_timeout(config.query_timeout),
+    );
     let handle = klue::session::spawn(planner, runner, config);
     let code = drive(handle, symptom, &args).await;
     if let Some(r) = recorder {
@@ -393,6 +412,7 @@ fn decide(id: &ProposalId, decision: Decision) -> Op {
 pub(crate) fn by_text(by: &Decider) -> String {
     match by {
         Decider::User => "you".into(),
+        Decider::UserShape { shape } => format!("you (with its shape: {shape})"),
         Decider::Policy { rule } => format!("policy {rule}"),
         Decider::Dedup { earlier } => format!("same as {earlier}"),
     }

@@ -35,6 +35,8 @@ pub struct Timeline {
     pub outcome: String,
     /// What the reader tolerated (e.g. a partial last line).
     pub warnings: Vec<String>,
+    /// Every request the session sent to the cluster.
+    pub api_calls: super::api_calls::ApiCallLog,
 }
 
 /// One line of the timeline.
@@ -121,6 +123,7 @@ fn ms(from: Timestamp, to: Timestamp) -> i64 {
 fn decider(by: &Decider) -> String {
     match by {
         Decider::User => "engineer".into(),
+        Decider::UserShape { shape } => format!("engineer (and its shape: {shape})"),
         Decider::Policy { rule } => format!("policy ({rule})"),
         Decider::Dedup { earlier } => format!("duplicate of {earlier}"),
     }
@@ -161,6 +164,7 @@ impl Timeline {
             tokens: TokenUse::default(),
             outcome: String::new(),
             warnings: rec.warnings.iter().map(ToString::to_string).collect(),
+            api_calls: Default::default(),
         };
         let mut ended = None;
         for e in &rec.entries {
@@ -264,7 +268,7 @@ impl Timeline {
                         },
                     ),
                 };
-                let actor = if matches!(by, Decider::User) {
+                let actor = if matches!(by, Decider::User | Decider::UserShape { .. }) {
                     "engineer"
                 } else {
                     "klue"
@@ -334,7 +338,7 @@ impl Timeline {
                     at,
                     start,
                     "assistant",
-                    format!("concluded: {}", c.root_cause),
+                    format!("concluded: {}", c.headline()),
                 );
                 self.conclusion = Some(ConclusionRecord {
                     at,
@@ -343,6 +347,7 @@ impl Timeline {
                 });
             }
             Event::Usage(u) => self.usage(u),
+            Event::ApiCalls(b) => self.api_calls.add(b),
             Event::Cancelled => {
                 self.push(at, start, "engineer", "cancelled the running turn".into());
             }

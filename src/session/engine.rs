@@ -9,8 +9,8 @@ use tokio::sync::mpsc;
 use crate::condense;
 use crate::planner::{Action, Entry, Outcome, Planner, Step, Transcript};
 use crate::protocol::{
-    Conclusion, Decider, Decision, Event, Evidence, Execution, Hypothesis, Op, Proposal,
-    ProposalId, Usage,
+    ApiCalls, Conclusion, Decider, Decision, ErrorClass, Event, Evidence, Execution, Hypothesis,
+    Op, Proposal, ProposalId, Usage,
 };
 use crate::query::{self, Query};
 use crate::redact;
@@ -19,11 +19,15 @@ use super::config::{ApprovalPolicy, SessionConfig};
 use super::history::History;
 use super::runner::QueryRunner;
 use super::sink::EventSink;
+use super::verify;
 
 /// What the planner is told when the budget is used up (once per session).
 const CONCLUDE_NOW: &str = "[klue] The investigation budget of this session is used up. \
 Do not propose more queries: conclude now with the evidence gathered so far, \
 stating your confidence honestly.";
+
+/// The reason shown for a query the engineer typed themselves.
+pub const OWN_QUERY: &str = "the engineer's own query";
 
 /// Where the session goes after a piece of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,9 +48,19 @@ struct Io {
     /// Messages the engineer sent while the planner or a query was busy; they join the
     /// transcript before the next planner call.
     queued_user: Vec<String>,
+    /// The engineer's own queries sent while busy; they run before the next planner call.
+    queued_own: Vec<String>,
 }
 
 impl Io {
+    /// The requests sent since the last batch, as one event (nothing when there were none).
+    fn api_calls(&mut self, runner: &dyn QueryRunner, id: Option<ProposalId>) {
+        let (calls, dropped) = runner.take_api_calls();
+        if !calls.is_empty() || dropped > 0 {
+            self.emit(Event::ApiCalls(ApiCalls { id, calls, dropped }));
+        }
+    }
+
     fn emit(&mut self, event: Event) {
         for sink in &mut self.sinks {
             sink.event(&event);
@@ -117,6 +131,15 @@ pub(super) struct Engine {
     conclude_requested: bool,
     /// The running planner call is the one after that request: proposals are refused.
     forced_turn: bool,
+    /// Output lines that read as instructions to an AI assistant (flagged on screen, counted
+    /// in the conclusion).
+    suspicious_lines: usize,
+    /// Every execution of the session (earlier ones too, on resume), for verifying evidence.
+    executions: Vec<Execution>,
+    /// Proposals answered from an identical earlier one: id → that one's id.
+    aliases: HashMap<ProposalId, ProposalId>,
+    /// Where the current line of inquiry starts in `executions` (after the last conclusion).
+    inquiry_from: usize,
 }
 
 impl Engine {
@@ -133,6 +156,7 @@ impl Engine {
             entries: earlier.transcript,
             hints: config.hints.iter().map(|h| redact::redact(h)).collect(),
         };
+        let shapes = earlier.shapes;
         Self {
             planner,
             runner,
@@ -142,10 +166,11 @@ impl Engine {
                 events,
                 sinks,
                 queued_user: Vec::new(),
+                queued_own: Vec::new(),
             },
             transcript,
             history: earlier.history,
-            shapes: BTreeSet::new(),
+            shapes,
             call_ids: HashMap::new(),
             next_id: earlier.last_id,
             turns: 0,
@@ -153,6 +178,10 @@ impl Engine {
             tokens_total: earlier.tokens,
             conclude_requested: false,
             forced_turn: false,
+            suspicious_lines: 0,
+            executions: earlier.executions,
+            aliases: earlier.aliases,
+            inquiry_from: earlier.inquiry_from,
         }
     }
 
@@ -184,6 +213,13 @@ impl Engine {
                         message: format!("no proposal {id} is waiting for a decision"),
                     });
                 }
+                Op::RunQuery { command } => {
+                    self.io.queued_own.push(command);
+                    if self.run_own_queries().await == Flow::Ended {
+                        return;
+                    }
+                    self.io.emit(Event::AwaitingInput);
+                }
                 Op::Cancel => tracing::debug!("cancel with nothing running"),
                 Op::End => {
                     self.end("ended by the engineer");
@@ -194,6 +230,7 @@ impl Engine {
     }
 
     fn end(&mut self, reason: &str) {
+        self.io.api_calls(self.runner.as_ref(), None);
         self.io.emit(Event::SessionEnded {
             reason: reason.to_string(),
         });
@@ -202,6 +239,9 @@ impl Engine {
     /// Planner steps until a conclusion, a question to the engineer, a cancel or an error.
     async fn investigate(&mut self) -> Flow {
         loop {
+            if self.run_own_queries().await == Flow::Ended {
+                return Flow::Ended;
+            }
             self.take_queued_user();
             if self.turns >= self.config.budget.max_turns {
                 self.request_conclusion();
@@ -277,11 +317,13 @@ impl Engine {
                 res = &mut fut => break Some(res),
                 op = io.ops.recv() => match op {
                     None | Some(Op::End) => {
+                        io.api_calls(self.runner.as_ref(), None);
                         io.emit(Event::SessionEnded { reason: end_reason(op.is_none()) });
                         return Called::Ended;
                     }
                     Some(Op::Cancel) => break None,
                     Some(Op::UserMessage { text }) => io.queued_user.push(text),
+                    Some(Op::RunQuery { command }) => io.queued_own.push(command),
                     Some(Op::Decide { id, .. } | Op::ApproveShape { id }) => io.emit(Event::Error {
                         message: format!("no proposal {id} is waiting for a decision"),
                     }),
@@ -337,7 +379,9 @@ impl Engine {
         for action in step.actions {
             match action {
                 Action::Hypothesis(h) => {
-                    let h = self.cite_hypothesis(h);
+                    let mut h = self.cite_hypothesis(h);
+                    let book = verify::Book::new(&self.executions, &self.aliases);
+                    verify::verify_hypothesis(&mut h, &book);
                     self.io.emit(Event::Hypothesis(h));
                 }
                 Action::Conclude(c) => conclusion = Some(self.cite_conclusion(c)),
@@ -405,7 +449,18 @@ impl Engine {
             return (Flow::Idle, false);
         }
         if let Some(c) = conclusion {
+            let mut c = self.verify(c);
+            if self.suspicious_lines > 0 {
+                let n = self.suspicious_lines;
+                c.notes.push(format!(
+                    "{n} line{} of cluster output looked like instructions to an AI assistant (flagged in the outputs); {} treated as data, never followed",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "it was" } else { "they were" }
+                ));
+            }
             self.io.emit(Event::Concluded(c));
+            // A later message starts a new line of inquiry.
+            self.inquiry_from = self.executions.len();
             return (Flow::Idle, true);
         }
         if had_proposals && !only_policy_declines {
@@ -461,6 +516,7 @@ impl Engine {
             hypothesis,
         }));
         if let Some(ran) = self.history.find(&query) {
+            self.aliases.insert(id.clone(), ran.id.clone());
             self.io.emit(Event::Decided {
                 id,
                 decision: Decision::Approve,
@@ -484,6 +540,7 @@ impl Engine {
                 .get(earlier_call)
                 .cloned()
                 .unwrap_or_else(|| ProposalId(earlier_call.clone()));
+            self.aliases.insert(id.clone(), earlier.clone());
             self.io.emit(Event::Decided {
                 id,
                 decision: Decision::Approve,
@@ -585,6 +642,10 @@ impl Engine {
                 self.io.queued_user.push(text);
                 Flow::Continue
             }
+            Op::RunQuery { command } => {
+                self.io.queued_own.push(command);
+                Flow::Continue
+            }
             Op::Decide { id, decision } => {
                 let Some(pos) = work.waiting.iter().position(|p| p.id == id) else {
                     self.io.emit(Event::Error {
@@ -637,7 +698,9 @@ impl Engine {
                 self.io.emit(Event::Decided {
                     id,
                     decision: Decision::Approve,
-                    by: Decider::User,
+                    by: Decider::UserShape {
+                        shape: shape.clone(),
+                    },
                 });
                 work.queue.push_back(pending);
                 // Others of the same shape in this step are approved too.
@@ -681,14 +744,14 @@ impl Engine {
                         Flow::Continue => {}
                         stop => {
                             let reason = if stop == Flow::Ended { "the session ended" } else { "cancelled by the engineer" };
-                            self.io.emit(Event::ExecFinished(Execution {
+                            self.finished(Execution {
                                 id: job.id.clone(),
                                 command: job.command.clone(),
-                                output: String::new(),
-                                condensed: String::new(),
                                 duration_ms: elapsed_ms(started),
                                 error: Some(reason.to_string()),
-                            }));
+                                error_class: Some(ErrorClass::Cancelled),
+                                ..Execution::default()
+                            });
                             work.outcomes.insert(job.call_id, Outcome::Rejected {
                                 command: job.command,
                                 reason: Some(reason.to_string()),
@@ -702,39 +765,46 @@ impl Engine {
         self.queries += 1;
         let (output, condensed, error, objects) = match result {
             Ok(Ok(out)) => {
-                let (full, condensed, objects) = redact_and_condense(
+                let (full, condensed, objects, suspicious) = redact_and_condense(
                     job.query.clone(),
                     out.text,
                     out.objects,
                     self.config.limits,
                 )
                 .await;
+                self.suspicious_lines += suspicious;
                 (full, condensed, None, objects)
             }
             Ok(Err(err)) => (
                 String::new(),
                 String::new(),
-                Some(redact::redact(&err.0)),
+                Some((redact::redact(&err.message), err.class)),
                 Vec::new(),
             ),
             Err(_) => (
                 String::new(),
                 String::new(),
-                Some(format!(
-                    "the query did not finish within {} s",
-                    timeout.as_secs()
+                Some((
+                    format!("the query did not finish within {} s", timeout.as_secs()),
+                    ErrorClass::Timeout,
                 )),
                 Vec::new(),
             ),
         };
-        self.io.emit(Event::ExecFinished(Execution {
+        let (error, error_class) = match error {
+            Some((e, c)) => (Some(e), Some(c)),
+            None => (None, None),
+        };
+        self.finished(Execution {
             id: job.id.clone(),
             command: job.command.clone(),
             output,
             condensed: condensed.clone(),
             duration_ms: elapsed_ms(started),
             error: error.clone(),
-        }));
+            error_class,
+            objects: objects.clone(),
+        });
         if error.is_none() {
             self.history
                 .record(job.id.clone(), job.query.clone(), condensed.clone());
@@ -774,15 +844,20 @@ impl Engine {
     fn cite(&self, evidence: Vec<Evidence>) -> Vec<Evidence> {
         evidence
             .into_iter()
-            .map(|e| Evidence {
-                text: e.text,
-                executions: e
-                    .executions
-                    .into_iter()
-                    .map(|x| self.call_ids.get(&x.0).cloned().unwrap_or(x))
-                    .collect(),
+            .map(|mut e| {
+                self.cite_one(&mut e);
+                e
             })
             .collect()
+    }
+
+    /// Translate the planner's call ids into proposal ids.
+    fn cite_one(&self, e: &mut Evidence) {
+        for x in &mut e.executions {
+            if let Some(id) = self.call_ids.get(&x.0) {
+                *x = id.clone();
+            }
+        }
     }
 
     fn cite_hypothesis(&self, h: Hypothesis) -> Hypothesis {
@@ -793,11 +868,90 @@ impl Engine {
         }
     }
 
-    fn cite_conclusion(&self, c: Conclusion) -> Conclusion {
-        Conclusion {
-            evidence: self.cite(c.evidence),
-            ..c
+    fn cite_conclusion(&self, mut c: Conclusion) -> Conclusion {
+        for e in c.items_mut() {
+            self.cite_one(e);
         }
+        for u in &mut c.unchecked {
+            if let Some(id) = u.id.as_ref().and_then(|x| self.call_ids.get(&x.0)) {
+                u.id = Some(id.clone());
+            }
+        }
+        c
+    }
+
+    /// Verify the conclusion's evidence against the session's executions; the failures of
+    /// this line of inquiry are what could not be checked.
+    fn verify(&self, c: Conclusion) -> Conclusion {
+        let book = verify::Book::new(&self.executions, &self.aliases);
+        let from = self.inquiry_from.min(self.executions.len());
+        verify::verify_with(&c, &book, self.executions[from..].iter().collect())
+    }
+
+    /// An execution finished: show it, and keep it for verifying the evidence that cites it.
+    fn finished(&mut self, x: Execution) {
+        self.io.emit(Event::ExecFinished(x.clone()));
+        // the requests this execution sent, right after it
+        self.io.api_calls(self.runner.as_ref(), Some(x.id.clone()));
+        self.executions.push(x);
+    }
+
+    /// Run the engineer's own queries: the same policy as any proposal, no approval needed
+    /// (the engineer asked), recorded, and their results join what the planner has observed.
+    async fn run_own_queries(&mut self) -> Flow {
+        for command in std::mem::take(&mut self.io.queued_own) {
+            let command = command.trim().trim_start_matches(':').trim().to_string();
+            if command.is_empty() {
+                continue;
+            }
+            let id = self.new_id();
+            self.io.emit(Event::Proposed(Proposal {
+                id: id.clone(),
+                command: command.clone(),
+                reason: OWN_QUERY.into(),
+                hypothesis: String::new(),
+            }));
+            let query = match query::parse(&command) {
+                Ok(q) => q,
+                Err(refusal) => {
+                    self.io.emit(Event::Refused {
+                        id,
+                        command,
+                        why: refusal.reason,
+                    });
+                    continue;
+                }
+            };
+            self.io.emit(Event::Decided {
+                id: id.clone(),
+                decision: Decision::Approve,
+                by: Decider::User,
+            });
+            let mut work = StepWork::default();
+            let job = Pending {
+                id: id.clone(),
+                call_id: id.0.clone(),
+                command,
+                query,
+            };
+            let flow = self.execute(&mut work, job).await;
+            if let Some(outcome) = work.outcomes.remove(&id.0) {
+                self.transcript.entries.push(Entry::Own {
+                    call_id: id.0.clone(),
+                    outcome,
+                });
+            }
+            match flow {
+                Flow::Ended => return Flow::Ended,
+                Flow::Idle => {
+                    self.io.emit(Event::Cancelled);
+                    self.io.queued_own.clear();
+                    return Flow::Idle;
+                }
+                Flow::Continue => {}
+            }
+        }
+        Flow::Continue
     }
 }
 
@@ -818,18 +972,25 @@ fn end_reason(closed: bool) -> String {
 
 /// Redact the full output and the objects, and condense the model's copy, off the async
 /// threads (tokenizing a large output takes a while). The objects go to planners too (the
-/// offline planner reads them), so they are redacted like the text.
+/// offline planner reads them), so they are redacted like the text. Lines that read as
+/// instructions to an AI assistant are flagged above the full output and counted.
 async fn redact_and_condense(
     query: Query,
     text: String,
     mut objects: Vec<serde_json::Value>,
     limits: condense::Limits,
-) -> (String, String, Vec<serde_json::Value>) {
+) -> (String, String, Vec<serde_json::Value>, usize) {
     let work = move || {
-        let full = redact::redact(&text);
+        let mut full = redact::redact(&text);
         let condensed = condense::condense_query(&query, &full, &limits);
         objects.iter_mut().for_each(redact::redact_value);
-        (full, condensed, objects)
+        let suspicious = redact::untrusted::suspicious_lines(&full);
+        // the engineer's copy says it; the model's copy is fenced and flagged where it is
+        // sent (planner/llm)
+        if let Some(notice) = redact::untrusted::notice(&suspicious) {
+            full = format!("{notice}{full}");
+        }
+        (full, condensed, objects, suspicious.len())
     };
     match tokio::task::spawn_blocking(work).await {
         Ok(done) => done,
@@ -839,6 +1000,7 @@ async fn redact_and_condense(
                 String::new(),
                 "[klue could not prepare this output]".to_string(),
                 Vec::new(),
+                0,
             )
         }
     }

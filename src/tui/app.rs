@@ -265,12 +265,13 @@ impl App {
                 self.chat.end_stream();
                 self.chat.push(
                     Role::Info,
-                    format!("Conclusion: {} (c shows it again)", c.root_cause),
+                    format!("Conclusion: {} (c shows it again)", c.headline()),
                 );
                 self.conclusion.set(c);
                 self.busy = false;
             }
             Event::Usage(u) => self.usage = u,
+            Event::ApiCalls(_) => {}
             Event::AwaitingInput => {
                 self.chat.end_stream();
                 self.busy = false;

@@ -204,13 +204,9 @@ async fn checkout_crash_from_symptom_to_conclusion() {
         })
         .expect("a conclusion");
     assert_eq!(conclusion.confidence, Confidence::High);
-    assert!(conclusion.root_cause.contains("cannot authenticate"));
+    assert!(conclusion.headline().contains("cannot authenticate"));
     // Evidence cites the executions by proposal id.
-    let cited: Vec<&ProposalId> = conclusion
-        .evidence
-        .iter()
-        .flat_map(|e| &e.executions)
-        .collect();
+    let cited: Vec<&ProposalId> = conclusion.items().flat_map(|e| &e.executions).collect();
     assert_eq!(cited, [&pods.id, &log.id]);
     assert!(
         events
@@ -224,14 +220,21 @@ async fn checkout_crash_from_symptom_to_conclusion() {
     let second = reqs[1].tool_results();
     assert_eq!(second[0]["status"], "recorded");
     let r = tool_result(&second, "executed", get_pods);
-    assert_eq!(r["output"], pods.condensed.as_str());
+    // cluster text reaches the model inside a block of untrusted data
+    assert_eq!(
+        r["output"],
+        klue::redact::untrusted::fence(r["command"].as_str().unwrap(), &pods.condensed)
+    );
     assert!(r["output"].as_str().unwrap().contains("CrashLoopBackOff"));
     let r = tool_result(&second, "refused", "delete");
     assert!(!r["why"].as_str().unwrap().is_empty());
 
     let third = reqs[2].tool_results();
     let r = tool_result(&third, "executed", "logs");
-    assert_eq!(r["output"], log.condensed.as_str());
+    assert_eq!(
+        r["output"],
+        klue::redact::untrusted::fence(r["command"].as_str().unwrap(), &log.condensed)
+    );
     assert!(
         r["output"]
             .as_str()
@@ -331,8 +334,8 @@ async fn json_fallback_through_the_whole_loop() {
             _ => None,
         })
         .expect("a conclusion");
-    assert_eq!(conclusion.evidence[0].executions.len(), 1);
-    assert_eq!(conclusion.evidence[0].executions[0], pods.id);
+    assert_eq!(conclusion.problems[0].evidence[0].executions.len(), 1);
+    assert_eq!(conclusion.problems[0].evidence[0].executions[0], pods.id);
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
     assert!(reqs[1].body.get("tools").is_none());

@@ -28,16 +28,12 @@ impl Diagnosis {
         self.conclusion
             .as_ref()
             .map(|c| {
-                format!(
-                    "{}\n{}",
-                    c.root_cause,
-                    c.evidence
-                        .iter()
-                        .map(|e| e.text.clone())
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                )
-                .to_lowercase()
+                c.outline()
+                    .iter()
+                    .map(|r| r.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .to_lowercase()
             })
             .unwrap_or_default()
     }
@@ -129,11 +125,12 @@ pub fn check(s: &fixtures::Scenario, d: &Diagnosis) -> Vec<String> {
         if !text.contains(&word.to_lowercase()) {
             problems.push(format!(
                 "{}: conclusion lacks {word:?}: {}",
-                s.name, c.root_cause
+                s.name,
+                c.headline()
             ));
         }
     }
-    if !s.healthy && c.evidence.iter().all(|e| e.executions.is_empty()) {
+    if !s.healthy && c.items().all(|e| e.executions.is_empty()) {
         problems.push(format!("{}: no evidence cites an execution", s.name));
     }
     problems
@@ -158,7 +155,7 @@ async fn offline_planner_diagnoses_every_scenario() {
                 d.commands,
                 d.conclusion
                     .as_ref()
-                    .map(|c| c.root_cause.clone())
+                    .map(|c| c.headline())
                     .unwrap_or_default(),
                 d.errors
             );

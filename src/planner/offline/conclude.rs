@@ -6,7 +6,8 @@ use crate::planner::offline::observe::{Observed, object_key};
 use crate::planner::offline::rank::explained_by;
 use crate::planner::{Action, Step};
 use crate::protocol::{
-    Conclusion, Confidence, Evidence, Hypothesis, HypothesisId, HypothesisStatus,
+    Conclusion, Confidence, ErrorClass, Evidence, Hypothesis, HypothesisId, HypothesisStatus,
+    Problem, ProposalId, Unchecked,
 };
 
 /// Which executions show an evidence line.
@@ -93,9 +94,7 @@ pub(super) fn conclude(
     mut hypotheses: Vec<Hypothesis>,
 ) -> Step {
     let all: Vec<&Finding> = ranked.iter().map(|(_, f)| *f).collect();
-    let mut causes = Vec::new();
-    let mut remediation = Vec::new();
-    let mut evidence = Vec::new();
+    let mut problems = Vec::new();
     for f in leading {
         // A consequence (rollout, service, PDB) is explained by the failure underneath it.
         let under = if f.rank >= 40 {
@@ -103,28 +102,35 @@ pub(super) fn conclude(
         } else {
             None
         };
-        match under {
+        let first_cite = |g: &Finding| {
+            g.evidence
+                .first()
+                .map(|e| cite(g, e, obs))
+                .unwrap_or_default()
+        };
+        let mut problem = match under {
             Some(u) => {
-                causes.push(format!("{} — because {}", cause_text(f), cause_text(u)));
-                remediation.push(u.remediation.clone());
+                let mut p = Problem::new(cause_text(u))
+                    .link(Evidence::new(cause_text(f), first_cite(f)))
+                    .link(Evidence::new(cause_text(u), first_cite(u)))
+                    .remediation(u.remediation.clone());
                 for e in u.evidence.iter().take(4) {
-                    evidence.push(Evidence {
-                        text: format!("{}: {e}", u.object.short()),
-                        executions: cite(u, e, obs),
-                    });
+                    p.evidence.push(Evidence::new(
+                        format!("{}: {e}", u.object.short()),
+                        cite(u, e, obs),
+                    ));
                 }
+                p
             }
-            None => {
-                causes.push(cause_text(f));
-                remediation.push(f.remediation.clone());
-            }
-        }
+            None => Problem::new(cause_text(f)).remediation(f.remediation.clone()),
+        };
         for e in f.evidence.iter().take(5) {
-            evidence.push(Evidence {
-                text: format!("{}: {e}", f.object.short()),
-                executions: cite(f, e, obs),
-            });
+            problem.evidence.push(Evidence::new(
+                format!("{}: {e}", f.object.short()),
+                cite(f, e, obs),
+            ));
         }
+        problems.push(problem);
         let statement = format!("{}: {}", f.object, f.title);
         let id = obs
             .hypotheses
@@ -146,38 +152,11 @@ pub(super) fn conclude(
                 .evidence
                 .iter()
                 .take(3)
-                .map(|e| Evidence {
-                    text: e.clone(),
-                    executions: cite(f, e, obs),
-                })
+                .map(|e| Evidence::new(e.clone(), cite(f, e, obs)))
                 .collect(),
             evidence_against: Vec::new(),
         });
     }
-    let root_cause = if causes.len() == 1 {
-        causes.remove(0)
-    } else {
-        format!(
-            "{} problems: {}",
-            causes.len(),
-            causes
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("({}) {c}", i + 1))
-                .collect::<Vec<_>>()
-                .join(" ")
-        )
-    };
-    let remediation = if remediation.len() == 1 {
-        remediation.remove(0)
-    } else {
-        remediation
-            .iter()
-            .enumerate()
-            .map(|(i, r)| format!("({}) {r}", i + 1))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     let confidence = if leading.iter().any(|f| {
         f.evidence.iter().any(|e| {
             e.starts_with("log:") || e.contains("does not exist") || e.contains("has no key")
@@ -189,14 +168,11 @@ pub(super) fn conclude(
         Confidence::Medium
     };
     let mut actions: Vec<Action> = hypotheses.into_iter().map(Action::Hypothesis).collect();
-    actions.push(Action::Conclude(Conclusion {
-        root_cause: root_cause.clone(),
-        evidence,
-        confidence,
-        remediation,
-    }));
+    let conclusion = Conclusion::diagnosed(problems, confidence);
+    let text = format!("Root cause: {}", conclusion.headline());
+    actions.push(Action::Conclude(conclusion));
     Step {
-        text: format!("Root cause: {root_cause}"),
+        text,
         actions,
         usage: None,
     }
@@ -211,27 +187,28 @@ pub(super) fn no_finding(obs: &Observed, where_: &str) -> Step {
             obs.declined.join("; ")
         ));
     }
-    let evidence = obs
-        .ran
-        .iter()
-        .take(6)
-        .map(|(cmd, calls)| Evidence {
-            text: format!("`{cmd}` showed nothing abnormal"),
-            executions: calls
-                .iter()
-                .cloned()
-                .map(crate::protocol::ProposalId)
-                .collect(),
-        })
-        .collect();
+    // Only queries that answered were checked; a failed one is what could not be checked.
+    let mut conclusion = Conclusion::inconclusive(text.clone()).note(
+        "Name the failing workload or namespace more precisely, or describe the error users see; then look at that workload's logs and describe output.",
+    );
+    for (cmd, calls) in obs.ran.iter() {
+        match obs.failed.get(cmd) {
+            Some(error) => conclusion.unchecked.push(Unchecked {
+                id: calls.last().cloned().map(ProposalId),
+                command: cmd.clone(),
+                class: ErrorClass::of_message(error),
+                error: error.clone(),
+            }),
+            None if conclusion.checked.len() < 6 => conclusion.checked.push(Evidence::new(
+                format!("`{cmd}` showed nothing abnormal"),
+                calls.clone(),
+            )),
+            None => {}
+        }
+    }
     Step {
-        text: text.clone(),
-        actions: vec![Action::Conclude(Conclusion {
-            root_cause: text,
-            evidence,
-            confidence: Confidence::Low,
-            remediation: "Name the failing workload or namespace more precisely, or describe the error users see; then look at that workload's logs and describe output.".into(),
-        })],
+        text,
+        actions: vec![Action::Conclude(conclusion)],
         usage: None,
     }
 }

@@ -248,10 +248,7 @@ pub fn plan(t: &Transcript) -> Step {
                         .evidence
                         .iter()
                         .take(2)
-                        .map(|e| Evidence {
-                            text: e.clone(),
-                            executions: cite(f, e, &obs),
-                        })
+                        .map(|e| Evidence::new(e.clone(), cite(f, e, &obs)))
                         .collect(),
                     evidence_against: Vec::new(),
                 });

@@ -154,6 +154,8 @@ pub struct Observed {
     pub logs_in: BTreeMap<String, Vec<String>>,
     /// Which call ids listed events of a namespace.
     pub events_in: Vec<String>,
+    /// Commands whose last run failed, with the error (never evidence of anything).
+    pub failed: BTreeMap<String, String>,
     /// Commands refused or declined, with why.
     pub declined: Vec<String>,
     /// Hypotheses stated so far: statement → id.
@@ -199,7 +201,7 @@ impl Observed {
                         }
                     }
                 }
-                Entry::Result { call_id, outcome } => {
+                Entry::Result { call_id, outcome } | Entry::Own { call_id, outcome } => {
                     results.push((call_id.clone(), outcome.clone()))
                 }
             }
@@ -217,9 +219,15 @@ impl Observed {
                     let cmd = normalize(&command);
                     o.proposed.insert(cmd.clone());
                     o.ran.entry(cmd.clone()).or_default().push(call_id.clone());
-                    if error.is_none() {
-                        o.absorb(&call_id, &command, &objects, &condensed);
-                        by_command.insert(cmd, (objects, condensed));
+                    match error {
+                        None => {
+                            o.failed.remove(&cmd);
+                            o.absorb(&call_id, &command, &objects, &condensed);
+                            by_command.insert(cmd, (objects, condensed));
+                        }
+                        Some(e) => {
+                            o.failed.insert(cmd, e);
+                        }
                     }
                 }
                 Outcome::Duplicate { command, condensed } => {
