@@ -96,6 +96,32 @@ pub enum Overlay {
     },
 }
 
+/// The prefix that makes a message in the input a query of the engineer's own (`:get pods`),
+/// run through the same read-only policy as the planner's.
+pub const OWN_QUERY_PREFIX: char = ':';
+
+/// What the read-only policy says of a command line, as it is typed: `Ok` when it would
+/// run, else the specific refusal. The same parser the session applies.
+pub fn check_command(command: &str) -> Result<(), String> {
+    let command = command.trim();
+    if command.is_empty() {
+        return Err("type a read-only kubectl command, e.g. get pods".into());
+    }
+    crate::query::parse(command)
+        .map(|_| ())
+        .map_err(|r| r.reason)
+}
+
+impl App {
+    /// The input holds an own query (`:` first): its command, when it does.
+    pub fn own_query(&self) -> Option<String> {
+        let text = self.input.text();
+        let t = text.trim_start();
+        t.strip_prefix(OWN_QUERY_PREFIX)
+            .map(|c| c.trim().to_string())
+    }
+}
+
 impl Overlay {
     pub fn is_none(&self) -> bool {
         matches!(self, Overlay::None)
