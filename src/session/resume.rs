@@ -230,6 +230,7 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
             | Event::Cancelled
             | Event::Error { .. }
             | Event::Notice { .. }
+            | Event::Connection(_)
             | Event::ApiCalls(_)
             | Event::SessionEnded { .. } => {}
         }
@@ -246,6 +247,7 @@ pub fn replayable(event: &Event) -> bool {
             | Event::AssistantDelta { .. }
             | Event::AwaitingInput
             | Event::Cancelled
+            | Event::Connection(_)
             | Event::ApiCalls(_)
             | Event::SessionEnded { .. }
     )
