@@ -39,6 +39,7 @@ mod sink;
 pub mod verify;
 
 pub use config::{ApprovalPolicy, Budget, SessionConfig};
+pub use engine::OWN_QUERY;
 pub use resume::replayable;
 pub use runner::{QueryRunner, RunError};
 pub use sink::EventSink;

@@ -280,7 +280,7 @@ fn settle(c: &mut Conclusion, on_failures: bool) {
             )
         })
         .collect();
-    if c.verdict == Verdict::Inconclusive && !blocking.is_empty() {
+    if c.verdict == Verdict::Inconclusive && !blocking.is_empty() && c.notes.is_empty() {
         let what = blocking[0];
         let n = c.unchecked.len();
         let note = format!(
