@@ -422,7 +422,7 @@ async fn evidence_citing_failed_or_missing_executions_is_unverified() {
     let p = &c.problems[0];
     let pods = exec_for(&events, "get pods -n llm-shop");
     // Citations are translated to proposal ids; the missing one stays as the model wrote it.
-    assert_eq!(p.chain[0].executions, [pods.id.clone()]);
+    assert_eq!(p.chain[0].executions, vec![pods.id.clone()]);
     assert_eq!(p.chain[0].verification, Verification::Verified, "{c:#?}");
     let why = |i: usize| match &p.evidence[i].verification {
         Verification::Unverified { why } => why.clone(),
