@@ -13,7 +13,7 @@ use super::wrap::slice_columns;
 
 /// Rows the bottom area needs.
 pub fn height(app: &App) -> u16 {
-    if app.prompt.is_some() {
+    if app.overlay.prompt().is_some() {
         return 3;
     }
     if app.mode == Mode::Replay {
@@ -33,7 +33,7 @@ fn hint(keys: &[(&str, &str)], theme: &Theme) -> Line<'static> {
 
 pub fn render(app: &App, area: Rect, frame: &mut Frame) {
     let t = &app.theme;
-    if let Some(p) = &app.prompt {
+    if let Some(p) = app.overlay.prompt() {
         let (title, keys): (String, &[(&str, &str)]) = match &p.kind {
             PromptKind::Edit(id) => (
                 format!(" Edit {id}, then approve "),
@@ -143,12 +143,26 @@ fn render_replay(app: &App, area: Rect, frame: &mut Frame) {
         .title(Span::styled(" Replay ", t.title(false)));
     let inner = block.inner(area);
     block.render(area, frame.buffer_mut());
-    let state = if st.position >= st.total && st.total > 0 {
+    let at_end = st.position >= st.total && st.total > 0;
+    let state = if at_end {
         "■ end"
     } else if st.paused {
         "‖ paused"
     } else {
         "▶ playing"
+    };
+    // The keys that do something now.
+    let keys: &[(&str, &str)] = if at_end {
+        &[("{", "from the start"), ("[", "back 10"), ("q", "quit")]
+    } else if st.paused {
+        &[
+            ("Space", "play"),
+            (".", "step"),
+            ("1 2 8 0", "speed"),
+            ("[ ]", "seek"),
+        ]
+    } else {
+        &[("Space", "pause"), ("1 2 8 0", "speed"), ("[ ]", "seek")]
     };
     let mut spans = vec![
         Span::styled(format!("{state} "), t.key()),
@@ -161,13 +175,8 @@ fn render_replay(app: &App, area: Rect, frame: &mut Frame) {
             clock(st.total_ms)
         )),
     ];
-    for (k, what) in [
-        ("Space", "pause"),
-        (".", "step"),
-        ("1 2 8 0", "speed"),
-        ("[ ]", "seek"),
-    ] {
-        spans.push(Span::styled(k, t.key()));
+    for (k, what) in keys {
+        spans.push(Span::styled(k.to_string(), t.key()));
         spans.push(Span::raw(format!(" {what}  ")));
     }
     frame
