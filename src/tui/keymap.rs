@@ -114,6 +114,13 @@ impl App {
         if p.editor.key(key) != EditOutcome::Submit {
             return;
         }
+        // An edit the policy refuses is not sent: the prompt stays open to edit again.
+        if let PromptKind::Edit(id) = &p.kind
+            && let Err(why) = super::app::check_command(&p.editor.text())
+        {
+            self.flash = Some(format!("{id}: refused: {why}"));
+            return;
+        }
         let Overlay::Prompt(p) = std::mem::take(&mut self.overlay) else {
             return;
         };
@@ -216,6 +223,18 @@ impl App {
         }
         if let Some(reason) = &self.ended {
             self.flash = Some(format!("The session has ended ({reason}); q quits."));
+            return;
+        }
+        if let Some(command) = self.own_query() {
+            // A query of the engineer's own: checked as typed, run without a proposal.
+            if let Err(why) = super::app::check_command(&command) {
+                self.flash = Some(format!("Refused: {why}"));
+                return;
+            }
+            self.input.take();
+            fx.push(Effect::Send(Op::RunQuery { command }));
+            self.busy = true;
+            self.focus = Focus::Commands;
             return;
         }
         let text = self.input.take();

@@ -429,3 +429,68 @@ fn live_conclusions_open_each_time() {
     feed(&mut a, [conclusion_event()]);
     assert!(a.overlay.conclusion());
 }
+
+/// The edit box checks the command with the read-only policy as it is typed; a refused
+/// edit is not sent and stays open to be edited again, so the proposal is not lost.
+#[test]
+fn a_refused_edit_stays_open_and_can_be_edited_again() {
+    let mut a = investigation();
+    a.focus = Focus::Commands;
+    a.update(key('e'));
+    for _ in 0..200 {
+        a.update(code(KeyCode::Backspace));
+    }
+    typed(&mut a, "delete pod checkout-7d9f8b6c4-2xkqp -n shop");
+    let s = screen(&render(&mut a, 160, 48));
+    assert!(s.contains("✗"), "the refusal is shown as typed:\n{s}");
+    assert!(a.update(enter()).is_empty(), "a refused edit was sent");
+    assert!(a.overlay.prompt().is_some(), "the edit box closed");
+    assert!(
+        a.flash.as_deref().unwrap_or("").contains("refused"),
+        "{:?}",
+        a.flash
+    );
+    for _ in 0.."delete pod checkout-7d9f8b6c4-2xkqp -n shop".len() {
+        a.update(code(KeyCode::Backspace));
+    }
+    typed(&mut a, "get pod checkout-7d9f8b6c4-2xkqp -n shop -o yaml");
+    let s = screen(&render(&mut a, 160, 48));
+    assert!(s.contains("✓ read-only"), "{s}");
+    assert_eq!(
+        a.update(enter()),
+        vec![Effect::Send(Op::Decide {
+            id: pid("p3"),
+            decision: Decision::ApproveEdited {
+                command: "get pod checkout-7d9f8b6c4-2xkqp -n shop -o yaml".into()
+            }
+        })]
+    );
+}
+
+/// `:` in the input runs a query of the engineer's own through the same policy.
+#[test]
+fn a_colon_message_runs_an_own_query() {
+    let mut a = crate::app();
+    feed(&mut a, [started(), Event::AwaitingInput]);
+    typed(&mut a, ":delete pod x");
+    let s = screen(&render(&mut a, 120, 30));
+    assert!(s.contains("run your query"), "{s}");
+    assert!(s.contains("✗"), "{s}");
+    assert!(a.update(enter()).is_empty(), "a refused own query was sent");
+    assert_eq!(a.input.text(), ":delete pod x", "the text was lost");
+    for _ in 0.."delete pod x".len() {
+        a.update(code(KeyCode::Backspace));
+    }
+    typed(&mut a, "get pods -n shop");
+    assert_eq!(
+        a.update(enter()),
+        vec![Effect::Send(Op::RunQuery {
+            command: "get pods -n shop".into()
+        })]
+    );
+    // The prefix is in the help.
+    a.update(code(KeyCode::Esc));
+    a.update(key('?'));
+    let s = screen(&render(&mut a, 160, 60));
+    assert!(s.contains(":command"), "{s}");
+}
