@@ -18,7 +18,7 @@ use klue::config::PlannerKind;
 use klue::planner::offline::DEMO_SYMPTOM;
 use klue::session::ApprovalPolicy;
 
-use super::launch::{GlobalArgs, Launch, launch};
+use super::launch::{GlobalArgs, Launch, Launched, launch};
 
 /// The namespace the bundled shop runs in.
 const DEMO_NAMESPACE: &str = "shop";
@@ -63,7 +63,10 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
         super::screen::require_terminal()?;
         let _log = super::screen::init_log();
         how.record = !args.flags.no_record;
-        return launch(global, how).await?.open_screen().await;
+        let (handle, recorder) = launch(global, how).await?.into_parts();
+        let code = super::screen::open(handle).await;
+        Launched::finish_recording(recorder).await;
+        return code;
     }
     how.default_approval = ApprovalPolicy::AllReadOnly;
     let symptom = args.symptom.unwrap_or_else(|| DEMO_SYMPTOM.to_string());

@@ -254,8 +254,6 @@ impl Launch {
 pub struct Launched {
     pub handle: SessionHandle,
     pub approval: ApprovalPolicy,
-    /// The cluster the session reads, for the screen's start-up check.
-    pub cluster: Cluster,
     recorder: Option<Recorder>,
 }
 
@@ -275,16 +273,6 @@ impl Launched {
     /// [`Launched::finish_recording`] once the session has ended).
     pub fn into_parts(self) -> (SessionHandle, Option<Recorder>) {
         (self.handle, self.recorder)
-    }
-
-    /// Open the screen on the session (checking the cluster meanwhile), then finish the
-    /// recording.
-    pub async fn open_screen(self) -> anyhow::Result<std::process::ExitCode> {
-        let cluster = self.cluster.clone();
-        let (handle, recorder) = self.into_parts();
-        let code = super::screen::open(handle, Some(cluster)).await;
-        Launched::finish_recording(recorder).await;
-        code
     }
 }
 
@@ -347,7 +335,6 @@ pub async fn launch(global: &GlobalArgs, launch: Launch) -> anyhow::Result<Launc
         )
         .await;
     }
-    let checked = cluster.clone();
     let runner = Arc::new(
         klue::exec::Executor::new(cluster)
             .with_table_objects(offline)
@@ -357,7 +344,6 @@ pub async fn launch(global: &GlobalArgs, launch: Launch) -> anyhow::Result<Launc
     Ok(Launched {
         handle,
         approval,
-        cluster: checked,
         recorder,
     })
 }

@@ -13,7 +13,7 @@ use anyhow::bail;
 use klue::protocol::{Event, SessionInfo, Target};
 use klue::record;
 
-use super::launch::{GlobalArgs, Launch, launch};
+use super::launch::{GlobalArgs, Launch, Launched, launch};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
@@ -59,7 +59,10 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             how.earlier = earlier;
             how.record = !args.headless.no_record;
             on_demo(&mut how, &global, recorded)?;
-            launch(&global, how).await?.open_screen().await
+            let (handle, recorder) = launch(&global, how).await?.into_parts();
+            let code = super::screen::open(handle).await;
+            Launched::finish_recording(recorder).await;
+            code
         }
     }
 }

@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use klue::cluster::Cluster;
 use klue::session::SessionHandle;
 use klue::tui::replay::Player;
-use klue::tui::{App, Connection, Mode, Source, TerminalGuard, Theme};
+use klue::tui::{App, Mode, Source, TerminalGuard, Theme};
 
 /// The screen needs a terminal; headless use has `klue ask`.
 pub fn require_terminal() -> anyhow::Result<()> {
@@ -22,31 +21,11 @@ pub fn require_terminal() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Open the screen on a running session until the engineer quits. With `check`, the
-/// cluster is checked in the background (the first frame does not wait for it) and the
-/// status bar says what was found.
-pub async fn open(handle: SessionHandle, check: Option<Cluster>) -> anyhow::Result<ExitCode> {
+/// Open the screen on a running session until the engineer quits.
+pub async fn open(handle: SessionHandle) -> anyhow::Result<ExitCode> {
     let SessionHandle { ops, events, task } = handle;
     let mut app = App::new(Mode::Live, Theme::from_env());
-    if check.is_some() {
-        app.connection = Connection::Checking;
-    }
-    let connection = check.map(|cluster| {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(async move {
-            let _ = tx.send(check_cluster(&cluster).await);
-        });
-        rx
-    });
-    screen(
-        &mut app,
-        Source::Live {
-            ops,
-            events,
-            connection,
-        },
-    )
-    .await?;
+    screen(&mut app, Source::Live { ops, events }).await?;
     // The loop asked the session to end; give it a moment to finish its recording.
     if tokio::time::timeout(std::time::Duration::from_secs(2), task)
         .await
@@ -55,36 +34,6 @@ pub async fn open(handle: SessionHandle, check: Option<Cluster>) -> anyhow::Resu
         tracing::warn!("the session task did not finish within 2 s");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Ask the API server for its version (a snapshot needs no check).
-async fn check_cluster(cluster: &Cluster) -> Connection {
-    if cluster.kubeconfig.is_none() {
-        return Connection::Snapshot;
-    }
-    let asked = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        cluster.client.apiserver_version(),
-    )
-    .await;
-    match asked {
-        Ok(Ok(v)) => Connection::Connected {
-            version: v.git_version,
-        },
-        Ok(Err(e)) => Connection::Unreachable {
-            error: klue::cluster::ClusterError::Unreachable {
-                server: cluster.info.server.clone(),
-                detail: e.to_string(),
-            }
-            .to_string(),
-        },
-        Err(_) => Connection::Unreachable {
-            error: format!(
-                "the server {} did not answer within 10 s",
-                cluster.info.server
-            ),
-        },
-    }
 }
 
 /// Play recorded events into the screen (read-only). `notices` (problems the reader

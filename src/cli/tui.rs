@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use super::launch::{GlobalArgs, Launch, launch};
+use super::launch::{GlobalArgs, Launch, Launched, launch};
 
 /// The screen takes only the shared flags.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -13,5 +13,9 @@ pub struct Args {}
 pub async fn run(global: &GlobalArgs, _args: Args) -> anyhow::Result<ExitCode> {
     super::screen::require_terminal()?;
     let _log = super::screen::init_log();
-    launch(global, Launch::new("s")).await?.open_screen().await
+    let launched = launch(global, Launch::new("s")).await?;
+    let (handle, recorder) = launched.into_parts();
+    let code = super::screen::open(handle).await;
+    Launched::finish_recording(recorder).await;
+    code
 }

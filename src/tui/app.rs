@@ -17,22 +17,6 @@ use super::replay::{ReplayCtl, ReplayStatus};
 use super::theme::Theme;
 use crate::protocol::{Event, Op, ProposalId, SessionInfo, Usage};
 
-/// What the start-up check of the cluster found (shown in the status bar).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Connection {
-    /// No check runs (a test, a replay).
-    #[default]
-    Unknown,
-    /// The check runs while the screen is already up.
-    Checking,
-    /// The API server answered, with its version.
-    Connected { version: String },
-    /// The API server could not be used: the specific error.
-    Unreachable { error: String },
-    /// A snapshot: nothing to connect to.
-    Snapshot,
-}
-
 /// Something that happened.
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -46,8 +30,6 @@ pub enum Msg {
     Replay(ReplayStatus),
     /// Start over from an empty screen (replay seeking back).
     Reset,
-    /// The start-up check of the cluster finished.
-    Connection(Connection),
 }
 
 /// Something the event loop must do.
@@ -203,8 +185,6 @@ pub struct App {
     pub theme: Theme,
     pub mode: Mode,
     pub info: Option<SessionInfo>,
-    /// The cluster as the start-up check found it.
-    pub connection: Connection,
     pub focus: Focus,
     pub zoom: bool,
     pub chat: ChatState,
@@ -240,7 +220,6 @@ impl App {
             theme,
             mode,
             info: None,
-            connection: Connection::Unknown,
             focus: if mode == Mode::Live {
                 Focus::Input
             } else {
@@ -310,7 +289,6 @@ impl App {
             }
             Msg::Replay(st) => self.replay = Some(st),
             Msg::Reset => self.reset(),
-            Msg::Connection(c) => self.connection = c,
         }
         self.sync_output();
         fx

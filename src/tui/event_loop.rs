@@ -8,7 +8,7 @@ use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures::StreamExt;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use super::app::{App, Connection, Effect, Msg};
+use super::app::{App, Effect, Msg};
 use super::clipboard::osc52;
 use super::replay::{Feed, Player};
 use super::terminal::TerminalGuard;
@@ -21,8 +21,6 @@ pub enum Source {
     Live {
         ops: UnboundedSender<Op>,
         events: UnboundedReceiver<Event>,
-        /// The result of the cluster check, when one runs (it never delays the first frame).
-        connection: Option<tokio::sync::oneshot::Receiver<Connection>>,
     },
     /// A recording played back (read-only).
     Replay(Player),
@@ -54,25 +52,11 @@ async fn recv(events: &mut Option<UnboundedReceiver<Event>>) -> Option<Event> {
     }
 }
 
-/// The cluster check's result, once (pending forever when there is none).
-async fn checked(
-    rx: &mut Option<tokio::sync::oneshot::Receiver<Connection>>,
-) -> Option<Connection> {
-    match rx {
-        Some(rx) => rx.await.ok(),
-        None => std::future::pending().await,
-    }
-}
-
 /// Run the screen until the engineer quits.
 pub async fn run(guard: &mut TerminalGuard, app: &mut App, source: Source) -> Result<(), TuiError> {
-    let (ops, mut events, mut player, mut connection) = match source {
-        Source::Live {
-            ops,
-            events,
-            connection,
-        } => (Some(ops), Some(events), None, connection),
-        Source::Replay(p) => (None, None, Some(p), None),
+    let (ops, mut events, mut player) = match source {
+        Source::Live { ops, events } => (Some(ops), Some(events), None),
+        Source::Replay(p) => (None, None, Some(p)),
     };
     let mut input = EventStream::new();
     let period = if player.is_some() { 16 } else { 100 };
@@ -122,13 +106,6 @@ pub async fn run(guard: &mut TerminalGuard, app: &mut App, source: Source) -> Re
                     dirty = true;
                 }
             },
-            c = checked(&mut connection) => {
-                connection = None;
-                if let Some(c) = c {
-                    app.update(Msg::Connection(c));
-                    dirty = true;
-                }
-            }
             _ = tick.tick() => {
                 app.update(Msg::Tick);
                 dirty = app.busy || app.flash.is_some();

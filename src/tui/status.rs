@@ -4,7 +4,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::app::{App, Connection, Mode};
+use super::app::{App, Mode};
 use super::wrap::width;
 
 /// "12.3k" style token counts.
@@ -38,17 +38,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     match &app.info {
         Some(i) => {
             left.push(format!("⎈ {}", i.context));
-            if app.mode == Mode::Live {
-                match &app.connection {
-                    Connection::Unknown => {}
-                    Connection::Checking => left.push("checking…".into()),
-                    Connection::Connected { version } => {
-                        left.push(format!("● connected {version}"))
-                    }
-                    Connection::Unreachable { error } => left.push(format!("✗ {error}")),
-                    Connection::Snapshot => left.push("snapshot".into()),
-                }
-            }
             left.push(format!(
                 "ns {}",
                 i.namespace.as_deref().unwrap_or("default")

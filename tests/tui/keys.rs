@@ -494,24 +494,3 @@ fn a_colon_message_runs_an_own_query() {
     let s = screen(&render(&mut a, 160, 60));
     assert!(s.contains(":command"), "{s}");
 }
-
-/// The status bar says what the cluster check found.
-#[test]
-fn the_status_bar_shows_the_connection() {
-    let mut a = crate::app();
-    feed(&mut a, [started()]);
-    a.update(Msg::Connection(klue::tui::Connection::Checking));
-    assert!(screen(&render(&mut a, 160, 30)).contains("checking…"));
-    a.update(Msg::Connection(klue::tui::Connection::Unreachable {
-        error: "the server https://10.0.0.1:6443 is unreachable: connection refused".into(),
-    }));
-    let s = screen(&render(&mut a, 160, 30));
-    assert!(
-        s.contains("✗ the server https://10.0.0.1:6443 is unreachable"),
-        "{s}"
-    );
-    a.update(Msg::Connection(klue::tui::Connection::Connected {
-        version: "v1.20.2".into(),
-    }));
-    assert!(screen(&render(&mut a, 160, 30)).contains("● connected v1.20.2"));
-}
