@@ -26,8 +26,7 @@ const CONCLUDE_NOW: &str = "[klue] The investigation budget of this session is u
 Do not propose more queries: conclude now with the evidence gathered so far, \
 stating your confidence honestly.";
 
-/// The reason shown for a query the engineer typed themselves.
-pub const OWN_QUERY: &str = "the engineer's own query";
+pub use crate::protocol::OWN_QUERY;
 
 /// Where the session goes after a piece of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
