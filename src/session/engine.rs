@@ -132,6 +132,7 @@ impl Engine {
         let transcript = Transcript {
             entries: earlier.transcript,
             hints: config.hints.iter().map(|h| redact::redact(h)).collect(),
+            namespace: config.info.namespace.clone(),
         };
         Self {
             planner,

@@ -20,6 +20,8 @@ pub struct Diagnosis {
     pub queries: usize,
     pub commands: Vec<String>,
     pub errors: Vec<String>,
+    /// From the symptom to the conclusion.
+    pub wall: Duration,
 }
 
 impl Diagnosis {
@@ -67,11 +69,13 @@ pub async fn investigate(cluster: Cluster, symptom: &str) -> Diagnosis {
             text: symptom.to_string(),
         })
         .expect("send symptom");
+    let started = std::time::Instant::now();
     let mut d = Diagnosis {
         conclusion: None,
         queries: 0,
         commands: Vec::new(),
         errors: Vec::new(),
+        wall: Duration::ZERO,
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
@@ -103,16 +107,42 @@ pub async fn investigate(cluster: Cluster, symptom: &str) -> Diagnosis {
             _ => {}
         }
     }
+    d.wall = started.elapsed();
     let _ = handle.ops.send(Op::End);
     d
 }
 
 pub async fn live_cluster(env: &support::TestEnv) -> Cluster {
+    live_cluster_in(env, None).await
+}
+
+/// A connection whose default namespace is `namespace` (as `-n` gives).
+pub async fn live_cluster_in(env: &support::TestEnv, namespace: Option<&str>) -> Cluster {
     let opts = ConnectOptions {
         kubeconfig: Some(env.kubeconfig(User::Admin).to_path_buf()),
+        namespace: namespace.map(str::to_string),
         ..Default::default()
     };
     Cluster::connect(&opts).await.expect("connect")
+}
+
+/// Investigate a scenario's symptom in its session namespace.
+pub async fn investigate_scenario(env: &support::TestEnv, s: &fixtures::Scenario) -> Diagnosis {
+    investigate(live_cluster_in(env, s.scope.as_deref()).await, &s.symptom).await
+}
+
+/// The part of a conclusion that states problems (not what was also noticed).
+fn problems_text(c: &Conclusion) -> String {
+    let rc = c.root_cause.to_lowercase();
+    let cut = rc.find("also noticed:").unwrap_or(rc.len());
+    let mut t = rc[..cut].to_string();
+    for e in &c.evidence {
+        if !e.text.starts_with("also noticed") {
+            t.push('\n');
+            t.push_str(&e.text.to_lowercase());
+        }
+    }
+    t
 }
 
 /// Check a diagnosis against the scenario; problems as text.
@@ -136,7 +166,52 @@ pub fn check(s: &fixtures::Scenario, d: &Diagnosis) -> Vec<String> {
     if !s.healthy && c.evidence.iter().all(|e| e.executions.is_empty()) {
         problems.push(format!("{}: no evidence cites an execution", s.name));
     }
+    let healthy_verdict = c.root_cause.contains("Healthy:");
+    let want_healthy = match s.expect.verdict.as_deref() {
+        Some(v) => v == "healthy",
+        None => s.healthy,
+    };
+    if want_healthy != healthy_verdict {
+        problems.push(format!(
+            "{}: verdict should be {}: {}",
+            s.name,
+            if want_healthy { "healthy" } else { "a problem" },
+            c.root_cause
+        ));
+    }
+    let lower = c.root_cause.to_lowercase();
+    let also = lower.find("also noticed:").map(|i| &lower[i..]).unwrap_or("");
+    for word in &s.expect.also {
+        if !also.contains(&word.to_lowercase()) {
+            problems.push(format!("{}: also noticed lacks {word:?}: {}", s.name, c.root_cause));
+        }
+    }
+    let stated = problems_text(c);
+    for word in &s.expect.absent {
+        let cause_part = lower.split(" chain:").next().unwrap_or("");
+        if cause_part.contains(&word.to_lowercase()) {
+            problems.push(format!("{}: a problem names {word:?}: {}", s.name, c.root_cause));
+        }
+    }
+    if let Some(n) = s.expect.chain {
+        let links = c
+            .evidence
+            .iter()
+            .filter(|e| !e.text.starts_with("also noticed"))
+            .count();
+        if links < n {
+            problems.push(format!(
+                "{}: chain has {links} links, expected at least {n}: {stated}",
+                s.name
+            ));
+        }
+    }
     problems
+}
+
+/// Does a diagnosis pass?
+pub fn diagnosed(s: &fixtures::Scenario, d: &Diagnosis) -> bool {
+    check(s, d).is_empty()
 }
 
 #[tokio::test]
@@ -146,21 +221,23 @@ async fn offline_planner_diagnoses_every_scenario() {
     fixtures::load(env);
     let mut problems = Vec::new();
     let mut total_queries = 0;
-    let failing: Vec<_> = fixtures::all().into_iter().filter(|s| !s.healthy).collect();
+    let failing: Vec<_> = fixtures::selected();
     for s in &failing {
-        let d = investigate(live_cluster(env).await, &s.symptom).await;
+        let d = investigate_scenario(env, s).await;
         total_queries += d.queries;
         if std::env::var_os("KLUE_SCENARIO_DUMP").is_some() {
             eprintln!(
-                "== {} [{} queries] {:?}\n   {}\n   errors: {:?}",
+                "== {} [{} queries, {:?}] {:?}\n   {}\n   errors: {:?}\n   problems: {:?}",
                 s.name,
                 d.queries,
+                d.wall,
                 d.commands,
                 d.conclusion
                     .as_ref()
                     .map(|c| c.root_cause.clone())
                     .unwrap_or_default(),
-                d.errors
+                d.errors,
+                check(s, &d)
             );
         }
         problems.extend(check(s, &d));

@@ -343,6 +343,7 @@ mod tests {
                 },
             ],
             hints: vec!["shop/api: CrashLoopBackOff".into()],
+            namespace: None,
         }
     }
 
