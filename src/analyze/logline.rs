@@ -245,7 +245,11 @@ pub fn decisive(log: &str) -> Option<Decisive> {
         return None;
     }
     let (idx, rule) = pick(&lines)?;
-    let line = lines[idx].text.trim().to_string();
+    let mut line = lines[idx].text.trim().to_string();
+    // A Rust panic's message follows the "panicked at" line: quote both as one.
+    if idx > 0 && lines[idx - 1].text.contains("panicked at") && !line.contains("panicked at") {
+        line = format!("{} {line}", lines[idx - 1].text.trim());
+    }
     let mut names = names_in(&line);
     let mut context = None;
     // What the decisive line does not name, the error lines before it may.
@@ -362,11 +366,24 @@ fn host_port_anywhere(t: &str) -> Option<Named> {
         r#"(?:(?:server|host|addr|address|url|to|at)\W{0,3}(?:[a-z][a-z0-9+]*://)?|[a-z][a-z0-9+]*://(?:[^@/\s]+@)?)([a-zA-Z][\w-]*(?:\.[\w-]+)*)[:,](\d{2,5})\b"#
     )?;
     let c = hp.captures(t)?;
+    if is_source_file(&c[1]) {
+        return None;
+    }
     Some(Named::Unreachable {
         host: c[1].to_string(),
         port: c[2].parse().ok(),
         refused: true,
     })
+}
+
+/// `main.go:77`, `app.py:12`: a source position, not a host.
+fn is_source_file(host: &str) -> bool {
+    const EXT: &[&str] = &[
+        "go", "py", "rs", "java", "kt", "scala", "js", "mjs", "cjs", "ts", "rb", "cs", "php",
+        "c", "cc", "cpp", "h", "ex", "exs", "erl", "clj", "swift", "lua", "pl", "sh",
+    ];
+    host.rsplit_once('.')
+        .is_some_and(|(_, ext)| EXT.contains(&ext.to_ascii_lowercase().as_str()))
 }
 
 /// What a line names.
@@ -437,11 +454,11 @@ pub fn names_in(t: &str) -> Vec<Named> {
             true,
         ),
         (
-            r"(?i)([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5}).{0,40}?(connection refused|timed out|timeout|unreachable)",
+            r"(?i)([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5}).{0,40}?(connection refused|i/o timeout|connection timed out|connect timed out|no route to host|network is unreachable|connection reset)",
             true,
         ),
         (
-            r"(?i)(?:connection refused|timed out|unreachable).{0,40}?\b([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5})\b",
+            r"(?i)(?:connection refused|connection timed out|connect timed out|timed out connecting to|no route to host|host unreachable)\W.{0,40}?\b([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5})\b",
             true,
         ),
     ];
@@ -452,6 +469,7 @@ pub fn names_in(t: &str) -> Vec<Named> {
         for (p, _) in unreachable {
             if let Some(r) = Regex::new(p).ok()
                 && let Some(c) = r.captures(t)
+                && !is_source_file(&c[1])
             {
                 let refused = t.to_ascii_lowercase().contains("refused");
                 add(&mut out, Named::Unreachable {

@@ -164,3 +164,9 @@ fn nginx_error_log_and_plain_fatal() {
 fn healthy_log_has_no_decisive_line() {
     assert!(decisive("listening on :8080\nGET / 200\n").is_none());
 }
+
+#[test]
+fn a_source_position_is_not_a_host() {
+    let x = d("F0101 00:00:31.000000 1 main.go:77] timed out waiting for caches to sync\n");
+    assert!(x.names.is_empty(), "{x:?}");
+}

@@ -141,11 +141,8 @@ pub fn follow(f: &Finding, obs: &Observed) -> Chain {
     let mut w = Walk::new(obs);
     w.object(f.object.clone());
     from_finding(&mut w, f, 0);
-    if w.chain.cause.is_empty() {
-        w.cause(
-            format!("{}: {}", f.object, f.title),
-            f.remediation.clone(),
-        );
+    if w.chain.cause.is_empty() && w.chain.asks.is_empty() {
+        w.cause(finding_cause(f), f.remediation.clone());
     }
     if w.chain.links.is_empty() {
         let calls = w.obs.object_calls(
@@ -233,13 +230,20 @@ pub(super) fn from_finding(w: &mut Walk<'_>, f: &Finding, depth: usize) {
             w.link(text, calls);
             w.chain.decisive = f.evidence.iter().any(|e| {
                 e.contains("does not exist") || e.contains("has no key") || e.starts_with("log:")
-            });
-            w.cause(
-                format!("{} {}: {}", f.object.kind, qualified(&f.object), f.title),
-                f.remediation.clone(),
-            );
+            }) || f.severity == crate::analyze::Severity::Critical;
+            w.cause(finding_cause(f), f.remediation.clone());
         }
     }
+}
+
+/// A finding stated as a cause, with its telling evidence.
+fn finding_cause(f: &Finding) -> String {
+    let t = telling(f);
+    let mut s = format!("{} {}: {}", f.object.kind, qualified(&f.object), f.title);
+    if !t.is_empty() {
+        s.push_str(&format!(" ({})", t.join("; ")));
+    }
+    s
 }
 
 pub(super) fn qualified(o: &ObjectRef) -> String {

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::analyze::util::{arr, meta_name, meta_namespace, s, sp};
-use crate::analyze::{self, Finding, ObjectRef, Severity};
+use crate::analyze::{self, Finding, Severity};
 use crate::planner::offline::chain::{self, Chain, Link};
 use crate::planner::offline::observe::Observed;
 use crate::planner::offline::rank::{explained_by, rank};
@@ -31,13 +31,17 @@ const WORD_KINDS: &[(&[&str], &[&str])] = &[
     (&["statefulset", "database", "replica set", "sts"], &["statefulsets"]),
     (&["daemonset", "agent", "some nodes", "every node", "each node", "all nodes", "on nodes"], &["daemonsets"]),
     (
-        &["service", "svc", "503", "502", "endpoint", "unavailable", "connection refused", "time out", "timeout", "timed out", "requests", "calls", "unreachable"],
+        &["service", "svc", "503", "502", "endpoint", "unavailable", "connection refused", "requests", "calls", "unreachable"],
         &["services"],
     ),
-    (&["ingress", "url", "domain", "404", ".com", "served", "address"], &["ingresses", "services"]),
+    (
+        &["time out", "timeout", "timed out", "unreachable", "cannot connect", "can't connect", "hangs", "resolve", "dns", "lookup"],
+        &["services", "networkpolicies"],
+    ),
+    (&["ingress", "url", "domain", "404", ".com", "served", "address"], &["ingresses", "services", "ingressclasses"]),
     (&["hpa", "autoscal", "scale up", "scale down", "scaling", "never changes replicas", "under load"], &["horizontalpodautoscalers"]),
     (&["pdb", "drain", "disruption"], &["poddisruptionbudgets"]),
-    (&["network policy", "networkpolicy", "policy", "isolat", "egress"], &["networkpolicies"]),
+    (&["network policy", "networkpolicy", "isolat", "egress"], &["networkpolicies"]),
     (&["webhook", "admission"], &["validatingwebhookconfigurations", "mutatingwebhookconfigurations"]),
     (&["pvc", "volume", "storage", "persistentvolume"], &["persistentvolumeclaims"]),
     (&["quota"], &["resourcequotas"]),
@@ -171,9 +175,23 @@ pub fn plan(t: &Transcript) -> Step {
                 subject = subject::find(&symptom, &obs, Some(&ns));
             } else if let Some(s) = subject::find(&symptom, &obs, None) {
                 let other = s.object.namespace.clone().unwrap_or_default();
+                let mut elsewhere: Vec<String> = obs
+                    .view
+                    .all(&s.object.kind)
+                    .filter(|o| meta_name(o) == s.object.name)
+                    .filter_map(|o| meta_namespace(o).map(str::to_string))
+                    .filter(|n| *n != other)
+                    .collect();
+                elsewhere.dedup();
                 notes.push(format!(
-                    "{} {} runs in namespace {other}, not {ns}.",
-                    s.object.kind, s.object.name
+                    "{} {} runs in namespace {other}, not {ns}{}.",
+                    s.object.kind,
+                    s.object.name,
+                    if elsewhere.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (also found in {}; looked at {other})", elsewhere.join(", "))
+                    }
                 ));
                 ns = other;
                 subject = Some(s);
@@ -209,7 +227,7 @@ pub fn plan(t: &Transcript) -> Step {
     let findings = analyze::analyze(&obs.view);
     let in_scope: Vec<Finding> = findings
         .iter()
-        .filter(|f| relevant_to_ns(f, &ns, &obs))
+        .filter(|f| relevant_to_ns(f, &ns, &obs) || cluster_kind_named(f, &symptom))
         .cloned()
         .collect();
     let ranked: Vec<&Finding> = rank(&in_scope, &symptom, Some(&ns))
@@ -219,7 +237,11 @@ pub fn plan(t: &Transcript) -> Step {
     let (focus, others): (Vec<&Finding>, Vec<&Finding>) = match &subject {
         Some(s) => ranked
             .iter()
-            .partition(|f| subject::concerns(f, &s.object, &obs)),
+            .partition(|f| {
+                subject::concerns(f, s, &obs)
+                    || (f.object.name != s.object.name
+                        && symptom.words.iter().any(|w| *w == f.object.name.to_lowercase()))
+            }),
         None => {
             let serious: Vec<&Finding> = ranked
                 .iter()
@@ -390,6 +412,29 @@ fn survey_asks(symptom: &Symptom, ns: &str, obs: &Observed) -> Vec<Ask> {
             }
         }
     }
+    // What listed objects point at: the Services webhooks call.
+    for cfg in obs
+        .view
+        .all("ValidatingWebhookConfiguration")
+        .chain(obs.view.all("MutatingWebhookConfiguration"))
+    {
+        for wh in arr(cfg, "/webhooks") {
+            let sns = sp(wh, "/clientConfig/service/namespace");
+            if sns.is_empty() || obs.view.is_listed("Service", Some(sns)) {
+                continue;
+            }
+            for (r, why) in [("services", "the Service"), ("pods", "the pods behind the Service")] {
+                let cmd = format!("get {r} -n {sns}");
+                if !obs.was_proposed(&cmd) && !out.iter().any(|a| a.command == cmd) {
+                    out.push(Ask {
+                        command: cmd,
+                        reason: format!("{why} that webhook {} calls (namespace {sns})", meta_name(cfg)),
+                        hypothesis: format!("webhook {}'s Service is missing or has no ready pods", meta_name(cfg)),
+                    });
+                }
+            }
+        }
+    }
     out
 }
 
@@ -430,6 +475,22 @@ fn relevant_to_ns(f: &Finding, ns: &str, obs: &Observed) -> bool {
                     .any(|p| sp(p, "/spec/nodeName") == f.object.name)
         }
     }
+}
+
+/// A cluster-scoped finding of a kind the symptom names (webhooks, nodes, classes).
+fn cluster_kind_named(f: &Finding, symptom: &Symptom) -> bool {
+    if f.object.namespace.is_some() {
+        return false;
+    }
+    let text = symptom.text.to_lowercase();
+    let words: &[&str] = match f.object.kind.as_str() {
+        "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" => &["webhook", "admission"],
+        "Node" => &["node", "kubelet"],
+        "IngressClass" => &["ingress"],
+        "StorageClass" => &["storage", "volume", "pvc"],
+        _ => &[],
+    };
+    words.iter().any(|w| text.contains(w)) || text.contains(&f.object.name.to_lowercase())
 }
 
 /// Drop findings explained by another one in the list (a Service without endpoints whose

@@ -38,7 +38,7 @@ pub fn resolve(symptom: &Symptom, session: Option<&str>, obs: &Observed) -> Reso
     let hinted = hinted(symptom)
         .into_iter()
         .filter(|h| Some(h.as_str()) != session)
-        .take(2)
+        .take(3)
         .collect::<Vec<_>>();
     let mut asks = Vec::new();
     for h in &hinted {
@@ -87,6 +87,17 @@ fn hinted(symptom: &Symptom) -> Vec<String> {
         .filter(|t| !t.is_empty())
         .collect();
     let mut out = Vec::new();
+    // "(policy-checks, payments-eu)": names in parentheses
+    if let (Some(a), Some(b)) = (lower.find('('), lower.find(')'))
+        && a < b
+    {
+        for t in lower[a + 1..b].split([',', ' ', ';']) {
+            let t = t.trim();
+            if t.contains('-') && t.len() <= 63 && t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') && !out.iter().any(|o: &String| o == t) {
+                out.push(t.to_string());
+            }
+        }
+    }
     for pair in tokens.windows(2) {
         if matches!(pair[0], "in" | "from" | "on" | "inside")
             && pair[1].len() >= 2

@@ -154,17 +154,55 @@ pub fn pods_of<'v>(obs: &'v Observed, subject: &ObjectRef) -> Vec<&'v Value> {
         .collect()
 }
 
-/// Is a finding about the subject (its object, its pods, or an object it is related to)?
-pub fn concerns(f: &Finding, subject: &ObjectRef, obs: &Observed) -> bool {
+/// Is a finding about the subject: its object, its pods, an object named like it, or one
+/// that selects its pods (a Service, a NetworkPolicy, a PodDisruptionBudget), or the node
+/// under them?
+pub fn concerns(f: &Finding, subject: &Subject, obs: &Observed) -> bool {
+    let word = subject.word.as_str();
+    let subject = &subject.object;
+    let pods = pods_of(obs, subject);
+    if f.object.kind == "Node" {
+        // the node under pods of the subject that are not ready
+        return pods.iter().any(|p| {
+            sp(p, "/spec/nodeName") == f.object.name
+                && !arr(p, "/status/conditions")
+                    .iter()
+                    .any(|c| s(c, "type") == "Ready" && s(c, "status") == "True")
+        });
+    }
     if f.object.namespace != subject.namespace {
         return false;
     }
     if f.object == *subject || f.related.contains(subject) {
         return true;
     }
-    let pods = pods_of(obs, subject);
+    if name_matches(word, &f.object.name) >= 2
+        || f.related.iter().any(|r| name_matches(word, &r.name) >= 2)
+    {
+        return true;
+    }
     if f.object.kind == "Pod" && pods.iter().any(|p| meta_name(p) == f.object.name) {
         return true;
+    }
+    let ns = subject.namespace.as_deref().unwrap_or("");
+    if let Some(obj) = obs.view.get(&f.object.kind, ns, &f.object.name) {
+        let selects = |p: &&Value| match f.object.kind.as_str() {
+            "Service" => obj
+                .pointer("/spec/selector")
+                .and_then(Value::as_object)
+                .zip(p.pointer("/metadata/labels"))
+                .is_some_and(|(sel, l)| crate::analyze::util::map_selector_matches(sel, l)),
+            "NetworkPolicy" => obj
+                .pointer("/spec/podSelector")
+                .is_some_and(|sel| crate::analyze::util::label_selector_matches(sel, p)),
+            "PodDisruptionBudget" => obj
+                .pointer("/spec/selector")
+                .is_some_and(|sel| crate::analyze::util::label_selector_matches(sel, p)),
+            _ => false,
+        };
+        if pods.iter().any(selects) {
+            return true;
+        }
     }
     if subject.kind == "CronJob" && f.object.kind == "Job" && f.object.name.starts_with(&format!("{}-", subject.name)) {
         return true;

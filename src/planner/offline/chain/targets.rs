@@ -423,13 +423,19 @@ pub(super) fn service_backends(w: &mut Walk<'_>, ns: &str, name: &str, depth: us
             from_finding(w, &f.clone(), depth + 1);
         }
         None => {
-            w.cause(
-                format!(
-                    "Service {ns}/{name} has no ready endpoints: pod(s) {} are not ready",
-                    names.join(", ")
-                ),
-                format!("Describe the pods behind Service {ns}/{name} to see why they are not ready."),
-            );
+            let refs: Vec<Value> = pods.clone();
+            if super::workloads::node_under(w, &refs, &format!("Service {ns}/{name}")) {
+                return;
+            }
+            if w.chain.asks.is_empty() {
+                w.cause(
+                    format!(
+                        "Service {ns}/{name} has no ready endpoints: pod(s) {} are not ready",
+                        names.join(", ")
+                    ),
+                    format!("Describe the pods behind Service {ns}/{name} to see why they are not ready."),
+                );
+            }
         }
     }
 }

@@ -546,7 +546,10 @@ pub(super) fn rollout(w: &mut Walk<'_>, f: &Finding, depth: usize) {
     if let Some(g) = under {
         w.link(format!("new ReplicaSet {rs}: its pods are failing"), calls);
         from_finding(w, &g.clone(), depth + 1);
+        return;
     }
+    let desired = int(&new, "/spec/replicas").unwrap_or(1);
+    not_ready_pods(w, &f.object, desired, calls);
 }
 
 /// A DaemonSet that runs on fewer nodes than exist: the nodes without its pod, their taints
@@ -657,23 +660,33 @@ pub(super) fn not_ready_pods(w: &mut Walk<'_>, subject: &ObjectRef, desired: i64
         ),
         c,
     );
+    let refs: Vec<Value> = not_ready.iter().map(|p| (*p).clone()).collect();
+    node_under(w, &refs, &format!("{} {ns}/{}", subject.kind, subject.name));
+}
+
+/// Not-ready pods on a node that is not healthy: the node is the cause. True when found.
+pub(super) fn node_under(w: &mut Walk<'_>, pods: &[Value], what: &str) -> bool {
+    let mut nodes: Vec<String> = pods.iter().map(|p| sp(p, "/spec/nodeName").to_string()).filter(|n| !n.is_empty()).collect();
+    nodes.sort();
+    nodes.dedup();
     if nodes.is_empty() {
-        return;
+        return false;
     }
-    if !matches!(w.need_cluster_list("nodes", "Node", format!("are the nodes under {}'s unready pods healthy?", subject.name)), Have::Yes) {
-        return;
+    if !matches!(w.need_cluster_list("nodes", "Node", format!("are the nodes under the unready pods of {what} healthy?")), Have::Yes) {
+        return false;
     }
     let findings = analyze::analyze(&w.obs.view);
-    if let Some(f) = findings.iter().find(|f| f.object.kind == "Node" && nodes.contains(&f.object.name)) {
-        let f = f.clone();
-        w.object(f.object.clone());
-        let node_calls = calls_of(w.obs, "Node", "", &f.object.name);
-        let ev: Vec<String> = f.evidence.iter().take(2).cloned().collect();
-        w.link(format!("node {}: {}{}", f.object.name, f.title, if ev.is_empty() { String::new() } else { format!(" ({})", ev.join("; ")) }), node_calls);
-        w.chain.decisive = true;
-        w.cause(
-            format!("{} {ns}/{} is unavailable because its pods run on node {}, which {}", subject.kind, subject.name, f.object.name, f.title),
-            format!("{} The pods will be rescheduled once the node is cordoned and drained, or comes back.", f.remediation),
-        );
-    }
+    let Some(f) = findings.iter().find(|f| f.object.kind == "Node" && nodes.contains(&f.object.name)).cloned() else {
+        return false;
+    };
+    w.object(f.object.clone());
+    let node_calls = calls_of(w.obs, "Node", "", &f.object.name);
+    let ev: Vec<String> = f.evidence.iter().take(2).cloned().collect();
+    w.link(format!("node {}: {}{}", f.object.name, f.title, if ev.is_empty() { String::new() } else { format!(" ({})", ev.join("; ")) }), node_calls);
+    w.chain.decisive = true;
+    w.cause(
+        format!("{what} is unavailable because its pods run on node {}: {}", f.object.name, f.title),
+        format!("{} The pods will be rescheduled once the node is cordoned and drained, or comes back.", f.remediation),
+    );
+    true
 }
