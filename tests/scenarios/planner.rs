@@ -22,6 +22,8 @@ pub struct Diagnosis {
     pub errors: Vec<String>,
     /// From the symptom to the conclusion.
     pub wall: Duration,
+    /// Every proposal: (command, reason).
+    pub proposals: Vec<(String, String)>,
 }
 
 impl Diagnosis {
@@ -76,6 +78,7 @@ pub async fn investigate(cluster: Cluster, symptom: &str) -> Diagnosis {
         commands: Vec::new(),
         errors: Vec::new(),
         wall: Duration::ZERO,
+        proposals: Vec::new(),
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
@@ -88,6 +91,7 @@ pub async fn investigate(cluster: Cluster, symptom: &str) -> Diagnosis {
             }
         };
         match ev {
+            Event::Proposed(p) => d.proposals.push((p.command.clone(), p.reason.clone())),
             Event::ExecFinished(x) => {
                 d.queries += 1;
                 d.commands.push(x.command.clone());
@@ -166,7 +170,12 @@ pub fn check(s: &fixtures::Scenario, d: &Diagnosis) -> Vec<String> {
     if !s.healthy && c.evidence.iter().all(|e| e.executions.is_empty()) {
         problems.push(format!("{}: no evidence cites an execution", s.name));
     }
-    let healthy_verdict = c.root_cause.contains("Healthy:");
+    if s.expect.problems == Some(0) && c.evidence.iter().any(|e| e.text.starts_with("(1)")) {
+        problems.push(format!("{}: expected no problem: {}", s.name, c.root_cause));
+    }
+    let healthy_verdict = c.root_cause.contains("Healthy:") && !c.root_cause.contains(" problems: ")
+        && c.evidence.iter().all(|e| !e.text.starts_with('('))
+        && !problem_stated(c);
     let want_healthy = match s.expect.verdict.as_deref() {
         Some(v) => v == "healthy",
         None => s.healthy,
@@ -207,6 +216,16 @@ pub fn check(s: &fixtures::Scenario, d: &Diagnosis) -> Vec<String> {
         }
     }
     problems
+}
+
+/// Does the conclusion state a problem (before any "Healthy:" about other subjects)?
+fn problem_stated(c: &Conclusion) -> bool {
+    !c.root_cause.trim_start().starts_with("Healthy:")
+        && !c
+            .root_cause
+            .split(". ")
+            .take_while(|s| !s.starts_with("Healthy:"))
+            .all(|s| s.contains(" runs in namespace ") || s.starts_with("No workload named") || s.starts_with("The symptom names namespace"))
 }
 
 /// Does a diagnosis pass?
@@ -253,4 +272,77 @@ async fn offline_planner_diagnoses_every_scenario() {
         problems.len(),
         problems.join("\n")
     );
+}
+
+fn scenario(name: &str) -> fixtures::Scenario {
+    fixtures::all()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no scenario {name}"))
+}
+
+/// With `-n`, every query stays in that namespace: no namespace listing, no `-A`, no other
+/// namespace (kube-system only with a stated reason).
+#[tokio::test]
+async fn the_session_namespace_is_the_scope() {
+    let env = support::testenv!();
+    support::install_crypto_provider();
+    fixtures::load(env);
+    for (ns, symptom) in [
+        ("billing-java", "billing keeps restarting"),
+        ("portal", "is the frontend ok?"),
+        ("reports-py", "report-worker crashes on start"),
+        ("ops-noisy", "anything wrong here?"),
+    ] {
+        let d = investigate(live_cluster_in(env, Some(ns)).await, symptom).await;
+        assert!(d.conclusion.is_some(), "{ns}: no conclusion: {d:?}");
+        for (cmd, reason) in &d.proposals {
+            assert!(
+                !cmd.starts_with("get namespaces") && !cmd.starts_with("get ns"),
+                "{ns}: lists namespaces: {cmd}"
+            );
+            assert!(!cmd.contains(" -A"), "{ns}: all namespaces: {cmd} ({reason})");
+            let scoped = cmd.contains(&format!("-n {ns}"))
+                || cmd == "get nodes"
+                || cmd == "get persistentvolumes"
+                || cmd == "get storageclasses";
+            let widened = cmd.contains("-n kube-system") && reason.contains("widening");
+            assert!(scoped || widened, "{ns}: out of scope: {cmd} ({reason})");
+        }
+    }
+}
+
+/// A workload that is not in the namespace named: found elsewhere, said so, diagnosed there.
+#[tokio::test]
+async fn a_workload_in_another_namespace_is_found_and_said_so() {
+    let env = support::testenv!();
+    support::install_crypto_provider();
+    fixtures::load(env);
+    let s = scenario("chain-other-namespace");
+    let d = investigate_scenario(env, &s).await;
+    let c = d.conclusion.clone().unwrap_or_else(|| panic!("no conclusion: {d:?}"));
+    assert!(
+        c.root_cause.contains("runs in namespace shop-west, not shop-east"),
+        "{}",
+        c.root_cause
+    );
+    assert!(c.root_cause.contains("nil pointer"), "{}", c.root_cause);
+    // The scope first, then widening for a stated reason.
+    let first_wide = d
+        .proposals
+        .iter()
+        .position(|(c, _)| c.contains(" -A"))
+        .expect("widened");
+    assert!(
+        d.proposals[..first_wide]
+            .iter()
+            .all(|(c, _)| c.contains("-n shop-east")),
+        "{:?}",
+        d.proposals
+    );
+    for (cmd, reason) in &d.proposals[first_wide..] {
+        if cmd.contains(" -A") {
+            assert!(reason.contains("widening"), "{cmd}: {reason}");
+        }
+    }
 }

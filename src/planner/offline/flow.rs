@@ -213,12 +213,27 @@ pub fn plan(t: &Transcript) -> Step {
             }
         }
     }
-    if let Some(s) = &subject
-        && let Some(ask) = subject_kind_ask(s, &obs)
-    {
+    // Every workload the symptom names, in the namespace looked at.
+    let subjects: Vec<Subject> = match &subject {
+        Some(s) => {
+            let mut all = subject::find_all(&symptom, &obs, Some(&ns));
+            if !all.iter().any(|a| a.object == s.object) {
+                all.insert(0, s.clone());
+            }
+            all.truncate(MAX_PROBLEMS);
+            all
+        }
+        None => Vec::new(),
+    };
+    let kind_asks: Vec<Ask> = subjects.iter().filter_map(|s| subject_kind_ask(s, &obs)).collect();
+    if !kind_asks.is_empty() {
         return propose(
-            format!("{} {} is what the symptom is about: reading its status.", s.object.kind, s.object.name),
-            vec![ask],
+            format!(
+                "The symptom is about {}: reading {}.",
+                subjects.iter().map(|s| format!("{} {}", s.object.kind, s.object.name)).collect::<Vec<_>>().join(", "),
+                if kind_asks.len() == 1 { "its status" } else { "their status" }
+            ),
+            kind_asks,
             &call,
         );
     }
@@ -234,15 +249,12 @@ pub fn plan(t: &Transcript) -> Step {
         .into_iter()
         .map(|(_, f)| f)
         .collect();
-    let (focus, others): (Vec<&Finding>, Vec<&Finding>) = match &subject {
-        Some(s) => ranked
+    let named = |f: &Finding| symptom.words.iter().any(|w| *w == f.object.name.to_lowercase());
+    let (focus, others): (Vec<&Finding>, Vec<&Finding>) = match subjects.is_empty() {
+        false => ranked
             .iter()
-            .partition(|f| {
-                subject::concerns(f, s, &obs)
-                    || (f.object.name != s.object.name
-                        && symptom.words.iter().any(|w| *w == f.object.name.to_lowercase()))
-            }),
-        None => {
+            .partition(|f| subjects.iter().any(|s| subject::concerns(f, s, &obs)) || named(f)),
+        true => {
             let serious: Vec<&Finding> = ranked
                 .iter()
                 .copied()
@@ -256,11 +268,15 @@ pub fn plan(t: &Transcript) -> Step {
 
     // Chains.
     let mut chains: Vec<Chain> = focus.iter().map(|f| chain::follow(f, &obs)).collect();
-    if chains.is_empty()
-        && let Some(s) = &subject
-        && let Some(c) = chain::subject_chain(&obs, &s.object)
-    {
-        chains.push(c);
+    // A subject no finding is about: its own checks (coverage, readiness, scale).
+    let untouched: Vec<&Subject> = subjects
+        .iter()
+        .filter(|s| !focus.iter().any(|f| subject::concerns(f, s, &obs)))
+        .collect();
+    for s in &untouched {
+        if let Some(c) = chain::subject_chain(&obs, &s.object) {
+            chains.push(c);
+        }
     }
     let steps = obs.steps_since_user;
     let mut asks: Vec<Ask> = Vec::new();
@@ -325,21 +341,47 @@ pub fn plan(t: &Transcript) -> Step {
         })
         .collect();
     also.truncate(5);
-    let subject_words = subject
-        .as_ref()
-        .map(|s| format!("{} {} in namespace {}", s.object.kind, s.object.name, s.object.namespace.clone().unwrap_or_default()));
+    let subject_words = (!subjects.is_empty()).then(|| {
+        format!(
+            "{} in namespace {ns}",
+            subjects
+                .iter()
+                .map(|s| format!("{} {}", s.object.kind, s.object.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
+    // Subjects without a problem of their own: what shows them healthy.
+    let healthy_subjects: Vec<&Subject> = subjects
+        .iter()
+        .filter(|s| {
+            !chains.iter().any(|c| c.objects.iter().any(|o| o == &s.object))
+                && !focus.iter().any(|f| subject::concerns(f, s, &obs))
+        })
+        .collect();
     let report = if !problems.is_empty() {
+        let checked = healthy_subjects
+            .iter()
+            .flat_map(|s| healthy_facts(&obs, Some(s), &ns))
+            .collect();
         Report {
             verdict: Verdict::Problem,
             subject: subject_words,
             problems,
             also_noticed: also,
-            checked: Vec::new(),
+            checked,
             unchecked,
             notes,
         }
     } else {
-        let checked = healthy_facts(&obs, subject.as_ref(), &ns);
+        let checked = if subjects.is_empty() {
+            healthy_facts(&obs, None, &ns)
+        } else {
+            subjects
+                .iter()
+                .flat_map(|s| healthy_facts(&obs, Some(s), &ns))
+                .collect()
+        };
         Report {
             verdict: Verdict::Healthy,
             subject: subject_words.or_else(|| Some(format!("namespace {ns}"))),

@@ -97,6 +97,16 @@ impl Report {
                 }
             }
         }
+        if self.verdict == Verdict::Problem && !self.checked.is_empty() {
+            parts.push(format!(
+                "Healthy: {}.",
+                self.checked
+                    .iter()
+                    .map(|c| c.text.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
         if !self.also_noticed.is_empty() {
             parts.push(format!(
                 "Also noticed: {}.",

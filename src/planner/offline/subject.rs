@@ -31,6 +31,25 @@ const GENERIC: &[&str] = &[
     "again", "still", "cannot", "can't", "fine", "look", "check", "please", "help", "issue",
     "problem", "problems", "deploy", "rollout", "database", "db", "web", "service", "services",
     "pods", "pod", "init", "stuck", "keeps", "namespace", "cluster", "dns", "network",
+    "here", "there", "anything", "something", "everything", "nothing", "wrong", "right",
+    "going", "happening", "happened", "looks", "look", "seems", "fine", "good", "bad", "down",
+    "today", "now", "all", "any", "who", "how", "why", "what", "which", "where", "when",
+    "can", "could", "should", "would", "will", "won't", "doesn't", "isn't", "aren't", "don't",
+    "not", "yet", "more", "less", "very", "too", "also", "just", "only", "after", "before",
+    "deployment", "deployments", "container", "containers", "image", "images", "log", "getting",
+    "gets", "got", "get", "out", "off", "over", "under", "load", "high", "low", "latency",
+    "traffic", "customers", "customer", "people", "site", "page", "pages", "website", "thing",
+    "things", "please", "thanks", "hello", "hi", "hey", "since", "for", "from", "with",
+    "without", "about", "into", "onto", "their", "our", "your", "its", "they", "them", "we",
+    "you", "it", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had",
+    "does", "did", "do", "done", "the", "and", "but", "or", "nor", "so", "than", "then",
+    "every", "each", "both", "few", "many", "much", "most", "some", "such", "own", "same",
+    "status", "state", "healthy?", "respond", "responding", "responds", "answer", "answers",
+    "started", "starting", "stopped", "stops", "stop", "killed", "dies", "died", "dying",
+    "exit", "exits", "exited", "oom", "memory", "cpu", "disk", "restarted", "scheduled",
+    "schedule", "scheduling", "deploying", "upgrade", "upgraded", "release", "released",
+    "version", "new", "old", "latest", "week", "day", "days", "hour", "minute", "ago",
+    "tonight", "morning", "evening", "night", "nightly", "daily", "hourly", "weekly",
 ];
 
 /// The workload a symptom names.
@@ -66,7 +85,24 @@ fn name_matches(word: &str, name: &str) -> u8 {
 
 /// Find the named workload in `ns` (or anywhere, with `None`).
 pub fn find(symptom: &Symptom, obs: &Observed, ns: Option<&str>) -> Option<Subject> {
-    let words = candidates(symptom, ns.unwrap_or(""));
+    find_all(symptom, obs, ns).into_iter().next()
+}
+
+/// Every workload the symptom names (one per word, in the symptom's order).
+pub fn find_all(symptom: &Symptom, obs: &Observed, ns: Option<&str>) -> Vec<Subject> {
+    let mut out: Vec<Subject> = Vec::new();
+    for w in candidates(symptom, ns.unwrap_or("")) {
+        if let Some(s) = find_word(&w, obs, ns)
+            && !out.iter().any(|o| o.object == s.object)
+        {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn find_word(word: &str, obs: &Observed, ns: Option<&str>) -> Option<Subject> {
+    let words = [word.to_string()];
     let in_scope = |o: &&Value| ns.is_none_or(|n| meta_namespace(o).unwrap_or("") == n);
     let mut best: Option<(u8, usize, Subject)> = None;
     let mut consider = |score: u8, rank: usize, subject: Subject| {
