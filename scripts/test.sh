@@ -16,6 +16,10 @@ fi
 # The test control plane: etcd + kube-apiserver, built once and cached.
 KUBEBUILDER_ASSETS="$(bash scripts/provision-testenv.sh)"
 export KUBEBUILDER_ASSETS
+# The real MCP client the `klue mcp` tests drive the server with: the Python SDK (the PyPI
+# package `mcp`) in a cached virtualenv.
+KLUE_MCP_PYTHON="$(bash scripts/provision-mcp-client.sh)"
+export KLUE_MCP_PYTHON
 # Cluster tests must run here: a missing control plane is a failure, not a skip.
 export KLUE_REQUIRE_CLUSTER=1
 

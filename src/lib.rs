@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod condense;
 pub mod config;
 pub mod exec;
+pub mod mcp;
 pub mod planner;
 pub mod protocol;
 pub mod query;

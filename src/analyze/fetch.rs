@@ -241,21 +241,33 @@ pub fn strip_secret_values(obj: &mut Value) {
     }
 }
 
+/// List one kind (in `ns`, when it is namespaced and a namespace is given).
+async fn list_kind(
+    client: &kube::Client,
+    ns: Option<&str>,
+    wk: &'static Wanted,
+    prefix: String,
+) -> (&'static Wanted, Result<Value, kube::Error>) {
+    let path = match (wk.namespaced, ns) {
+        (true, Some(ns)) => format!("{prefix}/namespaces/{ns}/{}", wk.plural),
+        _ => format!("{prefix}/{}", wk.plural),
+    };
+    (wk, get_json(client, &path).await)
+}
+
 /// Fetch the objects analyzers read (and failing containers' logs).
 pub async fn fetch_view(client: &kube::Client, opts: &FetchOptions) -> Result<Fetched, FetchError> {
     let kinds = discover(client).await?;
     let ns = opts.namespace.as_deref();
-    let results: Vec<(&Wanted, Result<Value, kube::Error>)> = stream::iter(kinds)
-        .map(|(wk, prefix)| async move {
-            let path = match (wk.namespaced, ns) {
-                (true, Some(ns)) => format!("{prefix}/namespaces/{ns}/{}", wk.plural),
-                _ => format!("{prefix}/{}", wk.plural),
-            };
-            (wk, get_json(client, &path).await)
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
+    // The futures are made before they are streamed: a stream holding the closure makes the
+    // whole future `!Send` for spawned tasks (the MCP server) through a compiler limitation
+    // (a closure over borrowed items is "not general enough").
+    let lists: Vec<_> = kinds
+        .into_iter()
+        .map(|(wk, prefix)| list_kind(client, ns, wk, prefix))
+        .collect();
+    let results: Vec<(&Wanted, Result<Value, kube::Error>)> =
+        stream::iter(lists).buffer_unordered(8).collect().await;
     let mut view = ClusterView::new();
     let mut skipped = Vec::new();
     for (wk, res) in results {

@@ -90,8 +90,15 @@ const STUCK_AFTER_SECS: i64 = 5 * 60;
 
 /// An init container that has been running for minutes while the pod is not initialized:
 /// usually a wait loop (for a Service, a DNS name, a file) that never ends.
-fn stuck_running(view: &ClusterView, pod: &serde_json::Value, spec: &serde_json::Value, st: &serde_json::Value) -> Option<Finding> {
-    let started = sp(st, "/state/running/startedAt").parse::<jiff::Timestamp>().ok()?;
+fn stuck_running(
+    view: &ClusterView,
+    pod: &serde_json::Value,
+    spec: &serde_json::Value,
+    st: &serde_json::Value,
+) -> Option<Finding> {
+    let started = sp(st, "/state/running/startedAt")
+        .parse::<jiff::Timestamp>()
+        .ok()?;
     let now = view.now().unwrap_or_else(jiff::Timestamp::now);
     let secs = now.duration_since(started).as_secs();
     if secs < STUCK_AFTER_SECS {
@@ -105,7 +112,11 @@ fn stuck_running(view: &ClusterView, pod: &serde_json::Value, spec: &serde_json:
         secs / 60
     )];
     if let Some(log) = view.any_log(ns, name, container) {
-        evidence.extend(explaining_log_lines(log, 3).iter().map(|l| format!("log: {l}")));
+        evidence.extend(
+            explaining_log_lines(log, 3)
+                .iter()
+                .map(|l| format!("log: {l}")),
+        );
     }
     let cmd = crate::analyze::util::arr(spec, "/command")
         .iter()

@@ -129,7 +129,14 @@ fn json_line(raw: &str) -> Option<Line> {
         .find_map(|k| obj.get(*k).and_then(Value::as_str))
         .unwrap_or("");
     let mut detail = Vec::new();
-    for k in ["error", "err", "exception", "reason", "cause", "stack_trace"] {
+    for k in [
+        "error",
+        "err",
+        "exception",
+        "reason",
+        "cause",
+        "stack_trace",
+    ] {
         match obj.get(k) {
             Some(Value::String(s)) if !s.is_empty() => detail.push(s.clone()),
             Some(Value::Object(o)) => {
@@ -342,8 +349,9 @@ fn pick(lines: &[Line]) -> Option<(usize, &'static str)> {
         }
     }
     // An uncaught exception header (Node `Error: …`, Java without a cause chain, .NET).
-    let exception =
-        regex!(r"^(?:Unhandled exception\. |Exception in thread \S+ |Uncaught )?(?:[A-Za-z_$][\w.$]*)?(?:Error|Exception)(?: \(\w+\))?: \S")?;
+    let exception = regex!(
+        r"^(?:Unhandled exception\. |Exception in thread \S+ |Uncaught )?(?:[A-Za-z_$][\w.$]*)?(?:Error|Exception)(?: \(\w+\))?: \S"
+    )?;
     if let Some(i) = last_match(&|l| !l.indented && exception.is_match(&l.text)) {
         return Some((i, "exception"));
     }
@@ -353,8 +361,7 @@ fn pick(lines: &[Line]) -> Option<(usize, &'static str)> {
     if let Some(i) = last_match(&|l| l.level == Level::Error) {
         return Some((i, "error"));
     }
-    if let Some(i) = last_match(&|l| !l.indented && crate::analyze::util::is_error_line(&l.text))
-    {
+    if let Some(i) = last_match(&|l| !l.indented && crate::analyze::util::is_error_line(&l.text)) {
         return Some((i, "error"));
     }
     None
@@ -379,8 +386,8 @@ fn host_port_anywhere(t: &str) -> Option<Named> {
 /// `main.go:77`, `app.py:12`: a source position, not a host.
 fn is_source_file(host: &str) -> bool {
     const EXT: &[&str] = &[
-        "go", "py", "rs", "java", "kt", "scala", "js", "mjs", "cjs", "ts", "rb", "cs", "php",
-        "c", "cc", "cpp", "h", "ex", "exs", "erl", "clj", "swift", "lua", "pl", "sh",
+        "go", "py", "rs", "java", "kt", "scala", "js", "mjs", "cjs", "ts", "rb", "cs", "php", "c",
+        "cc", "cpp", "h", "ex", "exs", "erl", "clj", "swift", "lua", "pl", "sh",
     ];
     host.rsplit_once('.')
         .is_some_and(|(_, ext)| EXT.contains(&ext.to_ascii_lowercase().as_str()))
@@ -395,15 +402,17 @@ pub fn names_in(t: &str) -> Vec<Named> {
         }
     }
     // API server refusals (client-go, kubectl, any client).
-    if let Some(r) = regex!(
-        r#"User "([^"]+)" cannot (\w+) resource "([\w./-]+)""#
-    ) && let Some(c) = r.captures(t)
+    if let Some(r) = regex!(r#"User "([^"]+)" cannot (\w+) resource "([\w./-]+)""#)
+        && let Some(c) = r.captures(t)
     {
-        add(&mut out, Named::Forbidden {
-            user: c[1].to_string(),
-            verb: c[2].to_string(),
-            resource: c[3].to_string(),
-        });
+        add(
+            &mut out,
+            Named::Forbidden {
+                user: c[1].to_string(),
+                verb: c[2].to_string(),
+                resource: c[3].to_string(),
+            },
+        );
     }
     // Name resolution.
     let unresolved: &[&str] = &[
@@ -423,9 +432,12 @@ pub fn names_in(t: &str) -> Vec<Named> {
         if let Some(r) = Regex::new(p).ok()
             && let Some(c) = r.captures(t)
         {
-            add(&mut out, Named::Unresolved {
-                host: c[1].trim_end_matches('.').to_string(),
-            });
+            add(
+                &mut out,
+                Named::Unresolved {
+                    host: c[1].trim_end_matches('.').to_string(),
+                },
+            );
         }
     }
     if out.is_empty()
@@ -444,7 +456,10 @@ pub fn names_in(t: &str) -> Vec<Named> {
             r"dial tcp ([\w.-]+):(\d+): (?:connect: )?(connection refused|i/o timeout|connect: connection timed out|connection reset)",
             true,
         ),
-        (r"(?:ECONNREFUSED|ETIMEDOUT|ECONNRESET) ([\w.-]+):(\d+)", true),
+        (
+            r"(?:ECONNREFUSED|ETIMEDOUT|ECONNRESET) ([\w.-]+):(\d+)",
+            true,
+        ),
         (
             r#"connection to server at "([\w.-]+)"(?: \([\d.]+\))?, port (\d+) failed: (Connection refused|timeout)"#,
             true,
@@ -472,11 +487,14 @@ pub fn names_in(t: &str) -> Vec<Named> {
                 && !is_source_file(&c[1])
             {
                 let refused = t.to_ascii_lowercase().contains("refused");
-                add(&mut out, Named::Unreachable {
-                    host: c[1].to_string(),
-                    port: c[2].parse().ok(),
-                    refused,
-                });
+                add(
+                    &mut out,
+                    Named::Unreachable {
+                        host: c[1].to_string(),
+                        port: c[2].parse().ok(),
+                        refused,
+                    },
+                );
                 break;
             }
         }
@@ -495,9 +513,12 @@ pub fn names_in(t: &str) -> Vec<Named> {
         if let Some(r) = Regex::new(p).ok()
             && let Some(c) = r.captures(t)
         {
-            add(&mut out, Named::File {
-                path: c[1].trim_end_matches(['.', ',', ')']).to_string(),
-            });
+            add(
+                &mut out,
+                Named::File {
+                    path: c[1].trim_end_matches(['.', ',', ')']).to_string(),
+                },
+            );
             break;
         }
     }
@@ -513,9 +534,12 @@ pub fn names_in(t: &str) -> Vec<Named> {
         if let Some(r) = Regex::new(p).ok()
             && let Some(c) = r.captures(t)
         {
-            add(&mut out, Named::EnvVar {
-                name: c[1].to_string(),
-            });
+            add(
+                &mut out,
+                Named::EnvVar {
+                    name: c[1].to_string(),
+                },
+            );
             break;
         }
     }
@@ -530,9 +554,12 @@ pub fn names_in(t: &str) -> Vec<Named> {
         if let Some(r) = Regex::new(p).ok()
             && let Some(c) = r.captures(t)
         {
-            add(&mut out, Named::Key {
-                name: c[1].to_string(),
-            });
+            add(
+                &mut out,
+                Named::Key {
+                    name: c[1].to_string(),
+                },
+            );
             break;
         }
     }

@@ -4,6 +4,7 @@ pub mod ask;
 pub mod common;
 pub mod demo;
 pub mod export;
+pub mod mcp;
 pub mod query;
 pub mod replay;
 pub mod resume;
@@ -47,6 +48,8 @@ pub enum Command {
     Export(export::Args),
     /// Continue a recorded session.
     Resume(resume::Args),
+    /// Serve klue's read-only tools to an MCP client (an IDE agent, a chat app) over stdio.
+    Mcp(mcp::Args),
 }
 
 /// Run the parsed command line; the exit code says how it went.
@@ -63,5 +66,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Some(Command::Replay(a)) => replay::run(a).await,
         Some(Command::Export(a)) => export::run(a).await,
         Some(Command::Resume(a)) => resume::run(a).await,
+        Some(Command::Mcp(a)) => mcp::run(a).await,
     }
 }

@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use klue::analyze::{self, Finding, Severity, fetch};
+use klue::analyze::report::Scan;
+use klue::analyze::{Severity, fetch};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -56,91 +57,16 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.cluster.namespace.clone()
     };
     let opts = fetch::FetchOptions {
-        namespace: namespace.clone(),
+        namespace,
         logs: !args.no_logs,
         ..Default::default()
     };
-    let started = std::time::Instant::now();
-    let fetched = fetch::fetch_view(&client, &opts)
+    let scan = Scan::run(&client, &opts, args.min_severity.map(Severity::from))
         .await
         .context("scan failed")?;
-    let mut findings = analyze::analyze(&fetched.view);
-    if let Some(min) = args.min_severity {
-        let min: Severity = min.into();
-        findings.retain(|f| f.severity <= min);
-    }
-    let elapsed = started.elapsed();
     match args.output {
-        OutputFormat::Json => {
-            let doc = serde_json::json!({
-                "scope": namespace.as_deref().unwrap_or("all namespaces"),
-                "objects": fetched.view.len(),
-                "findings": findings,
-                "skipped": fetched.skipped,
-                "duration_ms": elapsed.as_millis() as u64,
-            });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
-        }
-        OutputFormat::Text => print!(
-            "{}",
-            render_text(
-                &findings,
-                &fetched.skipped,
-                namespace.as_deref(),
-                fetched.view.len(),
-                elapsed
-            )
-        ),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&scan.json())?),
+        OutputFormat::Text => print!("{}", scan.text()),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The findings as a human reads them.
-pub fn render_text(
-    findings: &[Finding],
-    skipped: &[String],
-    namespace: Option<&str>,
-    objects: usize,
-    elapsed: std::time::Duration,
-) -> String {
-    let mut out = String::new();
-    let scope = namespace
-        .map(|n| format!("namespace {n}"))
-        .unwrap_or_else(|| "all namespaces".into());
-    if findings.is_empty() {
-        out.push_str(&format!(
-            "No problems found in {scope} ({objects} objects checked).\n"
-        ));
-    }
-    for f in findings {
-        let sev = match f.severity {
-            Severity::Critical => "CRITICAL",
-            Severity::Warning => "WARNING ",
-            Severity::Info => "INFO    ",
-        };
-        out.push_str(&format!("{sev} {}: {}\n", f.object, f.title));
-        for e in &f.evidence {
-            out.push_str(&format!("         - {e}\n"));
-        }
-        out.push_str(&format!("         fix: {}\n", f.remediation));
-        if let Some(c) = f.checks.first() {
-            out.push_str(&format!("         see: klue query '{c}'\n"));
-        }
-        out.push('\n');
-    }
-    if !findings.is_empty() {
-        let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-        out.push_str(&format!(
-            "{} findings in {scope} ({} critical, {} warning, {} info; {objects} objects checked in {:.2}s)\n",
-            findings.len(),
-            count(Severity::Critical),
-            count(Severity::Warning),
-            count(Severity::Info),
-            elapsed.as_secs_f64()
-        ));
-    }
-    for s in skipped {
-        out.push_str(&format!("not checked: {s}\n"));
-    }
-    out
 }

@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use klue::config::{Overrides, PlannerKind, Settings};
 use klue::planner::Planner;
 use klue::protocol::SessionInfo;
-use klue::record::{Header, Recorder, RecorderOptions};
+use klue::record::Recorder;
 use klue::session::{ApprovalPolicy, SessionConfig, SessionHandle};
 use klue::tui::replay::Player;
 use klue::tui::{App, Mode, Source, TerminalGuard, Theme};
@@ -127,14 +127,8 @@ pub(crate) async fn run_with(
 /// logged and the session goes on unrecorded.
 pub fn start_recording(info: &mut SessionInfo) -> Option<Recorder> {
     let dir = klue::record::sessions_dir()?;
-    let mut header = Header::new(info.clone());
-    let path = dir.join(klue::record::writer::file_name(&header));
-    header.session.recording = Some(path.display().to_string());
-    match Recorder::create_in(&dir, header, RecorderOptions::default()) {
-        Ok(r) => {
-            info.recording = Some(r.path().display().to_string());
-            Some(r)
-        }
+    match Recorder::start_session(&dir, info) {
+        Ok(r) => Some(r),
         Err(e) => {
             tracing::warn!(error = %e, "the session is not recorded");
             None

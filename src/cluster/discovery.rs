@@ -9,7 +9,7 @@ use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList};
 
 /// One resource the server serves, in one group version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ApiResource {
     /// `""` for the core group.
     pub group: String,
@@ -110,7 +110,7 @@ pub fn path_segment(s: &str) -> String {
 }
 
 /// An API group as `/apis` lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ApiGroup {
     pub name: String,
     pub versions: Vec<String>,
@@ -118,7 +118,7 @@ pub struct ApiGroup {
 }
 
 /// What a server serves.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Discovery {
     /// Groups in the server's priority order, core (`""`) first.
     pub groups: Vec<ApiGroup>,
@@ -253,6 +253,13 @@ impl Discovery {
                 self.resources.push(res);
             }
         }
+    }
+
+    /// Whether some resource belongs to the category `name` (`all`).
+    pub fn has_category(&self, name: &str) -> bool {
+        self.resources
+            .iter()
+            .any(|r| r.categories.iter().any(|c| c == name))
     }
 
     /// Whether a group version is served (e.g. `metrics.k8s.io/v1beta1`).

@@ -2,6 +2,7 @@
 //! stack), or a captured snapshot served through the same client interface.
 
 pub mod discovery;
+pub mod discovery_cache;
 pub mod getonly;
 pub mod kubeconfig;
 
@@ -12,8 +13,12 @@ use kube::client::{Body, ClientBuilder};
 use tower::{BoxError, Service};
 
 pub use discovery::{ApiResource, Discovery, ResolveError};
+pub use discovery_cache::DiscoveryCache;
 pub use getonly::{GetOnly, GetOnlyLayer, RefusedRequest};
 pub use kubeconfig::LoadedKubeconfig;
+
+/// What klue calls itself in its requests' `User-Agent`.
+pub const USER_AGENT: &str = concat!("klue/", env!("CARGO_PKG_VERSION"));
 
 /// Where to connect, as kubectl's flags say it.
 #[derive(Debug, Clone, Default)]
@@ -92,7 +97,39 @@ pub struct Cluster {
     /// The kubeconfig the connection came from (for `config ...` verbs); `None` for snapshots
     /// and custom services.
     pub kubeconfig: Option<Arc<LoadedKubeconfig>>,
-    discovery: Arc<tokio::sync::OnceCell<Arc<Discovery>>>,
+    discovery: Arc<DiscoveryState>,
+}
+
+/// The discovery of one `Cluster` and its clones: loaded once (from the disk cache when
+/// there is one, else from the server), refetched when it turns out to be stale.
+#[derive(Default)]
+struct DiscoveryState {
+    cache: Option<DiscoveryCache>,
+    current: tokio::sync::Mutex<Option<Loaded>>,
+}
+
+#[derive(Clone)]
+struct Loaded {
+    data: Arc<Discovery>,
+    /// When it was fetched from the server by this process (`None`: read from the disk).
+    fetched: Option<std::time::Instant>,
+    /// The server's `gitVersion`, when known.
+    server_version: Option<String>,
+}
+
+/// A discovery fetched from the server less than this long ago is not refetched because a
+/// type is missing from it.
+const REFETCH_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What the connection check found (the status bar shows it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerFacts {
+    /// `v1.20.2`; empty for a snapshot or a server that did not say.
+    pub version: String,
+    /// How many resource types the server serves.
+    pub resources: usize,
+    /// Whether discovery came from the disk cache.
+    pub cached: bool,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -152,6 +189,11 @@ impl Cluster {
         if let Some(ns) = &opts.namespace {
             config.default_namespace = ns.clone();
         }
+        // the server's audit log names the client, as it names kubectl
+        config.headers.push((
+            http::header::USER_AGENT,
+            http::HeaderValue::from_static(USER_AGENT),
+        ));
         // a server that stops answering must not hang a query forever
         if config.read_timeout.is_none() {
             config.read_timeout = Some(std::time::Duration::from_secs(60));
@@ -210,6 +252,19 @@ impl Cluster {
         }
     }
 
+    /// Keep this live cluster's discovery on disk between processes (see
+    /// [`discovery_cache`]); `None` fetches it once per process. Snapshots ignore it (they
+    /// are read in-process).
+    pub fn with_discovery_cache(mut self, cache: Option<DiscoveryCache>) -> Cluster {
+        if self.kubeconfig.is_some() {
+            self.discovery = Arc::new(DiscoveryState {
+                cache,
+                current: Default::default(),
+            });
+        }
+        self
+    }
+
     /// The default namespace for queries.
     pub fn namespace(&self) -> &str {
         &self.info.namespace
@@ -228,13 +283,130 @@ impl Cluster {
             })
     }
 
-    /// The discovery data (API groups and resources), fetched once per `Cluster`.
+    /// The discovery data (API groups and resources), loaded once per `Cluster`: from the
+    /// disk cache when it is fresh and the server still reports the version it was fetched
+    /// from (one `/version` request), else from the server (and then written to the cache).
     pub async fn discovery(&self) -> Result<Arc<Discovery>, kube::Error> {
-        let d = self
-            .discovery
-            .get_or_try_init(|| async { Discovery::fetch(&self.client).await.map(Arc::new) })
-            .await?;
-        Ok(d.clone())
+        Ok(self.loaded_discovery().await?.data)
+    }
+
+    /// The discovery, refetched from the server when `usable` says it lacks something (a type
+    /// that was typed, a group) and it was read from the disk cache or fetched more than 30 s
+    /// ago: a type not found invalidates the cache, as kubectl does.
+    pub async fn discovery_where(
+        &self,
+        usable: impl Fn(&Discovery) -> bool,
+    ) -> Result<Arc<Discovery>, kube::Error> {
+        let first = self.loaded_discovery().await?;
+        if usable(&first.data) {
+            return Ok(first.data);
+        }
+        let mut current = self.discovery.current.lock().await;
+        if let Some(l) = current.as_ref() {
+            // another task may have refetched meanwhile; a recent fetch is not repeated
+            let recent = l.fetched.is_some_and(|t| t.elapsed() < REFETCH_AFTER);
+            if usable(&l.data) || recent {
+                return Ok(l.data.clone());
+            }
+        }
+        tracing::info!(server = %self.info.server, "discovery lacks what was asked for; refetching");
+        let fresh = self.fetch_discovery().await?;
+        *current = Some(fresh.clone());
+        Ok(fresh.data)
+    }
+
+    /// Make sure the server answers and discovery is loaded (from the cache or the server):
+    /// the connection check a front end runs in the background.
+    pub async fn check(&self) -> Result<ServerFacts, ClusterError> {
+        let unreachable = |e: kube::Error| ClusterError::Unreachable {
+            server: self.info.server.clone(),
+            detail: e.to_string(),
+        };
+        let l = self.loaded_discovery().await.map_err(unreachable)?;
+        let version = match (&l.server_version, &self.kubeconfig) {
+            (Some(v), _) => v.clone(),
+            // a live server without a disk cache: ask
+            (None, Some(_)) => {
+                self.client
+                    .apiserver_version()
+                    .await
+                    .map_err(unreachable)?
+                    .git_version
+            }
+            (None, None) => String::new(),
+        };
+        Ok(ServerFacts {
+            version,
+            resources: l.data.preferred_resources().len(),
+            cached: l.fetched.is_none(),
+        })
+    }
+
+    async fn loaded_discovery(&self) -> Result<Loaded, kube::Error> {
+        let mut current = self.discovery.current.lock().await;
+        if let Some(l) = current.as_ref() {
+            return Ok(l.clone());
+        }
+        let l = match self.cached_discovery().await? {
+            Some(l) => l,
+            None => self.fetch_discovery().await?,
+        };
+        *current = Some(l.clone());
+        Ok(l)
+    }
+
+    /// The disk cache's discovery when it is fresh and of the server's current version.
+    async fn cached_discovery(&self) -> Result<Option<Loaded>, kube::Error> {
+        use discovery_cache::Lookup;
+        let Some(cache) = &self.discovery.cache else {
+            return Ok(None);
+        };
+        let server = &self.info.server;
+        match cache.load(server) {
+            Lookup::Fresh(c) => {
+                let version = self.client.apiserver_version().await?.git_version;
+                if version == c.server_version {
+                    tracing::debug!(%server, "discovery from the disk cache");
+                    return Ok(Some(Loaded {
+                        data: Arc::new(c.discovery),
+                        fetched: None,
+                        server_version: Some(version),
+                    }));
+                }
+                tracing::info!(%server, cached = %c.server_version, now = %version,
+                    "the server's version changed; refetching discovery");
+            }
+            Lookup::Damaged(why) => {
+                tracing::warn!(%server, %why, "the discovery cache is damaged; refetching");
+            }
+            Lookup::Expired | Lookup::Missing => {}
+        }
+        Ok(None)
+    }
+
+    /// Fetch discovery from the server; with a disk cache, the server's version too, and
+    /// write both to the cache.
+    async fn fetch_discovery(&self) -> Result<Loaded, kube::Error> {
+        let Some(cache) = &self.discovery.cache else {
+            let data = Discovery::fetch(&self.client).await?;
+            return Ok(Loaded {
+                data: Arc::new(data),
+                fetched: Some(std::time::Instant::now()),
+                server_version: None,
+            });
+        };
+        let (info, data) = futures::try_join!(
+            self.client.apiserver_version(),
+            Discovery::fetch(&self.client)
+        )?;
+        if let Err(e) = cache.store(&self.info.server, &info.git_version, &data) {
+            tracing::warn!(error = %e, "discovery is not cached");
+        }
+        Ok(Loaded {
+            data: Arc::new(data),
+            fetched: Some(std::time::Instant::now()),
+            server_version: Some(info.git_version),
+        })
     }
 }
 

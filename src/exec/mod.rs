@@ -106,11 +106,13 @@ impl Executor {
         }
     }
 
-    /// Resolve a typed resource name through (cached) discovery.
+    /// Resolve a typed resource name through (cached) discovery. A name the cached
+    /// discovery does not know (neither a type nor a category such as `all`) refetches it
+    /// first: the type may be new on the server.
     pub async fn resolve(&self, resource: &str) -> Result<ApiResource, ExecError> {
         let d = self
             .cluster
-            .discovery()
+            .discovery_where(|d| d.resolve(resource).is_ok() || d.has_category(resource))
             .await
             .map_err(|e| error::from_kube(e, &self.cluster))?;
         d.resolve(resource)

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::describe::{discovery, list_items};
+use super::describe::list_items;
 use super::{ExecError, Executor, Output};
 use crate::query::{Scope, TopTarget};
 use crate::render::describe::quantity::Quantity;
@@ -10,7 +10,12 @@ use crate::render::describe::tabwriter::align_table;
 use crate::render::describe::writer::{arr, s, str_map};
 
 pub async fn run(ex: &Executor, scope: &Scope, target: &TopTarget) -> Result<Output, ExecError> {
-    let d = discovery(ex).await?;
+    // metrics-server may have been installed since the discovery was cached
+    let d = ex
+        .cluster()
+        .discovery_where(|d| d.serves("metrics.k8s.io"))
+        .await
+        .map_err(|e| super::error::from_kube(e, ex.cluster()))?;
     let version = ["v1beta1", "v1"].into_iter().find(|v| {
         d.resources
             .iter()

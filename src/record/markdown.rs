@@ -119,35 +119,7 @@ pub fn render(t: &Timeline) -> String {
         o.push('\n');
     }
 
-    if let Some(c) = &t.conclusion {
-        let c2 = &c.conclusion;
-        o.push_str("## Conclusion\n\n");
-        let _ = writeln!(
-            o,
-            "Reached at {} ({}), confidence **{}**.\n",
-            clock(c.at),
-            offset(c.offset_ms),
-            format!("{:?}", c2.confidence).to_lowercase()
-        );
-        let _ = writeln!(o, "**Root cause:** {}\n", c2.root_cause.trim());
-        if !c2.evidence.is_empty() {
-            o.push_str("**Evidence:**\n\n");
-            for e in &c2.evidence {
-                let refs: Vec<String> = e.executions.iter().map(|p| p.0.clone()).collect();
-                if refs.is_empty() {
-                    let _ = writeln!(o, "- {}", e.text.trim());
-                } else {
-                    let _ = writeln!(o, "- {} ({})", e.text.trim(), refs.join(", "));
-                }
-            }
-            o.push('\n');
-        }
-        let _ = writeln!(
-            o,
-            "**Remediation** (suggested; klue did not run it):\n\n{}\n",
-            c2.remediation.trim()
-        );
-    }
+    o.push_str(&conclusion(t));
 
     o.push_str("## Timeline\n\n");
     o.push_str("| Time (UTC) | Since start | Who | What |\n|---|---|---|---|\n");
@@ -271,6 +243,49 @@ pub fn render(t: &Timeline) -> String {
             let _ = writeln!(o, "- {w}");
         }
         o.push('\n');
+    }
+    o
+}
+
+/// The conclusion section (`## Conclusion`: root cause, evidence citing the commands it rests
+/// on, remediation), or nothing when the session did not conclude.
+pub fn conclusion(t: &Timeline) -> String {
+    let mut o = String::new();
+    if let Some(c) = &t.conclusion {
+        let c2 = &c.conclusion;
+        o.push_str("## Conclusion\n\n");
+        let _ = writeln!(
+            o,
+            "Reached at {} ({}), confidence **{}**.\n",
+            clock(c.at),
+            offset(c.offset_ms),
+            format!("{:?}", c2.confidence).to_lowercase()
+        );
+        let _ = writeln!(o, "**Root cause:** {}\n", c2.root_cause.trim());
+        if !c2.evidence.is_empty() {
+            o.push_str("**Evidence:**\n\n");
+            for e in &c2.evidence {
+                let refs: Vec<String> = e
+                    .executions
+                    .iter()
+                    .map(|p| match t.queries.iter().rev().find(|q| q.id == p.0) {
+                        Some(q) => format!("{p}: {}", code(&q.command)),
+                        None => p.0.clone(),
+                    })
+                    .collect();
+                if refs.is_empty() {
+                    let _ = writeln!(o, "- {}", e.text.trim());
+                } else {
+                    let _ = writeln!(o, "- {} ({})", e.text.trim(), refs.join(", "));
+                }
+            }
+            o.push('\n');
+        }
+        let _ = writeln!(
+            o,
+            "**Remediation** (suggested; klue did not run it):\n\n{}\n",
+            c2.remediation.trim()
+        );
     }
     o
 }

@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use super::format::{Entry, Header, encode_line};
-use crate::protocol::{Event, Op};
+use crate::protocol::{Event, Op, SessionInfo};
 use crate::session::EventSink;
 
 /// How many entries may wait for the writer before senders spill into their own buffer.
@@ -97,6 +97,17 @@ impl Recorder {
         create_private_dir(dir)?;
         let path = dir.join(file_name(&header));
         Self::create_at(&path, header, options)
+    }
+
+    /// Record a session in `dir` (default options): the recording's path goes into the
+    /// session facts (`info.recording`) and into the header, so front ends can show it.
+    pub fn start_session(dir: &Path, info: &mut SessionInfo) -> Result<Self, RecordError> {
+        let mut header = Header::new(info.clone());
+        let path = dir.join(file_name(&header));
+        header.session.recording = Some(path.display().to_string());
+        let r = Self::create_in(dir, header, RecorderOptions::default())?;
+        info.recording = Some(r.path().display().to_string());
+        Ok(r)
     }
 
     /// Create the recording at `path` (which must not exist) and write the header.

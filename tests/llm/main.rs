@@ -10,6 +10,9 @@ mod support;
 #[path = "../support/openai.rs"]
 mod openai;
 
+#[path = "../corpus/planted.rs"]
+mod planted;
+
 #[path = "../scenarios/fixtures.rs"]
 #[allow(dead_code)] // shared with the scenario tests; only part of it is used here
 mod fixtures;

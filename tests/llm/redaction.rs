@@ -5,78 +5,13 @@
 use klue::planner::llm::LlmPlanner;
 use klue::protocol::Event;
 use klue::session::ApprovalPolicy;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::openai::{OpenAiServer, Reply, call};
 use crate::planner::settings;
+use crate::planted::{Plant, corpus, log_of, restarted_once};
 use crate::scenario;
 use crate::support;
-
-/// `(text to plant, secret value)` for every corpus line.
-fn corpus() -> Vec<(String, String)> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/secrets.txt");
-    let text = std::fs::read_to_string(path).expect("read tests/corpus/secrets.txt");
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let start = l.find("{{").expect("a {{secret}} on every line");
-            let end = l.find("}}").expect("closing }}");
-            let secret = l[start + 2..end].to_string();
-            (l.replace("{{", "").replace("}}", ""), secret)
-        })
-        .collect()
-}
-
-fn manifests(lines: &[(String, String)]) -> String {
-    let data: serde_json::Map<String, Value> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, (t, _))| (format!("line-{:02}", i + 1), json!(t)))
-        .collect();
-    let env: Vec<Value> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, (t, _))| json!({"name": format!("CORPUS_{:02}", i + 1), "value": t}))
-        .collect();
-    let annotations: serde_json::Map<String, Value> = lines
-        .iter()
-        .enumerate()
-        .take(20)
-        .map(|(i, (t, _))| (format!("corpus.klue.dev/line-{:02}", i + 1), json!(t)))
-        .collect();
-    let objects = [
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "llm-redact"}}),
-        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "planted-config", "namespace": "llm-redact"}, "data": data}),
-        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "planted-secret", "namespace": "llm-redact"}, "type": "Opaque", "stringData": data}),
-        json!({"apiVersion": "v1", "kind": "Pod",
-               "metadata": {"name": "planted-pod", "namespace": "llm-redact", "annotations": annotations},
-               "spec": {"nodeName": "llm-node-1", "containers": [{"name": "app", "image": "shop/app:1", "env": env}]},
-               "status": {"phase": "Running", "startTime": "${NOW-1h}",
-                          "containerStatuses": [{"name": "app", "image": "shop/app:1", "imageID": "", "ready": true, "restartCount": 1,
-                                                 "state": {"running": {"startedAt": "${NOW-10m}"}},
-                                                 "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": "${NOW-1h}", "finishedAt": "${NOW-10m}"}}}]}}),
-        json!({"apiVersion": "v1", "kind": "Event",
-               "metadata": {"name": "planted-pod.1", "namespace": "llm-redact"},
-               "involvedObject": {"kind": "Pod", "name": "planted-pod", "namespace": "llm-redact"},
-               "reason": "Unhealthy", "type": "Warning", "count": 3,
-               "message": format!("probe failed: {}; {}", lines[0].0, lines[26].0),
-               "firstTimestamp": "${NOW-20m}", "lastTimestamp": "${NOW-1m}",
-               "source": {"component": "kubelet", "host": "llm-node-1"}}),
-    ];
-    objects
-        .iter()
-        .map(|o| serde_yaml::to_string(o).expect("yaml"))
-        .collect::<Vec<_>>()
-        .join("---\n")
-}
-
-fn log_of(lines: &[(String, String)], prefix: &str) -> String {
-    lines
-        .iter()
-        .enumerate()
-        .map(|(i, (t, _))| format!("2026-11-25T10:00:{:02}.000000000Z {prefix} {t}\n", i % 60))
-        .collect()
-}
 
 #[tokio::test]
 async fn no_planted_secret_reaches_the_model() {
@@ -88,7 +23,13 @@ async fn no_planted_secret_reaches_the_model() {
         "the corpus holds {} secrets",
         lines.len()
     );
-    let text = manifests(&lines);
+    let text = Plant {
+        namespace: "llm-redact",
+        pod: "planted-pod",
+        node: "llm-node-1",
+        pod_status: restarted_once(),
+    }
+    .manifests(&lines);
     support::apply(env, &text).await.expect("plant the corpus");
     support::kubelet().set(
         "llm-redact",

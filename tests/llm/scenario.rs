@@ -149,7 +149,7 @@ pub async fn executor(env: &TestEnv) -> Executor {
         kubeconfig: Some(env.kubeconfig(User::Viewer).to_path_buf()),
         context: None,
         namespace: Some("llm-shop".into()),
-        snapshot: None,
+        ..Default::default()
     })
     .await
     .expect("connect to the test apiserver");

@@ -98,7 +98,11 @@ fn summary(label: &str, runs: &[&Run]) {
     let t = median(runs.iter().map(|r| r.wall_ms).collect()).unwrap_or(0.0);
     println!(
         "{label:<9} {ok:>3}/{n:<3} diagnosed ({:>5.1}%)   median queries to diagnosis {q:>2}   median wall time {t:>6.1} ms",
-        if n == 0 { 0.0 } else { 100.0 * ok as f64 / n as f64 }
+        if n == 0 {
+            0.0
+        } else {
+            100.0 * ok as f64 / n as f64
+        }
     );
 }
 
@@ -122,10 +126,19 @@ async fn bench_offline_diagnosis_rate() {
             wall_ms: d.wall.as_secs_f64() * 1000.0,
         });
     }
-    println!("offline planner, auto-approve, {} scenarios (targets: >= 90% held-out, median <= 8 queries, median < 1000 ms)", runs.len());
+    println!(
+        "offline planner, auto-approve, {} scenarios (targets: >= 90% held-out, median <= 8 queries, median < 1000 ms)",
+        runs.len()
+    );
     summary("all", &runs.iter().collect::<Vec<_>>());
-    summary("tuned", &runs.iter().filter(|r| !r.heldout).collect::<Vec<_>>());
-    summary("held-out", &runs.iter().filter(|r| r.heldout).collect::<Vec<_>>());
+    summary(
+        "tuned",
+        &runs.iter().filter(|r| !r.heldout).collect::<Vec<_>>(),
+    );
+    summary(
+        "held-out",
+        &runs.iter().filter(|r| r.heldout).collect::<Vec<_>>(),
+    );
     let missed: Vec<String> = runs
         .iter()
         .filter(|r| !r.ok)

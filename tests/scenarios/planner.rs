@@ -173,7 +173,8 @@ pub fn check(s: &fixtures::Scenario, d: &Diagnosis) -> Vec<String> {
     if s.expect.problems == Some(0) && c.evidence.iter().any(|e| e.text.starts_with("(1)")) {
         problems.push(format!("{}: expected no problem: {}", s.name, c.root_cause));
     }
-    let healthy_verdict = c.root_cause.contains("Healthy:") && !c.root_cause.contains(" problems: ")
+    let healthy_verdict = c.root_cause.contains("Healthy:")
+        && !c.root_cause.contains(" problems: ")
         && c.evidence.iter().all(|e| !e.text.starts_with('('))
         && !problem_stated(c);
     let want_healthy = match s.expect.verdict.as_deref() {
@@ -189,17 +190,26 @@ pub fn check(s: &fixtures::Scenario, d: &Diagnosis) -> Vec<String> {
         ));
     }
     let lower = c.root_cause.to_lowercase();
-    let also = lower.find("also noticed:").map(|i| &lower[i..]).unwrap_or("");
+    let also = lower
+        .find("also noticed:")
+        .map(|i| &lower[i..])
+        .unwrap_or("");
     for word in &s.expect.also {
         if !also.contains(&word.to_lowercase()) {
-            problems.push(format!("{}: also noticed lacks {word:?}: {}", s.name, c.root_cause));
+            problems.push(format!(
+                "{}: also noticed lacks {word:?}: {}",
+                s.name, c.root_cause
+            ));
         }
     }
     let stated = problems_text(c);
     for word in &s.expect.absent {
         let cause_part = lower.split(" chain:").next().unwrap_or("");
         if cause_part.contains(&word.to_lowercase()) {
-            problems.push(format!("{}: a problem names {word:?}: {}", s.name, c.root_cause));
+            problems.push(format!(
+                "{}: a problem names {word:?}: {}",
+                s.name, c.root_cause
+            ));
         }
     }
     if let Some(n) = s.expect.chain {
@@ -225,7 +235,11 @@ fn problem_stated(c: &Conclusion) -> bool {
             .root_cause
             .split(". ")
             .take_while(|s| !s.starts_with("Healthy:"))
-            .all(|s| s.contains(" runs in namespace ") || s.starts_with("No workload named") || s.starts_with("The symptom names namespace"))
+            .all(|s| {
+                s.contains(" runs in namespace ")
+                    || s.starts_with("No workload named")
+                    || s.starts_with("The symptom names namespace")
+            })
 }
 
 /// Does a diagnosis pass?
@@ -301,7 +315,10 @@ async fn the_session_namespace_is_the_scope() {
                 !cmd.starts_with("get namespaces") && !cmd.starts_with("get ns"),
                 "{ns}: lists namespaces: {cmd}"
             );
-            assert!(!cmd.contains(" -A"), "{ns}: all namespaces: {cmd} ({reason})");
+            assert!(
+                !cmd.contains(" -A"),
+                "{ns}: all namespaces: {cmd} ({reason})"
+            );
             let scoped = cmd.contains(&format!("-n {ns}"))
                 || cmd == "get nodes"
                 || cmd == "get persistentvolumes"
@@ -320,9 +337,13 @@ async fn a_workload_in_another_namespace_is_found_and_said_so() {
     fixtures::load(env);
     let s = scenario("chain-other-namespace");
     let d = investigate_scenario(env, &s).await;
-    let c = d.conclusion.clone().unwrap_or_else(|| panic!("no conclusion: {d:?}"));
+    let c = d
+        .conclusion
+        .clone()
+        .unwrap_or_else(|| panic!("no conclusion: {d:?}"));
     assert!(
-        c.root_cause.contains("runs in namespace shop-west, not shop-east"),
+        c.root_cause
+            .contains("runs in namespace shop-west, not shop-east"),
         "{}",
         c.root_cause
     );

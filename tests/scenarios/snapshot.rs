@@ -137,7 +137,10 @@ async fn anything_not_captured_says_so() {
 fn without_unchecked(text: &str) -> String {
     match text.find(" Not checked: ") {
         Some(i) => {
-            let end = text[i..].find(" Chain: ").map(|j| i + j).unwrap_or(text.len());
+            let end = text[i..]
+                .find(" Chain: ")
+                .map(|j| i + j)
+                .unwrap_or(text.len());
             format!("{}{}", &text[..i], &text[end..])
         }
         None => text.to_string(),

@@ -57,7 +57,9 @@ fn python_gaierror_takes_the_host_from_earlier_lines() {
 
 #[test]
 fn go_panic_and_fatal_error() {
-    let x = d("starting\npanic: open /etc/app/config.json: no such file or directory\n\ngoroutine 1 [running]:\nmain.main()\n");
+    let x = d(
+        "starting\npanic: open /etc/app/config.json: no such file or directory\n\ngoroutine 1 [running]:\nmain.main()\n",
+    );
     assert_eq!(x.rule, "panic");
     assert_eq!(
         x.names,
@@ -71,7 +73,9 @@ fn go_panic_and_fatal_error() {
 
 #[test]
 fn logrus_and_zap_fatal_lines() {
-    let x = d("time=\"t\" level=info msg=\"up\"\ntime=\"t\" level=fatal msg=\"db init failed\" error=\"dial tcp 10.96.3.4:5432: connect: connection refused\"\n");
+    let x = d(
+        "time=\"t\" level=info msg=\"up\"\ntime=\"t\" level=fatal msg=\"db init failed\" error=\"dial tcp 10.96.3.4:5432: connect: connection refused\"\n",
+    );
     assert_eq!(x.rule, "fatal");
     assert_eq!(
         x.names,
@@ -81,8 +85,15 @@ fn logrus_and_zap_fatal_lines() {
             refused: true
         }]
     );
-    let z = d("{\"level\":\"info\",\"msg\":\"up\"}\n{\"level\":\"fatal\",\"ts\":1,\"msg\":\"cannot start\",\"error\":\"dial tcp: lookup nats on 10.96.0.10:53: no such host\"}\n");
-    assert_eq!(z.names, vec![Named::Unresolved { host: "nats".into() }]);
+    let z = d(
+        "{\"level\":\"info\",\"msg\":\"up\"}\n{\"level\":\"fatal\",\"ts\":1,\"msg\":\"cannot start\",\"error\":\"dial tcp: lookup nats on 10.96.0.10:53: no such host\"}\n",
+    );
+    assert_eq!(
+        z.names,
+        vec![Named::Unresolved {
+            host: "nats".into()
+        }]
+    );
 }
 
 #[test]
@@ -100,10 +111,14 @@ fn node_uncaught_error() {
 
 #[test]
 fn pino_numeric_levels() {
-    let x = d("{\"level\":30,\"msg\":\"start\"}\n{\"level\":50,\"err\":{\"message\":\"connect ECONNREFUSED 10.1.2.3:6379\"},\"msg\":\"redis down\"}\n{\"level\":30,\"msg\":\"bye\"}\n");
+    let x = d(
+        "{\"level\":30,\"msg\":\"start\"}\n{\"level\":50,\"err\":{\"message\":\"connect ECONNREFUSED 10.1.2.3:6379\"},\"msg\":\"redis down\"}\n{\"level\":30,\"msg\":\"bye\"}\n",
+    );
     assert_eq!(x.rule, "error");
     assert!(x.line.contains("redis down"));
-    assert!(matches!(&x.names[0], Named::Unreachable { host, port: Some(6379), .. } if host == "10.1.2.3"));
+    assert!(
+        matches!(&x.names[0], Named::Unreachable { host, port: Some(6379), .. } if host == "10.1.2.3")
+    );
 }
 
 #[test]
@@ -124,7 +139,9 @@ fn klog_fatal_takes_names_from_the_error_before_it() {
 
 #[test]
 fn rust_panic_message_on_the_next_line() {
-    let x = d("thread 'main' panicked at src/config.rs:12:5:\nmissing field `database_url`\nnote: run with `RUST_BACKTRACE=1`\n");
+    let x = d(
+        "thread 'main' panicked at src/config.rs:12:5:\nmissing field `database_url`\nnote: run with `RUST_BACKTRACE=1`\n",
+    );
     assert_eq!(x.rule, "panic");
     assert_eq!(
         x.names,
@@ -136,14 +153,17 @@ fn rust_panic_message_on_the_next_line() {
 
 #[test]
 fn dotnet_inner_exception() {
-    let x = d("Unhandled exception. System.InvalidOperationException: boom\n ---> System.Net.Http.HttpRequestException: Connection refused (identity:80)\n   at X.Y()\n");
+    let x = d(
+        "Unhandled exception. System.InvalidOperationException: boom\n ---> System.Net.Http.HttpRequestException: Connection refused (identity:80)\n   at X.Y()\n",
+    );
     assert_eq!(x.rule, "inner exception");
     assert!(x.line.contains("HttpRequestException"));
 }
 
 #[test]
 fn credentials_and_mysql_access_denied() {
-    let x = d("ERROR 1045 (28000): Access denied for user 'shop'@'10.244.1.5' (using password: YES)\n");
+    let x =
+        d("ERROR 1045 (28000): Access denied for user 'shop'@'10.244.1.5' (using password: YES)\n");
     assert_eq!(
         x.names,
         vec![Named::AuthFailed {
@@ -154,7 +174,9 @@ fn credentials_and_mysql_access_denied() {
 
 #[test]
 fn nginx_error_log_and_plain_fatal() {
-    let x = d("2026/01/01 00:00:00 [emerg] 1#1: host not found in upstream \"api:8080\" in /etc/nginx/conf.d/default.conf:12\nnginx: [emerg] host not found in upstream \"api:8080\"\n");
+    let x = d(
+        "2026/01/01 00:00:00 [emerg] 1#1: host not found in upstream \"api:8080\" in /etc/nginx/conf.d/default.conf:12\nnginx: [emerg] host not found in upstream \"api:8080\"\n",
+    );
     assert_eq!(x.rule, "fatal");
     let y = d("FATAL: could not load config\n");
     assert_eq!(y.rule, "fatal");

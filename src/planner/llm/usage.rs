@@ -1,13 +1,11 @@
-//! Token accounting when the server does not report usage: counted with a real tokenizer
-//! (o200k_base), never estimated from characters.
+//! Token accounting when the server does not report usage: counted with the real tokenizer
+//! of [`crate::tokens`], never estimated from characters.
 
 use async_openai::types::chat::ChatCompletionRequestMessage;
 
 /// Tokens of a text.
 pub fn count_text(text: &str) -> u64 {
-    tiktoken_rs::o200k_base_singleton()
-        .encode_with_special_tokens(text)
-        .len() as u64
+    crate::tokens::count(text) as u64
 }
 
 /// Tokens of a request's messages: each message's JSON plus the per-message framing the chat

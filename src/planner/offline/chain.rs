@@ -176,7 +176,10 @@ fn telling(f: &Finding) -> Vec<String> {
 
 pub(super) fn from_finding(w: &mut Walk<'_>, f: &Finding, depth: usize) {
     let ns = f.object.namespace.clone().unwrap_or_default();
-    if !w.first_visit(format!("{}/{ns}/{}/{}", f.object.kind, f.object.name, f.analyzer)) {
+    if !w.first_visit(format!(
+        "{}/{ns}/{}/{}",
+        f.object.kind, f.object.name, f.analyzer
+    )) {
         return;
     }
     let calls = calls_of(w.obs, &f.object.kind, &ns, &f.object.name);
@@ -279,7 +282,11 @@ pub(super) fn follow_log(
         cmd,
         format!(
             "read {} log of {name}/{container} for the line that explains the failure",
-            if previous { "the previous container's" } else { "the" }
+            if previous {
+                "the previous container's"
+            } else {
+                "the"
+            }
         ),
         format!("the log of {name}/{container} names the cause"),
     );
@@ -291,7 +298,11 @@ pub(super) fn follow_log(
     };
     let calls = w.obs.log_calls(&ns, &name, container);
     let Some(d) = logline::decisive(log) else {
-        let last = log.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let last = log
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         w.link(
             format!(
                 "log of {name}/{container}: no error line; it ends with: {}",
@@ -373,10 +384,19 @@ pub fn subject_chain(obs: &Observed, subject: &ObjectRef) -> Option<Chain> {
         "Deployment" | "StatefulSet" => {
             let desired = int(&obj, "/spec/replicas").unwrap_or(1);
             if desired == 0 {
-                w.link(format!("{} {} is scaled to 0 replicas", subject.kind, subject.name), calls);
+                w.link(
+                    format!("{} {} is scaled to 0 replicas", subject.kind, subject.name),
+                    calls,
+                );
                 w.cause(
-                    format!("{} {ns}/{} runs no pods: it is scaled to 0 replicas", subject.kind, subject.name),
-                    format!("If it should run, scale it up (spec.replicas of {} {}).", subject.kind, subject.name),
+                    format!(
+                        "{} {ns}/{} runs no pods: it is scaled to 0 replicas",
+                        subject.kind, subject.name
+                    ),
+                    format!(
+                        "If it should run, scale it up (spec.replicas of {} {}).",
+                        subject.kind, subject.name
+                    ),
                 );
                 w.chain.decisive = true;
             } else {

@@ -25,28 +25,111 @@ const MAX_PROBLEMS: usize = 3;
 const WORD_KINDS: &[(&[&str], &[&str])] = &[
     (&["job", "migration", "batch"], &["jobs"]),
     (
-        &["cron", "nightly", "hourly", "daily", "weekly", "backup", "schedule", "did not run", "didn't run", "has not run"],
+        &[
+            "cron",
+            "nightly",
+            "hourly",
+            "daily",
+            "weekly",
+            "backup",
+            "schedule",
+            "did not run",
+            "didn't run",
+            "has not run",
+        ],
         &["cronjobs", "jobs"],
     ),
-    (&["statefulset", "database", "replica set", "sts"], &["statefulsets"]),
-    (&["daemonset", "agent", "some nodes", "every node", "each node", "all nodes", "on nodes"], &["daemonsets"]),
     (
-        &["service", "svc", "503", "502", "endpoint", "unavailable", "connection refused", "requests", "calls", "unreachable"],
+        &["statefulset", "database", "replica set", "sts"],
+        &["statefulsets"],
+    ),
+    (
+        &[
+            "daemonset",
+            "agent",
+            "some nodes",
+            "every node",
+            "each node",
+            "all nodes",
+            "on nodes",
+        ],
+        &["daemonsets"],
+    ),
+    (
+        &[
+            "service",
+            "svc",
+            "503",
+            "502",
+            "endpoint",
+            "unavailable",
+            "connection refused",
+            "requests",
+            "calls",
+            "unreachable",
+        ],
         &["services"],
     ),
     (
-        &["time out", "timeout", "timed out", "unreachable", "cannot connect", "can't connect", "hangs", "resolve", "dns", "lookup"],
+        &[
+            "time out",
+            "timeout",
+            "timed out",
+            "unreachable",
+            "cannot connect",
+            "can't connect",
+            "hangs",
+            "resolve",
+            "dns",
+            "lookup",
+        ],
         &["services", "networkpolicies"],
     ),
-    (&["ingress", "url", "domain", "404", ".com", "served", "address"], &["ingresses", "services", "ingressclasses"]),
-    (&["hpa", "autoscal", "scale up", "scale down", "scaling", "never changes replicas", "under load"], &["horizontalpodautoscalers"]),
+    (
+        &[
+            "ingress", "url", "domain", "404", ".com", "served", "address",
+        ],
+        &["ingresses", "services", "ingressclasses"],
+    ),
+    (
+        &[
+            "hpa",
+            "autoscal",
+            "scale up",
+            "scale down",
+            "scaling",
+            "never changes replicas",
+            "under load",
+        ],
+        &["horizontalpodautoscalers"],
+    ),
     (&["pdb", "drain", "disruption"], &["poddisruptionbudgets"]),
-    (&["network policy", "networkpolicy", "isolat", "egress"], &["networkpolicies"]),
-    (&["webhook", "admission"], &["validatingwebhookconfigurations", "mutatingwebhookconfigurations"]),
-    (&["pvc", "volume", "storage", "persistentvolume"], &["persistentvolumeclaims"]),
+    (
+        &["network policy", "networkpolicy", "isolat", "egress"],
+        &["networkpolicies"],
+    ),
+    (
+        &["webhook", "admission"],
+        &[
+            "validatingwebhookconfigurations",
+            "mutatingwebhookconfigurations",
+        ],
+    ),
+    (
+        &["pvc", "volume", "storage", "persistentvolume"],
+        &["persistentvolumeclaims"],
+    ),
     (&["quota"], &["resourcequotas"]),
     (&["node", "kubelet", "evict", "pressure"], &["nodes"]),
-    (&["secret", "configmap", "createcontainerconfigerror", "config"], &["configmaps", "secrets"]),
+    (
+        &[
+            "secret",
+            "configmap",
+            "createcontainerconfigerror",
+            "config",
+        ],
+        &["configmaps", "secrets"],
+    ),
 ];
 
 pub fn plan(t: &Transcript) -> Step {
@@ -134,10 +217,7 @@ pub fn plan(t: &Transcript) -> Step {
             f.object.namespace.as_deref() == Some(ns.as_str()) && f.severity != Severity::Info
         });
         if !cands.is_empty() && !failing_here {
-            let wide = [
-                "get pods -A".to_string(),
-                "get deployments -A".to_string(),
-            ];
+            let wide = ["get pods -A".to_string(), "get deployments -A".to_string()];
             let asks: Vec<Ask> = wide
                 .iter()
                 .filter(|c| !obs.was_proposed(c))
@@ -190,7 +270,10 @@ pub fn plan(t: &Transcript) -> Step {
                     if elsewhere.is_empty() {
                         String::new()
                     } else {
-                        format!(" (also found in {}; looked at {other})", elsewhere.join(", "))
+                        format!(
+                            " (also found in {}; looked at {other})",
+                            elsewhere.join(", ")
+                        )
                     }
                 ));
                 ns = other;
@@ -225,13 +308,24 @@ pub fn plan(t: &Transcript) -> Step {
         }
         None => Vec::new(),
     };
-    let kind_asks: Vec<Ask> = subjects.iter().filter_map(|s| subject_kind_ask(s, &obs)).collect();
+    let kind_asks: Vec<Ask> = subjects
+        .iter()
+        .filter_map(|s| subject_kind_ask(s, &obs))
+        .collect();
     if !kind_asks.is_empty() {
         return propose(
             format!(
                 "The symptom is about {}: reading {}.",
-                subjects.iter().map(|s| format!("{} {}", s.object.kind, s.object.name)).collect::<Vec<_>>().join(", "),
-                if kind_asks.len() == 1 { "its status" } else { "their status" }
+                subjects
+                    .iter()
+                    .map(|s| format!("{} {}", s.object.kind, s.object.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if kind_asks.len() == 1 {
+                    "its status"
+                } else {
+                    "their status"
+                }
             ),
             kind_asks,
             &call,
@@ -249,7 +343,12 @@ pub fn plan(t: &Transcript) -> Step {
         .into_iter()
         .map(|(_, f)| f)
         .collect();
-    let named = |f: &Finding| symptom.words.iter().any(|w| *w == f.object.name.to_lowercase());
+    let named = |f: &Finding| {
+        symptom
+            .words
+            .iter()
+            .any(|w| *w == f.object.name.to_lowercase())
+    };
     let (focus, others): (Vec<&Finding>, Vec<&Finding>) = match subjects.is_empty() {
         false => ranked
             .iter()
@@ -291,11 +390,20 @@ pub fn plan(t: &Transcript) -> Step {
         let mut step = propose(
             format!(
                 "Following {}: {}",
-                if chains.len() == 1 { "the chain" } else { "the chains" },
+                if chains.len() == 1 {
+                    "the chain"
+                } else {
+                    "the chains"
+                },
                 chains
                     .iter()
                     .filter(|c| !c.asks.is_empty())
-                    .map(|c| c.links.iter().map(|l| l.text.clone()).collect::<Vec<_>>().join(" → "))
+                    .map(|c| c
+                        .links
+                        .iter()
+                        .map(|l| l.text.clone())
+                        .collect::<Vec<_>>()
+                        .join(" → "))
                     .collect::<Vec<_>>()
                     .join(" | ")
             ),
@@ -355,7 +463,9 @@ pub fn plan(t: &Transcript) -> Step {
     let healthy_subjects: Vec<&Subject> = subjects
         .iter()
         .filter(|s| {
-            !chains.iter().any(|c| c.objects.iter().any(|o| o == &s.object))
+            !chains
+                .iter()
+                .any(|c| c.objects.iter().any(|o| o == &s.object))
                 && !focus.iter().any(|f| subject::concerns(f, s, &obs))
         })
         .collect();
@@ -420,9 +530,8 @@ fn survey_asks(symptom: &Symptom, ns: &str, obs: &Observed) -> Vec<Ask> {
         } else {
             format!("get {resource}")
         };
-        let listed = crate::planner::offline::observe::kind_of(resource).is_some_and(|(k, n)| {
-            obs.view.is_listed(k, if n { Some(ns) } else { None })
-        });
+        let listed = crate::planner::offline::observe::kind_of(resource)
+            .is_some_and(|(k, n)| obs.view.is_listed(k, if n { Some(ns) } else { None }));
         if !listed && !obs.was_proposed(&cmd) && !out.iter().any(|a| a.command == cmd) {
             out.push(Ask {
                 command: cmd,
@@ -450,7 +559,11 @@ fn survey_asks(symptom: &Symptom, ns: &str, obs: &Observed) -> Vec<Ask> {
     for (words, kinds) in WORD_KINDS {
         if let Some(w) = words.iter().find(|w| text.contains(*w)) {
             for k in *kinds {
-                add(k, format!("the symptom says \"{w}\""), "an object of this kind explains the symptom");
+                add(
+                    k,
+                    format!("the symptom says \"{w}\""),
+                    "an object of this kind explains the symptom",
+                );
             }
         }
     }
@@ -465,13 +578,22 @@ fn survey_asks(symptom: &Symptom, ns: &str, obs: &Observed) -> Vec<Ask> {
             if sns.is_empty() || obs.view.is_listed("Service", Some(sns)) {
                 continue;
             }
-            for (r, why) in [("services", "the Service"), ("pods", "the pods behind the Service")] {
+            for (r, why) in [
+                ("services", "the Service"),
+                ("pods", "the pods behind the Service"),
+            ] {
                 let cmd = format!("get {r} -n {sns}");
                 if !obs.was_proposed(&cmd) && !out.iter().any(|a| a.command == cmd) {
                     out.push(Ask {
                         command: cmd,
-                        reason: format!("{why} that webhook {} calls (namespace {sns})", meta_name(cfg)),
-                        hypothesis: format!("webhook {}'s Service is missing or has no ready pods", meta_name(cfg)),
+                        reason: format!(
+                            "{why} that webhook {} calls (namespace {sns})",
+                            meta_name(cfg)
+                        ),
+                        hypothesis: format!(
+                            "webhook {}'s Service is missing or has no ready pods",
+                            meta_name(cfg)
+                        ),
                     });
                 }
             }
@@ -526,7 +648,9 @@ fn cluster_kind_named(f: &Finding, symptom: &Symptom) -> bool {
     }
     let text = symptom.text.to_lowercase();
     let words: &[&str] = match f.object.kind.as_str() {
-        "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" => &["webhook", "admission"],
+        "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" => {
+            &["webhook", "admission"]
+        }
         "Node" => &["node", "kubelet"],
         "IngressClass" => &["ingress"],
         "StorageClass" => &["storage", "volume", "pvc"],
@@ -548,7 +672,10 @@ fn root_findings<'a>(focus: &[&'a Finding]) -> Vec<&'a Finding> {
                 }))
             || (f.object.kind == "Pod"
                 && focus.iter().any(|g| {
-                    g.object.kind == "Node" && f.related.iter().any(|r| r.kind == "Node" && r.name == g.object.name)
+                    g.object.kind == "Node"
+                        && f.related
+                            .iter()
+                            .any(|r| r.kind == "Node" && r.name == g.object.name)
                 }));
         if !consequence {
             out.push(f);
@@ -565,17 +692,14 @@ fn fold(chains: Vec<Chain>) -> Vec<Chain> {
     let mut out: Vec<Chain> = Vec::new();
     for c in chains {
         let start = c.objects.first().cloned();
-        if out.iter().any(|o| {
-            start.as_ref().is_some_and(|s| o.objects.contains(s)) || o.cause == c.cause
-        }) {
+        if out
+            .iter()
+            .any(|o| start.as_ref().is_some_and(|s| o.objects.contains(s)) || o.cause == c.cause)
+        {
             continue;
         }
         // An earlier chain that this one explains: replace it.
-        out.retain(|o| {
-            !o.objects
-                .first()
-                .is_some_and(|s| c.objects.contains(s))
-        });
+        out.retain(|o| !o.objects.first().is_some_and(|s| c.objects.contains(s)));
         out.push(c);
     }
     out
@@ -584,13 +708,18 @@ fn fold(chains: Vec<Chain>) -> Vec<Chain> {
 fn hypotheses(chains: &[Chain], obs: &Observed, status: HypothesisStatus) -> Vec<Hypothesis> {
     let mut out = Vec::new();
     for (i, c) in chains.iter().enumerate() {
-        let Some(first) = c.links.first() else { continue };
+        let Some(first) = c.links.first() else {
+            continue;
+        };
         let statement = match status {
             HypothesisStatus::Confirmed if !c.cause.is_empty() => c.cause.clone(),
             _ => format!(
                 "{} — explained upstream by what {} shows",
                 first.text,
-                c.asks.first().map(|a| a.command.as_str()).unwrap_or("the next query")
+                c.asks
+                    .first()
+                    .map(|a| a.command.as_str())
+                    .unwrap_or("the next query")
             ),
         };
         let id = obs
@@ -601,7 +730,7 @@ fn hypotheses(chains: &[Chain], obs: &Observed, status: HypothesisStatus) -> Vec
         out.push(Hypothesis {
             id: HypothesisId(id),
             statement,
-            status: status.clone(),
+            status,
             evidence_for: c
                 .links
                 .iter()
@@ -663,11 +792,18 @@ fn healthy_facts(obs: &Observed, subject: Option<&Subject>, ns: &str) -> Vec<Lin
             let mut text = format!(
                 "namespace {ns}: {ready}/{} running pods ready{}, {} warning event(s) in the last hour",
                 active.len(),
-                if done > 0 { format!(", {done} completed") } else { String::new() },
+                if done > 0 {
+                    format!(", {done} completed")
+                } else {
+                    String::new()
+                },
                 warnings
             );
             if !scaled_zero.is_empty() {
-                text.push_str(&format!("; scaled to 0 on purpose: {}", scaled_zero.join(", ")));
+                text.push_str(&format!(
+                    "; scaled to 0 on purpose: {}",
+                    scaled_zero.join(", ")
+                ));
             }
             let mut calls = obs.list_calls("Pod", Some(ns));
             calls.extend(obs.list_calls("Event", Some(ns)));

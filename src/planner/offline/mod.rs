@@ -24,7 +24,6 @@ use crate::protocol::PlannerInfo;
 pub const DEMO_SYMPTOM: &str =
     "the shop is broken since 14:00: checkout fails, the cart is empty, payments never come up";
 
-
 /// The rule-based planner.
 #[derive(Debug, Clone, Default)]
 pub struct OfflinePlanner;
@@ -87,3 +86,6 @@ pub(crate) fn propose(text: String, asks: Vec<Ask>, call: &dyn Fn(usize) -> Stri
         usage: None,
     }
 }
+
+#[cfg(test)]
+mod tests;

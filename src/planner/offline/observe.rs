@@ -376,7 +376,9 @@ impl Observed {
             .cloned()
             .unwrap_or_default();
         if let Some(ns) = namespace
-            && let Some(c) = self.listed_in.get(&(kind.to_string(), Some(ns.to_string())))
+            && let Some(c) = self
+                .listed_in
+                .get(&(kind.to_string(), Some(ns.to_string())))
         {
             out.extend(c.iter().cloned());
         }

@@ -76,7 +76,10 @@ impl Report {
                 self.unchecked.join("; ")
             )),
             Verdict::Healthy => {
-                let what = self.subject.clone().unwrap_or_else(|| "the namespace".into());
+                let what = self
+                    .subject
+                    .clone()
+                    .unwrap_or_else(|| "the namespace".into());
                 let facts: Vec<String> = self.checked.iter().map(|c| c.text.clone()).collect();
                 parts.push(format!("Healthy: {what} — {}.", facts.join("; ")));
             }

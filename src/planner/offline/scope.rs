@@ -21,10 +21,43 @@ pub enum Resolved {
 
 /// Words that follow "in"/"from"/"on" without being namespaces.
 const NOT_NAMESPACES: &[&str] = &[
-    "init", "pending", "production", "prod", "staging", "the", "a", "an", "our", "my", "crashloop",
-    "crashloopbackoff", "error", "errors", "loop", "start", "startup", "kubernetes", "k8s",
-    "cluster", "namespace", "pod", "pods", "logs", "containercreating", "terminating", "front",
-    "time", "minutes", "seconds", "hours", "ready", "prod.", "there", "it", "them", "place",
+    "init",
+    "pending",
+    "production",
+    "prod",
+    "staging",
+    "the",
+    "a",
+    "an",
+    "our",
+    "my",
+    "crashloop",
+    "crashloopbackoff",
+    "error",
+    "errors",
+    "loop",
+    "start",
+    "startup",
+    "kubernetes",
+    "k8s",
+    "cluster",
+    "namespace",
+    "pod",
+    "pods",
+    "logs",
+    "containercreating",
+    "terminating",
+    "front",
+    "time",
+    "minutes",
+    "seconds",
+    "hours",
+    "ready",
+    "prod.",
+    "there",
+    "it",
+    "them",
+    "place",
 ];
 
 pub fn resolve(symptom: &Symptom, session: Option<&str>, obs: &Observed) -> Resolved {
@@ -93,7 +126,12 @@ fn hinted(symptom: &Symptom) -> Vec<String> {
     {
         for t in lower[a + 1..b].split([',', ' ', ';']) {
             let t = t.trim();
-            if t.contains('-') && t.len() <= 63 && t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') && !out.iter().any(|o: &String| o == t) {
+            if t.contains('-')
+                && t.len() <= 63
+                && t.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !out.iter().any(|o: &String| o == t)
+            {
                 out.push(t.to_string());
             }
         }
@@ -102,7 +140,10 @@ fn hinted(symptom: &Symptom) -> Vec<String> {
         if matches!(pair[0], "in" | "from" | "on" | "inside")
             && pair[1].len() >= 2
             && pair[1].len() <= 63
-            && pair[1].chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && pair[1]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase())
             && pair[1]
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
@@ -123,15 +164,21 @@ mod tests {
     fn explicit_then_hinted_then_session() {
         let obs = Observed::default();
         let s = Symptom::parse("checkout fails in namespace shop");
-        assert!(matches!(resolve(&s, Some("default"), &obs), Resolved::Scope(sc) if sc.namespace == "shop"));
+        assert!(
+            matches!(resolve(&s, Some("default"), &obs), Resolved::Scope(sc) if sc.namespace == "shop")
+        );
         let s = Symptom::parse("the orders deployment in payments-eu is down");
         match resolve(&s, Some("default"), &obs) {
             Resolved::Ask(_, asks) => assert_eq!(asks[0].command, "get namespace payments-eu"),
             Resolved::Scope(_) => panic!("should ask"),
         }
         let s = Symptom::parse("checkout keeps crashing");
-        assert!(matches!(resolve(&s, Some("shop"), &obs), Resolved::Scope(sc) if sc.namespace == "shop"));
+        assert!(
+            matches!(resolve(&s, Some("shop"), &obs), Resolved::Scope(sc) if sc.namespace == "shop")
+        );
         let s = Symptom::parse("pods stuck in Init in the cluster");
-        assert!(matches!(resolve(&s, Some("web"), &obs), Resolved::Scope(sc) if sc.namespace == "web"));
+        assert!(
+            matches!(resolve(&s, Some("web"), &obs), Resolved::Scope(sc) if sc.namespace == "web")
+        );
     }
 }

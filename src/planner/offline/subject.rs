@@ -22,34 +22,277 @@ const KINDS: &[&str] = &[
 
 /// Words that name no workload even when an object happens to share them.
 const GENERIC: &[&str] = &[
-    "ok", "okay", "slow", "users", "user", "say", "says", "fails", "failing", "fail", "errors",
-    "error", "broken", "crash", "crashes", "crashing", "restart", "restarts", "restarting",
-    "pending", "start", "starts", "running", "never", "comes", "come", "returns", "return",
-    "unavailable", "missing", "some", "nodes", "node", "healthy", "ready", "alive", "working",
-    "work", "works", "up", "api", "app", "apps", "job", "jobs", "did", "run", "ran", "logs",
-    "timeout", "requests", "calls", "since", "today", "yesterday", "minutes", "hours", "every",
-    "again", "still", "cannot", "can't", "fine", "look", "check", "please", "help", "issue",
-    "problem", "problems", "deploy", "rollout", "database", "db", "web", "service", "services",
-    "pods", "pod", "init", "stuck", "keeps", "namespace", "cluster", "dns", "network",
-    "here", "there", "anything", "something", "everything", "nothing", "wrong", "right",
-    "going", "happening", "happened", "looks", "look", "seems", "fine", "good", "bad", "down",
-    "today", "now", "all", "any", "who", "how", "why", "what", "which", "where", "when",
-    "can", "could", "should", "would", "will", "won't", "doesn't", "isn't", "aren't", "don't",
-    "not", "yet", "more", "less", "very", "too", "also", "just", "only", "after", "before",
-    "deployment", "deployments", "container", "containers", "image", "images", "log", "getting",
-    "gets", "got", "get", "out", "off", "over", "under", "load", "high", "low", "latency",
-    "traffic", "customers", "customer", "people", "site", "page", "pages", "website", "thing",
-    "things", "please", "thanks", "hello", "hi", "hey", "since", "for", "from", "with",
-    "without", "about", "into", "onto", "their", "our", "your", "its", "they", "them", "we",
-    "you", "it", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had",
-    "does", "did", "do", "done", "the", "and", "but", "or", "nor", "so", "than", "then",
-    "every", "each", "both", "few", "many", "much", "most", "some", "such", "own", "same",
-    "status", "state", "healthy?", "respond", "responding", "responds", "answer", "answers",
-    "started", "starting", "stopped", "stops", "stop", "killed", "dies", "died", "dying",
-    "exit", "exits", "exited", "oom", "memory", "cpu", "disk", "restarted", "scheduled",
-    "schedule", "scheduling", "deploying", "upgrade", "upgraded", "release", "released",
-    "version", "new", "old", "latest", "week", "day", "days", "hour", "minute", "ago",
-    "tonight", "morning", "evening", "night", "nightly", "daily", "hourly", "weekly",
+    "ok",
+    "okay",
+    "slow",
+    "users",
+    "user",
+    "say",
+    "says",
+    "fails",
+    "failing",
+    "fail",
+    "errors",
+    "error",
+    "broken",
+    "crash",
+    "crashes",
+    "crashing",
+    "restart",
+    "restarts",
+    "restarting",
+    "pending",
+    "start",
+    "starts",
+    "running",
+    "never",
+    "comes",
+    "come",
+    "returns",
+    "return",
+    "unavailable",
+    "missing",
+    "some",
+    "nodes",
+    "node",
+    "healthy",
+    "ready",
+    "alive",
+    "working",
+    "work",
+    "works",
+    "up",
+    "api",
+    "app",
+    "apps",
+    "job",
+    "jobs",
+    "did",
+    "run",
+    "ran",
+    "logs",
+    "timeout",
+    "requests",
+    "calls",
+    "since",
+    "today",
+    "yesterday",
+    "minutes",
+    "hours",
+    "every",
+    "again",
+    "still",
+    "cannot",
+    "can't",
+    "fine",
+    "look",
+    "check",
+    "please",
+    "help",
+    "issue",
+    "problem",
+    "problems",
+    "deploy",
+    "rollout",
+    "database",
+    "db",
+    "web",
+    "service",
+    "services",
+    "pods",
+    "pod",
+    "init",
+    "stuck",
+    "keeps",
+    "namespace",
+    "cluster",
+    "dns",
+    "network",
+    "here",
+    "there",
+    "anything",
+    "something",
+    "everything",
+    "nothing",
+    "wrong",
+    "right",
+    "going",
+    "happening",
+    "happened",
+    "looks",
+    "look",
+    "seems",
+    "fine",
+    "good",
+    "bad",
+    "down",
+    "today",
+    "now",
+    "all",
+    "any",
+    "who",
+    "how",
+    "why",
+    "what",
+    "which",
+    "where",
+    "when",
+    "can",
+    "could",
+    "should",
+    "would",
+    "will",
+    "won't",
+    "doesn't",
+    "isn't",
+    "aren't",
+    "don't",
+    "not",
+    "yet",
+    "more",
+    "less",
+    "very",
+    "too",
+    "also",
+    "just",
+    "only",
+    "after",
+    "before",
+    "deployment",
+    "deployments",
+    "container",
+    "containers",
+    "image",
+    "images",
+    "log",
+    "getting",
+    "gets",
+    "got",
+    "get",
+    "out",
+    "off",
+    "over",
+    "under",
+    "load",
+    "high",
+    "low",
+    "latency",
+    "traffic",
+    "customers",
+    "customer",
+    "people",
+    "site",
+    "page",
+    "pages",
+    "website",
+    "thing",
+    "things",
+    "please",
+    "thanks",
+    "hello",
+    "hi",
+    "hey",
+    "since",
+    "for",
+    "from",
+    "with",
+    "without",
+    "about",
+    "into",
+    "onto",
+    "their",
+    "our",
+    "your",
+    "its",
+    "they",
+    "them",
+    "we",
+    "you",
+    "it",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "has",
+    "have",
+    "had",
+    "does",
+    "did",
+    "do",
+    "done",
+    "the",
+    "and",
+    "but",
+    "or",
+    "nor",
+    "so",
+    "than",
+    "then",
+    "every",
+    "each",
+    "both",
+    "few",
+    "many",
+    "much",
+    "most",
+    "some",
+    "such",
+    "own",
+    "same",
+    "status",
+    "state",
+    "healthy?",
+    "respond",
+    "responding",
+    "responds",
+    "answer",
+    "answers",
+    "started",
+    "starting",
+    "stopped",
+    "stops",
+    "stop",
+    "killed",
+    "dies",
+    "died",
+    "dying",
+    "exit",
+    "exits",
+    "exited",
+    "oom",
+    "memory",
+    "cpu",
+    "disk",
+    "restarted",
+    "scheduled",
+    "schedule",
+    "scheduling",
+    "deploying",
+    "upgrade",
+    "upgraded",
+    "release",
+    "released",
+    "version",
+    "new",
+    "old",
+    "latest",
+    "week",
+    "day",
+    "days",
+    "hour",
+    "minute",
+    "ago",
+    "tonight",
+    "morning",
+    "evening",
+    "night",
+    "nightly",
+    "daily",
+    "hourly",
+    "weekly",
 ];
 
 /// The workload a symptom names.
@@ -66,7 +309,10 @@ pub fn candidates(symptom: &Symptom, ns: &str) -> Vec<String> {
         .words
         .iter()
         .filter(|w| w.as_str() != ns && !GENERIC.contains(&w.as_str()) && w.len() >= 3)
-        .filter(|w| !w.chars().all(|c| c.is_ascii_digit() || c == ':' || c == '.'))
+        .filter(|w| {
+            !w.chars()
+                .all(|c| c.is_ascii_digit() || c == ':' || c == '.')
+        })
         .cloned()
         .collect()
 }
@@ -169,9 +415,8 @@ pub fn pods_of<'v>(obs: &'v Observed, subject: &ObjectRef) -> Vec<&'v Value> {
                 .all("Pod")
                 .filter(in_ns)
                 .filter(|p| {
-                    p.pointer("/metadata/labels").is_some_and(|l| {
-                        crate::analyze::util::map_selector_matches(&sel, l)
-                    })
+                    p.pointer("/metadata/labels")
+                        .is_some_and(|l| crate::analyze::util::map_selector_matches(&sel, l))
                 })
                 .collect(),
             None => Vec::new(),
@@ -183,7 +428,9 @@ pub fn pods_of<'v>(obs: &'v Observed, subject: &ObjectRef) -> Vec<&'v Value> {
         .filter(|p| match workload_of(p) {
             Some((k, n)) => {
                 (k == subject.kind && n == subject.name)
-                    || (subject.kind == "CronJob" && k == "Job" && n.starts_with(&format!("{}-", subject.name)))
+                    || (subject.kind == "CronJob"
+                        && k == "Job"
+                        && n.starts_with(&format!("{}-", subject.name)))
             }
             None => false,
         })
@@ -240,17 +487,24 @@ pub fn concerns(f: &Finding, subject: &Subject, obs: &Observed) -> bool {
             return true;
         }
     }
-    if subject.kind == "CronJob" && f.object.kind == "Job" && f.object.name.starts_with(&format!("{}-", subject.name)) {
+    if subject.kind == "CronJob"
+        && f.object.kind == "Job"
+        && f.object.name.starts_with(&format!("{}-", subject.name))
+    {
         return true;
     }
     // A Service in front of the subject's pods, a Deployment's ReplicaSet.
-    f.related.iter().any(|r| {
-        r.kind == "ReplicaSet" && r.name.starts_with(&format!("{}-", subject.name))
-    })
+    f.related
+        .iter()
+        .any(|r| r.kind == "ReplicaSet" && r.name.starts_with(&format!("{}-", subject.name)))
 }
 
 /// The subject's health in one line, and the facts checked (for a healthy verdict).
-pub fn health(obs: &Observed, subject: &ObjectRef, now: jiff::Timestamp) -> (String, Vec<String>, bool) {
+pub fn health(
+    obs: &Observed,
+    subject: &ObjectRef,
+    now: jiff::Timestamp,
+) -> (String, Vec<String>, bool) {
     let ns = subject.namespace.as_deref().unwrap_or("");
     let pods = pods_of(obs, subject);
     let obj = obs.view.get(&subject.kind, ns, &subject.name);
@@ -309,7 +563,9 @@ pub fn health(obs: &Observed, subject: &ObjectRef, now: jiff::Timestamp) -> (Str
             let io = e.get("involvedObject").or_else(|| e.get("regarding"));
             io.is_some_and(|io| {
                 let n = s(io, "name");
-                n == subject.name || pod_names.contains(&n) || n.starts_with(&format!("{}-", subject.name))
+                n == subject.name
+                    || pod_names.contains(&n)
+                    || n.starts_with(&format!("{}-", subject.name))
             })
         })
         .filter(|e| {
@@ -320,7 +576,9 @@ pub fn health(obs: &Observed, subject: &ObjectRef, now: jiff::Timestamp) -> (Str
         .count();
     if recent_warnings > 0 {
         ok = false;
-        facts.push(format!("{recent_warnings} warning event(s) in the last hour"));
+        facts.push(format!(
+            "{recent_warnings} warning event(s) in the last hour"
+        ));
     } else {
         facts.push("no warning events in the last hour".into());
     }

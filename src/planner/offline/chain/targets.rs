@@ -92,10 +92,8 @@ fn host_chain(
 ) {
     let who = owner_words(pod);
     let is_ip = host.chars().all(|c| c.is_ascii_digit() || c == '.');
-    let external = !is_ip
-        && host.contains('.')
-        && !host.contains(".svc")
-        && host.split('.').count() > 2;
+    let external =
+        !is_ip && host.contains('.') && !host.contains(".svc") && host.split('.').count() > 2;
     if external {
         if unresolved {
             dns_chain(w, pod, ns, host, line);
@@ -117,8 +115,14 @@ fn host_chain(
         Have::Yes => {}
         _ => {
             w.cause(
-                format!("{who} cannot {} {host}{} ({line})", if unresolved { "resolve" } else { "reach" }, port_words(port)),
-                format!("Check the Service {host} refers to and its endpoints in namespace {svc_ns}."),
+                format!(
+                    "{who} cannot {} {host}{} ({line})",
+                    if unresolved { "resolve" } else { "reach" },
+                    port_words(port)
+                ),
+                format!(
+                    "Check the Service {host} refers to and its endpoints in namespace {svc_ns}."
+                ),
             );
             return;
         }
@@ -184,7 +188,11 @@ fn host_chain(
         w.cause(
             format!(
                 "{who} {} {host}, but Service {name} does not exist in namespace {svc_ns}{also}",
-                if unresolved { "cannot resolve" } else { "cannot reach" }
+                if unresolved {
+                    "cannot resolve"
+                } else {
+                    "cannot reach"
+                }
             ),
             fix,
         );
@@ -261,7 +269,10 @@ fn port_words(port: Option<u16>) -> String {
 
 /// The name among `others` closest to `name` (sharing a word, or one containing the other).
 pub(super) fn closest(name: &str, others: &[String]) -> Option<String> {
-    let words: Vec<&str> = name.split(['-', '_', '.']).filter(|w| w.len() >= 3).collect();
+    let words: Vec<&str> = name
+        .split(['-', '_', '.'])
+        .filter(|w| w.len() >= 3)
+        .collect();
     others
         .iter()
         .filter(|o| o.as_str() != name)
@@ -283,9 +294,16 @@ pub(super) fn service_backends(w: &mut Walk<'_>, ns: &str, name: &str, depth: us
     let Some(svc) = w.obs.view.get("Service", ns, name).cloned() else {
         return;
     };
-    let Some(selector) = svc.pointer("/spec/selector").and_then(Value::as_object).cloned() else {
+    let Some(selector) = svc
+        .pointer("/spec/selector")
+        .and_then(Value::as_object)
+        .cloned()
+    else {
         let calls = calls_of(w.obs, "Service", ns, name);
-        w.link(format!("Service {ns}/{name} has no selector (endpoints are managed by hand)"), calls);
+        w.link(
+            format!("Service {ns}/{name} has no selector (endpoints are managed by hand)"),
+            calls,
+        );
         return;
     };
     let ep_cmd = format!("get endpoints {name} -n {ns}");
@@ -339,7 +357,10 @@ pub(super) fn service_backends(w: &mut Walk<'_>, ns: &str, name: &str, depth: us
         .obs
         .view
         .in_namespace("Pod", ns)
-        .filter(|p| p.pointer("/metadata/labels").is_some_and(|l| map_selector_matches(&selector, l)))
+        .filter(|p| {
+            p.pointer("/metadata/labels")
+                .is_some_and(|l| map_selector_matches(&selector, l))
+        })
         .cloned()
         .collect();
     if pods.is_empty() {
@@ -509,7 +530,10 @@ fn dns_chain(w: &mut Walk<'_>, pod: &Value, ns: &str, host: &str, line: &str) {
         }
         let calls = w.obs.list_calls("NetworkPolicy", Some(ns));
         w.link(
-            format!("no NetworkPolicy in {ns} blocks DNS egress of {}", meta_name(pod)),
+            format!(
+                "no NetworkPolicy in {ns} blocks DNS egress of {}",
+                meta_name(pod)
+            ),
             calls,
         );
     }
@@ -528,7 +552,9 @@ fn dns_chain(w: &mut Walk<'_>, pod: &Value, ns: &str, host: &str, line: &str) {
         .view
         .in_namespace("Pod", "kube-system")
         .filter(|p| {
-            p.pointer("/metadata/labels/k8s-app").and_then(Value::as_str) == Some("kube-dns")
+            p.pointer("/metadata/labels/k8s-app")
+                .and_then(Value::as_str)
+                == Some("kube-dns")
         })
         .collect();
     let ready = dns
@@ -542,10 +568,7 @@ fn dns_chain(w: &mut Walk<'_>, pod: &Value, ns: &str, host: &str, line: &str) {
     let calls = w.obs.ran.get(&cmd).cloned().unwrap_or_default();
     if ready == 0 {
         w.link(
-            format!(
-                "kube-system: {} CoreDNS pod(s), none ready",
-                dns.len()
-            ),
+            format!("kube-system: {} CoreDNS pod(s), none ready", dns.len()),
             calls,
         );
         w.chain.decisive = true;
@@ -593,7 +616,10 @@ fn file_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, path: &str,
     let Some(mount) = mount else {
         let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or(path);
         w.link(
-            format!("no volume is mounted at {dir} in container {}", s(spec, "name")),
+            format!(
+                "no volume is mounted at {dir} in container {}",
+                s(spec, "name")
+            ),
             pod_calls,
         );
         w.chain.decisive = true;
@@ -615,21 +641,26 @@ fn file_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, path: &str,
         .unwrap_or("")
         .to_string();
     let sub_path = s(&mount, "subPath").to_string();
-    let (kind, resource, obj_name) = if let Some(n) = vol.pointer("/configMap/name").and_then(Value::as_str) {
-        ("ConfigMap", "configmaps", n.to_string())
-    } else if let Some(n) = vol.pointer("/secret/secretName").and_then(Value::as_str) {
-        ("Secret", "secrets", n.to_string())
-    } else {
-        w.link(
-            format!("{mount_path} is volume {vol_name}, which holds no {rel}"),
-            pod_calls,
+    let (kind, resource, obj_name) =
+        if let Some(n) = vol.pointer("/configMap/name").and_then(Value::as_str) {
+            ("ConfigMap", "configmaps", n.to_string())
+        } else if let Some(n) = vol.pointer("/secret/secretName").and_then(Value::as_str) {
+            ("Secret", "secrets", n.to_string())
+        } else {
+            w.link(
+                format!("{mount_path} is volume {vol_name}, which holds no {rel}"),
+                pod_calls,
+            );
+            w.cause(
+            format!(
+                "{who} exits: {path} is missing from volume {vol_name} mounted at {mount_path}"
+            ),
+            format!(
+                "Put {rel} into volume {vol_name}, or point the application at a file that exists."
+            ),
         );
-        w.cause(
-            format!("{who} exits: {path} is missing from volume {vol_name} mounted at {mount_path}"),
-            format!("Put {rel} into volume {vol_name}, or point the application at a file that exists."),
-        );
-        return;
-    };
+            return;
+        };
     w.link(
         format!("{mount_path} is {kind} {obj_name} (volume {vol_name})"),
         pod_calls,
@@ -651,7 +682,14 @@ fn file_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, path: &str,
         w.chain.decisive = true;
         w.cause(
             format!("{who} exits: {kind} {ns}/{obj_name}, mounted at {mount_path}, does not exist"),
-            format!("Create {kind} {obj_name} in {ns} with key {}, or fix the volume's name in {who}.", if rel.is_empty() { "…".into() } else { rel.clone() }),
+            format!(
+                "Create {kind} {obj_name} in {ns} with key {}, or fix the volume's name in {who}.",
+                if rel.is_empty() {
+                    "…".into()
+                } else {
+                    rel.clone()
+                }
+            ),
         );
         return;
     };
@@ -659,7 +697,11 @@ fn file_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, path: &str,
     let keys = keys_of(&obj);
     // Items map keys to paths.
     let items = vol
-        .pointer(if kind == "ConfigMap" { "/configMap/items" } else { "/secret/items" })
+        .pointer(if kind == "ConfigMap" {
+            "/configMap/items"
+        } else {
+            "/secret/items"
+        })
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -673,18 +715,24 @@ fn file_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, path: &str,
             .unwrap_or_else(|| rel.clone())
     };
     let top = wanted.split('/').next().unwrap_or(&wanted).to_string();
-    if keys.iter().any(|k| *k == top) {
+    if keys.contains(&top) {
         w.link(format!("{kind} {obj_name} has key {top}"), calls);
         w.cause(
             format!("{who} exits reading {path} ({line}); {kind} {obj_name} holds that key"),
-            format!("Check the content of key {top} in {kind} {obj_name} and the path {who} reads."),
+            format!(
+                "Check the content of key {top} in {kind} {obj_name} and the path {who} reads."
+            ),
         );
         return;
     }
     let holds = if keys.is_empty() {
         "no keys".to_string()
     } else {
-        format!("key{} {}", if keys.len() == 1 { "" } else { "s" }, keys.join(", "))
+        format!(
+            "key{} {}",
+            if keys.len() == 1 { "" } else { "s" },
+            keys.join(", ")
+        )
     };
     w.link(format!("{kind} {obj_name} has {holds}, not {top}"), calls);
     w.chain.decisive = true;
@@ -714,7 +762,10 @@ fn keys_of(obj: &Value) -> Vec<String> {
 fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, line: &str) {
     let who = owner_words(pod);
     let pod_calls = calls_of(w.obs, "Pod", ns, meta_name(pod));
-    let entry = arr(spec, "/env").iter().find(|e| s(e, "name") == var).cloned();
+    let entry = arr(spec, "/env")
+        .iter()
+        .find(|e| s(e, "name") == var)
+        .cloned();
     let Some(entry) = entry else {
         // envFrom may bring it.
         let from: Vec<(String, String, &str)> = arr(spec, "/envFrom")
@@ -730,8 +781,21 @@ fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, l
             })
             .collect();
         if let Some((kind, name, resource)) = from.first() {
-            w.link(format!("{var} is not in the container's env; it would come from envFrom {kind} {name}"), pod_calls);
-            if !matches!(w.need_list(resource, kind, ns, format!("does {kind} {name} hold {var}?")), Have::Yes) {
+            w.link(
+                format!(
+                    "{var} is not in the container's env; it would come from envFrom {kind} {name}"
+                ),
+                pod_calls,
+            );
+            if !matches!(
+                w.need_list(
+                    resource,
+                    kind,
+                    ns,
+                    format!("does {kind} {name} hold {var}?")
+                ),
+                Have::Yes
+            ) {
                 return;
             }
             let calls = calls_of(w.obs, kind, ns, name);
@@ -746,7 +810,10 @@ fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, l
                 }
                 Some(obj) => {
                     let keys = keys_of(obj);
-                    w.link(format!("{kind} {name} has keys {}, not {var}", keys.join(", ")), calls);
+                    w.link(
+                        format!("{kind} {name} has keys {}, not {var}", keys.join(", ")),
+                        calls,
+                    );
                     w.chain.decisive = true;
                     w.cause(
                         format!("{who} lacks {var}: {kind} {ns}/{name} (envFrom) has keys {}, not {var}", keys.join(", ")),
@@ -756,7 +823,13 @@ fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, l
             }
             return;
         }
-        w.link(format!("container {} sets no environment variable {var}", s(spec, "name")), pod_calls);
+        w.link(
+            format!(
+                "container {} sets no environment variable {var}",
+                s(spec, "name")
+            ),
+            pod_calls,
+        );
         w.chain.decisive = true;
         w.cause(
             format!("{who} exits because {var} is not set: its container spec has no env {var} ({line})"),
@@ -764,12 +837,29 @@ fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, l
         );
         return;
     };
-    let (kind, resource, name, key, optional) = if let Some(r) = entry.pointer("/valueFrom/secretKeyRef") {
-        ("Secret", "secrets", s(r, "name").to_string(), s(r, "key").to_string(), r.get("optional").and_then(Value::as_bool).unwrap_or(false))
+    let (kind, resource, name, key, optional) = if let Some(r) =
+        entry.pointer("/valueFrom/secretKeyRef")
+    {
+        (
+            "Secret",
+            "secrets",
+            s(r, "name").to_string(),
+            s(r, "key").to_string(),
+            r.get("optional").and_then(Value::as_bool).unwrap_or(false),
+        )
     } else if let Some(r) = entry.pointer("/valueFrom/configMapKeyRef") {
-        ("ConfigMap", "configmaps", s(r, "name").to_string(), s(r, "key").to_string(), r.get("optional").and_then(Value::as_bool).unwrap_or(false))
+        (
+            "ConfigMap",
+            "configmaps",
+            s(r, "name").to_string(),
+            s(r, "key").to_string(),
+            r.get("optional").and_then(Value::as_bool).unwrap_or(false),
+        )
     } else {
-        w.link(format!("env {var} is set in the spec (value hidden), yet the application rejects it"), pod_calls);
+        w.link(
+            format!("env {var} is set in the spec (value hidden), yet the application rejects it"),
+            pod_calls,
+        );
         w.cause(
             format!("{who} rejects its {var} setting ({line})"),
             format!("Check the value of env {var} in {who}."),
@@ -779,11 +869,23 @@ fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, l
     w.link(
         format!(
             "env {var} comes from {kind} {name} key {key}{}",
-            if optional { " (optional: true, so a missing key leaves it empty)" } else { "" }
+            if optional {
+                " (optional: true, so a missing key leaves it empty)"
+            } else {
+                ""
+            }
         ),
         pod_calls,
     );
-    if !matches!(w.need_list(resource, kind, ns, format!("does {kind} {name} hold key {key}?")), Have::Yes) {
+    if !matches!(
+        w.need_list(
+            resource,
+            kind,
+            ns,
+            format!("does {kind} {name} hold key {key}?")
+        ),
+        Have::Yes
+    ) {
         return;
     }
     let calls = calls_of(w.obs, kind, ns, &name);
@@ -808,7 +910,14 @@ fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, l
     }
     let close = closest(&key, &keys);
     w.link(
-        format!("{kind} {name} holds {}, not {key}", if keys.is_empty() { "no keys".to_string() } else { keys.join(", ") }),
+        format!(
+            "{kind} {name} holds {}, not {key}",
+            if keys.is_empty() {
+                "no keys".to_string()
+            } else {
+                keys.join(", ")
+            }
+        ),
         calls,
     );
     w.chain.decisive = true;
@@ -845,15 +954,24 @@ fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, 
     if !matches!((a, b), (Have::Yes, Have::Yes)) {
         if w.chain.asks.is_empty() {
             w.cause(
-                format!("{who} runs as ServiceAccount {sa_ns}/{sa}, which may not {verb} {resource}"),
-                format!("Bind a Role that allows `{verb}` on {resource} to ServiceAccount {sa_ns}/{sa}."),
+                format!(
+                    "{who} runs as ServiceAccount {sa_ns}/{sa}, which may not {verb} {resource}"
+                ),
+                format!(
+                    "Bind a Role that allows `{verb}` on {resource} to ServiceAccount {sa_ns}/{sa}."
+                ),
             );
         }
         return;
     }
     let mut calls = w.obs.list_calls("RoleBinding", Some(&sa_ns));
     calls.extend(w.obs.list_calls("Role", Some(&sa_ns)));
-    let bindings: Vec<Value> = w.obs.view.in_namespace("RoleBinding", &sa_ns).cloned().collect();
+    let bindings: Vec<Value> = w
+        .obs
+        .view
+        .in_namespace("RoleBinding", &sa_ns)
+        .cloned()
+        .collect();
     let binds_sa = |b: &Value| {
         arr(b, "/subjects").iter().any(|s_| {
             s(s_, "kind") == "ServiceAccount"
@@ -869,9 +987,9 @@ fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, 
             .map(|r| {
                 arr(r, "/rules").iter().any(|rule| {
                     let has = |f: &str, want: &str| {
-                        arr(rule, f).iter().any(|v| {
-                            v.as_str() == Some(want) || v.as_str() == Some("*")
-                        })
+                        arr(rule, f)
+                            .iter()
+                            .any(|v| v.as_str() == Some(want) || v.as_str() == Some("*"))
                     };
                     has("/verbs", verb) && has("/resources", resource)
                 })
@@ -887,7 +1005,12 @@ fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, 
                 .iter()
                 .map(|x| format!("{} {}", s(x, "kind"), s(x, "name")))
                 .collect();
-            format!("RoleBinding {} grants Role {} to {}", meta_name(b), sp(b, "/roleRef/name"), subs.join(", "))
+            format!(
+                "RoleBinding {} grants Role {} to {}",
+                meta_name(b),
+                sp(b, "/roleRef/name"),
+                subs.join(", ")
+            )
         })
         .collect();
     w.chain.decisive = true;
@@ -911,9 +1034,15 @@ fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, 
         );
         return;
     }
-    let roles: Vec<String> = mine.iter().map(|b| sp(b, "/roleRef/name").to_string()).collect();
+    let roles: Vec<String> = mine
+        .iter()
+        .map(|b| sp(b, "/roleRef/name").to_string())
+        .collect();
     w.link(
-        format!("ServiceAccount {sa} is bound to Role(s) {}, which do not allow {verb} on {resource}", roles.join(", ")),
+        format!(
+            "ServiceAccount {sa} is bound to Role(s) {}, which do not allow {verb} on {resource}",
+            roles.join(", ")
+        ),
         calls,
     );
     w.cause(
@@ -923,19 +1052,35 @@ fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, 
 }
 
 /// Credentials a dependency rejected: where the container takes them from.
-fn auth_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, user: Option<&str>, line: &str) {
+fn auth_chain(
+    w: &mut Walk<'_>,
+    pod: &Value,
+    spec: &Value,
+    ns: &str,
+    user: Option<&str>,
+    line: &str,
+) {
     let who = owner_words(pod);
     let pod_calls = calls_of(w.obs, "Pod", ns, meta_name(pod));
     let from: Option<(String, String, String)> = arr(spec, "/env").iter().find_map(|e| {
         let n = s(e, "name");
         let cred = crate::render::sanitize::is_credential_name(n);
         let r = e.pointer("/valueFrom/secretKeyRef")?;
-        cred.then(|| (n.to_string(), s(r, "name").to_string(), s(r, "key").to_string()))
+        cred.then(|| {
+            (
+                n.to_string(),
+                s(r, "name").to_string(),
+                s(r, "key").to_string(),
+            )
+        })
     });
     let u = user.map(|u| format!(" for user {u}")).unwrap_or_default();
     match from {
         Some((var, secret, key)) => {
-            w.link(format!("the credentials come from env {var}: Secret {secret} key {key}"), pod_calls);
+            w.link(
+                format!("the credentials come from env {var}: Secret {secret} key {key}"),
+                pod_calls,
+            );
             w.object(ObjectRef::new("Secret", Some(ns), &secret));
             w.cause(
                 format!("{who}: the dependency rejects its credentials{u} ({line}); they come from Secret {ns}/{secret} key {key}"),
