@@ -23,6 +23,10 @@ pub struct Expect {
     /// Words the root cause must contain (case-insensitive).
     #[serde(default)]
     pub cause: Vec<String>,
+    /// Names of other objects the conclusion must mention (a Service it should have used, a
+    /// port): not facts of the failing object's own output.
+    #[serde(default)]
+    pub names: Vec<String>,
     /// `healthy` or `problem`: the verdict about what was asked.
     #[serde(default)]
     pub verdict: Option<String>,

@@ -159,7 +159,7 @@ pub fn check(s: &fixtures::Scenario, d: &Diagnosis) -> Vec<String> {
         )];
     };
     let text = d.text();
-    for word in &s.expect.cause {
+    for word in s.expect.cause.iter().chain(&s.expect.names) {
         if !text.contains(&word.to_lowercase()) {
             problems.push(format!(
                 "{}: conclusion lacks {word:?}: {}",

@@ -87,14 +87,25 @@ fn an_unreachable_cluster_is_inconclusive_and_says_what_failed() {
     };
     user(&mut t, "checkout fails");
     let step = run(&mut t, &|_| {
-        Err("Unable to connect to the server: dial tcp 127.0.0.1:1: connect: connection refused".into())
+        Err(
+            "Unable to connect to the server: dial tcp 127.0.0.1:1: connect: connection refused"
+                .into(),
+        )
     });
     let c = conclusion(&step).expect("a conclusion");
     assert!(c.root_cause.starts_with("Inconclusive"), "{}", c.root_cause);
-    assert!(c.root_cause.contains("Unable to connect"), "{}", c.root_cause);
+    assert!(
+        c.root_cause.contains("Unable to connect"),
+        "{}",
+        c.root_cause
+    );
     assert_eq!(c.confidence, crate::protocol::Confidence::Low);
     // A failed query is never evidence.
-    assert!(c.evidence.iter().all(|e| !e.text.contains("nothing abnormal")));
+    assert!(
+        c.evidence
+            .iter()
+            .all(|e| !e.text.contains("nothing abnormal"))
+    );
 }
 
 #[test]
@@ -120,11 +131,17 @@ fn the_session_namespace_is_the_scope_and_namespaces_are_not_listed() {
         .entries
         .iter()
         .filter_map(|e| match e {
-            Entry::Result { outcome: Outcome::Executed { command, .. }, .. } => Some(command.clone()),
+            Entry::Result {
+                outcome: Outcome::Executed { command, .. },
+                ..
+            } => Some(command.clone()),
             _ => None,
         })
         .collect();
-    assert!(commands.iter().all(|c| c.contains("-n shop")), "{commands:?}");
+    assert!(
+        commands.iter().all(|c| c.contains("-n shop")),
+        "{commands:?}"
+    );
     let c = conclusion(&step).expect("conclusion");
     assert!(c.root_cause.contains("api"), "{}", c.root_cause);
 }
@@ -144,14 +161,22 @@ fn a_follow_up_is_a_new_line_of_inquiry() {
             "containerStatuses": [{"name": "web", "ready": true, "restartCount": 0, "state": {"running": {}}}]}});
     let objs = vec![pod, healthy];
     let first = run(&mut t, &|cmd| {
-        Ok(if cmd.starts_with("get pods") { objs.clone() } else { Vec::new() })
+        Ok(if cmd.starts_with("get pods") {
+            objs.clone()
+        } else {
+            Vec::new()
+        })
     });
     let first = conclusion(&first).expect("first").root_cause.clone();
     // Nothing new: the planner waits.
     assert!(conclusion(&plan(&t)).is_none());
     user(&mut t, "and is web ok?");
     let second = run(&mut t, &|cmd| {
-        Ok(if cmd.starts_with("get pods") { objs.clone() } else { Vec::new() })
+        Ok(if cmd.starts_with("get pods") {
+            objs.clone()
+        } else {
+            Vec::new()
+        })
     });
     let second = conclusion(&second).expect("second").root_cause.clone();
     assert_ne!(first, second);
