@@ -54,6 +54,7 @@ fn step(i: usize, output: &str) -> Vec<Event> {
             condensed: output[..output.len().min(600)].to_string(),
             duration_ms: 40,
             error: None,
+            ..Execution::default()
         }),
         Event::Usage(Usage {
             prompt_tokens: 1500,

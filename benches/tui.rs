@@ -59,7 +59,7 @@ fn query(app: &mut App, i: usize, output: String) {
         output,
         condensed: String::new(),
         duration_ms: 12,
-        error: None,
+        ..Execution::default()
     })));
 }
 

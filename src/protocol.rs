@@ -7,8 +7,15 @@
 
 use serde::{Deserialize, Serialize};
 
+mod conclusion;
+
+pub use conclusion::{
+    Conclusion, ErrorClass, Evidence, Problem, Row, RowKind, Unchecked, Verdict, Verification,
+    quotes, shorten,
+};
+
 /// Identifies one proposed query within a session ("p1", "p2", ...).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ProposalId(pub String);
 
@@ -40,6 +47,10 @@ pub enum Op {
     /// Approve this proposal, and every later proposal of the same query shape (same verb,
     /// kinds, scope and flags; names may differ) for the rest of the session.
     ApproveShape { id: ProposalId },
+    /// The engineer's own query (typed as `:get pods -n shop`): it goes through the same
+    /// read-only policy, is recorded like any other, and its result joins what the planner
+    /// has observed. It needs no approval (the engineer asked for it).
+    RunQuery { command: String },
     /// Cancel the running turn (model call or queries); the session goes on.
     Cancel,
     /// End the session.
@@ -66,6 +77,11 @@ pub enum Decision {
 #[serde(rename_all = "snake_case")]
 pub enum Decider {
     User,
+    /// The engineer approved this query and every later one of its shape
+    /// ([`Op::ApproveShape`]); `klue resume` restores the shape approval from it.
+    UserShape {
+        shape: String,
+    },
     Policy {
         rule: String,
     },
@@ -109,14 +125,6 @@ pub struct Hypothesis {
     pub evidence_against: Vec<Evidence>,
 }
 
-/// One piece of evidence: a sentence, and the executions it rests on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Evidence {
-    pub text: String,
-    #[serde(default)]
-    pub executions: Vec<ProposalId>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
@@ -125,13 +133,22 @@ pub enum Confidence {
     High,
 }
 
-/// The end of an investigation. Remediation is text for a human: klue never runs it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Conclusion {
-    pub root_cause: String,
-    pub evidence: Vec<Evidence>,
-    pub confidence: Confidence,
-    pub remediation: String,
+impl Confidence {
+    pub fn word(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+
+    /// One step lower (low stays low).
+    pub fn lower(self) -> Confidence {
+        match self {
+            Confidence::High => Confidence::Medium,
+            _ => Confidence::Low,
+        }
+    }
 }
 
 /// Token accounting for one model call (and the running session total).
@@ -168,7 +185,7 @@ pub struct SessionInfo {
 }
 
 /// The result of running one approved query.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Execution {
     pub id: ProposalId,
     /// The command actually run (after an edit, if any).
@@ -180,6 +197,29 @@ pub struct Execution {
     pub duration_ms: u64,
     /// A specific error message (NotFound, Forbidden, ...), if the query failed.
     pub error: Option<String>,
+    /// The class of that error (recordings without it: see [`Execution::failure`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_class: Option<ErrorClass>,
+    /// The structured objects the query returned (redacted like the text). Planners that read
+    /// objects (the offline planner) get them back from a recording on `klue resume`; no
+    /// model ever sees them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<serde_json::Value>,
+}
+
+impl Execution {
+    /// The error's class, if the query failed (from the message for older recordings).
+    pub fn failure(&self) -> Option<ErrorClass> {
+        self.error.as_ref().map(|e| {
+            self.error_class
+                .unwrap_or_else(|| ErrorClass::of_message(e))
+        })
+    }
+
+    /// The query answered: it succeeded, or the server said the object does not exist.
+    pub fn answered(&self) -> bool {
+        self.failure().is_none_or(ErrorClass::is_answer)
+    }
 }
 
 /// Core → front end.

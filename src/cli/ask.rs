@@ -4,8 +4,7 @@
 //! approval policy (`--approve`), or, with `ask` on a terminal, by the engineer answering a
 //! prompt per proposal. Prints readable text, or one JSON document with `--output json`.
 //!
-//! Exit codes: 0 concluded; 1 an error (configuration, connection, planner); 2 no
-//! conclusion (budget used up, the planner stopped, `--approve none`, cancelled).
+//! Exit codes: see [`EXIT_CODES`] (also in `klue ask --help` and the README).
 
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
@@ -21,9 +20,20 @@ use klue::session::{ApprovalPolicy, Budget, SessionConfig};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
 use tokio::sync::mpsc::UnboundedSender;
 
-mod report;
+pub(crate) mod report;
 
 use report::Report;
+
+/// What `klue ask` (and `klue resume --ask`) exit with.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  diagnosed, or what was asked about is healthy
+  1  an error (configuration, planner, session)
+  2  no conclusion (budget used up, the planner stopped, --approve none, cancelled)
+  3  inconclusive: queries failed or the evidence did not settle it (the conclusion says
+     what could not be checked)
+  4  inconclusive because the cluster could not be used: unreachable, credentials refused
+     or access forbidden for every query";
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
@@ -393,6 +403,7 @@ fn decide(id: &ProposalId, decision: Decision) -> Op {
 pub(crate) fn by_text(by: &Decider) -> String {
     match by {
         Decider::User => "you".into(),
+        Decider::UserShape { shape } => format!("you (with its shape: {shape})"),
         Decider::Policy { rule } => format!("policy {rule}"),
         Decider::Dedup { earlier } => format!("same as {earlier}"),
     }

@@ -96,27 +96,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             Event::Concluded(c) => {
                 println!(
-                    "== Conclusion ({:?} confidence, after {queries} queries)\n",
-                    c.confidence
+                    "== after {queries} queries, {} confidence\n",
+                    c.confidence.word()
                 );
-                println!("Root cause:\n  {}\n", c.root_cause);
-                println!("Evidence:");
-                for e in &c.evidence {
-                    let ids: Vec<String> = e.executions.iter().map(|i| i.to_string()).collect();
-                    println!(
-                        "  - {}{}",
-                        e.text,
-                        if ids.is_empty() {
-                            String::new()
-                        } else {
-                            format!("  [{}]", ids.join(", "))
-                        }
-                    );
-                }
-                println!(
-                    "\nRemediation (not executed):\n{}\n",
-                    indent(&c.remediation)
-                );
+                println!("{}", super::ask::report::conclusion_text(&c));
                 concluded = true;
                 break;
             }

@@ -31,6 +31,7 @@ pub enum Command {
     /// Open the interactive TUI (the default).
     Tui(tui::Args),
     /// Investigate a symptom headless: proposals, decisions, outputs, conclusion.
+    #[command(after_help = ask::EXIT_CODES)]
     Ask(ask::Args),
     /// Run one read-only kubectl-style query, e.g. `klue query 'get pods -n shop'`.
     Query(query::Args),

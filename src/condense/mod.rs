@@ -168,7 +168,7 @@ pub fn fit_transcript(transcript: &Transcript, limits: &Limits) -> Transcript {
         .entries
         .iter()
         .map(|e| match e {
-            Entry::Result { outcome, .. } => outcome_tokens(outcome),
+            Entry::Result { outcome, .. } | Entry::Own { outcome, .. } => outcome_tokens(outcome),
             _ => 0,
         })
         .sum();
@@ -176,7 +176,7 @@ pub fn fit_transcript(transcript: &Transcript, limits: &Limits) -> Transcript {
         if total <= limits.context {
             break;
         }
-        if let Entry::Result { outcome, .. } = entry {
+        if let Entry::Result { outcome, .. } | Entry::Own { outcome, .. } = entry {
             let before = outcome_tokens(outcome);
             if let Outcome::Executed {
                 command, condensed, ..

@@ -50,6 +50,21 @@ pub enum ExecError {
     Cluster(#[from] ClusterError),
 }
 
+impl ExecError {
+    /// The class of this error, for the session (a NotFound is an answer; the rest are not).
+    pub fn class(&self) -> crate::protocol::ErrorClass {
+        use crate::protocol::ErrorClass as C;
+        match self {
+            ExecError::NotFound { .. } => C::NotFound,
+            ExecError::Forbidden { .. } => C::Forbidden,
+            ExecError::Unauthorized => C::Unauthorized,
+            ExecError::Unreachable { .. } => C::Unreachable,
+            ExecError::Cluster(e) => crate::protocol::ErrorClass::of_message(&e.to_string()),
+            _ => C::Other,
+        }
+    }
+}
+
 fn suggestion(d: &Option<String>) -> String {
     match d {
         Some(s) => format!(" (did you mean \"{s}\"?)"),

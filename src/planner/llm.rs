@@ -335,7 +335,7 @@ impl Planner for LlmPlanner {
                 msgs.push(messages::user(match self.mode {
                     Mode::Tools => format!(
                         "{CORRECTIVE}: {why}. Call the tools again with valid arguments \
-                         (propose_query needs `command`; conclude needs `root_cause`)."
+                         (propose_query needs `command`; conclude needs `verdict` and `problems`)."
                     ),
                     Mode::Json => format!(
                         "{CORRECTIVE}: {why}. Reply again, ending with ONE valid JSON object \

@@ -15,6 +15,9 @@ pub enum Entry {
     Assistant { text: String, actions: Vec<Action> },
     /// The outcome of one proposed query, answered to the planner's `call_id`.
     Result { call_id: String, outcome: Outcome },
+    /// A query the engineer ran themselves (`:get pods`): no planner asked for it, but its
+    /// result is evidence like any other (cite it by `call_id`, the execution id).
+    Own { call_id: String, outcome: Outcome },
 }
 
 /// What became of a proposal.

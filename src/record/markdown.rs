@@ -247,45 +247,84 @@ pub fn render(t: &Timeline) -> String {
     o
 }
 
-/// The conclusion section (`## Conclusion`: root cause, evidence citing the commands it rests
-/// on, remediation), or nothing when the session did not conclude.
+/// The conclusion section (`## Conclusion`: the verdict, each problem with its chain and the
+/// evidence citing the commands it rests on, the remediation; also noticed; what could not be
+/// checked), or nothing when the session did not conclude.
 pub fn conclusion(t: &Timeline) -> String {
     let mut o = String::new();
     if let Some(c) = &t.conclusion {
-        let c2 = &c.conclusion;
         o.push_str("## Conclusion\n\n");
-        let _ = writeln!(
-            o,
-            "Reached at {} ({}), confidence **{}**.\n",
-            clock(c.at),
-            offset(c.offset_ms),
-            format!("{:?}", c2.confidence).to_lowercase()
-        );
-        let _ = writeln!(o, "**Root cause:** {}\n", c2.root_cause.trim());
-        if !c2.evidence.is_empty() {
-            o.push_str("**Evidence:**\n\n");
-            for e in &c2.evidence {
-                let refs: Vec<String> = e
-                    .executions
-                    .iter()
-                    .map(|p| match t.queries.iter().rev().find(|q| q.id == p.0) {
-                        Some(q) => format!("{p}: {}", code(&q.command)),
-                        None => p.0.clone(),
-                    })
-                    .collect();
-                if refs.is_empty() {
-                    let _ = writeln!(o, "- {}", e.text.trim());
-                } else {
-                    let _ = writeln!(o, "- {} ({})", e.text.trim(), refs.join(", "));
-                }
-            }
-            o.push('\n');
-        }
-        let _ = writeln!(
-            o,
-            "**Remediation** (suggested; klue did not run it):\n\n{}\n",
-            c2.remediation.trim()
-        );
+        let _ = writeln!(o, "Reached at {} ({}).\n", clock(c.at), offset(c.offset_ms));
+        o.push_str(&conclusion_markdown(&c.conclusion, t));
     }
     o
+}
+
+/// A conclusion as Markdown, in the outline's order: the verdict, each problem (cause, chain,
+/// supporting evidence, remediation), also noticed, checked, could not check, notes.
+fn conclusion_markdown(c: &crate::protocol::Conclusion, t: &Timeline) -> String {
+    use crate::protocol::{RowKind, Verification};
+    let mut o = String::new();
+    let mut prev = None;
+    let mut link = 0;
+    for r in c.outline() {
+        link = if r.kind == RowKind::Link { link + 1 } else { 0 };
+        let refs: Vec<String> = r
+            .executions
+            .iter()
+            .map(|p| match t.queries.iter().rev().find(|q| q.id == p.0) {
+                Some(q) => format!("{p}: {}", code(&q.command)),
+                None => p.0.clone(),
+            })
+            .collect();
+        let mut tail = if refs.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", refs.join(", "))
+        };
+        if let Verification::Unverified { why } = &r.verification {
+            tail.push_str(&format!(" — **unverified:** {why}"));
+        }
+        let text = r.text.trim();
+        let block = matches!(
+            r.kind,
+            RowKind::Verdict | RowKind::Cause | RowKind::Section | RowKind::Confidence
+        );
+        if block
+            || prev
+                .is_some_and(|p| matches!(p, RowKind::Verdict | RowKind::Cause | RowKind::Section))
+        {
+            blank_line(&mut o);
+        }
+        let line = match r.kind {
+            RowKind::Verdict => format!("**Verdict:** {text}"),
+            RowKind::Section => format!("**{text}:**"),
+            RowKind::Cause => format!("**Cause:** {text}"),
+            RowKind::Link if link > 1 => format!("  {link}. {text}{tail}"),
+            RowKind::Link => format!("- Chain:\n  1. {text}{tail}"),
+            RowKind::Evidence => format!("- {text}{tail}"),
+            RowKind::Remediation if r.depth > 1 => format!("  {text}"),
+            RowKind::Remediation => {
+                format!("- Remediation (suggested; klue did not run it): {text}")
+            }
+            RowKind::Unchecked => format!("- {text}{tail}"),
+            RowKind::Note => format!("- {text}"),
+            RowKind::Confidence => match text.strip_prefix("confidence: ") {
+                Some(rest) => format!("Confidence: **{rest}**"),
+                None => text.to_string(),
+            },
+        };
+        o.push_str(&line);
+        o.push('\n');
+        prev = Some(r.kind);
+    }
+    blank_line(&mut o);
+    o
+}
+
+/// End `o` with one empty line (Markdown's block separator).
+fn blank_line(o: &mut String) {
+    if !o.is_empty() && !o.ends_with("\n\n") {
+        o.push('\n');
+    }
 }

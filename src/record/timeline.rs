@@ -121,6 +121,7 @@ fn ms(from: Timestamp, to: Timestamp) -> i64 {
 fn decider(by: &Decider) -> String {
     match by {
         Decider::User => "engineer".into(),
+        Decider::UserShape { shape } => format!("engineer (and its shape: {shape})"),
         Decider::Policy { rule } => format!("policy ({rule})"),
         Decider::Dedup { earlier } => format!("duplicate of {earlier}"),
     }
@@ -263,7 +264,7 @@ impl Timeline {
                         },
                     ),
                 };
-                let actor = if matches!(by, Decider::User) {
+                let actor = if matches!(by, Decider::User | Decider::UserShape { .. }) {
                     "engineer"
                 } else {
                     "klue"
@@ -333,7 +334,7 @@ impl Timeline {
                     at,
                     start,
                     "assistant",
-                    format!("concluded: {}", c.root_cause),
+                    format!("concluded: {}", c.headline()),
                 );
                 self.conclusion = Some(ConclusionRecord {
                     at,

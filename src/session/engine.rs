@@ -9,8 +9,8 @@ use tokio::sync::mpsc;
 use crate::condense;
 use crate::planner::{Action, Entry, Outcome, Planner, Step, Transcript};
 use crate::protocol::{
-    Conclusion, Decider, Decision, Event, Evidence, Execution, Hypothesis, Op, Proposal,
-    ProposalId, Usage,
+    Conclusion, Decider, Decision, ErrorClass, Event, Evidence, Execution, Hypothesis, Op,
+    Proposal, ProposalId, Usage,
 };
 use crate::query::{self, Query};
 use crate::redact;
@@ -19,11 +19,15 @@ use super::config::{ApprovalPolicy, SessionConfig};
 use super::history::History;
 use super::runner::QueryRunner;
 use super::sink::EventSink;
+use super::verify;
 
 /// What the planner is told when the budget is used up (once per session).
 const CONCLUDE_NOW: &str = "[klue] The investigation budget of this session is used up. \
 Do not propose more queries: conclude now with the evidence gathered so far, \
 stating your confidence honestly.";
+
+/// The reason shown for a query the engineer typed themselves.
+pub const OWN_QUERY: &str = "the engineer's own query";
 
 /// Where the session goes after a piece of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +48,8 @@ struct Io {
     /// Messages the engineer sent while the planner or a query was busy; they join the
     /// transcript before the next planner call.
     queued_user: Vec<String>,
+    /// The engineer's own queries sent while busy; they run before the next planner call.
+    queued_own: Vec<String>,
 }
 
 impl Io {
@@ -117,6 +123,12 @@ pub(super) struct Engine {
     conclude_requested: bool,
     /// The running planner call is the one after that request: proposals are refused.
     forced_turn: bool,
+    /// Every execution of the session (earlier ones too, on resume), for verifying evidence.
+    executions: Vec<Execution>,
+    /// Proposals answered from an identical earlier one: id → that one's id.
+    aliases: HashMap<ProposalId, ProposalId>,
+    /// Where the current line of inquiry starts in `executions` (after the last conclusion).
+    inquiry_from: usize,
 }
 
 impl Engine {
@@ -134,6 +146,7 @@ impl Engine {
             hints: config.hints.iter().map(|h| redact::redact(h)).collect(),
             namespace: config.info.namespace.clone(),
         };
+        let shapes = earlier.shapes;
         Self {
             planner,
             runner,
@@ -143,10 +156,11 @@ impl Engine {
                 events,
                 sinks,
                 queued_user: Vec::new(),
+                queued_own: Vec::new(),
             },
             transcript,
             history: earlier.history,
-            shapes: BTreeSet::new(),
+            shapes,
             call_ids: HashMap::new(),
             next_id: earlier.last_id,
             turns: 0,
@@ -154,6 +168,9 @@ impl Engine {
             tokens_total: earlier.tokens,
             conclude_requested: false,
             forced_turn: false,
+            executions: earlier.executions,
+            aliases: earlier.aliases,
+            inquiry_from: earlier.inquiry_from,
         }
     }
 
@@ -185,6 +202,13 @@ impl Engine {
                         message: format!("no proposal {id} is waiting for a decision"),
                     });
                 }
+                Op::RunQuery { command } => {
+                    self.io.queued_own.push(command);
+                    if self.run_own_queries().await == Flow::Ended {
+                        return;
+                    }
+                    self.io.emit(Event::AwaitingInput);
+                }
                 Op::Cancel => tracing::debug!("cancel with nothing running"),
                 Op::End => {
                     self.end("ended by the engineer");
@@ -203,6 +227,9 @@ impl Engine {
     /// Planner steps until a conclusion, a question to the engineer, a cancel or an error.
     async fn investigate(&mut self) -> Flow {
         loop {
+            if self.run_own_queries().await == Flow::Ended {
+                return Flow::Ended;
+            }
             self.take_queued_user();
             if self.turns >= self.config.budget.max_turns {
                 self.request_conclusion();
@@ -283,6 +310,7 @@ impl Engine {
                     }
                     Some(Op::Cancel) => break None,
                     Some(Op::UserMessage { text }) => io.queued_user.push(text),
+                    Some(Op::RunQuery { command }) => io.queued_own.push(command),
                     Some(Op::Decide { id, .. } | Op::ApproveShape { id }) => io.emit(Event::Error {
                         message: format!("no proposal {id} is waiting for a decision"),
                     }),
@@ -338,7 +366,9 @@ impl Engine {
         for action in step.actions {
             match action {
                 Action::Hypothesis(h) => {
-                    let h = self.cite_hypothesis(h);
+                    let mut h = self.cite_hypothesis(h);
+                    let book = verify::Book::new(&self.executions, &self.aliases);
+                    verify::verify_hypothesis(&mut h, &book);
                     self.io.emit(Event::Hypothesis(h));
                 }
                 Action::Conclude(c) => conclusion = Some(self.cite_conclusion(c)),
@@ -406,7 +436,10 @@ impl Engine {
             return (Flow::Idle, false);
         }
         if let Some(c) = conclusion {
+            let c = self.verify(c);
             self.io.emit(Event::Concluded(c));
+            // A later message starts a new line of inquiry.
+            self.inquiry_from = self.executions.len();
             return (Flow::Idle, true);
         }
         if had_proposals && !only_policy_declines {
@@ -462,6 +495,7 @@ impl Engine {
             hypothesis,
         }));
         if let Some(ran) = self.history.find(&query) {
+            self.aliases.insert(id.clone(), ran.id.clone());
             self.io.emit(Event::Decided {
                 id,
                 decision: Decision::Approve,
@@ -485,6 +519,7 @@ impl Engine {
                 .get(earlier_call)
                 .cloned()
                 .unwrap_or_else(|| ProposalId(earlier_call.clone()));
+            self.aliases.insert(id.clone(), earlier.clone());
             self.io.emit(Event::Decided {
                 id,
                 decision: Decision::Approve,
@@ -586,6 +621,10 @@ impl Engine {
                 self.io.queued_user.push(text);
                 Flow::Continue
             }
+            Op::RunQuery { command } => {
+                self.io.queued_own.push(command);
+                Flow::Continue
+            }
             Op::Decide { id, decision } => {
                 let Some(pos) = work.waiting.iter().position(|p| p.id == id) else {
                     self.io.emit(Event::Error {
@@ -638,7 +677,9 @@ impl Engine {
                 self.io.emit(Event::Decided {
                     id,
                     decision: Decision::Approve,
-                    by: Decider::User,
+                    by: Decider::UserShape {
+                        shape: shape.clone(),
+                    },
                 });
                 work.queue.push_back(pending);
                 // Others of the same shape in this step are approved too.
@@ -682,14 +723,14 @@ impl Engine {
                         Flow::Continue => {}
                         stop => {
                             let reason = if stop == Flow::Ended { "the session ended" } else { "cancelled by the engineer" };
-                            self.io.emit(Event::ExecFinished(Execution {
+                            self.finished(Execution {
                                 id: job.id.clone(),
                                 command: job.command.clone(),
-                                output: String::new(),
-                                condensed: String::new(),
                                 duration_ms: elapsed_ms(started),
                                 error: Some(reason.to_string()),
-                            }));
+                                error_class: Some(ErrorClass::Cancelled),
+                                ..Execution::default()
+                            });
                             work.outcomes.insert(job.call_id, Outcome::Rejected {
                                 command: job.command,
                                 reason: Some(reason.to_string()),
@@ -715,27 +756,33 @@ impl Engine {
             Ok(Err(err)) => (
                 String::new(),
                 String::new(),
-                Some(redact::redact(&err.0)),
+                Some((redact::redact(&err.message), err.class)),
                 Vec::new(),
             ),
             Err(_) => (
                 String::new(),
                 String::new(),
-                Some(format!(
-                    "the query did not finish within {} s",
-                    timeout.as_secs()
+                Some((
+                    format!("the query did not finish within {} s", timeout.as_secs()),
+                    ErrorClass::Timeout,
                 )),
                 Vec::new(),
             ),
         };
-        self.io.emit(Event::ExecFinished(Execution {
+        let (error, error_class) = match error {
+            Some((e, c)) => (Some(e), Some(c)),
+            None => (None, None),
+        };
+        self.finished(Execution {
             id: job.id.clone(),
             command: job.command.clone(),
             output,
             condensed: condensed.clone(),
             duration_ms: elapsed_ms(started),
             error: error.clone(),
-        }));
+            error_class,
+            objects: objects.clone(),
+        });
         if error.is_none() {
             self.history
                 .record(job.id.clone(), job.query.clone(), condensed.clone());
@@ -775,15 +822,20 @@ impl Engine {
     fn cite(&self, evidence: Vec<Evidence>) -> Vec<Evidence> {
         evidence
             .into_iter()
-            .map(|e| Evidence {
-                text: e.text,
-                executions: e
-                    .executions
-                    .into_iter()
-                    .map(|x| self.call_ids.get(&x.0).cloned().unwrap_or(x))
-                    .collect(),
+            .map(|mut e| {
+                self.cite_one(&mut e);
+                e
             })
             .collect()
+    }
+
+    /// Translate the planner's call ids into proposal ids.
+    fn cite_one(&self, e: &mut Evidence) {
+        for x in &mut e.executions {
+            if let Some(id) = self.call_ids.get(&x.0) {
+                *x = id.clone();
+            }
+        }
     }
 
     fn cite_hypothesis(&self, h: Hypothesis) -> Hypothesis {
@@ -794,11 +846,88 @@ impl Engine {
         }
     }
 
-    fn cite_conclusion(&self, c: Conclusion) -> Conclusion {
-        Conclusion {
-            evidence: self.cite(c.evidence),
-            ..c
+    fn cite_conclusion(&self, mut c: Conclusion) -> Conclusion {
+        for e in c.items_mut() {
+            self.cite_one(e);
         }
+        for u in &mut c.unchecked {
+            if let Some(id) = u.id.as_ref().and_then(|x| self.call_ids.get(&x.0)) {
+                u.id = Some(id.clone());
+            }
+        }
+        c
+    }
+
+    /// Verify the conclusion's evidence against the session's executions; the failures of
+    /// this line of inquiry are what could not be checked.
+    fn verify(&self, c: Conclusion) -> Conclusion {
+        let book = verify::Book::new(&self.executions, &self.aliases);
+        let from = self.inquiry_from.min(self.executions.len());
+        verify::verify_with(&c, &book, self.executions[from..].iter().collect())
+    }
+
+    /// An execution finished: show it, and keep it for verifying the evidence that cites it.
+    fn finished(&mut self, x: Execution) {
+        self.io.emit(Event::ExecFinished(x.clone()));
+        self.executions.push(x);
+    }
+
+    /// Run the engineer's own queries: the same policy as any proposal, no approval needed
+    /// (the engineer asked), recorded, and their results join what the planner has observed.
+    async fn run_own_queries(&mut self) -> Flow {
+        for command in std::mem::take(&mut self.io.queued_own) {
+            let command = command.trim().trim_start_matches(':').trim().to_string();
+            if command.is_empty() {
+                continue;
+            }
+            let id = self.new_id();
+            self.io.emit(Event::Proposed(Proposal {
+                id: id.clone(),
+                command: command.clone(),
+                reason: OWN_QUERY.into(),
+                hypothesis: String::new(),
+            }));
+            let query = match query::parse(&command) {
+                Ok(q) => q,
+                Err(refusal) => {
+                    self.io.emit(Event::Refused {
+                        id,
+                        command,
+                        why: refusal.reason,
+                    });
+                    continue;
+                }
+            };
+            self.io.emit(Event::Decided {
+                id: id.clone(),
+                decision: Decision::Approve,
+                by: Decider::User,
+            });
+            let mut work = StepWork::default();
+            let job = Pending {
+                id: id.clone(),
+                call_id: id.0.clone(),
+                command,
+                query,
+            };
+            let flow = self.execute(&mut work, job).await;
+            if let Some(outcome) = work.outcomes.remove(&id.0) {
+                self.transcript.entries.push(Entry::Own {
+                    call_id: id.0.clone(),
+                    outcome,
+                });
+            }
+            match flow {
+                Flow::Ended => return Flow::Ended,
+                Flow::Idle => {
+                    self.io.emit(Event::Cancelled);
+                    self.io.queued_own.clear();
+                    return Flow::Idle;
+                }
+                Flow::Continue => {}
+            }
+        }
+        Flow::Continue
     }
 }
 

@@ -1,10 +1,10 @@
 //! Continuing a recorded session: the planner transcript and the executions rebuilt from the
 //! recorded events.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::planner::{Action, Entry, Outcome};
-use crate::protocol::{Decider, Decision, Event, ProposalId};
+use crate::protocol::{Decider, Decision, Event, Execution, ProposalId};
 
 use super::history::History;
 
@@ -17,6 +17,14 @@ pub(super) struct Earlier {
     pub last_id: u64,
     /// The running token total.
     pub tokens: u64,
+    /// Every recorded execution (for verifying evidence that cites them).
+    pub executions: Vec<Execution>,
+    /// Query shapes the engineer approved for the rest of the session.
+    pub shapes: BTreeSet<String>,
+    /// Proposals answered from an identical earlier one: id → that one's id.
+    pub aliases: HashMap<ProposalId, ProposalId>,
+    /// Where the line of inquiry after the last conclusion starts in `executions`.
+    pub inquiry_from: usize,
 }
 
 /// One planner step being rebuilt: its text and actions, then the outcomes of its proposals.
@@ -92,6 +100,8 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
     let mut step = StepBuild::default();
     let mut commands: HashMap<ProposalId, String> = HashMap::new();
     let mut condensed: HashMap<ProposalId, String> = HashMap::new();
+    // The engineer's own queries (no planner step asked for them).
+    let mut own: HashSet<ProposalId> = HashSet::new();
     for event in events {
         match event {
             Event::UserMessage { text } => {
@@ -108,6 +118,10 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
                 }
                 step.actions.push(Action::Hypothesis(h.clone()));
             }
+            Event::Proposed(p) if p.reason == super::engine::OWN_QUERY => {
+                note_id(&mut earlier.last_id, &p.id);
+                own.insert(p.id.clone());
+            }
             Event::Proposed(p) => {
                 if step.running {
                     step.flush(&mut earlier.transcript);
@@ -116,6 +130,7 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
                 commands.insert(p.id.clone(), p.command.clone());
                 step.propose(&p.id, &p.command, &p.reason, &p.hypothesis);
             }
+            Event::Refused { id, .. } if own.contains(id) => {}
             Event::Refused { id, command, why } => {
                 note_id(&mut earlier.last_id, id);
                 step.propose(id, command, "", "");
@@ -127,7 +142,22 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
                     },
                 );
             }
+            Event::Decided { id, .. } if own.contains(id) => {}
             Event::Decided { id, decision, by } => {
+                match by {
+                    Decider::UserShape { shape } => {
+                        earlier.shapes.insert(shape.clone());
+                    }
+                    Decider::Policy { rule } => {
+                        if let Some(shape) = rule.strip_prefix("shape: ") {
+                            earlier.shapes.insert(shape.to_string());
+                        }
+                    }
+                    Decider::Dedup { earlier: first } => {
+                        earlier.aliases.insert(id.clone(), first.clone());
+                    }
+                    Decider::User => {}
+                }
                 let command = commands.get(id).cloned().unwrap_or_default();
                 match (decision, by) {
                     (Decision::Reject { reason }, _) => {
@@ -154,9 +184,14 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
                     _ => step.running = true,
                 }
             }
+            Event::ExecStarted { id, .. } if own.contains(id) => {}
             Event::ExecStarted { .. } => step.running = true,
             Event::ExecFinished(x) => {
-                step.running = true;
+                earlier.executions.push(x.clone());
+                let is_own = own.contains(&x.id);
+                if !is_own {
+                    step.running = true;
+                }
                 if x.error.is_none() {
                     condensed.insert(x.id.clone(), x.condensed.clone());
                     match crate::query::parse(&x.command) {
@@ -168,17 +203,26 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
                         Err(e) => tracing::debug!(command = %x.command, ?e, "not reusable"),
                     }
                 }
-                step.outcomes.insert(
-                    x.id.clone(),
-                    Outcome::Executed {
-                        command: x.command.clone(),
-                        condensed: x.condensed.clone(),
-                        error: x.error.clone(),
-                        objects: Vec::new(),
-                    },
-                );
+                let outcome = Outcome::Executed {
+                    command: x.command.clone(),
+                    condensed: x.condensed.clone(),
+                    error: x.error.clone(),
+                    objects: x.objects.clone(),
+                };
+                if is_own {
+                    step.flush(&mut earlier.transcript);
+                    earlier.transcript.push(Entry::Own {
+                        call_id: x.id.0.clone(),
+                        outcome,
+                    });
+                } else {
+                    step.outcomes.insert(x.id.clone(), outcome);
+                }
             }
-            Event::Concluded(c) => step.actions.push(Action::Conclude(c.clone())),
+            Event::Concluded(c) => {
+                step.actions.push(Action::Conclude(c.clone()));
+                earlier.inquiry_from = earlier.executions.len();
+            }
             Event::Usage(u) => earlier.tokens = u.session_total,
             Event::SessionStarted(_)
             | Event::AssistantDelta { .. }
@@ -232,7 +276,7 @@ mod tests {
             output: "full".into(),
             condensed: "short".into(),
             duration_ms: 1,
-            error: None,
+            ..Execution::default()
         };
         let events = vec![
             Event::UserMessage {
@@ -277,6 +321,7 @@ mod tests {
                 Entry::User { .. } => "user",
                 Entry::Assistant { .. } => "assistant",
                 Entry::Result { .. } => "result",
+                Entry::Own { .. } => "own",
             })
             .collect();
         assert_eq!(

@@ -1,13 +1,38 @@
 //! What the session needs from the executor: run one parsed, allowed query.
 
 use crate::exec::Output;
+use crate::protocol::ErrorClass;
 use crate::query::Query;
 
 /// A query failed: the message is specific (NotFound, Forbidden with the reason, connection
-/// refused, ...) and is shown to the engineer and, redacted, to the planner.
+/// refused, ...) and is shown to the engineer and, redacted, to the planner; the class says
+/// whether the server answered (NotFound) or the question went unanswered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct RunError(pub String);
+#[error("{message}")]
+pub struct RunError {
+    pub message: String,
+    pub class: ErrorClass,
+}
+
+impl RunError {
+    /// An error classified from its (kubectl-worded) message.
+    pub fn new(message: impl Into<String>) -> Self {
+        let message = message.into();
+        RunError {
+            class: ErrorClass::of_message(&message),
+            message,
+        }
+    }
+}
+
+impl From<crate::exec::ExecError> for RunError {
+    fn from(e: crate::exec::ExecError) -> Self {
+        RunError {
+            class: e.class(),
+            message: e.to_string(),
+        }
+    }
+}
 
 /// Runs read-only queries. Implemented by klue's executor (live cluster or snapshot); tests
 /// may implement it too. Cancelling is dropping the future.
@@ -29,6 +54,6 @@ impl QueryRunner for crate::exec::Executor {
     async fn run(&self, query: &Query) -> Result<Output, RunError> {
         crate::exec::Executor::run(self, query)
             .await
-            .map_err(|e| RunError(e.to_string()))
+            .map_err(RunError::from)
     }
 }

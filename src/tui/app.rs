@@ -262,7 +262,7 @@ impl App {
                 self.chat.end_stream();
                 self.chat.push(
                     Role::Info,
-                    format!("Conclusion: {} (c shows it again)", c.root_cause),
+                    format!("Conclusion: {} (c shows it again)", c.headline()),
                 );
                 self.conclusion.set(c);
                 self.busy = false;

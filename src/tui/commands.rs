@@ -99,6 +99,7 @@ impl Entry {
     pub fn decided_by(&self) -> Option<String> {
         self.by.as_ref().map(|b| match b {
             Decider::User => "approved by you".to_string(),
+            Decider::UserShape { shape } => format!("approved by you, with its shape ({shape})"),
             Decider::Policy { rule } => format!("auto-approved ({rule})"),
             Decider::Dedup { earlier } => format!("answered from {earlier}"),
         })
@@ -378,7 +379,7 @@ impl Commands {
             _ => {}
         }
         if let Some(by) = e.decided_by()
-            && !matches!(e.by, Some(Decider::User))
+            && !matches!(e.by, Some(Decider::User | Decider::UserShape { .. }))
         {
             add("decided", &by, theme.dim());
         }
@@ -406,7 +407,7 @@ mod tests {
             output: "x".repeat(size),
             condensed: String::new(),
             duration_ms: 1,
-            error: None,
+            ..Execution::default()
         }
     }
 

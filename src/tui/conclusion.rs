@@ -1,5 +1,7 @@
-//! The conclusion view: root cause, the evidence with links to the query results it rests
-//! on, and the remediation (text to copy, never executed).
+//! The conclusion view, in the order of [`Conclusion::outline`]: the verdict, each problem
+//! (one-line cause, its chain, the supporting evidence with links to the query results it rests
+//! on, the remediation: text to copy, never executed), also noticed, what was checked, what
+//! could not be checked, the confidence. Unverified evidence is marked.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -9,7 +11,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Widget};
 use super::commands::Commands;
 use super::theme::Theme;
 use super::wrap::{sanitize, wrap_spans};
-use crate::protocol::{Conclusion, Confidence, ProposalId};
+use crate::protocol::{Conclusion, Confidence, ProposalId, RowKind, Verdict, Verification};
 
 #[derive(Debug, Default)]
 pub struct ConclusionView {
@@ -46,12 +48,12 @@ impl ConclusionView {
         });
     }
 
-    /// Every (evidence, execution) reference, in order.
+    /// Every (outline row, execution) reference, in order.
     pub fn refs(&self) -> Vec<(usize, ProposalId)> {
         self.conclusion
             .iter()
-            .flat_map(|c| c.evidence.iter().enumerate())
-            .flat_map(|(i, e)| e.executions.iter().map(move |p| (i, p.clone())))
+            .flat_map(|c| c.outline().into_iter().enumerate())
+            .flat_map(|(i, r)| r.executions.into_iter().map(move |p| (i, p)))
             .collect()
     }
 
@@ -72,8 +74,12 @@ impl ConclusionView {
         }
     }
 
-    pub fn remediation(&self) -> Option<&str> {
-        self.conclusion.as_ref().map(|c| c.remediation.as_str())
+    /// Every problem's remediation (what `y` copies).
+    pub fn remediation(&self) -> Option<String> {
+        self.conclusion
+            .as_ref()
+            .map(Conclusion::remediation_text)
+            .filter(|r| !r.is_empty())
     }
 
     /// The overlay's area inside the frame.
@@ -133,27 +139,80 @@ impl ConclusionView {
         }
         let mut rows: Vec<Line<'static>> = Vec::new();
         let mut sel_row = 0usize;
-        rows.push(Line::styled("Root cause", theme.heading()));
-        for l in c.root_cause.lines() {
-            rows.extend(wrap_spans(
-                &[Span::raw("  "), Span::raw(sanitize(l).into_owned())],
-                w,
-                2,
-            ));
-        }
-        rows.push(Line::default());
-        rows.push(Line::styled("Evidence", theme.heading()));
-        if c.evidence.is_empty() {
-            rows.push(Line::styled("  (none cited)", theme.dim()));
-        }
         let mut k = 0usize;
-        for (i, e) in c.evidence.iter().enumerate() {
-            let spans = [
-                Span::styled(format!("  {}. ", i + 1), theme.dim()),
-                Span::raw(sanitize(&e.text).into_owned()),
-            ];
-            rows.extend(wrap_spans(&spans, w, 5));
-            for p in &e.executions {
+        let mut prev = None;
+        // Causes before the first section are the answer; after it, what was also noticed.
+        let mut in_section = false;
+        for r in c.outline() {
+            let text = sanitize(&r.text).into_owned();
+            let indent = "  ".repeat(usize::from(r.depth));
+            match r.kind {
+                RowKind::Verdict => {
+                    let style = match c.verdict {
+                        Verdict::Diagnosed => theme.error(),
+                        Verdict::Healthy => theme.good(),
+                        Verdict::Inconclusive => theme.warn(),
+                    };
+                    rows.extend(wrap_spans(&[Span::styled(text, style)], w, 2));
+                }
+                RowKind::Section => {
+                    in_section = true;
+                    rows.push(Line::default());
+                    rows.push(Line::styled(text, theme.heading()));
+                }
+                RowKind::Cause => {
+                    if prev.is_some() {
+                        rows.push(Line::default());
+                    }
+                    let label = if in_section { "" } else { "Root cause " };
+                    rows.extend(wrap_spans(
+                        &[
+                            Span::styled(label, theme.dim()),
+                            Span::styled(text, theme.heading()),
+                        ],
+                        w,
+                        3,
+                    ));
+                }
+                RowKind::Remediation => {
+                    let lead = if r.depth > 1 {
+                        Span::raw("      ")
+                    } else {
+                        Span::styled("  fix ", theme.warn())
+                    };
+                    rows.extend(wrap_spans(&[lead, Span::styled(text, theme.code())], w, 6));
+                }
+                RowKind::Confidence => {
+                    rows.push(Line::default());
+                    rows.push(Line::styled(text, theme.dim()));
+                }
+                RowKind::Link | RowKind::Evidence | RowKind::Unchecked | RowKind::Note => {
+                    let lead = match r.kind {
+                        RowKind::Link if prev == Some(RowKind::Link) => "   → ".to_string(),
+                        RowKind::Link => "  chain ".to_string(),
+                        _ => format!("{indent}· "),
+                    };
+                    let style = if r.kind == RowKind::Unchecked {
+                        theme.warn()
+                    } else {
+                        theme.text()
+                    };
+                    let mut spans =
+                        vec![Span::styled(lead, theme.dim()), Span::styled(text, style)];
+                    match &r.verification {
+                        Verification::Unverified { why } => {
+                            spans.push(Span::styled(
+                                format!("  ⚠ unverified: {}", sanitize(why)),
+                                theme.warn(),
+                            ));
+                        }
+                        Verification::Verified => spans.push(Span::styled(" ✓", theme.good())),
+                        Verification::NotChecked => {}
+                    }
+                    rows.extend(wrap_spans(&spans, w, 6));
+                }
+            }
+            for p in &r.executions {
                 let sel = k == self.selected;
                 if sel {
                     sel_row = rows.len();
@@ -164,9 +223,9 @@ impl ConclusionView {
                 };
                 let marker = if sel { " ›" } else { "  " };
                 let mut line = Line::from(vec![
-                    Span::raw(format!("   {marker} ")),
+                    Span::raw(format!("     {marker} ")),
                     Span::styled(format!("{:<4} ", p.0), theme.key()),
-                    Span::raw(cmd),
+                    Span::raw(sanitize(&cmd).into_owned()),
                     Span::styled(format!("  {state}"), theme.dim()),
                 ]);
                 if sel {
@@ -175,25 +234,13 @@ impl ConclusionView {
                 rows.push(line);
                 k += 1;
             }
+            prev = Some(r.kind);
         }
         rows.push(Line::default());
-        rows.push(Line::from(vec![
-            Span::styled("Remediation ", theme.heading()),
-            Span::styled(
-                "· NOT EXECUTED: klue never runs it; y copies it",
-                theme.warn(),
-            ),
-        ]));
-        for l in c.remediation.lines() {
-            rows.extend(wrap_spans(
-                &[
-                    Span::raw("  "),
-                    Span::styled(sanitize(l).into_owned(), theme.code()),
-                ],
-                w,
-                2,
-            ));
-        }
+        rows.push(Line::styled(
+            "Remediation is NOT EXECUTED: klue never runs it; y copies it",
+            theme.warn(),
+        ));
         rows.push(Line::default());
         rows.push(Line::from(vec![
             Span::styled("Next  ", theme.heading()),

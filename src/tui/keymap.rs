@@ -157,7 +157,6 @@ impl App {
             }
             KeyCode::Char('y') => {
                 if let Some(r) = self.conclusion.remediation() {
-                    let r = r.to_string();
                     self.copy(fx, r, "remediation");
                 }
             }

@@ -180,12 +180,21 @@ async fn all_read_only_runs_to_a_conclusion_as_json() {
             .unwrap_or("")
             .contains("checkout")
     );
+    let problem = &doc["conclusion"]["problems"][0];
     assert!(
-        doc["conclusion"]["root_cause"]
+        problem["cause"]
             .as_str()
             .unwrap_or("")
-            .contains("CrashLoopBackOff")
+            .contains("CrashLoopBackOff"),
+        "{doc:#}"
     );
+    // The model's evidence cites no execution: marked unverified, the confidence lowered.
+    assert_eq!(doc["conclusion"]["verdict"], "diagnosed");
+    assert_eq!(
+        problem["evidence"][0]["verification"]["state"], "unverified",
+        "{problem:#}"
+    );
+    assert_eq!(doc["conclusion"]["confidence"], "low");
     assert_eq!(doc["hypotheses"][0]["id"], "h1");
     assert!(
         doc["usage"]["session_total"].as_u64().unwrap_or(0) > 0,
@@ -234,12 +243,15 @@ async fn text_output_shows_proposals_outputs_and_the_conclusion() {
         "CrashLoopBackOff",
         "[p2] refused: delete pod checkout -n asking",
         "hypothesis h1",
-        "== Conclusion (confidence: Medium) ==",
-        "Remediation (not executed by klue):",
+        "== Conclusion: diagnosed ==",
+        "checkout exits with code 1 on start (CrashLoopBackOff)",
+        "(UNVERIFIED: cites no execution)",
+        "fix (not executed by klue): read the previous logs",
+        "confidence: low (1 evidence item unverified)",
     ] {
         assert!(stdout.contains(must), "missing {must:?} in:\n{stdout}");
     }
-    assert!(text(&out.stderr).contains("concluded after 2 proposals, 1 queries run"));
+    assert!(text(&out.stderr).contains("concluded (diagnosed) after 2 proposals, 1 queries run"));
 }
 
 #[tokio::test]

@@ -204,13 +204,9 @@ async fn checkout_crash_from_symptom_to_conclusion() {
         })
         .expect("a conclusion");
     assert_eq!(conclusion.confidence, Confidence::High);
-    assert!(conclusion.root_cause.contains("cannot authenticate"));
+    assert!(conclusion.headline().contains("cannot authenticate"));
     // Evidence cites the executions by proposal id.
-    let cited: Vec<&ProposalId> = conclusion
-        .evidence
-        .iter()
-        .flat_map(|e| &e.executions)
-        .collect();
+    let cited: Vec<&ProposalId> = conclusion.items().flat_map(|e| &e.executions).collect();
     assert_eq!(cited, [&pods.id, &log.id]);
     assert!(
         events
@@ -331,8 +327,8 @@ async fn json_fallback_through_the_whole_loop() {
             _ => None,
         })
         .expect("a conclusion");
-    assert_eq!(conclusion.evidence[0].executions.len(), 1);
-    assert_eq!(conclusion.evidence[0].executions[0], pods.id);
+    assert_eq!(conclusion.problems[0].evidence[0].executions.len(), 1);
+    assert_eq!(conclusion.problems[0].evidence[0].executions[0], pods.id);
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
     assert!(reqs[1].body.get("tools").is_none());

@@ -118,7 +118,7 @@ async fn whole_replies_without_streaming() {
         panic!()
     };
     assert_eq!(c.confidence, Confidence::High);
-    assert_eq!(c.evidence[0].executions[0].0, "call_1");
+    assert_eq!(c.problems[0].evidence[0].executions[0].0, "call_1");
     assert_eq!(server.requests()[0].body["stream"], false);
 }
 

@@ -109,9 +109,20 @@ async def cancel_mode(session, _ns):
     except Exception as e:
         report["query"] = f"{type(e).__name__}: {e}"
     report["abandoned_after_s"] = time.monotonic() - started
+    # An investigation waiting on the same server: cancelled too, and still recorded.
+    try:
+        await session.call_tool(
+            "investigate", {"symptom": "web pods keep restarting in namespace default"}, read_timeout_seconds=2.0
+        )
+        report["investigate"] = "returned"
+    except Exception as e:
+        report["investigate"] = f"{type(e).__name__}: {e}"
     # Give the server a moment to act on the cancellation, then check it still answers.
     await asyncio.sleep(1.0)
     report["contexts"] = dump(await session.call_tool("contexts", {}))
+    resources = await session.list_resources()
+    report["resources"] = [dump(r) for r in resources.resources]
+    report["read"] = {r.uri: dump(await session.read_resource(r.uri)) for r in resources.resources}
     report["ping"] = dump(await session.send_ping())
     return report
 

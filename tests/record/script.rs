@@ -68,6 +68,7 @@ pub fn entries() -> Vec<Entry> {
             condensed: "payments-5c6b7-xyz12 0/1 CrashLoopBackOff 14".into(),
             duration_ms: 42,
             error: None,
+            ..Execution::default()
         })),
         ev(11, Event::Usage(Usage { prompt_tokens: 1200, completion_tokens: 80, session_total: 1280 })),
         ev(14, Event::Proposed(Proposal {
@@ -84,6 +85,7 @@ pub fn entries() -> Vec<Entry> {
             condensed: "FATAL: password authentication failed for user \"payments\"".into(),
             duration_ms: 35,
             error: None,
+            ..Execution::default()
         })),
         ev(16, Event::Proposed(Proposal {
             id: p("p3"),
@@ -104,19 +106,18 @@ pub fn entries() -> Vec<Entry> {
         })),
         ev(40, Event::Decided { id: p("p4"), decision: Decision::Reject { reason: Some("the rotation ticket already says 09:58".into()) }, by: Decider::User }),
         ev(45, Event::Usage(Usage { prompt_tokens: 2100, completion_tokens: 150, session_total: 3530 })),
-        ev(50, h1(HypothesisStatus::Confirmed, vec![Evidence {
-            text: "payments crash-loops on a failed database login".into(),
-            executions: vec![p("p1"), p("p2")],
-        }])),
-        ev(60, Event::Concluded(Conclusion {
-            root_cause: "The payments database password was rotated at 09:58 but the payments deployment still uses the old secret value, so payments crash-loops and checkout gets 502 from it.".into(),
-            evidence: vec![
-                Evidence { text: "payments-5c6b7-xyz12 is in CrashLoopBackOff with 14 restarts".into(), executions: vec![p("p1")] },
-                Evidence { text: "its previous log ends with `password authentication failed`".into(), executions: vec![p("p2")] },
-            ],
-            confidence: Confidence::High,
-            remediation: "Update the payments-db secret's consumers (restart the payments deployment after syncing the new password), then watch checkout's error rate.".into(),
-        })),
+        ev(50, h1(HypothesisStatus::Confirmed, vec![Evidence::new(
+            "payments crash-loops on a failed database login",
+            [p("p1"), p("p2")],
+        )])),
+        ev(60, Event::Concluded(Conclusion::diagnosed(vec![
+            Problem::new("Secret payments-db was rotated at 09:58 but Deployment payments still uses the old password")
+                .link(Evidence::new("checkout gets 502 from payments", [p("p1")]))
+                .link(Evidence::new("payments-5c6b7-xyz12 is in CrashLoopBackOff with 14 restarts", [p("p1")]))
+                .link(Evidence::new("its previous log ends with `password authentication failed`", [p("p2")]))
+                .evidence(Evidence::new("payments-5c6b7-xyz12: `password authentication failed`", [p("p2")]))
+                .remediation("Update the payments-db secret's consumers (restart the payments deployment after syncing the new password), then watch checkout's error rate."),
+        ], Confidence::High).also(Problem::new("Deployment cart has 0/1 replicas available").remediation("see why cart's pod is Pending")))),
         ev(61, Event::AwaitingInput),
         ev(95, Event::SessionEnded { reason: "ended by the engineer".into() }),
     ]

@@ -125,7 +125,7 @@ async fn offline_planner_investigates_the_demo_shop() {
         assert!(
             text.contains(word),
             "conclusion lacks {word}: {}",
-            c.root_cause
+            c.headline()
         );
     }
     assert!(

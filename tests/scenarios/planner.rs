@@ -7,7 +7,7 @@ use std::time::Duration;
 use klue::cluster::{Cluster, ConnectOptions};
 use klue::exec::Executor;
 use klue::planner::offline::OfflinePlanner;
-use klue::protocol::{Conclusion, Event, Op, PlannerInfo, SessionInfo};
+use klue::protocol::{Conclusion, Event, Op, PlannerInfo, SessionInfo, Verdict};
 use klue::session::{self, ApprovalPolicy, SessionConfig};
 
 use crate::fixtures;
@@ -32,16 +32,12 @@ impl Diagnosis {
         self.conclusion
             .as_ref()
             .map(|c| {
-                format!(
-                    "{}\n{}",
-                    c.root_cause,
-                    c.evidence
-                        .iter()
-                        .map(|e| e.text.clone())
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                )
-                .to_lowercase()
+                c.outline()
+                    .iter()
+                    .map(|r| r.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .to_lowercase()
             })
             .unwrap_or_default()
     }
@@ -135,20 +131,6 @@ pub async fn investigate_scenario(env: &support::TestEnv, s: &fixtures::Scenario
     investigate(live_cluster_in(env, s.scope.as_deref()).await, &s.symptom).await
 }
 
-/// The part of a conclusion that states problems (not what was also noticed).
-fn problems_text(c: &Conclusion) -> String {
-    let rc = c.root_cause.to_lowercase();
-    let cut = rc.find("also noticed:").unwrap_or(rc.len());
-    let mut t = rc[..cut].to_string();
-    for e in &c.evidence {
-        if !e.text.starts_with("also noticed") {
-            t.push('\n');
-            t.push_str(&e.text.to_lowercase());
-        }
-    }
-    t
-}
-
 /// Check a diagnosis against the scenario; problems as text.
 pub fn check(s: &fixtures::Scenario, d: &Diagnosis) -> Vec<String> {
     let mut problems = Vec::new();
@@ -163,83 +145,71 @@ pub fn check(s: &fixtures::Scenario, d: &Diagnosis) -> Vec<String> {
         if !text.contains(&word.to_lowercase()) {
             problems.push(format!(
                 "{}: conclusion lacks {word:?}: {}",
-                s.name, c.root_cause
+                s.name,
+                c.headline()
             ));
         }
     }
-    if !s.healthy && c.evidence.iter().all(|e| e.executions.is_empty()) {
+    if !s.healthy && c.items().all(|e| e.executions.is_empty()) {
         problems.push(format!("{}: no evidence cites an execution", s.name));
     }
-    if s.expect.problems == Some(0) && c.evidence.iter().any(|e| e.text.starts_with("(1)")) {
-        problems.push(format!("{}: expected no problem: {}", s.name, c.root_cause));
-    }
-    let healthy_verdict = c.root_cause.contains("Healthy:")
-        && !c.root_cause.contains(" problems: ")
-        && c.evidence.iter().all(|e| !e.text.starts_with('('))
-        && !problem_stated(c);
     let want_healthy = match s.expect.verdict.as_deref() {
         Some(v) => v == "healthy",
         None => s.healthy,
     };
+    let healthy_verdict = c.verdict == Verdict::Healthy;
     if want_healthy != healthy_verdict {
         problems.push(format!(
-            "{}: verdict should be {}: {}",
+            "{}: verdict should be {}, is {}: {}",
             s.name,
-            if want_healthy { "healthy" } else { "a problem" },
-            c.root_cause
+            if want_healthy { "healthy" } else { "diagnosed" },
+            c.verdict.word(),
+            c.headline()
         ));
     }
-    let lower = c.root_cause.to_lowercase();
-    let also = lower
-        .find("also noticed:")
-        .map(|i| &lower[i..])
-        .unwrap_or("");
+    if let Some(n) = s.expect.problems
+        && c.problems.len() != n
+    {
+        problems.push(format!(
+            "{}: {} problems, expected {n}: {}",
+            s.name,
+            c.problems.len(),
+            c.headline()
+        ));
+    }
+    let also = c
+        .also_noticed
+        .iter()
+        .map(|p| p.cause.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n");
     for word in &s.expect.also {
         if !also.contains(&word.to_lowercase()) {
-            problems.push(format!(
-                "{}: also noticed lacks {word:?}: {}",
-                s.name, c.root_cause
-            ));
+            problems.push(format!("{}: also noticed lacks {word:?}: {also}", s.name));
         }
     }
-    let stated = problems_text(c);
+    let causes = c
+        .problems
+        .iter()
+        .map(|p| p.cause.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n");
     for word in &s.expect.absent {
-        let cause_part = lower.split(" chain:").next().unwrap_or("");
-        if cause_part.contains(&word.to_lowercase()) {
-            problems.push(format!(
-                "{}: a problem names {word:?}: {}",
-                s.name, c.root_cause
-            ));
+        if causes.contains(&word.to_lowercase()) {
+            problems.push(format!("{}: a problem names {word:?}: {causes}", s.name));
         }
     }
     if let Some(n) = s.expect.chain {
-        let links = c
-            .evidence
-            .iter()
-            .filter(|e| !e.text.starts_with("also noticed"))
-            .count();
+        let links = c.problems.iter().map(|p| p.chain.len()).max().unwrap_or(0);
         if links < n {
             problems.push(format!(
-                "{}: chain has {links} links, expected at least {n}: {stated}",
-                s.name
+                "{}: chain has {links} links, expected at least {n}: {}",
+                s.name,
+                c.headline()
             ));
         }
     }
     problems
-}
-
-/// Does the conclusion state a problem (before any "Healthy:" about other subjects)?
-fn problem_stated(c: &Conclusion) -> bool {
-    !c.root_cause.trim_start().starts_with("Healthy:")
-        && !c
-            .root_cause
-            .split(". ")
-            .take_while(|s| !s.starts_with("Healthy:"))
-            .all(|s| {
-                s.contains(" runs in namespace ")
-                    || s.starts_with("No workload named")
-                    || s.starts_with("The symptom names namespace")
-            })
 }
 
 /// Does a diagnosis pass?
@@ -267,7 +237,7 @@ async fn offline_planner_diagnoses_every_scenario() {
                 d.commands,
                 d.conclusion
                     .as_ref()
-                    .map(|c| c.root_cause.clone())
+                    .map(|c| c.headline())
                     .unwrap_or_default(),
                 d.errors,
                 check(s, &d)
@@ -342,12 +312,13 @@ async fn a_workload_in_another_namespace_is_found_and_said_so() {
         .clone()
         .unwrap_or_else(|| panic!("no conclusion: {d:?}"));
     assert!(
-        c.root_cause
-            .contains("runs in namespace shop-west, not shop-east"),
-        "{}",
-        c.root_cause
+        c.notes
+            .iter()
+            .any(|n| n.contains("runs in namespace shop-west, not shop-east")),
+        "{:?}",
+        c.notes
     );
-    assert!(c.root_cause.contains("nil pointer"), "{}", c.root_cause);
+    assert!(d.text().contains("nil pointer"), "{}", d.text());
     // The scope first, then widening for a stated reason.
     let first_wide = d
         .proposals

@@ -320,7 +320,7 @@ async fn symptom_to_conclusion_with_approve_edit_reject_and_refuse() {
     };
     // Evidence cites proposal ids, not the planner's call ids.
     assert_eq!(
-        c.evidence[0].executions,
+        c.problems[0].evidence[0].executions,
         vec![ProposalId("p3".into()), ProposalId("p1".into())]
     );
     assert_eq!(ev.next().await, Event::AwaitingInput);
@@ -408,7 +408,7 @@ struct Slow(Arc<Executor>, Duration);
 impl QueryRunner for Slow {
     async fn run(&self, query: &Query) -> Result<Output, RunError> {
         tokio::time::sleep(self.1).await;
-        self.0.run(query).await.map_err(|e| RunError(e.to_string()))
+        self.0.run(query).await
     }
 }
 
@@ -495,7 +495,10 @@ async fn identical_queries_are_answered_from_the_earlier_result() {
     else {
         unreachable!()
     };
-    assert_eq!(c.evidence[0].executions, vec![ProposalId("p3".into())]);
+    assert_eq!(
+        c.problems[0].evidence[0].executions,
+        vec![ProposalId("p3".into())]
+    );
     assert_eq!(ev.count(|e| matches!(e, Event::ExecStarted { .. })), 1);
     for id in ["p2", "p3"] {
         assert!(ev.seen.iter().any(|e| matches!(e,

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use klue::planner::{Action, DeltaSink, Planner, PlannerError, Step, Transcript};
 use klue::protocol::{
     Conclusion, Confidence, Evidence, Hypothesis, HypothesisId, HypothesisStatus, PlannerInfo,
-    ProposalId, Usage,
+    Problem, Usage,
 };
 
 type StepFn = Box<dyn FnMut(&Transcript, &DeltaSink) -> Result<Option<Step>, PlannerError> + Send>;
@@ -113,16 +113,10 @@ pub fn hypothesis(id: &str, statement: &str) -> Action {
 
 /// A conclusion; evidence cites the planner's call ids.
 pub fn conclude(root_cause: &str, evidence: &[(&str, &[&str])]) -> Action {
-    Action::Conclude(Conclusion {
-        root_cause: root_cause.into(),
-        evidence: evidence
-            .iter()
-            .map(|(text, calls)| Evidence {
-                text: text.to_string(),
-                executions: calls.iter().map(|c| ProposalId(c.to_string())).collect(),
-            })
-            .collect(),
-        confidence: Confidence::High,
-        remediation: "fix it by hand".into(),
-    })
+    let mut problem = Problem::new(root_cause).remediation("fix it by hand");
+    problem.evidence = evidence
+        .iter()
+        .map(|(text, calls)| Evidence::new(*text, calls.iter().copied()))
+        .collect();
+    Action::Conclude(Conclusion::diagnosed(vec![problem], Confidence::High))
 }

@@ -50,6 +50,7 @@ pub fn finished(id: &str, command: &str, output: &str) -> Event {
         condensed: output.into(),
         duration_ms: 42,
         error: None,
+        ..Execution::default()
     })
 }
 
@@ -208,10 +209,10 @@ pub fn concluded() -> App {
                 id: HypothesisId("h1".into()),
                 statement: "checkout crashes on start because a config key is missing".into(),
                 status: HypothesisStatus::Confirmed,
-                evidence_for: vec![Evidence {
-                    text: "the previous container logged `missing key PAYMENTS_URL`".into(),
-                    executions: vec![pid("p3")],
-                }],
+                evidence_for: vec![Evidence::new(
+                    "the previous container logged `missing key PAYMENTS_URL`",
+                    [pid("p3")],
+                )],
                 evidence_against: vec![],
             }),
             Event::Hypothesis(Hypothesis {
@@ -219,29 +220,38 @@ pub fn concluded() -> App {
                 statement: "the node is out of memory".into(),
                 status: HypothesisStatus::Refuted,
                 evidence_for: vec![],
-                evidence_against: vec![Evidence {
-                    text: "other pods on the node run fine".into(),
-                    executions: vec![pid("p1")],
-                }],
+                evidence_against: vec![Evidence::new("other pods on the node run fine", [pid("p1")])],
             }),
-            Event::Concluded(Conclusion {
-                root_cause: "The checkout Deployment reads PAYMENTS_URL from ConfigMap \
-                             checkout-config, which lacks that key, so the container exits \
-                             with code 1 at start (CrashLoopBackOff)."
-                    .into(),
-                evidence: vec![
-                    Evidence {
-                        text: "both checkout pods are in CrashLoopBackOff with 7 restarts".into(),
-                        executions: vec![pid("p1")],
-                    },
-                    Evidence {
-                        text: "the previous container logged the missing key".into(),
-                        executions: vec![pid("p3")],
-                    },
-                ],
-                confidence: Confidence::High,
-                remediation: "kubectl -n shop patch configmap checkout-config \\\n  --type merge -p '{\"data\":{\"PAYMENTS_URL\":\"http://payments:8080\"}}'\nkubectl -n shop rollout restart deploy/checkout".into(),
-            }),
+            Event::Concluded(
+                Conclusion::diagnosed(
+                    vec![
+                        Problem::new(
+                            "ConfigMap checkout-config has no key PAYMENTS_URL, which Deployment \
+                             checkout reads at start",
+                        )
+                        .link(Evidence::new(
+                            "both checkout pods are in CrashLoopBackOff with 7 restarts",
+                            [pid("p1")],
+                        ))
+                        .link(Evidence::new(
+                            "the previous container logged `missing key PAYMENTS_URL`",
+                            [pid("p3")],
+                        ))
+                        .evidence(Evidence {
+                            verification: Verification::Unverified {
+                                why: "p9 is not an execution of this session".into(),
+                            },
+                            ..Evidence::new("the ConfigMap was edited at 13:58", [pid("p9")])
+                        })
+                        .remediation(
+                            "kubectl -n shop patch configmap checkout-config \\\n  --type merge -p '{\"data\":{\"PAYMENTS_URL\":\"http://payments:8080\"}}'\nkubectl -n shop rollout restart deploy/checkout",
+                        ),
+                    ],
+                    Confidence::Medium,
+                )
+                .with_subject("Deployment checkout in shop")
+                .also(Problem::new("Deployment cart has 0/1 replicas available")),
+            ),
             Event::AwaitingInput,
         ],
     );

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use klue::protocol::{
-    Conclusion, Decider, Decision, Event, Execution, Hypothesis, Proposal, ProposalId, SessionInfo,
-    Usage,
+    Conclusion, Decider, Decision, ErrorClass, Event, Execution, Hypothesis, Proposal, ProposalId,
+    SessionInfo, Usage, Verdict,
 };
 use serde_json::{Value, json};
 
@@ -221,18 +221,7 @@ impl Report {
             }
             Event::Concluded(c) => {
                 if text {
-                    writeln!(out, "\n== Conclusion (confidence: {:?}) ==", c.confidence)?;
-                    writeln!(out, "Root cause: {}", c.root_cause)?;
-                    if !c.evidence.is_empty() {
-                        writeln!(out, "Evidence:")?;
-                        for e in &c.evidence {
-                            writeln!(out, "  - {}{}", e.text, cites(&e.executions))?;
-                        }
-                    }
-                    writeln!(out, "Remediation (not executed by klue):")?;
-                    for line in c.remediation.lines() {
-                        writeln!(out, "  {line}")?;
-                    }
+                    write!(out, "\n{}", conclusion_text(&c))?;
                 }
                 self.conclusion = Some(c);
             }
@@ -260,13 +249,37 @@ impl Report {
     }
 
     pub fn exit_code(&self) -> ExitCode {
-        if self.conclusion.is_some() {
-            ExitCode::SUCCESS
-        } else if !self.errors.is_empty() && self.ended.as_deref() != Some("budget exhausted") {
+        if let Some(c) = &self.conclusion {
+            return match c.verdict {
+                Verdict::Diagnosed | Verdict::Healthy => ExitCode::SUCCESS,
+                Verdict::Inconclusive if self.cluster_unusable(c) => ExitCode::from(4),
+                Verdict::Inconclusive => ExitCode::from(3),
+            };
+        }
+        if !self.errors.is_empty() && self.ended.as_deref() != Some("budget exhausted") {
             ExitCode::from(1)
         } else {
             ExitCode::from(2)
         }
+    }
+
+    /// Every query of the investigation failed because of the cluster (unreachable,
+    /// credentials refused, forbidden).
+    fn cluster_unusable(&self, c: &Conclusion) -> bool {
+        let ran: Vec<&Execution> = self
+            .items
+            .iter()
+            .filter_map(|i| i.execution.as_ref())
+            .collect();
+        let blocking = |class: Option<ErrorClass>| {
+            matches!(
+                class,
+                Some(ErrorClass::Unreachable | ErrorClass::Unauthorized | ErrorClass::Forbidden)
+            )
+        };
+        !c.unchecked.is_empty()
+            && c.unchecked.iter().all(|u| blocking(Some(u.class)))
+            && ran.iter().all(|x| blocking(x.failure()))
     }
 
     fn outcome(&self) -> &'static str {
@@ -286,9 +299,12 @@ impl Report {
     /// The closing lines of text output (on stderr, so stdout stays the investigation).
     pub fn summary(&self) -> std::io::Result<()> {
         let queries = self.items.iter().filter(|i| i.execution.is_some()).count();
+        let outcome = match &self.conclusion {
+            Some(c) => format!("concluded ({})", c.verdict.word()),
+            None => self.outcome().replace('_', " "),
+        };
         eprintln!(
-            "\nklue: {} after {} proposals, {} queries run; tokens: {} prompt + {} completion = {}",
-            self.outcome().replace('_', " "),
+            "\nklue: {outcome} after {} proposals, {} queries run; tokens: {} prompt + {} completion = {}",
             self.items.len(),
             queries,
             self.usage.prompt_tokens,
@@ -368,4 +384,37 @@ fn cites(ids: &[ProposalId]) -> String {
         let ids: Vec<String> = ids.iter().map(|i| i.0.clone()).collect();
         format!(" [{}]", ids.join(", "))
     }
+}
+
+/// A conclusion as text for a terminal: the verdict, each problem (cause, chain, supporting
+/// evidence, remediation), also noticed, what was checked and what could not be, the
+/// confidence. `klue ask` and `klue demo` print it.
+pub fn conclusion_text(c: &Conclusion) -> String {
+    use klue::protocol::RowKind;
+    let mut o = String::new();
+    let mut prev = None;
+    for r in c.outline() {
+        let mark = match &r.verification {
+            klue::protocol::Verification::Unverified { why } => format!("  (UNVERIFIED: {why})"),
+            _ => String::new(),
+        };
+        let cited = format!("{}{mark}", cites(&r.executions));
+        let line = match r.kind {
+            RowKind::Verdict => format!("== Conclusion: {} ==", r.text),
+            RowKind::Section => format!("\n{}:", r.text),
+            RowKind::Cause => r.text.clone(),
+            RowKind::Link if prev == Some(RowKind::Link) => format!("     → {}{cited}", r.text),
+            RowKind::Link => format!("   chain: {}{cited}", r.text),
+            RowKind::Evidence => format!("   - {}{cited}", r.text),
+            RowKind::Remediation if r.depth > 1 => format!("        {}", r.text),
+            RowKind::Remediation => format!("   fix (not executed by klue): {}", r.text),
+            RowKind::Unchecked => format!("   - {}", r.text),
+            RowKind::Note => format!("   {}", r.text),
+            RowKind::Confidence => format!("\n{}", r.text),
+        };
+        o.push_str(&line);
+        o.push('\n');
+        prev = Some(r.kind);
+    }
+    o
 }

@@ -201,7 +201,7 @@ async fn drive(
             }
             Event::Concluded(c) => {
                 progress
-                    .say(done, total, format!("concluded: {}", c.root_cause))
+                    .say(done, total, format!("concluded: {}", c.headline()))
                     .await;
             }
             _ => {}

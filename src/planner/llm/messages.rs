@@ -201,6 +201,11 @@ pub fn build(
             Entry::User { text } => out.push(user(text.clone())),
             // Results are placed right after the reply that asked for them.
             Entry::Result { .. } => {}
+            // The engineer's own query: a message with its result, citable by its id.
+            Entry::Own { call_id, outcome } => out.push(user(format!(
+                "[klue] The engineer ran a query themselves; cite it as execution {call_id}:\n{}",
+                outcome_json(call_id, Some(outcome), elided.contains(call_id))
+            ))),
             Entry::Assistant { text, actions } => {
                 let calls: Vec<(String, &str, Value)> = actions
                     .iter()

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 use crate::planner::Action;
 use crate::protocol::{
-    Conclusion, Confidence, Evidence, Hypothesis, HypothesisId, HypothesisStatus, ProposalId,
+    Conclusion, Confidence, Evidence, Hypothesis, HypothesisId, HypothesisStatus, Problem,
+    ProposalId, Verdict,
 };
 
 pub const PROPOSE_QUERY: &str = "propose_query";
@@ -27,6 +28,33 @@ fn evidence_schema() -> Value {
                 }
             },
             "required": ["text", "executions"]
+        }
+    })
+}
+
+fn problems_schema() -> Value {
+    json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "cause": {"type": "string", "description": "The cause in one line, naming the object (`Secret checkout-secrets has no key stripe-api-key`)."},
+                "chain": {
+                    "type": "array",
+                    "description": "From the symptom down to the cause, one link per step, each citing the execution that shows it.",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "text": {"type": "string"},
+                            "executions": {"type": "array", "items": {"type": "string"}}
+                        },
+                        "required": ["text", "executions"]
+                    }
+                },
+                "evidence": evidence_schema(),
+                "remediation": {"type": "string", "description": "What to change: the object and field. Never executed."}
+            },
+            "required": ["cause", "evidence", "remediation"]
         }
     })
 }
@@ -76,17 +104,22 @@ pub fn definitions() -> Vec<ChatCompletionTools> {
         ),
         f(
             CONCLUDE,
-            "End the investigation with the root cause, the evidence (citing execution ids), a \
-             confidence and a remediation written for a human (never executed).",
+            "End the investigation: a verdict about what was asked, the problems found (each a \
+             one-line cause, the chain from the symptom to it and the evidence, citing execution \
+             ids, and a remediation for a human, never executed), other problems noticed, what \
+             was checked (for a healthy verdict) and a confidence.",
             json!({
                 "type": "object",
                 "properties": {
-                    "root_cause": {"type": "string"},
-                    "evidence": evidence_schema(),
+                    "verdict": {"type": "string", "enum": ["diagnosed", "healthy", "inconclusive"]},
+                    "subject": {"type": "string", "description": "What the engineer asked about, e.g. `Deployment frontend in shop`."},
+                    "problems": problems_schema(),
+                    "also_noticed": problems_schema(),
+                    "checked": evidence_schema(),
                     "confidence": {"type": "string", "enum": ["low", "medium", "high"]},
-                    "remediation": {"type": "string"}
+                    "notes": {"type": "string"}
                 },
-                "required": ["root_cause", "evidence", "confidence", "remediation"]
+                "required": ["verdict", "problems", "confidence"]
             }),
         ),
     ]
@@ -129,26 +162,99 @@ pub fn parse_action(
                 evidence_against: evidence(args.get("evidence_against")),
             }))
         }
-        CONCLUDE => {
-            let root_cause = text(args, &["root_cause", "rootCause", "cause"])
-                .filter(|s| !s.trim().is_empty())
-                .ok_or_else(|| format!("{CONCLUDE} needs a `root_cause`"))?;
-            Ok(Action::Conclude(Conclusion {
-                root_cause,
-                evidence: evidence(args.get("evidence")),
-                confidence: confidence(args.get("confidence")),
-                remediation: match args.get("remediation") {
-                    Some(Value::Array(items)) => {
-                        items.iter().map(value_text).collect::<Vec<_>>().join("\n")
-                    }
-                    Some(v) => value_text(v),
-                    None => String::new(),
-                },
-            }))
-        }
+        CONCLUDE => conclusion(args).map(Action::Conclude),
         other => Err(format!(
             "unknown tool `{other}`: the tools are {PROPOSE_QUERY}, {RECORD_HYPOTHESIS} and {CONCLUDE}"
         )),
+    }
+}
+
+/// A conclusion from the `conclude` arguments. The first shape (`root_cause`, `evidence`,
+/// `remediation`) is accepted too: it becomes one problem.
+fn conclusion(args: &Value) -> Result<Conclusion, String> {
+    let mut problems = problems(args.get("problems"));
+    if problems.is_empty()
+        && let Some(cause) =
+            text(args, &["root_cause", "rootCause", "cause"]).filter(|s| !s.trim().is_empty())
+    {
+        problems.push(Problem {
+            cause,
+            chain: evidence(args.get("chain")),
+            evidence: evidence(args.get("evidence")),
+            remediation: remediation(args.get("remediation")),
+        });
+    }
+    let verdict = match text(args, &["verdict"])
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "healthy" | "ok" | "fine" => Verdict::Healthy,
+        "inconclusive" | "unknown" => Verdict::Inconclusive,
+        "diagnosed" => Verdict::Diagnosed,
+        _ if problems.is_empty() => Verdict::Inconclusive,
+        _ => Verdict::Diagnosed,
+    };
+    let checked = evidence(args.get("checked"));
+    if problems.is_empty() && verdict == Verdict::Diagnosed {
+        return Err(format!("{CONCLUDE} needs `problems` (each with a `cause`)"));
+    }
+    if problems.is_empty() && checked.is_empty() && args.get("notes").is_none() {
+        return Err(format!(
+            "{CONCLUDE} needs `problems`, or for a healthy or inconclusive verdict `checked` or `notes`"
+        ));
+    }
+    let notes = match args.get("notes") {
+        Some(Value::Array(items)) => items.iter().map(value_text).collect(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(v) => vec![value_text(v)],
+    };
+    Ok(Conclusion {
+        verdict,
+        subject: text(args, &["subject"]).filter(|s| !s.trim().is_empty()),
+        problems,
+        also_noticed: self::problems(args.get("also_noticed")),
+        checked,
+        unchecked: Vec::new(),
+        confidence: confidence(args.get("confidence")),
+        notes: notes
+            .into_iter()
+            .filter(|n: &String| !n.trim().is_empty())
+            .collect(),
+    })
+}
+
+fn problems(v: Option<&Value>) -> Vec<Problem> {
+    let items = match v {
+        Some(Value::Array(items)) => items.clone(),
+        Some(Value::Null) | None => return Vec::new(),
+        Some(other) => vec![other.clone()],
+    };
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Value::String(s) if !s.trim().is_empty() => Some(Problem::new(s.clone())),
+            Value::Object(_) => {
+                let cause = text(item, &["cause", "root_cause", "text"])
+                    .filter(|s| !s.trim().is_empty())?;
+                Some(Problem {
+                    cause,
+                    chain: evidence(item.get("chain")),
+                    evidence: evidence(item.get("evidence")),
+                    remediation: remediation(item.get("remediation")),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn remediation(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Array(items)) => items.iter().map(value_text).collect::<Vec<_>>().join("\n"),
+        Some(v) => value_text(v),
+        None => String::new(),
     }
 }
 
@@ -213,10 +319,7 @@ fn evidence(v: Option<&Value>) -> Vec<Evidence> {
     items
         .iter()
         .filter_map(|item| match item {
-            Value::String(s) => Some(Evidence {
-                text: s.clone(),
-                executions: Vec::new(),
-            }),
+            Value::String(s) => Some(Evidence::uncited(s.clone())),
             Value::Object(_) => {
                 let text = text(item, &["text", "observation", "description"])?;
                 let executions = match item.get("executions").or_else(|| item.get("execution")) {
@@ -224,15 +327,14 @@ fn evidence(v: Option<&Value>) -> Vec<Evidence> {
                     Some(Value::Null) | None => Vec::new(),
                     Some(one) => vec![value_text(one)],
                 };
-                Some(Evidence {
+                Some(Evidence::new(
                     text,
-                    executions: executions
+                    executions
                         .into_iter()
                         .map(|s| s.trim().to_string())
                         .filter(|s| !s.is_empty())
-                        .map(ProposalId)
-                        .collect(),
-                })
+                        .map(ProposalId),
+                ))
             }
             _ => None,
         })
@@ -304,7 +406,44 @@ mod tests {
             panic!()
         };
         assert_eq!(c.confidence, Confidence::High);
-        assert_eq!(c.remediation, "a\nb");
-        assert_eq!(c.evidence[0].executions.len(), 2);
+        assert_eq!(c.verdict, Verdict::Diagnosed);
+        assert_eq!(c.remediation_text(), "a\nb");
+        assert_eq!(c.problems[0].evidence[0].executions.len(), 2);
+
+        let Action::Conclude(c) = parse_action(
+            CONCLUDE,
+            "c",
+            &json!({"verdict": "diagnosed", "subject": "Deployment checkout", "confidence": "high",
+                "problems": [{"cause": "Secret s has no key k",
+                    "chain": [{"text": "checkout crash-loops", "executions": ["call_1"]}, {"text": "`KeyError: 'k'`", "executions": ["call_2"]}],
+                    "evidence": [], "remediation": "add key k"}],
+                "also_noticed": ["cart has no endpoints"]}),
+            0,
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(c.subject.as_deref(), Some("Deployment checkout"));
+        assert_eq!(c.problems[0].chain.len(), 2);
+        assert_eq!(c.also_noticed[0].cause, "cart has no endpoints");
+        let Action::Conclude(h) = parse_action(
+            CONCLUDE,
+            "c",
+            &json!({"verdict": "healthy", "problems": [], "checked": [{"text": "2/2 ready", "executions": ["call_1"]}], "confidence": "medium"}),
+            0,
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(h.verdict, Verdict::Healthy);
+        assert!(
+            parse_action(
+                CONCLUDE,
+                "c",
+                &json!({"verdict": "diagnosed", "confidence": "high"}),
+                0
+            )
+            .is_err()
+        );
     }
 }

@@ -37,8 +37,8 @@ pub struct Chain {
     pub remediation: String,
     /// Queries the walk needs to go deeper.
     pub asks: Vec<Ask>,
-    /// Queries that failed or did not run, with why.
-    pub unchecked: Vec<String>,
+    /// Queries that failed or did not run.
+    pub unchecked: Vec<crate::protocol::Unchecked>,
     /// Objects on the chain (the symptom's object first, the cause's last).
     pub objects: Vec<ObjectRef>,
     /// The cause is shown directly (a log line, a missing object, a message), not inferred.
@@ -93,12 +93,12 @@ impl<'a> Walk<'a> {
 
     /// Does a command's result exist? Otherwise ask for it (or note that it failed).
     pub fn need(&mut self, cmd: String, reason: String, hypothesis: String) -> Have {
-        if self.obs.ran_ok(&cmd) {
+        if self.obs.answered(&cmd) {
             return Have::Yes;
         }
-        if let Some(why) = self.obs.not_run(&cmd) {
-            if !self.chain.unchecked.contains(&why) {
-                self.chain.unchecked.push(why);
+        if let Some(u) = self.obs.unchecked(&cmd) {
+            if !self.chain.unchecked.contains(&u) {
+                self.chain.unchecked.push(u);
             }
             return Have::No;
         }

@@ -187,11 +187,11 @@ pub fn plan(t: &Transcript) -> Step {
     let core = ["get pods", "get events", "get deployments"];
     if core
         .iter()
-        .all(|c| obs.not_run(&format!("{c} -n {ns}")).is_some())
+        .all(|c| obs.unchecked(&format!("{c} -n {ns}")).is_some())
     {
-        let unchecked: Vec<String> = core
+        let unchecked: Vec<crate::protocol::Unchecked> = core
             .iter()
-            .filter_map(|c| obs.not_run(&format!("{c} -n {ns}")))
+            .filter_map(|c| obs.unchecked(&format!("{c} -n {ns}")))
             .collect();
         return finish(
             &obs,
@@ -421,9 +421,12 @@ pub fn plan(t: &Transcript) -> Step {
 
     // Fold consequences into their cause.
     let chains = fold(chains);
-    let mut unchecked: Vec<String> = chains.iter().flat_map(|c| c.unchecked.clone()).collect();
-    unchecked.sort();
-    unchecked.dedup();
+    let mut unchecked: Vec<crate::protocol::Unchecked> = Vec::new();
+    for u in chains.iter().flat_map(|c| c.unchecked.clone()) {
+        if !unchecked.contains(&u) {
+            unchecked.push(u);
+        }
+    }
     let problems: Vec<Problem> = chains
         .iter()
         .filter(|c| !c.cause.is_empty())
@@ -735,10 +738,7 @@ fn hypotheses(chains: &[Chain], obs: &Observed, status: HypothesisStatus) -> Vec
                 .links
                 .iter()
                 .filter(|l| !l.calls.is_empty())
-                .map(|l| Evidence {
-                    text: l.text.clone(),
-                    executions: l.calls.iter().cloned().map(ProposalId).collect(),
-                })
+                .map(|l| Evidence::new(l.text.clone(), l.calls.iter().cloned().map(ProposalId)))
                 .collect(),
             evidence_against: Vec::new(),
         });

@@ -157,10 +157,10 @@ pub struct Observed {
     pub logs_in: BTreeMap<String, Vec<String>>,
     /// Which call ids listed events of a namespace.
     pub events_in: Vec<String>,
+    /// Commands whose last run failed, with the error (never evidence of anything).
+    pub failed: BTreeMap<String, String>,
     /// Commands refused or declined, with why.
     pub declined: Vec<String>,
-    /// Commands that ran and failed: command → error.
-    pub failed: BTreeMap<String, String>,
     /// Which call ids listed a kind in full: `(kind, namespace or None for everywhere)`.
     pub listed_in: BTreeMap<(String, Option<String>), Vec<String>>,
     /// Hypotheses stated so far: statement → id.
@@ -212,7 +212,7 @@ impl Observed {
                         }
                     }
                 }
-                Entry::Result { call_id, outcome } => {
+                Entry::Result { call_id, outcome } | Entry::Own { call_id, outcome } => {
                     results.push((call_id.clone(), outcome.clone()))
                 }
             }
@@ -350,22 +350,47 @@ impl Observed {
         self.proposed.contains(&normalize(cmd))
     }
 
-    /// Did this command run and succeed?
-    pub fn ran_ok(&self, cmd: &str) -> bool {
+    /// Did the server answer this command: it succeeded, or said the object does not exist
+    /// (a NotFound is an answer; every other failure is not)?
+    pub fn answered(&self, cmd: &str) -> bool {
         let c = normalize(cmd);
-        self.ran.contains_key(&c) && !self.failed.contains_key(&c)
+        self.ran.contains_key(&c)
+            && self
+                .failed
+                .get(&c)
+                .is_none_or(|e| crate::protocol::ErrorClass::of_message(e).is_answer())
     }
 
-    /// Was this command refused, declined or did it fail? With why.
-    pub fn not_run(&self, cmd: &str) -> Option<String> {
+    /// What could not be checked by this command (failed, refused or declined), if anything.
+    pub fn unchecked(&self, cmd: &str) -> Option<crate::protocol::Unchecked> {
+        use crate::protocol::{ErrorClass, ProposalId, Unchecked};
         let c = normalize(cmd);
         if let Some(e) = self.failed.get(&c) {
-            return Some(format!("`{c}` failed: {e}"));
+            let class = ErrorClass::of_message(e);
+            if class.is_answer() {
+                return None;
+            }
+            return Some(Unchecked {
+                id: self
+                    .ran
+                    .get(&c)
+                    .and_then(|v| v.last())
+                    .cloned()
+                    .map(ProposalId),
+                command: c,
+                class,
+                error: e.clone(),
+            });
         }
         self.declined
             .iter()
             .find(|d| normalize(d).starts_with(&format!("{c}:")))
-            .map(|d| format!("`{c}` did not run ({})", d[c.len() + 1..].trim()))
+            .map(|d| Unchecked {
+                id: None,
+                command: c.clone(),
+                class: ErrorClass::Other,
+                error: d[c.len() + 1..].trim().to_string(),
+            })
     }
 
     /// The calls that listed `kind` in `namespace` (or everywhere).

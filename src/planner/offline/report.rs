@@ -3,7 +3,7 @@
 //! checked and what could not be.
 
 use crate::planner::offline::chain::Link;
-use crate::protocol::{Conclusion, Confidence, Evidence, ProposalId};
+use crate::protocol::{self, Conclusion, Confidence, Evidence, ProposalId, Unchecked};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -35,8 +35,8 @@ pub struct Report {
     pub also_noticed: Vec<Link>,
     /// Facts checked (for a healthy verdict: what shows it).
     pub checked: Vec<Link>,
-    /// Queries that failed or did not run, with why.
-    pub unchecked: Vec<String>,
+    /// Queries that failed or did not run.
+    pub unchecked: Vec<Unchecked>,
     /// Widening and scope, said plainly ("checkout runs in namespace X, not Y").
     pub notes: Vec<String>,
 }
@@ -46,6 +46,10 @@ fn ids(calls: &[String]) -> Vec<ProposalId> {
     c.sort();
     c.dedup();
     c.into_iter().map(ProposalId).collect()
+}
+
+fn evidence(l: &Link) -> Evidence {
+    Evidence::new(l.text.clone(), ids(&l.calls))
 }
 
 impl Report {
@@ -66,14 +70,18 @@ impl Report {
         }
     }
 
-    /// The one-paragraph statement: verdict, causes, notes.
+    /// One paragraph for the planner's message: verdict, causes, what else, what not.
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
         parts.extend(self.notes.iter().cloned());
         match self.verdict {
             Verdict::Inconclusive => parts.push(format!(
                 "Inconclusive: the queries needed to investigate did not succeed ({}).",
-                self.unchecked.join("; ")
+                self.unchecked
+                    .iter()
+                    .map(|u| format!("`{}`: {}", u.command, u.error))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             )),
             Verdict::Healthy => {
                 let what = self
@@ -98,17 +106,17 @@ impl Report {
                             .join(" ")
                     ));
                 }
+                if !self.checked.is_empty() {
+                    parts.push(format!(
+                        "Healthy: {}.",
+                        self.checked
+                            .iter()
+                            .map(|c| c.text.clone())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ));
+                }
             }
-        }
-        if self.verdict == Verdict::Problem && !self.checked.is_empty() {
-            parts.push(format!(
-                "Healthy: {}.",
-                self.checked
-                    .iter()
-                    .map(|c| c.text.clone())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ));
         }
         if !self.also_noticed.is_empty() {
             parts.push(format!(
@@ -121,72 +129,48 @@ impl Report {
             ));
         }
         if self.verdict != Verdict::Inconclusive && !self.unchecked.is_empty() {
-            parts.push(format!("Not checked: {}.", self.unchecked.join("; ")));
+            parts.push(format!(
+                "Not checked: {}.",
+                self.unchecked
+                    .iter()
+                    .map(|u| format!("`{}` ({})", u.command, u.class.word()))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
         }
         parts.join(" ")
     }
 
     /// The protocol's conclusion.
     pub fn conclusion(&self) -> Conclusion {
-        let mut evidence = Vec::new();
-        for (i, p) in self.problems.iter().enumerate() {
-            let n = self.problems.len();
-            for l in &p.chain {
-                evidence.push(Evidence {
-                    text: if n > 1 {
-                        format!("({}) {}", i + 1, l.text)
-                    } else {
-                        l.text.clone()
-                    },
-                    executions: ids(&l.calls),
-                });
-            }
-        }
-        for l in &self.checked {
-            evidence.push(Evidence {
-                text: l.text.clone(),
-                executions: ids(&l.calls),
-            });
-        }
-        for l in &self.also_noticed {
-            evidence.push(Evidence {
-                text: format!("also noticed: {}", l.text),
-                executions: ids(&l.calls),
-            });
-        }
-        let remediation = match self.verdict {
-            Verdict::Problem if self.problems.len() == 1 => self.problems[0].remediation.clone(),
-            Verdict::Problem => self
-                .problems
-                .iter()
-                .enumerate()
-                .map(|(i, p)| format!("({}) {}", i + 1, p.remediation))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            Verdict::Healthy => "Nothing to fix for what was asked. If users still see the problem, describe what they see (an error, a URL, a time) to look further.".into(),
-            Verdict::Inconclusive => "Check the connection and your permissions (kubectl auth can-i get pods), then ask again.".into(),
-        };
-        let chains: Vec<String> = self
+        let problems = self
             .problems
             .iter()
-            .filter(|p| p.chain.len() > 1)
-            .map(|p| {
-                p.chain
-                    .iter()
-                    .map(|l| l.text.clone())
-                    .collect::<Vec<_>>()
-                    .join(" → ")
+            .map(|p| protocol::Problem {
+                cause: p.cause.clone(),
+                chain: p.chain.iter().map(evidence).collect(),
+                evidence: Vec::new(),
+                remediation: p.remediation.clone(),
             })
             .collect();
-        let mut root_cause = self.summary();
-        if !chains.is_empty() {
-            root_cause.push_str(&format!(" Chain: {}", chains.join(" | ")));
-        }
+        let also_noticed = self
+            .also_noticed
+            .iter()
+            .map(|l| protocol::Problem::new(l.text.clone()).evidence(evidence(l)))
+            .collect();
         Conclusion {
-            root_cause,
-            evidence,
+            verdict: match self.verdict {
+                Verdict::Problem => protocol::Verdict::Diagnosed,
+                Verdict::Healthy => protocol::Verdict::Healthy,
+                Verdict::Inconclusive => protocol::Verdict::Inconclusive,
+            },
+            subject: self.subject.clone(),
+            problems,
+            also_noticed,
+            checked: self.checked.iter().map(evidence).collect(),
+            unchecked: self.unchecked.clone(),
             confidence: self.confidence(),
-            remediation,
+            notes: self.notes.clone(),
         }
     }
 }
