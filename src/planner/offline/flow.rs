@@ -410,7 +410,7 @@ pub fn plan(t: &Transcript) -> Step {
             asks,
             &call,
         );
-        let mut actions: Vec<Action> = hypotheses(&chains, &obs, HypothesisStatus::Open)
+        let mut actions: Vec<Action> = hypotheses(&chains, HypothesisStatus::Open)
             .into_iter()
             .map(Action::Hypothesis)
             .collect();
@@ -505,7 +505,7 @@ pub fn plan(t: &Transcript) -> Step {
             notes,
         }
     };
-    let hyps = hypotheses(&chains, &obs, HypothesisStatus::Confirmed);
+    let hyps = hypotheses(&chains, HypothesisStatus::Confirmed);
     finish(&obs, report, hyps)
 }
 
@@ -708,7 +708,7 @@ fn fold(chains: Vec<Chain>) -> Vec<Chain> {
     out
 }
 
-fn hypotheses(chains: &[Chain], obs: &Observed, status: HypothesisStatus) -> Vec<Hypothesis> {
+fn hypotheses(chains: &[Chain], status: HypothesisStatus) -> Vec<Hypothesis> {
     let mut out = Vec::new();
     for (i, c) in chains.iter().enumerate() {
         let Some(first) = c.links.first() else {
@@ -725,11 +725,12 @@ fn hypotheses(chains: &[Chain], obs: &Observed, status: HypothesisStatus) -> Vec
                     .unwrap_or("the next query")
             ),
         };
-        let id = obs
-            .hypotheses
-            .get(&statement)
-            .cloned()
-            .unwrap_or_else(|| format!("h{}-{}", obs.steps + 1, i + 1));
+        // One id per chain (its first object), so the conclusion confirms the open one.
+        let id = c
+            .objects
+            .first()
+            .map(|o| format!("h:{}", o.short()))
+            .unwrap_or_else(|| format!("h{}", i + 1));
         out.push(Hypothesis {
             id: HypothesisId(id),
             statement,
