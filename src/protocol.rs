@@ -223,6 +223,35 @@ impl Execution {
 }
 
 /// Core → front end.
+/// One request klue sent to the cluster (never its body or headers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiCall {
+    pub method: String,
+    /// Path and query (long continue tokens shortened).
+    pub path: String,
+    /// HTTP status; `None` when no answer came (connection failure, timeout).
+    pub status: Option<u16>,
+    pub duration_ms: u64,
+    /// Response body bytes.
+    pub bytes: u64,
+}
+
+/// The requests sent since the previous batch (after each query, and at the end).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiCalls {
+    /// The execution they were sent for, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<ProposalId>,
+    pub calls: Vec<ApiCall>,
+    /// Calls sent but not kept (over the log's bound); counted so the total stays true.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
@@ -257,6 +286,8 @@ pub enum Event {
         command: String,
     },
     ExecFinished(Execution),
+    /// The requests klue sent to the cluster (method, path, status, duration, bytes).
+    ApiCalls(ApiCalls),
     /// A hypothesis was added or updated.
     Hypothesis(Hypothesis),
     Concluded(Conclusion),

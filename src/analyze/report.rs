@@ -42,26 +42,28 @@ impl Scan {
         })
     }
 
-    /// As text (see [`render_text`]).
+    /// As text (see [`render_text`]), redacted: findings quote logs, events and specs.
     pub fn text(&self) -> String {
-        render_text(
+        crate::redact::redact(&render_text(
             &self.findings,
             &self.skipped,
             self.namespace.as_deref(),
             self.objects,
             self.elapsed,
-        )
+        ))
     }
 
-    /// As one JSON document: scope, objects, findings, skipped, duration.
+    /// As one JSON document: scope, objects, findings, skipped, duration; redacted.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut doc = serde_json::json!({
             "scope": self.namespace.as_deref().unwrap_or("all namespaces"),
             "objects": self.objects,
             "findings": self.findings,
             "skipped": self.skipped,
             "duration_ms": u64::try_from(self.elapsed.as_millis()).unwrap_or(u64::MAX),
-        })
+        });
+        crate::redact::redact_value(&mut doc);
+        doc
     }
 }
 

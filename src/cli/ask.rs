@@ -65,9 +65,10 @@ pub struct Args {
     /// Most queries run in this investigation (default: the config's).
     #[arg(long)]
     pub max_queries: Option<u32>,
-    /// Longest a single query may run, in seconds.
-    #[arg(long, default_value_t = 60)]
-    pub query_timeout: u64,
+    /// Longest a single query may run, in seconds (default: the config's
+    /// `[budget] query_timeout_secs`, else 60).
+    #[arg(long)]
+    pub query_timeout: Option<u64>,
     /// Do not record the session (by default it is written under the XDG state dir, where
     /// `klue sessions` lists it).
     #[arg(long)]
@@ -114,6 +115,7 @@ pub(crate) fn parse_output(s: &str) -> Result<OutputKind, String> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::tui::init_log();
     run_with(args, Vec::new()).await
 }
 
@@ -174,7 +176,10 @@ pub(crate) async fn run_with(args: Args, earlier: Vec<Event>) -> anyhow::Result<
         per_output: settings.budget.output_tokens,
         context: settings.budget.context_tokens,
     };
-    config.query_timeout = std::time::Duration::from_secs(args.query_timeout.max(1));
+    config.query_timeout = args
+        .query_timeout
+        .map(|s| std::time::Duration::from_secs(s.max(1)))
+        .unwrap_or(settings.budget.query_timeout);
     // The offline planner reads the objects behind table output; a model gets the analyzers'
     // findings as hints.
     let offline = planner.info().kind == "offline";
@@ -186,7 +191,11 @@ pub(crate) async fn run_with(args: Args, earlier: Vec<Event>) -> anyhow::Result<
         )
         .await;
     }
-    let runner = Arc::new(klue::exec::Executor::new(cluster).with_table_objects(offline));
+    let runner = Arc::new(
+        klue::exec::Executor::new(cluster)
+            .with_table_objects(offline)
+            .with_timeout(config.query_timeout),
+    );
     let handle = klue::session::spawn(planner, runner, config);
     let code = drive(handle, symptom, &args).await;
     if let Some(r) = recorder {

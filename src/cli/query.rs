@@ -22,9 +22,14 @@ pub struct Args {
     /// Cut the output after this many bytes.
     #[arg(long, default_value_t = OutputCap::default().max_bytes)]
     pub max_bytes: usize,
+    /// The overall bound on the query in seconds (default: the config's
+    /// `[budget] query_timeout_secs`, else 60).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::tui::init_log();
     // One argument is the whole command line; several are joined as the shell split them.
     let line = if args.command.len() == 1 {
         args.command[0].clone()
@@ -45,10 +50,22 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    let executor = Executor::new(cluster).with_cap(OutputCap {
-        max_lines: args.max_lines,
-        max_bytes: args.max_bytes,
-    });
+    let timeout = match args.timeout {
+        Some(secs) => std::time::Duration::from_secs(secs),
+        None => match klue::config::Settings::load(&klue::config::Overrides::default()) {
+            Ok(s) => s.budget.query_timeout,
+            Err(e) => {
+                eprintln!("klue: warning: {e}; using the default query timeout");
+                klue::exec::DEFAULT_TIMEOUT
+            }
+        },
+    };
+    let executor = Executor::new(cluster)
+        .with_cap(OutputCap {
+            max_lines: args.max_lines,
+            max_bytes: args.max_bytes,
+        })
+        .with_timeout(timeout);
     match executor.run(&query).await {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();

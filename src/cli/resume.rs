@@ -84,7 +84,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 approve: super::ask::parse_approve(&args.approve).map_err(anyhow::Error::msg)?,
                 max_turns: args.max_turns,
                 max_queries: args.max_queries,
-                query_timeout: 60,
+                query_timeout: None,
                 no_record: args.no_record,
                 output: super::ask::parse_output(&args.output).map_err(anyhow::Error::msg)?,
             };

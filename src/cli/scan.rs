@@ -50,6 +50,7 @@ impl From<SeverityArg> for Severity {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::tui::init_log();
     let client = super::common::analysis_client(&args.cluster).await?;
     let namespace = if args.all_namespaces {
         None

@@ -22,6 +22,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::tui::init_log();
     let client = super::common::analysis_client(&args.cluster).await?;
     let source = SnapshotSource {
         context: args
@@ -64,5 +65,6 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             format!("; {} notes (see the file's `notes`)", snap.notes.len())
         }
     );
+    eprintln!("redacted: {}", snap.redacted.summary());
     Ok(ExitCode::SUCCESS)
 }

@@ -91,6 +91,7 @@ pub(crate) async fn run_with(
     let recorder = start_recording(&mut info);
     let mut config = SessionConfig::new(info);
     config.earlier = earlier;
+    config.query_timeout = settings.budget.query_timeout;
     if let Some(r) = &recorder {
         config.sinks.push(Box::new(r.sink()));
     }
@@ -109,7 +110,11 @@ pub(crate) async fn run_with(
         )
         .await;
     }
-    let runner = Arc::new(klue::exec::Executor::new(cluster).with_table_objects(offline));
+    let runner = Arc::new(
+        klue::exec::Executor::new(cluster)
+            .with_table_objects(offline)
+            .with_timeout(settings.budget.query_timeout),
+    );
     let handle = klue::session::spawn(planner, runner, config);
     let code = open(handle).await;
     if let Some(r) = recorder {
@@ -218,8 +223,26 @@ pub fn init_log() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     std::fs::create_dir_all(dir).ok()?;
     let file = tracing_appender::rolling::never(dir, "klue.log");
     let (writer, guard) = tracing_appender::non_blocking(file);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KLUE_LOG")
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("KLUE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The HTTP and TLS stacks trace headers and bodies at debug and trace level (a bearer
+    // token, a Secret): whatever KLUE_LOG says, they log at info at most.
+    for quiet in [
+        "hyper=info",
+        "hyper_util=info",
+        "h2=info",
+        "rustls=info",
+        "tokio_rustls=info",
+        "reqwest=info",
+        "tower=info",
+        "tower_http=info",
+        "kube_client=info",
+        "async_openai=info",
+    ] {
+        if let Ok(d) = quiet.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)

@@ -122,18 +122,66 @@ fn is_endless(query: Option<&str>) -> bool {
 }
 
 /// Subresources that act through GET (streams into containers, proxies to workloads).
-/// Also the legacy watch paths (`/api/v1/watch/...`, `/apis/<g>/<v>/watch/...`).
-fn has_forbidden_subresource(path: &str) -> bool {
-    let segs: Vec<&str> = path.split('/').collect();
-    let legacy_watch = match segs.get(1) {
-        Some(&"api") => segs.get(3) == Some(&"watch"),
-        Some(&"apis") => segs.get(4) == Some(&"watch"),
-        _ => false,
+const STREAMING: &[&str] = &["exec", "attach", "portforward", "proxy"];
+
+/// Where a resource path's parts sit: `/api/v1` or `/apis/<group>/<version>`, then an
+/// optional `namespaces/<ns>`, then `<resource>[/<name>[/<subresource>...]]`.
+struct ResourcePath<'a> {
+    resource: &'a str,
+    name: Option<&'a str>,
+    subresource: Option<&'a str>,
+}
+
+/// Split an API path by position; `None` for paths that are not resource paths (`/version`,
+/// `/openapi/v2`, discovery documents) or that are malformed (empty, `.` or `..`
+/// segments, percent escapes: klue never builds those).
+fn resource_path(path: &str) -> Option<ResourcePath<'_>> {
+    let segs: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
+    let rest = match segs.first() {
+        Some(&"api") => segs.get(2..)?,
+        Some(&"apis") => segs.get(3..)?,
+        _ => return None,
     };
-    legacy_watch
+    let rest = match rest {
+        ["namespaces", _ns, resource, more @ ..] => {
+            let mut v = vec![*resource];
+            v.extend_from_slice(more);
+            v
+        }
+        other => other.to_vec(),
+    };
+    Some(ResourcePath {
+        resource: rest.first().copied()?,
+        name: rest.get(1).copied(),
+        subresource: rest.get(2).copied(),
+    })
+}
+
+/// Whether a path is malformed in a way a typed client never produces.
+fn is_malformed(path: &str) -> bool {
+    let segs: Vec<&str> = path.split('/').skip(1).collect();
+    path.contains('%')
         || segs
             .iter()
-            .any(|seg| matches!(*seg, "exec" | "attach" | "portforward" | "proxy"))
+            .enumerate()
+            .any(|(i, s)| (s.is_empty() && i + 1 < segs.len()) || *s == "." || *s == "..")
+}
+
+/// Streaming subresources of a named object (`pods/x/exec`, `nodes/n/proxy/...`,
+/// `services/s:80/proxy`), the legacy proxy and watch paths (`/api/v1/proxy/...`,
+/// `/api/v1/watch/...`), judged by position: a namespace or an object called `proxy` or
+/// `exec` is just a name (`get pods -n proxy` works).
+fn has_forbidden_subresource(path: &str) -> bool {
+    if is_malformed(path) {
+        return true;
+    }
+    let Some(p) = resource_path(path) else {
+        return false;
+    };
+    if matches!(p.resource, "watch" | "proxy") {
+        return true;
+    }
+    p.name.is_some() && p.subresource.is_some_and(|s| STREAMING.contains(&s))
 }
 
 /// The layer: wrap a service so it only ever sees allowed requests.
@@ -296,6 +344,45 @@ mod tests {
             .insert(http::header::UPGRADE, "websocket".parse().unwrap());
         assert!(send(&mut svc, upgrade).await.is_err());
         assert_eq!(count.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn streaming_names_are_judged_by_position() {
+        let mut svc = GetOnly {
+            inner: Counting::default(),
+        };
+        for ok in [
+            "/api/v1/namespaces/proxy/pods",
+            "/api/v1/namespaces/exec/pods/attach",
+            "/api/v1/namespaces/portforward/pods/proxy/log",
+            "/api/v1/namespaces/d/pods/exec",
+            "/api/v1/namespaces/proxy",
+            "/api/v1/namespaces/exec/events",
+            "/apis/apps/v1/namespaces/proxy/deployments/attach",
+            "/api/v1/nodes/proxy",
+            "/version",
+        ] {
+            assert!(
+                send(&mut svc, req(Method::GET, ok)).await.is_ok(),
+                "{ok} refused"
+            );
+        }
+        for bad in [
+            "/api/v1/namespaces/proxy/pods/exec/exec",
+            "/api/v1/namespaces/d/pods/x/attach",
+            "/api/v1/namespaces/d/pods/x/portforward",
+            "/api/v1/namespaces/d/services/https:x:443/proxy",
+            "/apis/apps/v1/namespaces/d/deployments/x/proxy",
+            "/api/v1/proxy/namespaces/d/services/x",
+            "/api/v1/namespaces/d/pods/x/%65xec",
+            "/api/v1/namespaces/d/pods/x/../x/exec",
+            "/api/v1/namespaces/d/pods//exec",
+        ] {
+            assert!(
+                send(&mut svc, req(Method::GET, bad)).await.is_err(),
+                "{bad} passed"
+            );
+        }
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! Access to a cluster: a live API server through kube-rs (GET only, enforced in the HTTP
 //! stack), or a captured snapshot served through the same client interface.
 
+pub mod calls;
 pub mod discovery;
 pub mod discovery_cache;
 pub mod getonly;
@@ -97,6 +98,8 @@ pub struct Cluster {
     /// The kubeconfig the connection came from (for `config ...` verbs); `None` for snapshots
     /// and custom services.
     pub kubeconfig: Option<Arc<LoadedKubeconfig>>,
+    /// Every request sent through `client` (see [`calls`]).
+    pub calls: calls::CallLog,
     discovery: Arc<DiscoveryState>,
 }
 
@@ -202,9 +205,11 @@ impl Cluster {
         let server = server.trim_end_matches('/').to_string();
         let namespace = config.default_namespace.clone();
         let builder = ClientBuilder::try_from(config).map_err(|e| invalid(e.to_string()))?;
-        let client = builder.with_layer(&GetOnlyLayer).build();
+        let calls = calls::CallLogLayer::default();
+        let client = builder.with_layer(&calls).with_layer(&GetOnlyLayer).build();
         Ok(Cluster {
             client,
+            calls: calls.log,
             info: ClusterInfo {
                 context,
                 server,
@@ -241,11 +246,14 @@ impl Cluster {
         B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
+        let calls = calls::CallLogLayer::default();
         let client = ClientBuilder::new(service, info.namespace.clone())
+            .with_layer(&calls)
             .with_layer(&GetOnlyLayer)
             .build();
         Cluster {
             client,
+            calls: calls.log,
             info,
             kubeconfig: None,
             discovery: Arc::default(),

@@ -43,6 +43,9 @@ pub struct Snapshot {
     /// What could not be captured, and why.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// What redaction removed while capturing (reported, not stored).
+    #[serde(skip)]
+    pub redacted: crate::redact::Removed,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +123,7 @@ impl Snapshot {
             resources: Vec::new(),
             logs: Vec::new(),
             notes: Vec::new(),
+            redacted: Default::default(),
         }
     }
 

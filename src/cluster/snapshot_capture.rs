@@ -56,18 +56,16 @@ async fn get(client: &kube::Client, path: &str, accept: &str) -> Result<Value, S
     serde_json::from_str(&text).map_err(|e| e.to_string())
 }
 
-/// Remove what must never be stored or is only noise: Secret values, managedFields,
-/// last-applied annotations (they can hold a Secret's data).
-pub fn redact_object(kind: &str, obj: &mut Value) {
-    if kind == "Secret" {
-        fetch::strip_secret_values(obj);
+/// Remove what must never be stored, exactly as a recording is redacted
+/// ([`crate::redact::redact_value`]), and last-applied annotations (noise offline).
+pub fn redact_object(obj: &mut Value) -> crate::redact::Removed {
+    if let Some(ann) = obj
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        ann.remove("kubectl.kubernetes.io/last-applied-configuration");
     }
-    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.remove("managedFields");
-        if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
-            ann.remove("kubectl.kubernetes.io/last-applied-configuration");
-        }
-    }
+    crate::redact::redact_value_counted(obj)
 }
 
 /// Capture a cluster.
@@ -215,6 +213,10 @@ pub async fn capture(
                     .map(std::mem::take)
                     .unwrap_or_default();
                 for mut row in rows {
+                    if let Some(cells) = row.get_mut("cells") {
+                        snap.redacted
+                            .add(crate::redact::redact_value_counted(cells));
+                    }
                     if let Some(obj) = row.get_mut("object") {
                         if let Some(m) = obj.as_object_mut() {
                             m.entry("kind")
@@ -222,7 +224,7 @@ pub async fn capture(
                             m.entry("apiVersion")
                                 .or_insert_with(|| Value::String(res.api_version()));
                         }
-                        redact_object(&res.kind, obj);
+                        snap.redacted.add(redact_object(obj));
                         if res.kind == "Pod" && res.group.is_empty() {
                             view.insert(obj.clone());
                         }
@@ -342,7 +344,7 @@ async fn capture_logs(
     for (mut log, text) in logs {
         match text {
             Ok(t) => {
-                log.text = t;
+                log.text = crate::redact::redact_counted(&t, &mut snap.redacted);
                 snap.logs.push(log);
             }
             Err(e) => snap.notes.push(format!(

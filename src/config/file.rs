@@ -54,6 +54,8 @@ pub struct BudgetFile {
     pub output_tokens: Option<usize>,
     /// Token budget of everything sent to the model in one request.
     pub context_tokens: Option<usize>,
+    /// The overall bound on one query, in seconds.
+    pub query_timeout_secs: Option<u64>,
 }
 
 /// Where the config file lives: `$XDG_CONFIG_HOME/klue/config.toml`, else

@@ -16,6 +16,7 @@
 //! max_turns = 25
 //! max_queries = 40
 //! output_tokens = 2000      # cap of one output's condensed copy
+//! query_timeout_secs = 60    # overall bound on one query
 //! context_tokens = 24000    # all outputs of one request to the model
 //! ```
 
@@ -204,6 +205,8 @@ pub struct Budget {
     pub output_tokens: usize,
     /// Token budget of one request to the model.
     pub context_tokens: usize,
+    /// The overall bound on one query (every request, paging and rendering included).
+    pub query_timeout: Duration,
 }
 
 impl Default for Budget {
@@ -214,6 +217,7 @@ impl Default for Budget {
             max_queries: 40,
             output_tokens: 2_000,
             context_tokens: 24_000,
+            query_timeout: crate::exec::DEFAULT_TIMEOUT,
         }
     }
 }
@@ -466,6 +470,9 @@ impl Settings {
             }
             if let Some(v) = b.context_tokens {
                 budget.context_tokens = v;
+            }
+            if let Some(v) = b.query_timeout_secs {
+                budget.query_timeout = Duration::from_secs(v.max(1));
             }
         }
 

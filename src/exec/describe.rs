@@ -30,7 +30,9 @@ pub async fn run(ex: &Executor, scope: &Scope, args: &DescribeArgs) -> Result<Ou
         let res = resolve_for_describe(ex, &target.resource).await?;
         let (found, prefix) = find_objects(ex, &res, namespace.as_deref(), target, args).await?;
         by_prefix |= prefix;
-        for obj in found {
+        for mut obj in found {
+            // what is described is what may be shown: no secret values, no copies of them
+            crate::render::sanitize::sanitize(&mut obj);
             if objects.len() >= MAX_OBJECTS {
                 more += 1;
             } else {
@@ -436,11 +438,13 @@ fn strip_secret(res: &ApiResource, mut obj: Value) -> Value {
         && let Some(data) = obj.get_mut("data").and_then(Value::as_object_mut)
     {
         for v in data.values_mut() {
-            let len = v
-                .as_str()
-                .map(crate::render::describe::config::base64_len)
-                .unwrap_or(0);
-            *v = Value::String(format!("<{len} bytes>"));
+            if !v.as_str().is_some_and(|s| s.starts_with("<redacted")) {
+                let len = v
+                    .as_str()
+                    .map(crate::render::describe::config::base64_len)
+                    .unwrap_or(0);
+                *v = Value::String(format!("<{len} bytes>"));
+            }
         }
     }
     if let Some(o) = obj.as_object_mut() {

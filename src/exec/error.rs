@@ -45,6 +45,17 @@ pub enum ExecError {
     /// The server answered something that could not be decoded.
     #[error("error: cannot decode the server's answer: {detail}")]
     Decode { detail: String },
+    /// The query ran longer than its overall timeout (klue's own, see `--timeout`).
+    #[error(
+        "error: the query did not finish within {seconds} s (klue's per-query timeout; raise it with --timeout or `query_timeout_secs`)"
+    )]
+    Timeout { seconds: u64 },
+    /// The output grew past its cap while being rendered (a template that expands without
+    /// bound, say); nothing more was built.
+    #[error(
+        "error: output cap reached while rendering: {detail}; narrow the template or the query"
+    )]
+    OutputCap { detail: String },
     /// Connection or kubeconfig problems (e.g. `config` verbs without a kubeconfig).
     #[error("error: {0}")]
     Cluster(#[from] ClusterError),

@@ -138,7 +138,11 @@ async fn for_each_table(
     errors: &mut Vec<ExecError>,
     mut f: impl FnMut(ServerTable),
 ) -> Result<(), ExecError> {
-    let include_object = ctx.sort.is_some() || ctx.ex.table_objects();
+    // A Secret's labels may copy its data: printing them needs the data to compare with.
+    let secret_labels = t.res.group.is_empty()
+        && t.res.kind == "Secret"
+        && (ctx.args.show_labels || !ctx.args.label_columns.is_empty());
+    let include_object = ctx.sort.is_some() || ctx.ex.table_objects() || secret_labels;
     if !t.names.is_empty() {
         for name in &t.names {
             let mut path = t.res.object_path(ctx.namespace, name);
@@ -172,6 +176,24 @@ async fn for_each_table(
 
 /// A Table, or (for servers that answer plain JSON) a name-only table built from the list.
 fn to_table(v: Value, res: &ApiResource) -> ServerTable {
+    let mut table = table_of(v);
+    // Row objects are sanitized before anything reads them (`--sort-by` over a Secret's
+    // `.data` sees sizes, never values).
+    for r in &mut table.rows {
+        if let Some(Value::Object(m)) = &mut r.object {
+            m.entry("kind")
+                .or_insert_with(|| Value::from(res.kind.clone()));
+            m.entry("apiVersion")
+                .or_insert_with(|| Value::from(res.api_version()));
+        }
+        if let Some(o) = &mut r.object {
+            sanitize::sanitize(o);
+        }
+    }
+    table
+}
+
+fn table_of(v: Value) -> ServerTable {
     if v.get("kind").and_then(Value::as_str) == Some("Table") {
         return ServerTable::from_json(v).unwrap_or_default();
     }
@@ -199,7 +221,6 @@ fn to_table(v: Value, res: &ApiResource) -> ServerTable {
             }
         })
         .collect();
-    let _ = res;
     ServerTable {
         columns: vec![
             crate::render::table::Column {
@@ -289,7 +310,6 @@ async fn tables(ctx: &Ctx<'_>, targets: &[Target]) -> Result<Output, ExecError> 
                                 m.entry("apiVersion")
                                     .or_insert_with(|| Value::from(t.res.api_version()));
                             }
-                            sanitize::sanitize(&mut o);
                             o
                         }),
                 );
@@ -309,7 +329,6 @@ async fn tables(ctx: &Ctx<'_>, targets: &[Target]) -> Result<Output, ExecError> 
                                     m.entry("apiVersion")
                                         .or_insert_with(|| Value::from(t.res.api_version()));
                                 }
-                                sanitize::sanitize(&mut o);
                                 o
                             }),
                     );
@@ -449,18 +468,25 @@ async fn objects(
             json!({"apiVersion": "v1", "items": objs, "kind": "List", "metadata": {"resourceVersion": ""}})
         }
     };
-    let text = if single && objs.is_empty() {
-        String::new()
+    // Templates stop at the cap while they render (a union or range can multiply without
+    // bound); the rest are as large as what the server sent.
+    let cap = ctx.ex.cap().max_bytes;
+    let overflow = |e: crate::render::jsonpath::Overflow| ExecError::OutputCap {
+        detail: e.to_string(),
+    };
+    let (text, cut) = if single && objs.is_empty() {
+        (String::new(), false)
     } else {
         match format {
-            OutputFormat::Yaml => yaml::to_yaml(&data()),
-            OutputFormat::Json => json::to_json(&data()),
+            OutputFormat::Yaml => (yaml::to_yaml(&data()), false),
+            OutputFormat::Json => (json::to_json(&data()), false),
             _ => {
                 if let Some(t) = &template {
-                    t.render(&data())
+                    t.render(&data(), cap).map_err(overflow)?
                 } else if let Some(cc) = &custom {
                     // an empty list still prints the header, as kubectl does
-                    cc.render(objs.iter(), ctx.args.no_headers)
+                    cc.render(objs.iter(), ctx.args.no_headers, cap)
+                        .map_err(overflow)?
                 } else {
                     return Err(ExecError::Unsupported {
                         what: format!("output format {format:?}"),
@@ -469,7 +495,11 @@ async fn objects(
             }
         }
     };
-    finish(text, errors, objs)
+    let mut out = finish(text, errors, objs)?;
+    if cut {
+        out = ctx.ex.cap().stopped(out);
+    }
+    Ok(out)
 }
 
 /// Sort by a jsonpath over each item (kubectl's `--sort-by`): numbers numerically, strings
@@ -479,9 +509,20 @@ fn sort_by<T: Clone>(
     obj: impl Fn(&T) -> Option<&Value>,
     t: &Template,
 ) -> Result<(), ExecError> {
-    let key = |x: &T| obj(x).and_then(|o| t.values(o).first().map(|v| (*v).clone()));
-    let mut keyed: Vec<(Option<Value>, usize)> =
-        items.iter().enumerate().map(|(i, x)| (key(x), i)).collect();
+    let mut keyed: Vec<(Option<Value>, usize)> = Vec::with_capacity(items.len());
+    for (i, x) in items.iter().enumerate() {
+        let key = match obj(x) {
+            Some(o) => t
+                .values(o)
+                .map_err(|e| ExecError::OutputCap {
+                    detail: format!("--sort-by: {e}"),
+                })?
+                .first()
+                .map(|v| (*v).clone()),
+            None => None,
+        };
+        keyed.push((key, i));
+    }
     if !items.is_empty() && keyed.iter().all(|(k, _)| k.is_none()) {
         return Err(ExecError::InvalidArgument {
             message: "couldn't find any field with the --sort-by path in the list of objects"

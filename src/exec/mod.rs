@@ -47,11 +47,16 @@ impl Output {
     }
 }
 
+/// The overall per-query timeout unless configured otherwise.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Runs queries against one cluster. Cheap to clone; clones share the discovery cache.
 #[derive(Debug, Clone)]
 pub struct Executor {
     cluster: Cluster,
     cap: OutputCap,
+    /// The overall bound on one query (every request, paging and rendering included).
+    timeout: std::time::Duration,
     /// Fill [`Output::objects`] for table output too (the offline planner reads them).
     table_objects: bool,
 }
@@ -61,8 +66,20 @@ impl Executor {
         Executor {
             cluster,
             cap: OutputCap::default(),
+            timeout: DEFAULT_TIMEOUT,
             table_objects: false,
         }
+    }
+
+    /// Use a different overall per-query timeout.
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The overall per-query timeout.
+    pub fn timeout(&self) -> std::time::Duration {
+        self.timeout
     }
 
     /// Also return the objects behind table output (`get` without `-o`), sanitized, in
@@ -123,8 +140,23 @@ impl Executor {
             })
     }
 
-    /// Run one query; the output is bounded by the cap.
+    /// Run one query: bounded by the overall timeout, its text redacted ([`crate::redact`])
+    /// and then bounded by the cap.
     pub async fn run(&self, q: &Query) -> Result<Output, ExecError> {
+        let out = tokio::time::timeout(self.timeout, self.run_verb(q))
+            .await
+            .map_err(|_| ExecError::Timeout {
+                seconds: self.timeout.as_secs().max(1),
+            })??;
+        let mut out = out;
+        let redacted = crate::redact::redact(&out.text);
+        if redacted != out.text {
+            out.text = redacted;
+        }
+        Ok(self.cap.apply(out))
+    }
+
+    async fn run_verb(&self, q: &Query) -> Result<Output, ExecError> {
         let out = match &q.verb {
             Verb::Get(a) => get::run(self, &q.scope, a).await?,
             Verb::Describe(a) => describe::run(self, &q.scope, a).await?,
@@ -144,6 +176,6 @@ impl Executor {
             Verb::ClusterInfo => info::cluster_info(self).await?,
             Verb::Config(k) => config::run(self, k)?,
         };
-        Ok(self.cap.apply(out))
+        Ok(out)
     }
 }

@@ -237,6 +237,8 @@ pub fn render(t: &Timeline) -> String {
         }
     }
 
+    t.api_calls.markdown(&mut o);
+
     if !t.warnings.is_empty() {
         o.push_str("## Notes on the recording\n\n");
         for w in &t.warnings {

@@ -15,6 +15,7 @@
 //!   `serde_json` render it.
 //! - **Listing**: [`sessions::list`] summarises every recording in a directory.
 
+pub mod api_calls;
 pub mod format;
 pub mod markdown;
 pub mod reader;

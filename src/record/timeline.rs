@@ -35,6 +35,8 @@ pub struct Timeline {
     pub outcome: String,
     /// What the reader tolerated (e.g. a partial last line).
     pub warnings: Vec<String>,
+    /// Every request the session sent to the cluster.
+    pub api_calls: super::api_calls::ApiCallLog,
 }
 
 /// One line of the timeline.
@@ -162,6 +164,7 @@ impl Timeline {
             tokens: TokenUse::default(),
             outcome: String::new(),
             warnings: rec.warnings.iter().map(ToString::to_string).collect(),
+            api_calls: Default::default(),
         };
         let mut ended = None;
         for e in &rec.entries {
@@ -343,6 +346,7 @@ impl Timeline {
                 });
             }
             Event::Usage(u) => self.usage(u),
+            Event::ApiCalls(b) => self.api_calls.add(b),
             Event::Cancelled => {
                 self.push(at, start, "engineer", "cancelled the running turn".into());
             }

@@ -12,8 +12,11 @@
 //! - `password=…`, `token: …`, `"apiKey": "…"`, `--password …` style pairs;
 //! - credentials inside URLs (`scheme://user:pass@host`).
 
+pub mod object;
 mod patterns;
 mod structured;
+pub mod untrusted;
+pub mod vocabulary;
 
 use serde_json::Value;
 
@@ -32,10 +35,27 @@ pub fn redact_value(value: &mut Value) {
     structured::redact_value(value);
 }
 
+/// [`redact_value`], saying what it removed (snapshot capture reports it).
+pub fn redact_value_counted(value: &mut Value) -> Removed {
+    structured::redact_value(value)
+}
+
+/// [`redact`], adding how many credentials it masked to `removed`.
+pub fn redact_counted(text: &str, removed: &mut Removed) -> String {
+    let out = redact(text);
+    if out != text {
+        let before = text.matches(MASK).count();
+        removed.text_matches += out.matches(MASK).count().saturating_sub(before).max(1);
+    }
+    out
+}
+
 /// Whether an env var or key name announces a secret value (`DB_PASSWORD`, `api_key`).
 pub fn is_sensitive_name(name: &str) -> bool {
-    structured::is_sensitive_name(name)
+    vocabulary::is_secret_name(name)
 }
+
+pub use object::{Removed, mask_object};
 
 #[cfg(test)]
 mod tests;

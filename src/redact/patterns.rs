@@ -27,7 +27,7 @@ fn compile(name: &'static str, pattern: &str) -> Option<Regex> {
 
 /// Keys whose value is a secret when the key *ends* with one of these words
 /// (`DB_PASSWORD`, `client_secret`, `x-api-key`), but not `secretName` or `tokenTTL`.
-const SECRET_KEY_WORDS: &str = r"password|passwd|passphrase|pass|pwd|secret|token|apikey|api[_-]?key|(?:access|secret|private|signing|encryption|master|account|shared[_-]?access|session|client)[_-]?key|private[_-]?key[_-]?id|credentials?|auth|signature|sig|connection[_-]?string|conn[_-]?str";
+const SECRET_KEY_WORDS: &str = super::vocabulary::KEY_WORDS_PATTERN;
 
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     vec![
@@ -52,7 +52,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             name: "url-credentials",
             re: compile(
                 "url-credentials",
-                r"(?i)\b([a-z][a-z0-9+.\-]{1,20}://)([^/\s:@]{1,256}):([^/\s@]{1,512})@",
+                r"(?i)\b([a-z][a-z0-9+.\-]{1,20}://)([^/\s:@]{0,256}):([^/\s@]{1,512})@",
             ),
             rewrite: |c| format!("{}{}:{MASK}@", &c[1], &c[2]),
         },
@@ -86,23 +86,44 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             },
         },
         Rule {
+            name: "authorization-header",
+            // `Authorization: Token …`, `Proxy-Authorization: Digest …`: whatever the scheme.
+            re: compile(
+                "authorization-header",
+                r#"(?i)\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:[A-Za-z0-9\-]+[ \t]+)?)([^\s"',;]{6,})"#,
+            ),
+            rewrite: |c| {
+                if is_harmless_value(&c[2]) {
+                    c[0].to_string()
+                } else {
+                    format!("{}{MASK}", &c[1])
+                }
+            },
+        },
+        Rule {
             name: "cloud-and-vendor-keys",
             re: compile(
                 "cloud-and-vendor-keys",
-                r"\b(?:(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}|AIza[0-9A-Za-z_\-]{30,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9\-]{8,}|sk_(?:live|test)_[A-Za-z0-9]{8,}|sk-[A-Za-z0-9_\-]{20,}|glpat-[A-Za-z0-9_\-]{16,})\b",
+                r"\b(?:(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}|AIza[0-9A-Za-z_\-]{30,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9\-]{8,}|sk_(?:live|test)_[A-Za-z0-9]{8,}|sk-[A-Za-z0-9_\-]{20,}|glpat-[A-Za-z0-9_\-]{16,}|hvs\.[A-Za-z0-9_\-]{20,}|npm_[A-Za-z0-9]{30,}|SG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,})\b",
             ),
             rewrite: |_| MASK.to_string(),
         },
         Rule {
             name: "flag-value",
-            // `--password hunter2`, `--token=abc`.
+            // `--password hunter2`, `--token=abc`; a flag starts a word (`db-credentials
+            // Opaque` in a table is not one).
             re: compile(
                 "flag-value",
                 &format!(
-                    r#"(?i)(--?[a-z0-9\-]*(?:{SECRET_KEY_WORDS}))(=|[ \t]+)([^\s"'\-][^\s"']*|"[^"]*"|'[^']*')"#
+                    r#"(?im)(^|[\s"'\[(,=])(--?[a-z0-9\-]*(?:{SECRET_KEY_WORDS}))(=|[ \t]+)([^\s"'\-][^\s"']*|"[^"]*"|'[^']*')"#
                 ),
             ),
-            rewrite: |c| keep_key(c, &c[3]),
+            rewrite: |c| {
+                if is_harmless_value(&c[4]) {
+                    return c[0].to_string();
+                }
+                format!("{}{}{}{}", &c[1], &c[2], &c[3], quoted_mask(&c[4]))
+            },
         },
         Rule {
             name: "key-value",
@@ -126,20 +147,15 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     ]
 });
 
-/// The flag rule's rewrite: keep the flag, mask the value.
-fn keep_key(c: &Captures, value: &str) -> String {
-    if is_harmless_value(value) {
-        return c[0].to_string();
-    }
-    format!("{}{}{}", &c[1], &c[2], quoted_mask(value))
-}
-
 /// Values that carry no secret: booleans, nulls, empty strings, masks, YAML block markers,
 /// and small numbers (`tokenTTL: 3600`-like keys that slipped through).
 fn is_harmless_value(value: &str) -> bool {
     let v = value.trim_matches(|c| c == '"' || c == '\'' || c == '`');
     v.is_empty()
         || v.contains(MASK)
+        // what kubectl prints in place of a credential
+        || v == "REDACTED"
+        || v == "DATA+OMITTED"
         || v.starts_with('[')
         || v.starts_with('{')
         || v.starts_with('$')

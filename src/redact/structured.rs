@@ -11,15 +11,15 @@ use serde_json::Value;
 
 use super::MASK;
 
-static SENSITIVE_NAME: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)(password|passwd|passphrase|_pass$|pwd|secret|token|api_?key|access_?key|private_?key|credential|signing_?key|encryption_?key|auth)").ok()
-});
-
+/// The start of a Secret's data object in compact JSON, at any level of string escaping
+/// (`"data":{`, `\"data\":{` inside a JSON string, ...).
 static COMPACT_DATA: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r#""(data|stringData)"\s*:\s*\{([^{}]*)\}"#).ok());
+    LazyLock::new(|| Regex::new(r#"(\\*)"(?:data|stringData)\\*"\s*:\s*\{"#).ok());
 
-static COMPACT_PAIR: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r#"("(?:[^"\\]|\\.)*"\s*:\s*)"(?:[^"\\]|\\.)*""#).ok());
+/// A JSON patch operation on a Secret's data (kapp's `original-diff`, audit copies).
+static PATCH_DATA: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r#"(\\*"path\\*"\s*:\s*\\*"/(?:data|stringData)(?:/[^"\\]*)?\\*"\s*,\s*\\*"value\\*"\s*:\s*)(\\*)"(?:[^"\\]|\\.)*?(\\*)"(\s*[,}])"#).ok()
+});
 
 static ENV_JSON: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r#"("name"\s*:\s*"([^"]*)"\s*,\s*"value"\s*:\s*)"(?:[^"\\]|\\.)*""#).ok()
@@ -27,7 +27,7 @@ static ENV_JSON: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 /// Whether an env var / key name announces a secret value.
 pub(super) fn is_sensitive_name(name: &str) -> bool {
-    SENSITIVE_NAME.as_ref().is_some_and(|re| re.is_match(name))
+    super::vocabulary::is_secret_name(name)
 }
 
 /// One line split into its indentation facts.
@@ -133,6 +133,10 @@ fn mask_line_value(line: &str) -> String {
             if v.is_empty() || v == "{" || v == "|" || v == ">" || v == "|-" || v == ">-" {
                 return line.to_string();
             }
+            // sizes left by the object masker carry no secret
+            if is_masked(v) {
+                return line.to_string();
+            }
             let comma = if v.ends_with(',') { "," } else { "" };
             let quote = if v.starts_with('"') { "\"" } else { "" };
             format!("{indent}{k}: {quote}{MASK}{quote}{comma}{newline}")
@@ -196,13 +200,15 @@ pub(super) fn redact_blocks(text: &str) -> String {
 /// and `{"name":"DB_PASSWORD","value":"…"}` env entries.
 pub(super) fn redact_compact(text: &str) -> String {
     let mut out = text.to_string();
-    if out.contains("Secret")
-        && let (Some(data), Some(pair)) = (COMPACT_DATA.as_ref(), COMPACT_PAIR.as_ref())
+    if out.contains("Secret") {
+        out = mask_compact_data(&out);
+    }
+    if (out.contains("/data") || out.contains("/stringData"))
+        && let Some(patch) = PATCH_DATA.as_ref()
     {
-        out = data
+        out = patch
             .replace_all(&out, |c: &Captures| {
-                let inner = pair.replace_all(&c[2], |p: &Captures| format!("{}\"{MASK}\"", &p[1]));
-                format!("\"{}\":{{{inner}}}", &c[1])
+                format!("{}{}\"{MASK}{}\"{}", &c[1], &c[2], &c[3], &c[4])
             })
             .into_owned();
     }
@@ -220,9 +226,108 @@ pub(super) fn redact_compact(text: &str) -> String {
     out
 }
 
+/// A value the object masker (or this pass) already replaced.
+fn is_masked(v: &str) -> bool {
+    let v = v.trim_matches(|c| c == '"' || c == '\'' || c == ',' || c == '\\');
+    let size = v
+        .strip_prefix("<redacted: ")
+        .and_then(|r| r.strip_suffix(" bytes>"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    size || v == MASK || v == super::object::COPY_MASK
+}
+
+/// Mask every string value inside each compact `data`/`stringData` object of `text`,
+/// whatever the values hold (braces, quotes, escapes) and at whatever level of escaping the
+/// object sits: a quote belongs to the object's level when exactly as many backslashes
+/// precede it as precede the key's quote.
+fn mask_compact_data(text: &str) -> String {
+    let Some(re) = COMPACT_DATA.as_ref() else {
+        return text.to_string();
+    };
+    let bytes = text.as_bytes();
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut from = 0;
+    while let Some(m) = re.captures_at(text, from) {
+        let (Some(whole), Some(slashes)) = (m.get(0), m.get(1)) else {
+            break;
+        };
+        let level = slashes.len();
+        let mut depth = 1usize;
+        let mut in_str = false;
+        let mut after_colon = false;
+        let mut is_value = false;
+        let mut start = 0;
+        let mut i = whole.end();
+        while i < bytes.len() {
+            let c = bytes[i];
+            if c == b'"' {
+                let before = bytes[..i].iter().rev().take_while(|b| **b == b'\\').count();
+                if before < level {
+                    break; // the string holding this JSON ended
+                }
+                if before == level {
+                    if in_str {
+                        in_str = false;
+                        if is_value && !is_masked(text.get(start..i - level).unwrap_or("")) {
+                            ranges.push((start, i - level));
+                        }
+                        after_colon = false;
+                    } else {
+                        in_str = true;
+                        is_value = after_colon;
+                        start = i + 1;
+                    }
+                }
+            } else if !in_str {
+                match c {
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    b':' => after_colon = true,
+                    b',' => after_colon = false,
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+        from = i.max(whole.end());
+        if from >= text.len() {
+            break;
+        }
+    }
+    if ranges.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (s, e) in ranges {
+        if s < last || e < s || !text.is_char_boundary(s) || !text.is_char_boundary(e) {
+            continue;
+        }
+        out.push_str(&text[last..s]);
+        out.push_str(MASK);
+        last = e;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 /// Redact a parsed object in place: Secret data, sensitive env values, and every string
-/// through the text rules.
-pub(super) fn redact_value(value: &mut Value) {
+/// through the text rules. Returns what it removed.
+pub(super) fn redact_value(value: &mut Value) -> super::Removed {
+    let mut removed = super::Removed::default();
+    redact_value_into(value, &mut removed);
+    removed
+}
+
+fn redact_value_into(value: &mut Value, removed: &mut super::Removed) {
+    if value.get("kind").is_some_and(Value::is_string) && value.get("metadata").is_some() {
+        removed.add(super::object::mask_object(value));
+    }
     match value {
         Value::Object(map) => {
             let is_secret = map.get("kind").and_then(Value::as_str) == Some("Secret");
@@ -230,7 +335,10 @@ pub(super) fn redact_value(value: &mut Value) {
                 for key in ["data", "stringData"] {
                     if let Some(Value::Object(data)) = map.get_mut(key) {
                         for v in data.values_mut() {
-                            *v = Value::String(MASK.to_string());
+                            // sizes left by the object masker stay
+                            if !v.as_str().is_some_and(|s| s.starts_with("<redacted: ")) {
+                                *v = Value::String(MASK.to_string());
+                            }
                         }
                     }
                 }
@@ -239,18 +347,23 @@ pub(super) fn redact_value(value: &mut Value) {
                 .get("name")
                 .and_then(Value::as_str)
                 .is_some_and(is_sensitive_name)
-                && map.get("value").is_some_and(Value::is_string);
+                && map
+                    .get("value")
+                    .and_then(Value::as_str)
+                    .is_some_and(|v| !v.is_empty() && v != MASK && !v.starts_with("<redacted"));
             if sensitive_env {
                 map.insert("value".into(), Value::String(MASK.to_string()));
+                removed.credentials += 1;
             }
             for v in map.values_mut() {
-                redact_value(v);
+                redact_value_into(v, removed);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(redact_value),
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_value_into(v, removed)),
         Value::String(s) => {
             let r = super::redact(s);
             if r != *s {
+                removed.text_matches += r.matches(MASK).count().max(1);
                 *s = r;
             }
         }

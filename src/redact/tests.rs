@@ -17,10 +17,12 @@ fn corpus() -> Vec<(String, String)> {
         .collect()
 }
 
+const NOT_SECRETS: &str = include_str!("../../tests/corpus/not-secrets.txt");
+
 #[test]
-fn corpus_has_at_least_fifty_distinct_secrets() {
+fn corpus_has_at_least_a_hundred_and_twenty_distinct_secrets() {
     let c = corpus();
-    assert!(c.len() >= 50, "{}", c.len());
+    assert!(c.len() >= 120, "{}", c.len());
     let mut secrets: Vec<_> = c.iter().map(|(_, s)| s.clone()).collect();
     secrets.sort();
     secrets.dedup();
@@ -247,4 +249,25 @@ fn pem_blocks_folded_by_yaml_are_masked() {
     \ EC PRIVATE KEY-----""#;
     let out = redact(escaped);
     assert!(!out.contains("MHcCAQEEIfoldedkey"), "{out}");
+}
+
+#[test]
+fn lines_without_secrets_are_left_alone() {
+    let lines: Vec<&str> = NOT_SECRETS
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .collect();
+    assert!(lines.len() >= 30, "{}", lines.len());
+    let changed: Vec<String> = lines
+        .iter()
+        .filter_map(|l| {
+            let out = redact(l);
+            (out != *l).then(|| format!("{l}\n   -> {out}"))
+        })
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "false positives:\n{}",
+        changed.join("\n")
+    );
 }

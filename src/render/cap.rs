@@ -90,8 +90,31 @@ impl OutputCap {
         (kept, true)
     }
 
-    /// Bound an executor output.
+    /// An output whose renderer stopped at the cap: cut it to the cap and say so (the size
+    /// of what was not rendered is not known).
+    pub fn stopped(&self, mut out: Output) -> Output {
+        let (mut text, _) = self.cut(&out.text);
+        if let Some(at) = text.find("… output truncated:") {
+            text.truncate(at);
+        }
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "… output truncated: rendering stopped at the output cap ({} bytes, {} lines); narrow the template or the query\n",
+            thousands(self.max_bytes),
+            thousands(self.max_lines)
+        ));
+        out.text = text;
+        out.truncated = true;
+        out
+    }
+
+    /// Bound an executor output (one already cut by [`OutputCap::stopped`] stays as it is).
     pub fn apply(&self, mut out: Output) -> Output {
+        if out.truncated && out.text.contains("… output truncated:") {
+            return out;
+        }
         let (text, cut) = self.cut(&out.text);
         if cut {
             out.text = text;

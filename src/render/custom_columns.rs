@@ -50,31 +50,47 @@ impl CustomColumns {
         Ok(CustomColumns { columns })
     }
 
-    /// Render objects as rows.
-    pub fn render<'a>(&self, objects: impl Iterator<Item = &'a Value>, no_headers: bool) -> String {
+    /// Render objects as rows, stopping once the cells pass `max_bytes` (then the rows so
+    /// far and `true`).
+    pub fn render<'a>(
+        &self,
+        objects: impl Iterator<Item = &'a Value>,
+        no_headers: bool,
+        max_bytes: usize,
+    ) -> Result<(String, bool), super::jsonpath::Overflow> {
         let mut lines = Vec::new();
         if !no_headers {
             lines.push(self.columns.iter().map(|(n, _)| n.clone()).collect());
         }
+        let mut bytes = 0usize;
         for obj in objects {
-            let line: Vec<String> = self
-                .columns
-                .iter()
-                .map(|(_, t)| {
-                    let vals = t.values(obj);
-                    if vals.is_empty() {
-                        "<none>".to_string()
-                    } else {
-                        vals.iter()
-                            .map(|v| go_sprint(v))
-                            .collect::<Vec<_>>()
-                            .join(",")
+            let mut line: Vec<String> = Vec::with_capacity(self.columns.len());
+            for (_, t) in &self.columns {
+                let vals = t.values(obj)?;
+                let cell = if vals.is_empty() {
+                    "<none>".to_string()
+                } else {
+                    let mut cell = String::new();
+                    for (i, v) in vals.iter().enumerate() {
+                        if i > 0 {
+                            cell.push(',');
+                        }
+                        cell.push_str(&go_sprint(v));
+                        if bytes + cell.len() > max_bytes {
+                            return Ok((tabwrite(&lines), true));
+                        }
                     }
-                })
-                .collect();
+                    cell
+                };
+                bytes += cell.len() + 1;
+                line.push(cell);
+            }
+            if bytes > max_bytes {
+                return Ok((tabwrite(&lines), true));
+            }
             lines.push(line);
         }
-        tabwrite(&lines)
+        Ok((tabwrite(&lines), false))
     }
 }
 
@@ -117,7 +133,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            cc.render(objs.iter(), false),
+            cc.render(objs.iter(), false, usize::MAX).unwrap().0,
             "NAME   IMAGES   LABELS         X\napi    a,b      map[app:api]   <none>\nweb    nginx    <none>         <none>\n"
         );
         assert!(CustomColumns::parse("NAME").is_err());

@@ -44,6 +44,20 @@ struct Filter {
     op: Option<(String, Value)>,
 }
 
+/// A template expanded past its bound while being evaluated or rendered: nothing more was
+/// built (unions and ranges multiply at each level, so a short template can ask for more
+/// than any output could hold).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Overflow {
+    #[error("the template selects more than {} values", super::cap::thousands(*.0))]
+    Values(usize),
+    #[error("the template's output passed {} bytes", super::cap::thousands(*.0))]
+    Bytes(usize),
+}
+
+/// The most values one expression may select (each is a reference: 8 bytes).
+pub const MAX_VALUES: usize = 1 << 20;
+
 /// A parsed template.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
@@ -144,45 +158,68 @@ impl Template {
         Ok(Template { nodes: top })
     }
 
-    /// Execute against `data`.
-    pub fn render(&self, data: &Value) -> String {
+    /// Execute against `data`, stopping as soon as the output passes `max_bytes` (the text
+    /// so far and `true` then) or failing when one expression selects more than
+    /// [`MAX_VALUES`] values.
+    pub fn render(&self, data: &Value, max_bytes: usize) -> Result<(String, bool), Overflow> {
         let mut out = String::new();
-        render_nodes(&self.nodes, data, &mut out);
-        out
+        match render_nodes(&self.nodes, data, &mut out, max_bytes) {
+            Ok(()) => Ok((out, false)),
+            Err(Overflow::Bytes(_)) => Ok((out, true)),
+            Err(e) => Err(e),
+        }
     }
 
     /// The values of a template that is one expression (`--sort-by`, custom columns).
-    pub fn values<'a>(&self, data: &'a Value) -> Vec<&'a Value> {
+    pub fn values<'a>(&self, data: &'a Value) -> Result<Vec<&'a Value>, Overflow> {
         let mut out = Vec::new();
         for n in &self.nodes {
             if let Node::Expr(steps) = n {
-                out.extend(eval(steps, data));
+                out.extend(eval(steps, data)?);
+                if out.len() > MAX_VALUES {
+                    return Err(Overflow::Values(MAX_VALUES));
+                }
             }
         }
-        out
+        Ok(out)
     }
 }
 
-fn render_nodes(nodes: &[Node], data: &Value, out: &mut String) {
+fn render_nodes(
+    nodes: &[Node],
+    data: &Value,
+    out: &mut String,
+    max_bytes: usize,
+) -> Result<(), Overflow> {
+    let full = |out: &String| {
+        if out.len() > max_bytes {
+            Err(Overflow::Bytes(max_bytes))
+        } else {
+            Ok(())
+        }
+    };
     for n in nodes {
         match n {
             Node::Text(t) => out.push_str(t),
             Node::Expr(steps) => {
-                let vals = eval(steps, data);
+                let vals = eval(steps, data)?;
                 for (i, v) in vals.iter().enumerate() {
                     if i > 0 {
                         out.push(' ');
                     }
                     out.push_str(&value_text(v));
+                    full(out)?;
                 }
             }
             Node::Range(steps, body) => {
-                for v in eval(steps, data) {
-                    render_nodes(body, v, out);
+                for v in eval(steps, data)? {
+                    render_nodes(body, v, out, max_bytes)?;
                 }
             }
         }
+        full(out)?;
     }
+    Ok(())
 }
 
 /// A value as kubectl's jsonpath prints it: strings raw, the rest as compact JSON.
@@ -431,16 +468,19 @@ fn find_outside_quotes(s: &str, pat: &str) -> Option<usize> {
     None
 }
 
-fn eval<'a>(steps: &[Step], root: &'a Value) -> Vec<&'a Value> {
+fn eval<'a>(steps: &[Step], root: &'a Value) -> Result<Vec<&'a Value>, Overflow> {
     let mut cur = vec![root];
     for s in steps {
         let mut next = Vec::new();
         for v in cur {
             apply(s, v, &mut next);
+            if next.len() > MAX_VALUES {
+                return Err(Overflow::Values(MAX_VALUES));
+            }
         }
         cur = next;
     }
-    cur
+    Ok(cur)
 }
 
 fn apply<'a>(step: &Step, v: &'a Value, out: &mut Vec<&'a Value>) {
@@ -522,7 +562,7 @@ fn recursive<'a>(v: &'a Value, name: &str, out: &mut Vec<&'a Value>) {
 }
 
 fn filter_matches(f: &Filter, item: &Value) -> bool {
-    let lefts = eval(&f.left, item);
+    let lefts = eval(&f.left, item).unwrap_or_default();
     let Some((op, right)) = &f.op else {
         return !lefts.is_empty();
     };
@@ -578,7 +618,11 @@ mod tests {
     }
 
     fn run(t: &str) -> String {
-        Template::parse(t).unwrap().render(&list())
+        Template::parse(t)
+            .unwrap()
+            .render(&list(), usize::MAX)
+            .unwrap()
+            .0
     }
 
     /// Expected outputs were taken from kubectl 1.32 on the same data.
@@ -629,5 +673,25 @@ mod tests {
         assert!(Template::parse("{range .items[*]}{.x}").is_err());
         assert!(Template::parse("{end}").is_err());
         assert!(Template::parse("{.items[abc]}").is_err());
+    }
+
+    #[test]
+    fn unions_that_multiply_stop_at_the_bound() {
+        let data = serde_json::json!({"items": [{"spec": {"containers": [{"name": "app",
+            "args": ["--a", "--b"], "env": [{"name": "A", "value": "1"}]}]}}]});
+        let u = vec!["0"; 40].join(",");
+        let f = vec!["\"name\""; 40].join(",");
+        let t = Template::parse(&format!(
+            "{{.items[{u}].spec.containers[{u}].env[{u}][{f}]}}"
+        ))
+        .unwrap();
+        assert_eq!(t.render(&data, 1 << 20), Err(Overflow::Values(MAX_VALUES)));
+        let t = Template::parse(&format!(
+            "{{range .items[{u}]}}{{range .spec.containers[{u}]}}{{range .args[{u}]}}{{.}}{{end}}{{end}}{{end}}"
+        ))
+        .unwrap();
+        let (text, cut) = t.render(&data, 1000).unwrap();
+        assert!(cut);
+        assert!(text.len() <= 1000 + 8, "{}", text.len());
     }
 }

@@ -9,8 +9,8 @@ use tokio::sync::mpsc;
 use crate::condense;
 use crate::planner::{Action, Entry, Outcome, Planner, Step, Transcript};
 use crate::protocol::{
-    Conclusion, Decider, Decision, ErrorClass, Event, Evidence, Execution, Hypothesis, Op,
-    Proposal, ProposalId, Usage,
+    ApiCalls, Conclusion, Decider, Decision, ErrorClass, Event, Evidence, Execution, Hypothesis,
+    Op, Proposal, ProposalId, Usage,
 };
 use crate::query::{self, Query};
 use crate::redact;
@@ -53,6 +53,14 @@ struct Io {
 }
 
 impl Io {
+    /// The requests sent since the last batch, as one event (nothing when there were none).
+    fn api_calls(&mut self, runner: &dyn QueryRunner, id: Option<ProposalId>) {
+        let (calls, dropped) = runner.take_api_calls();
+        if !calls.is_empty() || dropped > 0 {
+            self.emit(Event::ApiCalls(ApiCalls { id, calls, dropped }));
+        }
+    }
+
     fn emit(&mut self, event: Event) {
         for sink in &mut self.sinks {
             sink.event(&event);
@@ -123,6 +131,9 @@ pub(super) struct Engine {
     conclude_requested: bool,
     /// The running planner call is the one after that request: proposals are refused.
     forced_turn: bool,
+    /// Output lines that read as instructions to an AI assistant (flagged on screen, counted
+    /// in the conclusion).
+    suspicious_lines: usize,
     /// Every execution of the session (earlier ones too, on resume), for verifying evidence.
     executions: Vec<Execution>,
     /// Proposals answered from an identical earlier one: id → that one's id.
@@ -168,6 +179,7 @@ impl Engine {
             tokens_total: earlier.tokens,
             conclude_requested: false,
             forced_turn: false,
+            suspicious_lines: 0,
             executions: earlier.executions,
             aliases: earlier.aliases,
             inquiry_from: earlier.inquiry_from,
@@ -219,6 +231,7 @@ impl Engine {
     }
 
     fn end(&mut self, reason: &str) {
+        self.io.api_calls(self.runner.as_ref(), None);
         self.io.emit(Event::SessionEnded {
             reason: reason.to_string(),
         });
@@ -305,6 +318,7 @@ impl Engine {
                 res = &mut fut => break Some(res),
                 op = io.ops.recv() => match op {
                     None | Some(Op::End) => {
+                        io.api_calls(self.runner.as_ref(), None);
                         io.emit(Event::SessionEnded { reason: end_reason(op.is_none()) });
                         return Called::Ended;
                     }
@@ -436,7 +450,15 @@ impl Engine {
             return (Flow::Idle, false);
         }
         if let Some(c) = conclusion {
-            let c = self.verify(c);
+            let mut c = self.verify(c);
+            if self.suspicious_lines > 0 {
+                let n = self.suspicious_lines;
+                c.notes.push(format!(
+                    "{n} line{} of cluster output looked like instructions to an AI assistant (flagged in the outputs); {} treated as data, never followed",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "it was" } else { "they were" }
+                ));
+            }
             self.io.emit(Event::Concluded(c));
             // A later message starts a new line of inquiry.
             self.inquiry_from = self.executions.len();
@@ -744,13 +766,14 @@ impl Engine {
         self.queries += 1;
         let (output, condensed, error, objects) = match result {
             Ok(Ok(out)) => {
-                let (full, condensed, objects) = redact_and_condense(
+                let (full, condensed, objects, suspicious) = redact_and_condense(
                     job.query.clone(),
                     out.text,
                     out.objects,
                     self.config.limits,
                 )
                 .await;
+                self.suspicious_lines += suspicious;
                 (full, condensed, None, objects)
             }
             Ok(Err(err)) => (
@@ -869,6 +892,8 @@ impl Engine {
     /// An execution finished: show it, and keep it for verifying the evidence that cites it.
     fn finished(&mut self, x: Execution) {
         self.io.emit(Event::ExecFinished(x.clone()));
+        // the requests this execution sent, right after it
+        self.io.api_calls(self.runner.as_ref(), Some(x.id.clone()));
         self.executions.push(x);
     }
 
@@ -948,18 +973,25 @@ fn end_reason(closed: bool) -> String {
 
 /// Redact the full output and the objects, and condense the model's copy, off the async
 /// threads (tokenizing a large output takes a while). The objects go to planners too (the
-/// offline planner reads them), so they are redacted like the text.
+/// offline planner reads them), so they are redacted like the text. Lines that read as
+/// instructions to an AI assistant are flagged above the full output and counted.
 async fn redact_and_condense(
     query: Query,
     text: String,
     mut objects: Vec<serde_json::Value>,
     limits: condense::Limits,
-) -> (String, String, Vec<serde_json::Value>) {
+) -> (String, String, Vec<serde_json::Value>, usize) {
     let work = move || {
-        let full = redact::redact(&text);
+        let mut full = redact::redact(&text);
         let condensed = condense::condense_query(&query, &full, &limits);
         objects.iter_mut().for_each(redact::redact_value);
-        (full, condensed, objects)
+        let suspicious = redact::untrusted::suspicious_lines(&full);
+        // the engineer's copy says it; the model's copy is fenced and flagged where it is
+        // sent (planner/llm)
+        if let Some(notice) = redact::untrusted::notice(&suspicious) {
+            full = format!("{notice}{full}");
+        }
+        (full, condensed, objects, suspicious.len())
     };
     match tokio::task::spawn_blocking(work).await {
         Ok(done) => done,
@@ -969,6 +1001,7 @@ async fn redact_and_condense(
                 String::new(),
                 "[klue could not prepare this output]".to_string(),
                 Vec::new(),
+                0,
             )
         }
     }

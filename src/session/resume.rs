@@ -229,6 +229,7 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
             | Event::AwaitingInput
             | Event::Cancelled
             | Event::Error { .. }
+            | Event::ApiCalls(_)
             | Event::SessionEnded { .. } => {}
         }
     }
@@ -244,6 +245,7 @@ pub fn replayable(event: &Event) -> bool {
             | Event::AssistantDelta { .. }
             | Event::AwaitingInput
             | Event::Cancelled
+            | Event::ApiCalls(_)
             | Event::SessionEnded { .. }
     )
 }

@@ -39,12 +39,22 @@ impl From<crate::exec::ExecError> for RunError {
 #[async_trait::async_trait]
 pub trait QueryRunner: Send + Sync {
     async fn run(&self, query: &Query) -> Result<Output, RunError>;
+
+    /// The requests sent to the cluster since the last call, and how many were sent but not
+    /// kept (see [`crate::cluster::calls`]). Runners without a cluster have none.
+    fn take_api_calls(&self) -> (Vec<crate::protocol::ApiCall>, u64) {
+        (Vec::new(), 0)
+    }
 }
 
 #[async_trait::async_trait]
 impl<T: QueryRunner + ?Sized> QueryRunner for std::sync::Arc<T> {
     async fn run(&self, query: &Query) -> Result<Output, RunError> {
         (**self).run(query).await
+    }
+
+    fn take_api_calls(&self) -> (Vec<crate::protocol::ApiCall>, u64) {
+        (**self).take_api_calls()
     }
 }
 
@@ -55,5 +65,9 @@ impl QueryRunner for crate::exec::Executor {
         crate::exec::Executor::run(self, query)
             .await
             .map_err(RunError::from)
+    }
+
+    fn take_api_calls(&self) -> (Vec<crate::protocol::ApiCall>, u64) {
+        self.cluster().calls.drain()
     }
 }

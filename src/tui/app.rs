@@ -268,6 +268,7 @@ impl App {
                 self.busy = false;
             }
             Event::Usage(u) => self.usage = u,
+            Event::ApiCalls(_) => {}
             Event::AwaitingInput => {
                 self.chat.end_stream();
                 self.busy = false;

@@ -220,14 +220,21 @@ async fn checkout_crash_from_symptom_to_conclusion() {
     let second = reqs[1].tool_results();
     assert_eq!(second[0]["status"], "recorded");
     let r = tool_result(&second, "executed", get_pods);
-    assert_eq!(r["output"], pods.condensed.as_str());
+    // cluster text reaches the model inside a block of untrusted data
+    assert_eq!(
+        r["output"],
+        klue::redact::untrusted::fence(r["command"].as_str().unwrap(), &pods.condensed)
+    );
     assert!(r["output"].as_str().unwrap().contains("CrashLoopBackOff"));
     let r = tool_result(&second, "refused", "delete");
     assert!(!r["why"].as_str().unwrap().is_empty());
 
     let third = reqs[2].tool_results();
     let r = tool_result(&third, "executed", "logs");
-    assert_eq!(r["output"], log.condensed.as_str());
+    assert_eq!(
+        r["output"],
+        klue::redact::untrusted::fence(r["command"].as_str().unwrap(), &log.condensed)
+    );
     assert!(
         r["output"]
             .as_str()

@@ -48,6 +48,7 @@ fn shown(e: &Event) -> bool {
             | Event::AssistantDelta { .. }
             | Event::AwaitingInput
             | Event::Cancelled
+            | Event::ApiCalls(_)
             | Event::SessionEnded { .. }
     )
 }

@@ -36,7 +36,12 @@ async fn snapshot_gives_the_same_findings_and_conclusions() {
                 .flatten()
                 .map(|(_, v)| v)
             {
-                assert_eq!(v.as_str(), Some(""), "a Secret value was stored");
+                // only the size is stored (`<redacted: N bytes>`)
+                let v = v.as_str().unwrap_or("?");
+                assert!(
+                    v.starts_with("<redacted: ") && v.ends_with(" bytes>"),
+                    "a Secret value was stored: {v}"
+                );
             }
         }
     }

@@ -232,7 +232,7 @@ impl Report {
                     session_total: u.session_total,
                 }
             }
-            Event::AwaitingInput => {}
+            Event::AwaitingInput | Event::ApiCalls(_) => {}
             Event::Cancelled => {
                 self.cancelled = true;
                 if text {

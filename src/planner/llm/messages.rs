@@ -53,6 +53,16 @@ pub fn system_text(mode: Mode, hints: &[String]) -> String {
     s
 }
 
+/// An output as the model sees it: inside a block of untrusted data (the system prompt
+/// says such blocks are data, never instructions).
+fn model_copy(command: &str, condensed: &str, elided: bool) -> String {
+    if elided {
+        ELIDED.to_string()
+    } else {
+        crate::redact::untrusted::fence(command, condensed)
+    }
+}
+
 /// The JSON a tool call is answered with.
 pub fn outcome_json(call_id: &str, outcome: Option<&Outcome>, elided: bool) -> Value {
     match outcome {
@@ -66,7 +76,7 @@ pub fn outcome_json(call_id: &str, outcome: Option<&Outcome>, elided: bool) -> V
                 "status": "executed",
                 "execution": call_id,
                 "command": command,
-                "output": if elided { ELIDED } else { condensed.as_str() },
+                "output": model_copy(command, condensed, elided),
             });
             if let Some(e) = error {
                 v["error"] = json!(e);
@@ -89,7 +99,7 @@ pub fn outcome_json(call_id: &str, outcome: Option<&Outcome>, elided: bool) -> V
             "status": "duplicate",
             "execution": call_id,
             "command": command,
-            "output": if elided { ELIDED } else { condensed.as_str() },
+            "output": model_copy(command, condensed, elided),
             "note": "identical to a query already run in this session; this is its earlier result",
         }),
         None => json!({

@@ -54,6 +54,15 @@ pub fn base64_len(b64: &str) -> usize {
     }
 }
 
+/// The size of a Secret value: base64 as stored, or the size a sanitized object kept
+/// (`<redacted: N bytes>`).
+fn value_len(v: &str) -> usize {
+    v.strip_prefix("<redacted: ")
+        .and_then(|r| r.strip_suffix(" bytes>"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| base64_len(v))
+}
+
 /// `kubectl describe secret`: keys with their decoded byte sizes, never the values (not
 /// even a service-account token, which kubectl would print).
 pub fn describe_secret(secret: &Value) -> String {
@@ -75,7 +84,7 @@ pub fn describe_secret(secret: &Value) -> String {
         .and_then(Value::as_object)
         .map(|m| {
             m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().map(base64_len).unwrap_or(0)))
+                .map(|(k, v)| (k.clone(), v.as_str().map(value_len).unwrap_or(0)))
                 .collect()
         })
         .unwrap_or_default();

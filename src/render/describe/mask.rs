@@ -1,41 +1,22 @@
 //! Masking of credential-looking environment values: a describe output is read by people
 //! and models, and must not carry passwords or tokens written inline in a Pod spec.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
+use crate::redact;
 
 /// What is shown instead of a masked value.
 pub const MASKED: &str = "<masked: looks like a credential>";
 
-static NAME: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)(passw(or)?d|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|auth|session[_-]?key|signing[_-]?key|client[_-]?key|dsn|conn(ection)?[_-]?str)",
-    )
-    .ok()
-});
-
-static VALUE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.)", // JWT
-        r"|(\b(AKIA|ASIA)[0-9A-Z]{16}\b)",              // AWS access key id
-        r"|(-----BEGIN [A-Z ]*PRIVATE KEY-----)",       // PEM private key
-        r"|([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@)", // credentials in a URL
-        r"|(\b(ghp|gho|ghs|ghu|glpat|xox[baprs])[-_][A-Za-z0-9_-]{10,})", // forge/chat tokens
-        r"|(\bsk-[A-Za-z0-9_-]{20,})",                  // API secret keys
-        r"|((?i)(password|passwd|pwd|secret|token)\s*[=:]\s*\S+)", // key=value pairs
-    ))
-    .ok()
-});
-
-/// Whether an environment variable with this name and literal value should be masked.
+/// Whether an environment variable with this name and literal value should be masked: its
+/// name is in the credential vocabulary, or the redaction pass finds a credential in it.
 pub fn is_credential(name: &str, value: &str) -> bool {
     if value.is_empty() {
         return false;
     }
-    let by_name = NAME.as_ref().is_some_and(|re| re.is_match(name));
-    let by_value = VALUE.as_ref().is_some_and(|re| re.is_match(value));
-    by_name || by_value
+    // already masked when the object was sanitized
+    if value.starts_with("<redacted: ") {
+        return true;
+    }
+    redact::vocabulary::is_secret_name(name) || redact::redact(value) != value
 }
 
 /// The value to display for a literal environment variable.
@@ -67,6 +48,12 @@ mod tests {
         assert!(!is_credential("MODE", "prod"));
         assert!(!is_credential("LOG_LEVEL", "debug"));
         assert!(!is_credential("PASSWORD_FILE_EMPTY", ""));
+        assert!(is_credential("SMTP_PASS", "x1"));
+        assert!(is_credential("AWS_CREDS", "x1"));
+        assert!(is_credential("GPGPASSPHRASE", "x1"));
+        assert!(is_credential("CACHE_URL", "redis://:pw-123@cache:6379"));
+        assert!(!is_credential("PASSWORD_POLICY", "strict"));
+        assert!(!is_credential("MOTD", "pass the test"));
         assert_eq!(env_value("MODE", "prod"), "prod");
         assert_eq!(env_value("API_KEY", "abc"), MASKED);
     }

@@ -1,0 +1,427 @@
+//! Masking of parsed Kubernetes objects: what structure reveals and free text cannot.
+//!
+//! - a Secret's `data`/`stringData` values (replaced by their byte size);
+//! - on a Secret, every annotation and label value holding a copy of a data value (raw,
+//!   base64 or JSON-escaped) or a manifest of a Secret (last-applied, kapp's `original` and
+//!   `original-diff`, any other tool's copy);
+//! - on any object, an annotation holding a Secret manifest;
+//! - env values whose name is in the credential [vocabulary](super::vocabulary), and env
+//!   values that look like credentials (URLs with passwords, tokens);
+//! - `args`/`command` elements: `--password VALUE` split over two elements, or one;
+//! - ConfigMap values under a credential key, and credential shapes inside any ConfigMap
+//!   value (the text rules).
+//!
+//! [`mask_object`] reports what it removed, so `klue snapshot` can say it.
+
+use base64::Engine;
+use serde_json::{Map, Value};
+
+use super::{MASK, vocabulary};
+
+/// What masking one or more objects removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Removed {
+    /// Secret `data`/`stringData` values.
+    pub secret_values: usize,
+    /// Annotation and label values (copies of Secret values or Secret manifests).
+    pub metadata_copies: usize,
+    /// Env values, args and ConfigMap values masked as credentials.
+    pub credentials: usize,
+    /// `managedFields` dropped.
+    pub managed_fields: usize,
+    /// Credentials the text rules found (tokens, keys, `password=` pairs, URLs, PEM blocks).
+    pub text_matches: usize,
+}
+
+impl Removed {
+    pub fn add(&mut self, other: Removed) {
+        self.secret_values += other.secret_values;
+        self.metadata_copies += other.metadata_copies;
+        self.credentials += other.credentials;
+        self.managed_fields += other.managed_fields;
+        self.text_matches += other.text_matches;
+    }
+
+    pub fn total(&self) -> usize {
+        self.secret_values + self.metadata_copies + self.credentials + self.text_matches
+    }
+
+    /// `12 Secret values, 3 copies in annotations or labels, ...` (what was removed, for
+    /// people).
+    pub fn summary(&self) -> String {
+        format!(
+            "{} Secret values, {} copies of Secret data in annotations or labels, {} credentials in env, args or ConfigMaps, {} credentials found in text, {} managedFields",
+            self.secret_values,
+            self.metadata_copies,
+            self.credentials,
+            self.text_matches,
+            self.managed_fields
+        )
+    }
+}
+
+/// What a masked annotation or label becomes.
+pub const COPY_MASK: &str = "<redacted: holds Secret data>";
+
+/// Mask one object in place (see the module documentation); `managedFields` is dropped.
+pub fn mask_object(obj: &mut Value) -> Removed {
+    let mut removed = Removed::default();
+    if let Some(md) = obj.get_mut("metadata").and_then(Value::as_object_mut)
+        && md.remove("managedFields").is_some()
+    {
+        removed.managed_fields += 1;
+    }
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+    match kind {
+        "Secret" => {
+            let values = secret_values(obj);
+            removed.secret_values += mask_secret_data(obj);
+            removed.metadata_copies += mask_metadata_copies(obj, &values);
+        }
+        "ConfigMap" => removed.credentials += mask_config_map(obj),
+        _ => {}
+    }
+    removed.metadata_copies += mask_manifest_annotations(obj);
+    removed.credentials += mask_containers(obj);
+    removed
+}
+
+/// Whether `text` holds (a piece of) a Secret manifest: a `kind: Secret` with data, or data
+/// paths of a patch.
+pub fn holds_secret_manifest(text: &str) -> bool {
+    let t: String = text.chars().filter(|c| *c != '\\').collect();
+    let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+    let secret_kind = compact.contains("\"kind\":\"Secret\"")
+        || compact.contains("kind:Secret")
+        || compact.contains("'kind':'Secret'");
+    let data = compact.contains("\"data\":")
+        || compact.contains("\"stringData\":")
+        || compact.contains("data:")
+        || compact.contains("stringData:");
+    (secret_kind && data)
+        || compact.contains("\"/data/")
+        || compact.contains("\"/stringData/")
+        || compact.contains("\"path\":\"/data")
+}
+
+/// Every value of a Secret in the forms a copy may take: as stored (base64), decoded, and
+/// JSON-escaped.
+fn secret_values(obj: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let engine = base64::engine::general_purpose::STANDARD;
+    let push = |s: String, out: &mut Vec<String>| {
+        if !s.is_empty() {
+            let escaped = serde_json::to_string(&s).unwrap_or_default();
+            let escaped = escaped.trim_matches('"').to_string();
+            if escaped != s && !escaped.is_empty() {
+                out.push(escaped);
+            }
+            out.push(s);
+        }
+    };
+    if let Some(Value::Object(data)) = obj.get("data") {
+        for v in data.values().filter_map(Value::as_str) {
+            push(v.to_string(), &mut out);
+            let clean: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+            if let Ok(bytes) = engine.decode(clean.as_bytes())
+                && let Ok(text) = String::from_utf8(bytes)
+            {
+                push(text, &mut out);
+            }
+        }
+    }
+    if let Some(Value::Object(data)) = obj.get("stringData") {
+        for v in data.values().filter_map(Value::as_str) {
+            push(v.to_string(), &mut out);
+            push(engine.encode(v.as_bytes()), &mut out);
+        }
+    }
+    out
+}
+
+/// Replace a Secret's values by their sizes; returns how many.
+fn mask_secret_data(obj: &mut Value) -> usize {
+    let mut n = 0;
+    for field in ["data", "stringData"] {
+        if let Some(Value::Object(data)) = obj.get_mut(field) {
+            for v in data.values_mut() {
+                let len = match &*v {
+                    Value::String(s) if field == "data" => decoded_len(s),
+                    Value::String(s) => s.len(),
+                    _ => 0,
+                };
+                *v = Value::String(format!("<redacted: {len} bytes>"));
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Decoded size of base64 data.
+fn decoded_len(b64: &str) -> usize {
+    let n = b64
+        .trim_end_matches('=')
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .count();
+    n * 3 / 4
+}
+
+/// Whether `text` contains one of a Secret's values. Short values (under 4 bytes) only count
+/// when they are the whole text: `a` is in too many strings to mean anything.
+fn contains_value(text: &str, values: &[String]) -> bool {
+    values
+        .iter()
+        .any(|v| text == v || (v.len() >= 4 && text.contains(v.as_str())))
+}
+
+/// On a Secret: annotations and labels that copy its data or hold a manifest of it.
+fn mask_metadata_copies(obj: &mut Value, values: &[String]) -> usize {
+    let mut n = 0;
+    for field in ["annotations", "labels"] {
+        let Some(map) = obj
+            .pointer_mut(&format!("/metadata/{field}"))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        for v in map.values_mut() {
+            if let Value::String(s) = v
+                && s != COPY_MASK
+                && (holds_secret_manifest(s) || contains_value(s, values))
+            {
+                *s = COPY_MASK.to_string();
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// On any object: annotations that hold a Secret manifest (a tool's copy of one it applied).
+fn mask_manifest_annotations(obj: &mut Value) -> usize {
+    let Some(map) = obj
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    else {
+        return 0;
+    };
+    let mut n = 0;
+    for v in map.values_mut() {
+        if let Value::String(s) = v
+            && s != COPY_MASK
+            && holds_secret_manifest(s)
+        {
+            *s = COPY_MASK.to_string();
+            n += 1;
+        }
+    }
+    n
+}
+
+/// A ConfigMap: values under credential keys, and credential shapes in any value.
+fn mask_config_map(obj: &mut Value) -> usize {
+    let mut n = 0;
+    if let Some(Value::Object(data)) = obj.get_mut("data") {
+        for (k, v) in data.iter_mut() {
+            if let Value::String(s) = v {
+                if vocabulary::is_secret_name(k) && !s.is_empty() {
+                    *s = MASK.to_string();
+                    n += 1;
+                } else {
+                    let r = super::redact(s);
+                    if r != *s {
+                        *s = r;
+                        n += 1;
+                    }
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(data)) = obj.get_mut("binaryData") {
+        for (k, v) in data.iter_mut() {
+            if vocabulary::is_secret_name(k) && v.is_string() {
+                *v = Value::String(MASK.to_string());
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Every container-like entry anywhere in the tree (pod specs, templates, last-applied
+/// copies parsed elsewhere): env values and args.
+fn mask_containers(v: &mut Value) -> usize {
+    let mut n = 0;
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m.iter_mut() {
+                match (k.as_str(), &mut *child) {
+                    ("env", Value::Array(items)) => {
+                        for item in items.iter_mut() {
+                            n += mask_env_entry(item);
+                        }
+                    }
+                    ("args" | "command", Value::Array(items)) => n += mask_argv(items),
+                    _ => n += mask_containers(child),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                n += mask_containers(item);
+            }
+        }
+        _ => {}
+    }
+    n
+}
+
+fn mask_env_entry(item: &mut Value) -> usize {
+    let Some(entry) = item.as_object_mut() else {
+        return 0;
+    };
+    let name = entry
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let Some(Value::String(value)) = entry.get_mut("value") else {
+        return 0;
+    };
+    if value.is_empty() || value.starts_with("<redacted") {
+        return 0;
+    }
+    if vocabulary::is_secret_name(&name) {
+        *value = format!("<redacted: {} bytes>", value.len());
+        return 1;
+    }
+    let r = super::redact(value);
+    if r != *value {
+        *value = r;
+        return 1;
+    }
+    0
+}
+
+/// `["--password", "VALUE"]`, `["--password=VALUE"]`, `["-p", …]` stays (too short to say).
+pub fn mask_argv(items: &mut [Value]) -> usize {
+    let mut n = 0;
+    let mut mask_next = false;
+    for item in items.iter_mut() {
+        let Value::String(s) = item else {
+            mask_next = false;
+            continue;
+        };
+        if mask_next {
+            mask_next = false;
+            if !s.starts_with('-') && !s.is_empty() {
+                *s = MASK.to_string();
+                n += 1;
+                continue;
+            }
+        }
+        if let Some(flag) = s.strip_prefix('-') {
+            let flag = flag.trim_start_matches('-');
+            match flag.split_once('=') {
+                Some((name, value)) if vocabulary::is_secret_name(name) && !value.is_empty() => {
+                    let dashes = &s[..s.len() - flag.len()];
+                    *s = format!("{dashes}{name}={MASK}");
+                    n += 1;
+                    continue;
+                }
+                Some(_) => {}
+                None => mask_next = vocabulary::is_secret_name(flag),
+            }
+        }
+        let r = super::redact(s);
+        if r != *s {
+            *s = r;
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The object's annotations and labels as a map, for tests and callers that print them.
+pub fn metadata_map<'a>(obj: &'a Value, field: &str) -> Option<&'a Map<String, Value>> {
+    obj.pointer(&format!("/metadata/{field}"))
+        .and_then(Value::as_object)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secret_copies_in_annotations_and_labels() {
+        let mut s = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "db", "managedFields": [{}],
+                "annotations": {
+                    "kapp.k14s.io/original": "{\"apiVersion\":\"v1\",\"data\":{\"dsn\":\"cG9zdGdyZXM6Ly94\"},\"kind\":\"Secret\"}",
+                    "kapp.k14s.io/original-diff": "[{\"op\":\"add\",\"path\":\"/data/username\",\"value\":\"YWRtaW4tdXNlcg==\"}]",
+                    "tool.example/raw": "the user is admin-user",
+                    "tool.example/braces": "{\"v\":\"{x}\",\"w\":\"hunter2{}\"}",
+                    "note": "rotated monthly"
+                },
+                "labels": {"user": "admin-user", "app": "db"}},
+            "data": {"username": "YWRtaW4tdXNlcg==", "dsn": "cG9zdGdyZXM6Ly94", "w": "aHVudGVyMnt9"}});
+        let r = mask_object(&mut s);
+        let text = s.to_string();
+        for leak in [
+            "YWRtaW4tdXNlcg",
+            "admin-user",
+            "cG9zdGdyZXM6Ly94",
+            "hunter2",
+        ] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+        assert_eq!(s["metadata"]["annotations"]["note"], "rotated monthly");
+        assert_eq!(s["metadata"]["labels"]["app"], "db");
+        assert_eq!(r.secret_values, 3);
+        assert_eq!(r.metadata_copies, 5);
+        assert_eq!(r.managed_fields, 1);
+    }
+
+    #[test]
+    fn argv_pairs_and_env() {
+        let mut p = json!({"kind": "Pod", "spec": {"containers": [{
+            "args": ["--password", "s3cr3t-argv", "--passwordPolicy", "strict", "--db-token=tok-xyz-123", "--verbose", "pass the test"],
+            "env": [{"name": "SMTP_PASS", "value": "smtp-pw-1"}, {"name": "CACHE", "value": "redis://:redis-pw-2@cache:6379"},
+                    {"name": "MODE", "value": "prod"}]}]}});
+        let r = mask_object(&mut p);
+        let text = p.to_string();
+        for leak in ["s3cr3t-argv", "tok-xyz-123", "smtp-pw-1", "redis-pw-2"] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+        for kept in [
+            "strict",
+            "--verbose",
+            "pass the test",
+            "prod",
+            "--passwordPolicy",
+        ] {
+            assert!(text.contains(kept), "{kept} lost: {text}");
+        }
+        assert_eq!(r.credentials, 4);
+    }
+
+    #[test]
+    fn config_map_values() {
+        let mut cm = json!({"kind": "ConfigMap", "data": {
+            "password": "cm-pw-1", "app.properties": "db.user=app\ndb.password=cm-pw-2\n",
+            "passwordPolicy": "min 12 chars", "motd": "pass the test"}});
+        mask_object(&mut cm);
+        let text = cm.to_string();
+        assert!(
+            !text.contains("cm-pw-1") && !text.contains("cm-pw-2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("min 12 chars") && text.contains("pass the test"),
+            "{text}"
+        );
+    }
+}
