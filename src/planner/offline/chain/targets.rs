@@ -1064,7 +1064,7 @@ fn auth_chain(
     let pod_calls = calls_of(w.obs, "Pod", ns, meta_name(pod));
     let from: Option<(String, String, String)> = arr(spec, "/env").iter().find_map(|e| {
         let n = s(e, "name");
-        let cred = crate::render::sanitize::is_credential_name(n);
+        let cred = crate::redact::vocabulary::is_secret_name(n);
         let r = e.pointer("/valueFrom/secretKeyRef")?;
         cred.then(|| {
             (
