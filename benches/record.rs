@@ -20,7 +20,7 @@ fn info() -> SessionInfo {
         namespace: Some("shop".into()),
         server: "https://127.0.0.1:6443".into(),
         planner: PlannerInfo {
-            kind: "llm".into(),
+            kind: klue::protocol::PlannerKind::Llm,
             model: Some("gpt-4o-mini".into()),
             endpoint: None,
         },

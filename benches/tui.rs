@@ -27,7 +27,7 @@ fn started() -> Event {
         namespace: Some("shop".into()),
         server: "https://127.0.0.1:6443".into(),
         planner: PlannerInfo {
-            kind: "offline".into(),
+            kind: klue::protocol::PlannerKind::Offline,
             model: None,
             endpoint: None,
         },

@@ -7,6 +7,11 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod log;
+mod sink;
+
+pub use log::{ProposalLog, ProposalRecord, Stage};
+pub use sink::EventSink;
 mod conclusion;
 
 pub use conclusion::{
@@ -159,23 +164,153 @@ pub struct Usage {
     pub session_total: u64,
 }
 
+/// Which planner drives an investigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlannerKind {
+    /// A model behind an OpenAI-compatible endpoint.
+    Llm,
+    /// klue's own rules.
+    Offline,
+}
+
+impl PlannerKind {
+    /// `llm` or `offline`, as `--planner` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlannerKind::Llm => "llm",
+            PlannerKind::Offline => "offline",
+        }
+    }
+}
+
+impl std::fmt::Display for PlannerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for PlannerKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "llm" => Ok(PlannerKind::Llm),
+            "offline" => Ok(PlannerKind::Offline),
+            other => Err(format!(
+                "unknown planner `{other}`: expected `llm` or `offline`"
+            )),
+        }
+    }
+}
+
 /// Which planner drives the session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannerInfo {
-    /// "offline" or "llm".
-    pub kind: String,
+    pub kind: PlannerKind,
     /// The model name, for an LLM planner.
     pub model: Option<String>,
     /// The endpoint, for an LLM planner (never with credentials).
     pub endpoint: Option<String>,
 }
 
+/// Where a session's queries run: a kube context, or a snapshot.
+///
+/// In a recording a context is its name (a string) and a snapshot is `{"snapshot": PATH}`;
+/// recordings of older versions wrote a snapshot as the string `snapshot:PATH`, which reads
+/// as a snapshot too.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A kubeconfig context, by name.
+    Context(String),
+    /// A snapshot file captured with `klue snapshot`.
+    Snapshot(String),
+    /// The snapshot bundled with klue (`klue demo`).
+    Demo,
+}
+
+impl Target {
+    /// The context name, on a live cluster.
+    pub fn context(&self) -> Option<&str> {
+        match self {
+            Target::Context(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The snapshot file, on a snapshot.
+    pub fn snapshot(&self) -> Option<&str> {
+        match self {
+            Target::Snapshot(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// A context name.
+impl From<&str> for Target {
+    fn from(name: &str) -> Self {
+        Target::Context(name.to_string())
+    }
+}
+
+/// A context name.
+impl From<String> for Target {
+    fn from(name: String) -> Self {
+        Target::Context(name)
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Context(c) => f.write_str(c),
+            Target::Snapshot(p) => write!(f, "snapshot {p}"),
+            Target::Demo => f.write_str("the bundled demo snapshot"),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum TargetRepr {
+    Context(String),
+    Snapshot { snapshot: String },
+    Demo { demo: bool },
+}
+
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Target::Context(c) => TargetRepr::Context(c.clone()),
+            Target::Snapshot(p) => TargetRepr::Snapshot {
+                snapshot: p.clone(),
+            },
+            Target::Demo => TargetRepr::Demo { demo: true },
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match TargetRepr::deserialize(d)? {
+            TargetRepr::Context(c) => match c.strip_prefix("snapshot:") {
+                Some(origin) if origin.starts_with("bundled demo") => Target::Demo,
+                Some(path) => Target::Snapshot(path.trim().to_string()),
+                None => Target::Context(c),
+            },
+            TargetRepr::Snapshot { snapshot } => Target::Snapshot(snapshot),
+            TargetRepr::Demo { .. } => Target::Demo,
+        })
+    }
+}
+
 /// Facts about the session, sent once at start (and written as the recording header).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
     pub session_id: String,
-    /// kube context name, or `snapshot:<path>`.
-    pub context: String,
+    /// Where the queries run.
+    pub context: Target,
     pub namespace: Option<String>,
     /// API server URL (no credentials), or the snapshot path.
     pub server: String,

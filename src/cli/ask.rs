@@ -8,17 +8,15 @@
 
 use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::{Context, bail};
-use klue::config::{Overrides, PlannerKind, Settings};
-use klue::planner::Planner;
-use klue::protocol::{Decider, Decision, Event, Op, Proposal, ProposalId, SessionInfo};
-use klue::session::{ApprovalPolicy, Budget, SessionConfig};
+use anyhow::bail;
+use klue::protocol::{Decision, Event, Op, Proposal, ProposalId};
+use klue::session::ApprovalPolicy;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
 use tokio::sync::mpsc::UnboundedSender;
+
+use super::launch::{GlobalArgs, Launch, Launched, launch};
 
 pub(crate) mod report;
 
@@ -41,24 +39,12 @@ pub struct Args {
     #[arg(required = true, num_args = 1..)]
     pub symptom: Vec<String>,
     #[command(flatten)]
-    pub cluster: super::common::ClusterArgs,
-    /// The planner: `llm` or `offline` (default: the LLM when one is configured).
-    #[arg(long)]
-    pub planner: Option<PlannerKind>,
-    /// The model to ask (overrides the config file and the environment).
-    #[arg(long)]
-    pub model: Option<String>,
-    /// The OpenAI-compatible endpoint (overrides the config file and the environment).
-    #[arg(long)]
-    pub base_url: Option<String>,
-    /// Another config file than the default one.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Who approves proposed queries: `ask` (prompt for each; needs a terminal),
-    /// `all-read-only` (run every query the read-only policy allows), `none` (only print
-    /// the proposals).
-    #[arg(long, default_value = "ask", value_parser = parse_approve)]
-    pub approve: Approve,
+    pub headless: Headless,
+}
+
+/// How a headless investigation runs and prints (`klue ask`, `klue resume --ask`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Headless {
     /// Most planner turns (model calls) in this investigation (default: the config's).
     #[arg(long)]
     pub max_turns: Option<u32>,
@@ -74,137 +60,51 @@ pub struct Args {
     #[arg(long)]
     pub no_record: bool,
     /// `text` for people, `json` (one document on stdout) for scripts and bots.
-    #[arg(long, short = 'o', default_value = "text", value_parser = parse_output)]
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputKind::Text)]
     pub output: OutputKind,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Approve {
-    #[default]
-    Ask,
-    AllReadOnly,
-    None,
-}
-
-pub(crate) fn parse_approve(s: &str) -> Result<Approve, String> {
-    match s {
-        "ask" => Ok(Approve::Ask),
-        "all-read-only" => Ok(Approve::AllReadOnly),
-        "none" => Ok(Approve::None),
-        other => Err(format!(
-            "unknown approval policy `{other}`: expected `ask`, `all-read-only` or `none`"
-        )),
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputKind {
     #[default]
     Text,
     Json,
 }
 
-pub(crate) fn parse_output(s: &str) -> Result<OutputKind, String> {
-    match s {
-        "text" => Ok(OutputKind::Text),
-        "json" => Ok(OutputKind::Json),
-        other => Err(format!(
-            "unknown output `{other}`: expected `text` or `json`"
-        )),
-    }
-}
-
-pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let _log = super::tui::init_log();
-    run_with(args, Vec::new()).await
-}
-
-/// `klue ask`, continuing the `earlier` events of a recorded session (`klue resume`) when
-/// there are any.
-pub(crate) async fn run_with(args: Args, earlier: Vec<Event>) -> anyhow::Result<ExitCode> {
+pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::screen::init_log();
     let symptom = args.symptom.join(" ");
+    investigate(global, &symptom, &args.headless, Launch::new("ask")).await
+}
+
+/// The headless front end: investigate `symptom` to a conclusion in the session `how`
+/// describes (`klue ask`; `klue resume --ask` continues a recording; the demo headless).
+pub async fn investigate(
+    global: &GlobalArgs,
+    symptom: &str,
+    flags: &Headless,
+    mut how: Launch,
+) -> anyhow::Result<ExitCode> {
     if symptom.trim().is_empty() {
         bail!("the symptom is empty: say what is wrong, e.g. klue ask \"checkout pods crash\"");
     }
-    if args.approve == Approve::Ask && !std::io::stdin().is_terminal() {
+    let approval = global.approve.unwrap_or(how.default_approval);
+    if approval == ApprovalPolicy::Ask && !std::io::stdin().is_terminal() {
         bail!(
             "`--approve ask` prompts for each proposal and needs a terminal on stdin; \
              choose `--approve all-read-only` (run every query the read-only policy allows) \
              or `--approve none` (only print the proposals)"
         );
     }
-    let settings = Settings::load(&Overrides {
-        planner: args.planner,
-        model: args.model.clone(),
-        base_url: args.base_url.clone(),
-        config_path: args.config.clone(),
-    })?;
-    let planner = build_planner(&settings)?;
-    let cluster = super::common::connect(&args.cluster).await?;
-    let mut info = SessionInfo {
-        session_id: format!(
-            "{}-{}",
-            if earlier.is_empty() { "ask" } else { "resume" },
-            jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")
-        ),
-        context: cluster.info.context.clone(),
-        namespace: Some(cluster.info.namespace.clone()),
-        server: cluster.info.server.clone(),
-        planner: planner.info(),
-        recording: None,
-    };
-    let recorder = if args.no_record {
-        None
-    } else {
-        super::tui::start_recording(&mut info)
-    };
-    let mut config = SessionConfig::new(info);
-    config.earlier = earlier;
-    if let Some(r) = &recorder {
-        config.sinks.push(Box::new(r.sink()));
-    }
-    config.approval = match args.approve {
-        Approve::Ask => ApprovalPolicy::Ask,
-        Approve::AllReadOnly => ApprovalPolicy::AllReadOnly,
-        Approve::None => ApprovalPolicy::None,
-    };
-    config.budget = Budget {
-        max_turns: args.max_turns.unwrap_or(settings.budget.max_turns),
-        max_queries: args.max_queries.unwrap_or(settings.budget.max_queries),
-    };
-    config.limits = klue::condense::Limits {
-        per_output: settings.budget.output_tokens,
-        context: settings.budget.context_tokens,
-    };
-    config.query_timeout = args
-        .query_timeout
-        .map(|s| std::time::Duration::from_secs(s.max(1)))
-        .unwrap_or(settings.budget.query_timeout);
-    // The offline planner reads the objects behind table output; a model gets the analyzers'
-    // findings as hints.
-    let offline = planner.info().kind == "offline";
-    if !offline {
-        config.hints = klue::analyze::fetch::hints_for(
-            &cluster.client,
-            Some(&cluster.info.namespace),
-            std::time::Duration::from_secs(5),
-        )
-        .await;
-    }
-    let runner = Arc::new(
-        klue::exec::Executor::new(cluster)
-            .with_table_objects(offline)
-            .with_timeout(config.query_timeout),
-    );
-    let handle = klue::session::spawn(planner, runner, config);
-    let code = drive(handle, symptom, &args).await;
-    if let Some(r) = recorder {
-        let path = r.path().to_path_buf();
-        match r.finish().await {
-            Ok(()) => eprintln!("klue: session recorded in {}", path.display()),
-            Err(e) => eprintln!("klue: the recording {} is incomplete: {e}", path.display()),
-        }
-    }
+    how.record = how.record && !flags.no_record;
+    how.max_turns = flags.max_turns;
+    how.max_queries = flags.max_queries;
+    how.query_timeout = flags.query_timeout.map(std::time::Duration::from_secs);
+    let launched = launch(global, how).await?;
+    let ask = launched.approval == ApprovalPolicy::Ask;
+    let (handle, recorder) = launched.into_parts();
+    let code = drive(handle, symptom.to_string(), ask, flags.output).await;
+    Launched::finish_recording(recorder).await;
     code
 }
 
@@ -212,14 +112,15 @@ pub(crate) async fn run_with(args: Args, earlier: Vec<Event>) -> anyhow::Result<
 async fn drive(
     handle: klue::session::SessionHandle,
     symptom: String,
-    args: &Args,
+    ask: bool,
+    output: OutputKind,
 ) -> anyhow::Result<ExitCode> {
     let mut front = Front {
         ops: handle.ops,
-        report: Report::new(args.output == OutputKind::Text, symptom.clone()),
+        report: Report::new(output == OutputKind::Text, symptom.clone()),
         pending: VecDeque::new(),
         stdin: None,
-        ask: args.approve == Approve::Ask,
+        ask,
         ctrl_c: 0,
         awaited: false,
     };
@@ -229,7 +130,7 @@ async fn drive(
         // Everything already emitted first, so proposals decided by a shape rule are not asked.
         while let Ok(event) = events.try_recv() {
             if front.on_event(event)? {
-                return front.finish(args.output).await;
+                return front.finish(output).await;
             }
         }
         if front.ask
@@ -241,13 +142,13 @@ async fn drive(
             // Wait for the core to record it, so related decisions are in the queue.
             loop {
                 let Some(event) = events.recv().await else {
-                    return front.finish(args.output).await;
+                    return front.finish(output).await;
                 };
                 let done = matches!(&event, Event::Decided { id: d, .. } if *d == id)
                     || matches!(&event, Event::Refused { id: d, .. } if *d == id)
                     || matches!(&event, Event::Error { .. } | Event::SessionEnded { .. });
                 if front.on_event(event)? {
-                    return front.finish(args.output).await;
+                    return front.finish(output).await;
                 }
                 if done {
                     break;
@@ -258,28 +159,14 @@ async fn drive(
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else {
-                    return front.finish(args.output).await;
+                    return front.finish(output).await;
                 };
                 if front.on_event(event)? {
-                    return front.finish(args.output).await;
+                    return front.finish(output).await;
                 }
             }
             _ = tokio::signal::ctrl_c() => front.interrupt()?,
         }
-    }
-}
-
-/// The planner the settings ask for.
-pub fn build_planner(settings: &Settings) -> anyhow::Result<Box<dyn Planner>> {
-    match settings.planner()? {
-        PlannerKind::Llm => {
-            let llm = settings
-                .llm
-                .clone()
-                .context("no LLM is configured; use --planner offline")?;
-            Ok(Box::new(klue::planner::llm::LlmPlanner::new(llm)?))
-        }
-        PlannerKind::Offline => Ok(Box::new(klue::planner::offline::OfflinePlanner::new())),
     }
 }
 
@@ -305,16 +192,26 @@ impl Front {
 
     /// Handle one event; returns true when the session is over.
     fn on_event(&mut self, event: Event) -> anyhow::Result<bool> {
+        let mut ask_again = None;
         match &event {
             Event::Proposed(p) if self.ask => self.pending.push_back(p.clone()),
-            Event::Decided { id, .. } | Event::Refused { id, .. } => {
-                self.pending.retain(|p| p.id != *id)
+            Event::Decided { id, .. } => self.pending.retain(|p| p.id != *id),
+            Event::Refused { id, .. } => {
+                self.pending.retain(|p| p.id != *id);
+                ask_again = Some(id.clone());
             }
             _ => {}
         }
         let waiting = matches!(event, Event::AwaitingInput);
         let ended = matches!(event, Event::SessionEnded { .. });
         self.report.event(event)?;
+        // A refused edit leaves the proposal waiting: ask about it again.
+        if self.ask
+            && let Some(id) = ask_again
+            && let Some(p) = self.report.waiting(&id)
+        {
+            self.pending.push_front(p);
+        }
         // The first AwaitingInput comes before the symptom is read (after the earlier events
         // of a resumed session); any later one means the planner is done (a conclusion, a
         // question, an error or a cancel): end headless.
@@ -371,6 +268,15 @@ impl Front {
                     } else {
                         command.trim().to_string()
                     };
+                    // The same policy the session applies: a refused edit is said at once
+                    // and the proposal is asked about again.
+                    if let Err(refusal) = klue::query::parse(&command) {
+                        eprintln!("  refused: {}", refusal.reason);
+                        continue;
+                    }
+                    if command == p.command {
+                        return Ok(decide(&p.id, Decision::Approve));
+                    }
                     return Ok(decide(&p.id, Decision::ApproveEdited { command }));
                 }
                 "r" | "reject" | "n" | "no" => {
@@ -405,15 +311,5 @@ fn decide(id: &ProposalId, decision: Decision) -> Op {
     Op::Decide {
         id: id.clone(),
         decision,
-    }
-}
-
-/// How a decider reads in text output.
-pub(crate) fn by_text(by: &Decider) -> String {
-    match by {
-        Decider::User => "you".into(),
-        Decider::UserShape { shape } => format!("you (with its shape: {shape})"),
-        Decider::Policy { rule } => format!("policy {rule}"),
-        Decider::Dedup { earlier } => format!("same as {earlier}"),
     }
 }

@@ -1,6 +1,6 @@
 //! `klue export FILE --format markdown|json`: a postmortem timeline of a recorded session.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -25,24 +25,8 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
-/// A path as given, else the same name in the sessions directory.
-pub fn resolve(file: &Path) -> PathBuf {
-    if file.exists() {
-        return file.to_path_buf();
-    }
-    if file.components().count() == 1
-        && let Some(dir) = record::sessions_dir()
-    {
-        let candidate = dir.join(file);
-        if candidate.exists() {
-            return candidate;
-        }
-    }
-    file.to_path_buf()
-}
-
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let path = resolve(&args.file);
+    let path = record::resolve(&args.file);
     let rec = tokio::task::spawn_blocking(move || record::read(&path)).await??;
     for w in &rec.warnings {
         eprintln!("klue: warning: {}: {w}", rec.path.display());

@@ -8,18 +8,17 @@ use std::time::Duration;
 
 use klue::mcp::{Options, Server};
 
+/// The cluster flags are the shared ones (`--context`, `-n`, `--kubeconfig`, `--snapshot`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
-    #[command(flatten)]
-    pub cluster: super::common::ClusterArgs,
     /// Longest a single query may run, in seconds.
     #[arg(long, default_value_t = 60)]
     pub query_timeout: u64,
 }
 
-pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let _log = super::tui::init_log();
-    let cluster = super::common::connect(&args.cluster).await?;
+pub async fn run(global: &super::launch::GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::screen::init_log();
+    let cluster = global.connect().await?;
     tracing::info!(context = %cluster.info.context, "klue mcp serving on stdio");
     let options = Options {
         query_timeout: Duration::from_secs(args.query_timeout.max(1)),

@@ -1,17 +1,20 @@
 //! The command line: one file per subcommand. `anyhow` lives here, at the binary's edge.
 
 pub mod ask;
-pub mod common;
 pub mod demo;
 pub mod export;
+pub mod launch;
 pub mod mcp;
 pub mod query;
 pub mod replay;
 pub mod resume;
 pub mod scan;
+pub mod screen;
 pub mod sessions;
 pub mod snapshot;
 pub mod tui;
+
+use launch::{GlobalArgs, Uses};
 
 use clap::{Parser, Subcommand};
 
@@ -21,9 +24,9 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// With no subcommand: open the TUI.
+    /// The shared flags: accepted before or after the subcommand.
     #[command(flatten)]
-    pub tui: tui::Args,
+    pub global: GlobalArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -53,20 +56,36 @@ pub enum Command {
     Mcp(mcp::Args),
 }
 
-/// Run the parsed command line; the exit code says how it went.
+/// Run the parsed command line; the exit code says how it went. A shared flag the
+/// subcommand cannot use is an error before anything runs.
 pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    let g = &cli.global;
+    let (name, uses) = match &cli.command {
+        None | Some(Command::Tui(_)) => ("tui", Uses::SESSION),
+        Some(Command::Ask(_)) => ("ask", Uses::SESSION),
+        Some(Command::Resume(_)) => ("resume", Uses::SESSION),
+        Some(Command::Query(_)) => ("query", Uses::CLUSTER),
+        Some(Command::Scan(_)) => ("scan", Uses::CLUSTER),
+        Some(Command::Snapshot(_)) => ("snapshot", Uses::CLUSTER),
+        Some(Command::Demo(_)) => ("demo", Uses::DEMO),
+        Some(Command::Sessions(_)) => ("sessions", Uses::NONE),
+        Some(Command::Replay(_)) => ("replay", Uses::NONE),
+        Some(Command::Export(_)) => ("export", Uses::NONE),
+        Some(Command::Mcp(_)) => ("mcp", Uses::CLUSTER),
+    };
+    g.check(name, uses)?;
     match cli.command {
-        None => tui::run(cli.tui).await,
-        Some(Command::Tui(a)) => tui::run(a).await,
-        Some(Command::Ask(a)) => ask::run(a).await,
-        Some(Command::Query(a)) => query::run(a).await,
-        Some(Command::Scan(a)) => scan::run(a).await,
-        Some(Command::Snapshot(a)) => snapshot::run(a).await,
-        Some(Command::Demo(a)) => demo::run(a).await,
+        None => tui::run(g, tui::Args::default()).await,
+        Some(Command::Tui(a)) => tui::run(g, a).await,
+        Some(Command::Ask(a)) => ask::run(g, a).await,
+        Some(Command::Query(a)) => query::run(g, a).await,
+        Some(Command::Scan(a)) => scan::run(g, a).await,
+        Some(Command::Snapshot(a)) => snapshot::run(g, a).await,
+        Some(Command::Demo(a)) => demo::run(g, a).await,
         Some(Command::Sessions(a)) => sessions::run(a).await,
         Some(Command::Replay(a)) => replay::run(a).await,
         Some(Command::Export(a)) => export::run(a).await,
-        Some(Command::Resume(a)) => resume::run(a).await,
-        Some(Command::Mcp(a)) => mcp::run(a).await,
+        Some(Command::Resume(a)) => resume::run(g, a).await,
+        Some(Command::Mcp(a)) => mcp::run(g, a).await,
     }
 }

@@ -14,8 +14,6 @@ pub struct Args {
     /// prefix is optional). Flags after it are klue's own (`--context`, `-n`, ...).
     #[arg(required = true, num_args = 1..)]
     pub command: Vec<String>,
-    #[command(flatten)]
-    pub cluster: super::common::ClusterArgs,
     /// Cut the output after this many lines (a marker says what was cut).
     #[arg(long, default_value_t = OutputCap::default().max_lines)]
     pub max_lines: usize,
@@ -28,8 +26,8 @@ pub struct Args {
     pub timeout: Option<u64>,
 }
 
-pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let _log = super::tui::init_log();
+pub async fn run(global: &super::launch::GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::screen::init_log();
     // One argument is the whole command line; several are joined as the shell split them.
     let line = if args.command.len() == 1 {
         args.command[0].clone()
@@ -43,7 +41,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let cluster = match super::common::connect(&args.cluster).await {
+    let cluster = match global.connect().await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("klue: {e:#}");

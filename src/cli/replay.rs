@@ -11,7 +11,7 @@ use klue::tui::replay::{Player, Speed};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
-    /// The recording to play (a .jsonl file written by klue).
+    /// The recording: a path, or a file name in the sessions directory (see `klue sessions`).
     pub file: PathBuf,
     /// Playback speed to start with: 1, 2, 8 or instant.
     #[arg(long, default_value = "1", value_parser = parse_speed)]
@@ -34,14 +34,15 @@ fn parse_speed(s: &str) -> Result<Speed, String> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    super::tui::require_terminal()?;
-    let _log = super::tui::init_log();
-    let rec = klue::record::read(&args.file)
-        .with_context(|| format!("cannot replay {}", args.file.display()))?;
+    let path = klue::record::resolve(&args.file);
+    let rec =
+        klue::record::read(&path).with_context(|| format!("cannot replay {}", path.display()))?;
+    super::screen::require_terminal()?;
+    let _log = super::screen::init_log();
     let notices: Vec<String> = rec
         .warnings
         .iter()
-        .map(|w| format!("{}: {w}", args.file.display()))
+        .map(|w| format!("{}: {w}", path.display()))
         .collect();
     for n in &notices {
         tracing::warn!("{n}");
@@ -53,7 +54,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             std::time::Instant::now(),
         );
     }
-    super::tui::open_replay(player, notices).await
+    super::screen::open_replay(player, notices).await
 }
 
 /// The recorded events with their offsets from the start, in milliseconds. A recording

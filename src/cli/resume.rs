@@ -10,11 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::bail;
-use klue::config::PlannerKind;
-use klue::protocol::{Event, SessionInfo};
+use klue::protocol::{Event, SessionInfo, Target};
 use klue::record;
 
-use super::common::ClusterArgs;
+use super::launch::{GlobalArgs, Launch, Launched, launch};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
@@ -23,40 +22,13 @@ pub struct Args {
     /// Continue headless with this message (like `klue ask`) instead of opening the screen.
     #[arg(long, value_name = "MESSAGE")]
     pub ask: Option<String>,
+    /// With `--ask`: how the headless investigation runs and prints.
     #[command(flatten)]
-    pub cluster: ClusterArgs,
-    /// The planner: `llm` or `offline` (default: the LLM when one is configured).
-    #[arg(long)]
-    pub planner: Option<PlannerKind>,
-    /// The model to ask (overrides the config file and the environment).
-    #[arg(long)]
-    pub model: Option<String>,
-    /// The OpenAI-compatible endpoint (overrides the config file and the environment).
-    #[arg(long)]
-    pub base_url: Option<String>,
-    /// Another config file than the default one.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Approval of proposed queries: `ask` (each one), `all-read-only` (every allowed query),
-    /// or with `--ask` also `none` (only print the proposals).
-    #[arg(long, default_value = "ask")]
-    pub approve: String,
-    /// With `--ask`: most planner turns (default: the config's).
-    #[arg(long)]
-    pub max_turns: Option<u32>,
-    /// With `--ask`: most queries run (default: the config's).
-    #[arg(long)]
-    pub max_queries: Option<u32>,
-    /// Do not record the continued session.
-    #[arg(long)]
-    pub no_record: bool,
-    /// With `--ask`: `text` for people, `json` (one document on stdout) for scripts.
-    #[arg(long, short = 'o', default_value = "text")]
-    pub output: String,
+    pub headless: super::ask::Headless,
 }
 
-pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let path = super::export::resolve(&args.file);
+pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
+    let path = record::resolve(&args.file);
     let rec = tokio::task::spawn_blocking(move || record::read(&path)).await??;
     for w in &rec.warnings {
         eprintln!("klue: warning: {}: {w}", rec.path.display());
@@ -71,35 +43,26 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             rec.path.display()
         );
     }
-    let cluster = cluster_args(&args.cluster, &rec.header.session)?;
+    let global = cluster_args(global, &rec.header.session)?;
+    let recorded = &rec.header.session;
     match &args.ask {
         Some(message) => {
-            let ask = super::ask::Args {
-                symptom: vec![message.clone()],
-                cluster,
-                planner: args.planner,
-                model: args.model.clone(),
-                base_url: args.base_url.clone(),
-                config: args.config.clone(),
-                approve: super::ask::parse_approve(&args.approve).map_err(anyhow::Error::msg)?,
-                max_turns: args.max_turns,
-                max_queries: args.max_queries,
-                query_timeout: None,
-                no_record: args.no_record,
-                output: super::ask::parse_output(&args.output).map_err(anyhow::Error::msg)?,
-            };
-            super::ask::run_with(ask, earlier).await
+            let mut how = Launch::new("resume");
+            how.earlier = earlier;
+            on_demo(&mut how, &global, recorded)?;
+            super::ask::investigate(&global, message, &args.headless, how).await
         }
         None => {
-            let tui = super::tui::Args {
-                cluster,
-                planner: args.planner,
-                model: args.model.clone(),
-                base_url: args.base_url.clone(),
-                approve: super::tui::parse_approve(&args.approve).map_err(anyhow::Error::msg)?,
-                config: args.config.clone(),
-            };
-            super::tui::run_with(tui, earlier).await
+            super::screen::require_terminal()?;
+            let _log = super::screen::init_log();
+            let mut how = Launch::new("resume");
+            how.earlier = earlier;
+            how.record = !args.headless.no_record;
+            on_demo(&mut how, &global, recorded)?;
+            let (handle, recorder) = launch(&global, how).await?.into_parts();
+            let code = super::screen::open(handle).await;
+            Launched::finish_recording(recorder).await;
+            code
         }
     }
 }
@@ -107,7 +70,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// The cluster flags, defaulting to where the session was recorded: its snapshot, or its
 /// context when the kubeconfig has it (else the current context, said on stderr), and its
 /// namespace.
-fn cluster_args(given: &ClusterArgs, recorded: &SessionInfo) -> anyhow::Result<ClusterArgs> {
+fn cluster_args(given: &GlobalArgs, recorded: &SessionInfo) -> anyhow::Result<GlobalArgs> {
     let mut args = given.clone();
     if args.namespace.is_none() {
         args.namespace = recorded.namespace.clone();
@@ -115,28 +78,47 @@ fn cluster_args(given: &ClusterArgs, recorded: &SessionInfo) -> anyhow::Result<C
     if args.snapshot.is_some() || args.context.is_some() {
         return Ok(args);
     }
-    if let Some(snapshot) = recorded.context.strip_prefix("snapshot:") {
-        let snapshot = Path::new(snapshot.trim());
-        if snapshot.exists() {
-            args.snapshot = Some(snapshot.to_path_buf());
-            return Ok(args);
+    let context = match &recorded.context {
+        Target::Context(c) => c,
+        // The demo's snapshot is bundled: [`on_demo`] opens it.
+        Target::Demo => return Ok(args),
+        Target::Snapshot(path) => {
+            return snapshot_args(args, Path::new(path));
         }
+    };
+    let known = klue::cluster::kubeconfig::load(args.kubeconfig.as_deref())
+        .map(|k| k.config.contexts.iter().any(|c| c.name == *context))
+        .unwrap_or(false);
+    if known {
+        args.context = Some(context.clone());
+    } else {
+        eprintln!(
+            "klue: the recorded context `{context}` is not in the kubeconfig; continuing on the current context"
+        );
+    }
+    Ok(args)
+}
+
+fn snapshot_args(mut args: GlobalArgs, snapshot: &Path) -> anyhow::Result<GlobalArgs> {
+    if !snapshot.exists() {
         bail!(
             "the session was recorded on the snapshot {}, which does not exist any more; \
              give --snapshot FILE or --context NAME",
             snapshot.display()
         );
     }
-    let known = klue::cluster::kubeconfig::load(args.kubeconfig.as_deref())
-        .map(|k| k.config.contexts.iter().any(|c| c.name == recorded.context))
-        .unwrap_or(false);
-    if known {
-        args.context = Some(recorded.context.clone());
-    } else {
-        eprintln!(
-            "klue: the recorded context `{}` is not in the kubeconfig; continuing on the current context",
-            recorded.context
-        );
-    }
+    args.snapshot = Some(snapshot.to_path_buf());
     Ok(args)
+}
+
+/// A session recorded on the bundled demo continues on it (unless the flags say otherwise),
+/// with the offline planner unless `--planner` says otherwise.
+fn on_demo(how: &mut Launch, global: &GlobalArgs, recorded: &SessionInfo) -> anyhow::Result<()> {
+    if recorded.context == Target::Demo && global.snapshot.is_none() && global.context.is_none() {
+        how.cluster = Some(klue::cluster::snapshot::demo_cluster(
+            global.namespace.as_deref(),
+        )?);
+        how.planner_default = Some(klue::config::PlannerKind::Offline);
+    }
+    Ok(())
 }

@@ -16,8 +16,6 @@ pub enum OutputFormat {
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
-    #[command(flatten)]
-    pub cluster: super::common::ClusterArgs,
     /// Scan every namespace (the default unless -n is given).
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
@@ -49,13 +47,13 @@ impl From<SeverityArg> for Severity {
     }
 }
 
-pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let _log = super::tui::init_log();
-    let client = super::common::analysis_client(&args.cluster).await?;
+pub async fn run(global: &super::launch::GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::screen::init_log();
+    let client = global.connect().await?.client;
     let namespace = if args.all_namespaces {
         None
     } else {
-        args.cluster.namespace.clone()
+        global.namespace.clone()
     };
     let opts = fetch::FetchOptions {
         namespace,

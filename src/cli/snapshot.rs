@@ -8,8 +8,6 @@ use klue::cluster::snapshot::{self, CaptureOptions, SnapshotSource};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
-    #[command(flatten)]
-    pub cluster: super::common::ClusterArgs,
     /// Where to write the snapshot (gzip-compressed JSON).
     #[arg(short = 'o', long = "output")]
     pub output: PathBuf,
@@ -21,22 +19,17 @@ pub struct Args {
     pub log_lines: u32,
 }
 
-pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let _log = super::tui::init_log();
-    let client = super::common::analysis_client(&args.cluster).await?;
+pub async fn run(global: &super::launch::GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
+    let _log = super::screen::init_log();
+    let cluster = global.connect().await?;
     let source = SnapshotSource {
-        context: args
-            .cluster
-            .snapshot
-            .as_ref()
-            .map(|p| format!("snapshot:{}", p.display()))
-            .or_else(|| args.cluster.context.clone())
-            .unwrap_or_else(|| "current-context".into()),
-        server: String::new(),
+        context: cluster.info.context.to_string(),
+        server: cluster.info.server.clone(),
     };
+    let client = cluster.client;
     let opts = CaptureOptions {
         namespace: if args.only_namespace {
-            args.cluster.namespace.clone()
+            global.namespace.clone()
         } else {
             None
         },

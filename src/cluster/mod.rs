@@ -37,8 +37,8 @@ pub struct ConnectOptions {
 /// Facts about the connection (shown in the status bar and the recording header).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterInfo {
-    /// kube context name, or `snapshot:<path>`.
-    pub context: String,
+    /// The kube context, or the snapshot.
+    pub context: crate::protocol::Target,
     /// Server URL (never with credentials), or the snapshot path.
     pub server: String,
     /// The default namespace for queries.
@@ -211,7 +211,7 @@ impl Cluster {
             client,
             calls: calls.log,
             info: ClusterInfo {
-                context,
+                context: crate::protocol::Target::Context(context),
                 server,
                 namespace,
             },

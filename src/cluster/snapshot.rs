@@ -218,11 +218,36 @@ pub fn open(path: &Path, namespace: Option<&str>) -> Result<super::Cluster, supe
     ))
 }
 
-/// A [`Cluster`](super::Cluster) over an in-memory snapshot (`origin` names it).
+/// A [`Cluster`](super::Cluster) over an in-memory snapshot read from the file `origin`.
 pub fn cluster(snapshot: Arc<Snapshot>, origin: &str, namespace: Option<&str>) -> super::Cluster {
+    served(
+        snapshot,
+        crate::protocol::Target::Snapshot(origin.to_string()),
+        origin,
+        namespace,
+    )
+}
+
+/// The snapshot bundled with klue ([`DEMO_SNAPSHOT`]) as a [`Cluster`](super::Cluster).
+pub fn demo_cluster(namespace: Option<&str>) -> Result<super::Cluster, SnapshotError> {
+    let snap = Snapshot::from_bytes(DEMO_SNAPSHOT, "the bundled demo snapshot")?;
+    Ok(served(
+        Arc::new(snap),
+        crate::protocol::Target::Demo,
+        "bundled demo (broken shop)",
+        namespace,
+    ))
+}
+
+fn served(
+    snapshot: Arc<Snapshot>,
+    target: crate::protocol::Target,
+    server: &str,
+    namespace: Option<&str>,
+) -> super::Cluster {
     let info = super::ClusterInfo {
-        context: format!("snapshot:{origin}"),
-        server: origin.to_string(),
+        context: target,
+        server: server.to_string(),
         namespace: namespace.unwrap_or("default").to_string(),
     };
     super::Cluster::from_service(SnapshotService::new(snapshot), info)

@@ -50,34 +50,7 @@ pub enum ConfigError {
     LlmNotConfigured { path: String },
 }
 
-/// Which planner drives an investigation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlannerKind {
-    Llm,
-    Offline,
-}
-
-impl std::str::FromStr for PlannerKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "llm" => Ok(PlannerKind::Llm),
-            "offline" => Ok(PlannerKind::Offline),
-            other => Err(format!(
-                "unknown planner `{other}`: expected `llm` or `offline`"
-            )),
-        }
-    }
-}
-
-impl PlannerKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            PlannerKind::Llm => "llm",
-            PlannerKind::Offline => "offline",
-        }
-    }
-}
+pub use crate::protocol::PlannerKind;
 
 /// How the model is asked to act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -196,9 +169,11 @@ impl LlmSettings {
     }
 }
 
-/// Limits of one session.
+/// The config file's `[budget]` section: the session's limits (turns, queries) and the
+/// condenser's token caps, as configured. Front ends turn it into a
+/// [`session::Budget`](crate::session::Budget) and [`condense::Limits`](crate::condense::Limits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
+pub struct BudgetSettings {
     pub max_turns: u32,
     pub max_queries: u32,
     /// Token cap of one output's condensed copy.
@@ -209,10 +184,10 @@ pub struct Budget {
     pub query_timeout: Duration,
 }
 
-impl Default for Budget {
+impl Default for BudgetSettings {
     fn default() -> Self {
         // The same defaults as the session's budget and the condenser's limits.
-        Budget {
+        BudgetSettings {
             max_turns: 25,
             max_queries: 40,
             output_tokens: 2_000,
@@ -239,7 +214,7 @@ pub struct Settings {
     pub llm: Option<LlmSettings>,
     /// The planner asked for explicitly (flag, `KLUE_PLANNER` or file), if any.
     pub planner_requested: Option<PlannerKind>,
-    pub budget: Budget,
+    pub budget: BudgetSettings,
     /// The config file that was (or would be) read.
     pub config_path: Option<PathBuf>,
 }
@@ -457,7 +432,7 @@ impl Settings {
         llm.temperature = f.temperature;
         llm.config_path = path.map(Path::to_path_buf);
 
-        let mut budget = Budget::default();
+        let mut budget = BudgetSettings::default();
         if let Some(b) = &f.budget {
             if let Some(v) = b.max_turns {
                 budget.max_turns = v;

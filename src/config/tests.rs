@@ -262,7 +262,7 @@ fn credentials_stripped_from_endpoint() {
 
 #[test]
 fn budget_defaults_match_the_session_and_condenser() {
-    let b = Budget::default();
+    let b = BudgetSettings::default();
     let s = crate::session::Budget::default();
     let l = crate::condense::Limits::default();
     assert_eq!((b.max_turns, b.max_queries), (s.max_turns, s.max_queries));

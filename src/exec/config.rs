@@ -15,7 +15,12 @@ pub fn run(ex: &Executor, kind: &ConfigKind) -> Result<Output, ExecError> {
             what: "there is no kubeconfig behind this connection (snapshot)".into(),
         });
     };
-    let current = cluster.info.context.clone();
+    let current = cluster
+        .info
+        .context
+        .context()
+        .unwrap_or_default()
+        .to_string();
     match kind {
         ConfigKind::CurrentContext => Ok(Output::text(format!("{current}\n"))),
         ConfigKind::GetContexts { name } => {

@@ -312,7 +312,7 @@ const CORRECTIVE: &str = "Your last reply could not be used by klue";
 impl Planner for LlmPlanner {
     fn info(&self) -> PlannerInfo {
         PlannerInfo {
-            kind: "llm".into(),
+            kind: crate::protocol::PlannerKind::Llm,
             model: Some(self.settings.model.clone()),
             endpoint: Some(self.settings.endpoint_display()),
         }

@@ -83,7 +83,7 @@ pub fn render(t: &Timeline) -> String {
         human_duration(t.duration_ms)
     );
     let _ = writeln!(o, "| Outcome | {} |", cell(&t.outcome));
-    let _ = writeln!(o, "| Context | {} |", code(&t.session.context));
+    let _ = writeln!(o, "| Context | {} |", code(&t.session.context.to_string()));
     let _ = writeln!(o, "| Server | {} |", code(&t.session.server));
     if let Some(ns) = &t.session.namespace {
         let _ = writeln!(o, "| Namespace | {} |", code(ns));
@@ -91,7 +91,7 @@ pub fn render(t: &Timeline) -> String {
     let planner = match (&t.session.planner.model, &t.session.planner.endpoint) {
         (Some(m), Some(e)) => format!("{} ({m} at {e})", t.session.planner.kind),
         (Some(m), None) => format!("{} ({m})", t.session.planner.kind),
-        _ => t.session.planner.kind.clone(),
+        _ => t.session.planner.kind.to_string(),
     };
     let _ = writeln!(o, "| Planner | {} |", cell(&planner));
     let _ = writeln!(
@@ -151,19 +151,24 @@ pub fn render(t: &Timeline) -> String {
             if !q.hypothesis.is_empty() {
                 let _ = writeln!(o, "- Tests: {}", q.hypothesis.trim());
             }
-            let decision = match (q.status.as_str(), &q.decided_by) {
-                ("refused", _) => format!(
-                    "refused by klue's read-only policy: {}",
-                    q.refused_why.as_deref().unwrap_or_default()
-                ),
-                ("rejected", Some(by)) => match &q.rejection_reason {
-                    Some(r) => format!("rejected by {by}: {r}"),
-                    None => format!("rejected by {by}"),
-                },
-                ("approved-edited", Some(by)) => format!("approved by {by} after editing"),
-                (s, Some(by)) => format!("{s} by {by}"),
-                (s, None) => s.to_string(),
-            };
+            if let Some(p) = &q.proposed_command {
+                let _ = writeln!(o, "- Proposed as: {} (edited by the engineer)", code(p));
+            }
+            for r in &q.refused_edits {
+                let _ = writeln!(
+                    o,
+                    "- Edit refused: {}: {} (the proposal waited on)",
+                    code(&r.command),
+                    r.why.trim()
+                );
+            }
+            if let Some(p) = &q.paste {
+                let _ = writeln!(o, "- Paste: {}", code(p));
+            }
+            let decision = q
+                .decision
+                .clone()
+                .unwrap_or_else(|| q.status.label().to_string());
             let when = q
                 .decided_at
                 .map(|d| format!(" ({})", clock(d)))

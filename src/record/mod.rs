@@ -25,7 +25,7 @@ pub mod writer;
 
 pub use format::{Entry, FORMAT_VERSION, Header, Item};
 pub use reader::{ReadError, Recording, RecordingReader, Warning, read};
-pub use sessions::{SessionSummary, sessions_dir};
+pub use sessions::{SessionSummary, resolve, sessions_dir};
 pub use timeline::Timeline;
 pub use writer::{RecordError, RecordSink, Recorder, RecorderOptions};
 

@@ -19,6 +19,27 @@ pub fn sessions_dir() -> Option<PathBuf> {
     Some(state.join("klue").join("sessions"))
 }
 
+/// A recording as the engineer names it: a path as given, else that name in the sessions
+/// directory (`klue sessions` lists the names), with or without its `.jsonl` ending.
+pub fn resolve(file: &Path) -> PathBuf {
+    if file.exists() {
+        return file.to_path_buf();
+    }
+    if file.components().count() == 1
+        && let Some(dir) = sessions_dir()
+    {
+        let candidate = dir.join(file);
+        if candidate.exists() {
+            return candidate;
+        }
+        let with_ending = dir.join(format!("{}.jsonl", file.display()));
+        if with_ending.exists() {
+            return with_ending;
+        }
+    }
+    file.to_path_buf()
+}
+
 /// One line of `klue sessions`.
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionSummary {
@@ -70,7 +91,7 @@ pub fn summarize(path: &Path) -> Result<SessionSummary, ReadError> {
     Ok(SessionSummary {
         path: path.to_path_buf(),
         started_at: header.started_at,
-        context: header.session.context,
+        context: header.session.context.to_string(),
         first_symptom: symptom,
         outcome: outcome(conclusion.as_ref(), ended.as_deref()),
         duration_ms: i64::try_from(last.duration_since(header.started_at).as_millis()).unwrap_or(0),

@@ -5,10 +5,14 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
+use std::collections::HashMap;
+
 use super::format::{Entry, Item};
 use super::reader::Recording;
+use crate::protocol::log::Refusal;
 use crate::protocol::{
-    Conclusion, Decider, Decision, Event, Evidence, HypothesisStatus, Op, SessionInfo, Usage,
+    Conclusion, Decider, Event, Evidence, HypothesisStatus, Op, ProposalId, ProposalLog,
+    SessionInfo, Stage, Usage,
 };
 
 /// The postmortem view of one session.
@@ -50,24 +54,41 @@ pub struct TimelineItem {
     pub text: String,
 }
 
-/// What happened to one proposal.
+/// What happened to one proposal (its state from the [`ProposalLog`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct QueryRecord {
     pub id: String,
     pub proposed_at: Timestamp,
     pub offset_ms: i64,
+    /// The command that ran, or was refused: the engineer's edit when there was one.
     pub command: String,
+    /// The command as the planner proposed it, when the engineer edited it.
+    pub proposed_command: Option<String>,
+    /// The command as the engineer can paste it into a shell (`kubectl --context C -n NS ...`);
+    /// none for a command the read-only policy refused.
+    pub paste: Option<String>,
     pub reason: String,
     pub hypothesis: String,
-    /// `approved`, `approved-edited`, `rejected`, `refused`, `pending`.
-    pub status: String,
+    pub status: Stage,
+    /// The decision in one sentence.
+    pub decision: Option<String>,
     /// Who decided: `engineer`, `policy (<rule>)`, `duplicate of <id>`.
     pub decided_by: Option<String>,
     pub decided_at: Option<Timestamp>,
     pub rejection_reason: Option<String>,
     /// The refusal reason, when the policy refused the command.
     pub refused_why: Option<String>,
+    /// Edits the policy refused while the proposal waited.
+    pub refused_edits: Vec<Refusal>,
     pub execution: Option<ExecutionRecord>,
+}
+
+/// When each step of a proposal's life was recorded, and its output.
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    proposed_at: Option<(Timestamp, i64)>,
+    decided_at: Option<Timestamp>,
+    execution: Option<ExecutionRecord>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -129,23 +150,6 @@ fn decider(by: &Decider) -> String {
     }
 }
 
-fn new_query(id: &str, at: Timestamp, offset_ms: i64, command: &str) -> QueryRecord {
-    QueryRecord {
-        id: id.to_string(),
-        proposed_at: at,
-        offset_ms,
-        command: command.to_string(),
-        reason: String::new(),
-        hypothesis: String::new(),
-        status: "pending".into(),
-        decided_by: None,
-        decided_at: None,
-        rejection_reason: None,
-        refused_why: None,
-        execution: None,
-    }
-}
-
 impl Timeline {
     /// Digest a recording.
     pub fn build(rec: &Recording) -> Self {
@@ -167,10 +171,42 @@ impl Timeline {
             api_calls: Default::default(),
         };
         let mut ended = None;
+        let mut log = ProposalLog::new();
+        let mut seen: HashMap<ProposalId, Seen> = HashMap::new();
         for e in &rec.entries {
             t.ended_at = t.ended_at.max(e.at);
-            t.add(e, start, &mut ended);
+            if let Item::Event(ev) = &e.item {
+                log.apply(ev);
+                t.note(ev, e.at, start, &mut seen);
+            }
+            t.add(e, start, &mut ended, &log);
         }
+        t.queries = log
+            .entries()
+            .iter()
+            .map(|q| {
+                let seen = seen.remove(&q.id).unwrap_or_default();
+                let (proposed_at, offset_ms) = seen.proposed_at.unwrap_or((start, 0));
+                QueryRecord {
+                    id: q.id.0.clone(),
+                    proposed_at,
+                    offset_ms,
+                    command: q.command().to_string(),
+                    proposed_command: q.was_edited().then(|| q.proposed.clone()),
+                    paste: (q.stage != Stage::Refused).then(|| log.paste(q.command())),
+                    reason: q.reason.clone(),
+                    hypothesis: q.hypothesis.clone(),
+                    status: q.stage,
+                    decision: q.decision_text_as("the engineer"),
+                    decided_by: q.by.as_ref().map(decider),
+                    decided_at: seen.decided_at,
+                    rejection_reason: q.rejection.clone(),
+                    refused_why: q.refusal.as_ref().map(|r| r.why.clone()),
+                    refused_edits: q.refused_edits.clone(),
+                    execution: seen.execution,
+                }
+            })
+            .collect();
         t.duration_ms = ms(start, t.ended_at);
         t.outcome = outcome(
             t.conclusion.as_ref().map(|c| &c.conclusion),
@@ -188,11 +224,43 @@ impl Timeline {
         });
     }
 
-    fn query(&mut self, id: &str) -> Option<&mut QueryRecord> {
-        self.queries.iter_mut().rev().find(|q| q.id == id)
+    /// Remember when a proposal's steps happened, and its output.
+    fn note(
+        &self,
+        ev: &Event,
+        at: Timestamp,
+        start: Timestamp,
+        seen: &mut HashMap<ProposalId, Seen>,
+    ) {
+        match ev {
+            Event::Proposed(p) => {
+                seen.entry(p.id.clone())
+                    .or_default()
+                    .proposed_at
+                    .get_or_insert((at, ms(start, at)));
+            }
+            Event::Refused { id, .. } => {
+                seen.entry(id.clone())
+                    .or_default()
+                    .proposed_at
+                    .get_or_insert((at, ms(start, at)));
+            }
+            Event::Decided { id, .. } => seen.entry(id.clone()).or_default().decided_at = Some(at),
+            Event::ExecFinished(x) => {
+                seen.entry(x.id.clone()).or_default().execution = Some(ExecutionRecord {
+                    command: x.command.clone(),
+                    finished_at: at,
+                    duration_ms: x.duration_ms,
+                    error: x.error.clone(),
+                    output: x.output.clone(),
+                    condensed: x.condensed.clone(),
+                });
+            }
+            _ => {}
+        }
     }
 
-    fn add(&mut self, e: &Entry, start: Timestamp, ended: &mut Option<String>) {
+    fn add(&mut self, e: &Entry, start: Timestamp, ended: &mut Option<String>, log: &ProposalLog) {
         let at = e.at;
         let ev = match &e.item {
             Item::Event(ev) => ev,
@@ -230,57 +298,27 @@ impl Timeline {
                     "assistant",
                     format!("proposed {}: `{}` ({})", p.id, p.command, p.reason),
                 );
-                let mut q = new_query(&p.id.0, at, ms(start, at), &p.command);
-                q.reason = p.reason.clone();
-                q.hypothesis = p.hypothesis.clone();
-                self.queries.push(q);
             }
             Event::Refused { id, command, why } => {
-                self.push(
-                    at,
-                    start,
-                    "policy",
-                    format!("refused {id} `{command}`: {why}"),
-                );
-                if self.query(&id.0).is_none() {
-                    self.queries
-                        .push(new_query(&id.0, at, ms(start, at), command));
-                }
-                if let Some(q) = self.query(&id.0) {
-                    q.status = "refused".into();
-                    q.refused_why = Some(why.clone());
-                }
-            }
-            Event::Decided { id, decision, by } => {
-                let who = decider(by);
-                let (status, text) = match decision {
-                    Decision::Approve => ("approved", format!("{id} approved by {who}")),
-                    Decision::ApproveEdited { command } => (
-                        "approved-edited",
-                        format!("{id} approved by {who}, edited to `{command}`"),
-                    ),
-                    Decision::Reject { reason } => (
-                        "rejected",
-                        match reason {
-                            Some(r) => format!("{id} rejected by {who}: {r}"),
-                            None => format!("{id} rejected by {who}"),
-                        },
-                    ),
+                let still = log.get(id).is_some_and(|q| q.stage == Stage::Pending);
+                let text = if still {
+                    format!("refused the edit of {id} to `{command}`: {why}; {id} still waited")
+                } else {
+                    format!("refused {id} `{command}`: {why}")
                 };
+                self.push(at, start, "policy", text);
+            }
+            Event::Decided { id, by, .. } => {
+                let text = log
+                    .get(id)
+                    .and_then(|q| q.decision_text_as("the engineer"))
+                    .unwrap_or_else(|| "decided".into());
                 let actor = if matches!(by, Decider::User | Decider::UserShape { .. }) {
                     "engineer"
                 } else {
                     "klue"
                 };
-                self.push(at, start, actor, text);
-                if let Some(q) = self.query(&id.0) {
-                    q.status = status.into();
-                    q.decided_by = Some(who);
-                    q.decided_at = Some(at);
-                    if let Decision::Reject { reason } = decision {
-                        q.rejection_reason = reason.clone();
-                    }
-                }
+                self.push(at, start, actor, format!("{id} {text}"));
             }
             Event::ExecFinished(x) => {
                 let how = match &x.error {
@@ -293,16 +331,6 @@ impl Timeline {
                     "klue",
                     format!("ran {} `{}`: {how}", x.id, x.command),
                 );
-                if let Some(q) = self.query(&x.id.0) {
-                    q.execution = Some(ExecutionRecord {
-                        command: x.command.clone(),
-                        finished_at: at,
-                        duration_ms: x.duration_ms,
-                        error: x.error.clone(),
-                        output: x.output.clone(),
-                        condensed: x.condensed.clone(),
-                    });
-                }
             }
             Event::Hypothesis(h) => {
                 self.push(

@@ -362,7 +362,7 @@ pub fn file_name(header: &Header) -> String {
     };
     format!(
         "{ts}-{}-{}.jsonl",
-        clean(&header.session.context, 40),
+        clean(&header.session.context.to_string(), 40),
         clean(&header.session.session_id, 24)
     )
 }

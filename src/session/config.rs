@@ -3,7 +3,7 @@
 use crate::condense::Limits;
 use crate::protocol::SessionInfo;
 
-use super::sink::EventSink;
+use crate::protocol::EventSink;
 
 /// Limits per session. When one is reached the planner is asked once to conclude with what it
 /// has; if it still does not, the session reports an error and ends.
@@ -40,12 +40,48 @@ pub enum ApprovalPolicy {
 }
 
 impl ApprovalPolicy {
-    /// The rule name used in [`Decider::Policy`](crate::protocol::Decider::Policy).
+    /// Every policy, in the order help texts list them.
+    pub const ALL: [ApprovalPolicy; 3] = [
+        ApprovalPolicy::Ask,
+        ApprovalPolicy::AllReadOnly,
+        ApprovalPolicy::None,
+    ];
+
+    /// The rule name used in [`Decider::Policy`](crate::protocol::Decider::Policy), and the
+    /// value of `--approve`.
     pub fn rule(self) -> &'static str {
         match self {
             ApprovalPolicy::Ask => "ask",
             ApprovalPolicy::AllReadOnly => "all-read-only",
             ApprovalPolicy::None => "none",
+        }
+    }
+}
+
+impl std::fmt::Display for ApprovalPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.rule())
+    }
+}
+
+impl std::str::FromStr for ApprovalPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().to_ascii_lowercase();
+        ApprovalPolicy::ALL
+            .into_iter()
+            .find(|p| p.rule() == s)
+            .ok_or_else(|| {
+                format!("unknown approval policy `{s}`: expected `ask`, `all-read-only` or `none`")
+            })
+    }
+}
+
+impl From<&crate::config::BudgetSettings> for Budget {
+    fn from(b: &crate::config::BudgetSettings) -> Self {
+        Budget {
+            max_turns: b.max_turns,
+            max_queries: b.max_queries,
         }
     }
 }
@@ -74,6 +110,16 @@ pub struct SessionConfig {
 }
 
 impl SessionConfig {
+    /// Apply the config file's `[budget]`: turns and queries of the session, and the token
+    /// caps of what the model sees.
+    pub fn apply_budget(&mut self, b: &crate::config::BudgetSettings) {
+        self.budget = Budget::from(b);
+        self.limits = Limits {
+            per_output: b.output_tokens,
+            context: b.context_tokens,
+        };
+    }
+
     /// A configuration with defaults for everything but the session facts.
     pub fn new(info: SessionInfo) -> Self {
         Self {

@@ -18,8 +18,8 @@ use crate::redact;
 use super::config::{ApprovalPolicy, SessionConfig};
 use super::history::History;
 use super::runner::QueryRunner;
-use super::sink::EventSink;
 use super::verify;
+use crate::protocol::EventSink;
 
 /// What the planner is told when the budget is used up (once per session).
 const CONCLUDE_NOW: &str = "[klue] The investigation budget of this session is used up. \
@@ -654,6 +654,34 @@ impl Engine {
                     });
                     return Flow::Continue;
                 };
+                // An edit the policy refuses is not a decision: the proposal keeps waiting
+                // and may be edited again (or approved as proposed, or rejected).
+                if let Decision::ApproveEdited { command } = &decision {
+                    let command = command.trim().to_string();
+                    match query::parse(&command) {
+                        Ok(query) => {
+                            let pending = work.waiting.remove(pos);
+                            self.io.emit(Event::Decided {
+                                id,
+                                decision: Decision::ApproveEdited {
+                                    command: command.clone(),
+                                },
+                                by: Decider::User,
+                            });
+                            work.queue.push_back(Pending {
+                                command,
+                                query,
+                                ..pending
+                            });
+                        }
+                        Err(refusal) => self.io.emit(Event::Refused {
+                            id,
+                            command,
+                            why: refusal.reason,
+                        }),
+                    }
+                    return Flow::Continue;
+                }
                 let pending = work.waiting.remove(pos);
                 self.io.emit(Event::Decided {
                     id: id.clone(),
@@ -662,19 +690,7 @@ impl Engine {
                 });
                 match decision {
                     Decision::Approve => work.queue.push_back(pending),
-                    Decision::ApproveEdited { command } => {
-                        let command = command.trim().to_string();
-                        match query::parse(&command) {
-                            Ok(query) => work.queue.push_back(Pending {
-                                command,
-                                query,
-                                ..pending
-                            }),
-                            Err(refusal) => {
-                                self.refuse(work, id, pending.call_id, command, refusal.reason)
-                            }
-                        }
-                    }
+                    Decision::ApproveEdited { .. } => {}
                     Decision::Reject { reason } => {
                         work.outcomes.insert(
                             pending.call_id,

@@ -35,13 +35,12 @@ mod engine;
 mod history;
 mod resume;
 mod runner;
-mod sink;
 pub mod verify;
 
+pub use crate::protocol::EventSink;
 pub use config::{ApprovalPolicy, Budget, SessionConfig};
 pub use resume::replayable;
 pub use runner::{QueryRunner, RunError};
-pub use sink::EventSink;
 pub use verify::verify_conclusion;
 
 use std::sync::Arc;

@@ -8,7 +8,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use ratatui::layout::Rect;
 
 use super::chat::{ChatState, Role};
-use super::commands::{Commands, PState};
+use super::commands::Commands;
 use super::conclusion::ConclusionView;
 use super::editor::Editor;
 use super::hypotheses::Hypotheses;
@@ -78,6 +78,76 @@ pub struct Prompt {
     pub editor: Editor,
 }
 
+/// What covers the panes: at most one thing at a time, and it gets the keys, the mouse and
+/// pasted text first. Help can open over the conclusion and returns to it.
+#[derive(Debug, Clone, Default)]
+pub enum Overlay {
+    /// The panes have the keys.
+    #[default]
+    None,
+    /// The conclusion view.
+    Conclusion,
+    /// A one-line prompt over the input (edit, reject, search).
+    Prompt(Prompt),
+    /// The help, with its scroll; `over_conclusion` reopens the conclusion when it closes.
+    Help {
+        scroll: usize,
+        over_conclusion: bool,
+    },
+}
+
+/// The prefix that makes a message in the input a query of the engineer's own (`:get pods`),
+/// run through the same read-only policy as the planner's.
+pub const OWN_QUERY_PREFIX: char = ':';
+
+/// What the read-only policy says of a command line, as it is typed: `Ok` when it would
+/// run, else the specific refusal. The same parser the session applies.
+pub fn check_command(command: &str) -> Result<(), String> {
+    let command = command.trim();
+    if command.is_empty() {
+        return Err("type a read-only kubectl command, e.g. get pods".into());
+    }
+    crate::query::parse(command)
+        .map(|_| ())
+        .map_err(|r| r.reason)
+}
+
+impl App {
+    /// The input holds an own query (`:` first): its command, when it does.
+    pub fn own_query(&self) -> Option<String> {
+        let text = self.input.text();
+        let t = text.trim_start();
+        t.strip_prefix(OWN_QUERY_PREFIX)
+            .map(|c| c.trim().to_string())
+    }
+}
+
+impl Overlay {
+    pub fn is_none(&self) -> bool {
+        matches!(self, Overlay::None)
+    }
+
+    pub fn prompt(&self) -> Option<&Prompt> {
+        match self {
+            Overlay::Prompt(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The help's scroll, when the help is shown.
+    pub fn help(&self) -> Option<usize> {
+        match self {
+            Overlay::Help { scroll, .. } => Some(*scroll),
+            _ => None,
+        }
+    }
+
+    /// The conclusion view is shown.
+    pub fn conclusion(&self) -> bool {
+        matches!(self, Overlay::Conclusion)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Live,
@@ -125,9 +195,10 @@ pub struct App {
     pub hypotheses: Hypotheses,
     pub conclusion: ConclusionView,
     pub input: Editor,
-    pub prompt: Option<Prompt>,
-    /// The help overlay, with its scroll.
-    pub help: Option<usize>,
+    /// What covers the panes, if anything.
+    pub overlay: Overlay,
+    /// In a replay, the engineer closed the conclusion: seeking does not reopen it.
+    pub conclusion_dismissed: bool,
     pub usage: Usage,
     /// A turn is running (the model or queries are at work).
     pub busy: bool,
@@ -160,10 +231,13 @@ impl App {
             output: OutputView::default(),
             output_for: None,
             hypotheses: Hypotheses::default(),
-            conclusion: ConclusionView::default(),
+            conclusion: ConclusionView {
+                replay: mode == Mode::Replay,
+                ..ConclusionView::default()
+            },
             input: Editor::new(true),
-            prompt: None,
-            help: None,
+            overlay: Overlay::None,
+            conclusion_dismissed: false,
             usage: Usage::default(),
             busy: false,
             ended: None,
@@ -189,6 +263,14 @@ impl App {
         fresh.replay = self.replay;
         fresh.size = self.size;
         fresh.input = std::mem::take(&mut self.input);
+        fresh.conclusion_dismissed = self.conclusion_dismissed;
+        // Help stays open over a seek; the conclusion reopens when playback reaches it.
+        if let Overlay::Help { scroll, .. } = self.overlay {
+            fresh.overlay = Overlay::Help {
+                scroll,
+                over_conclusion: false,
+            };
+        }
         *self = fresh;
     }
 
@@ -216,19 +298,13 @@ impl App {
     pub fn apply(&mut self, ev: Event) {
         self.apply_event(ev);
         // Waiting for the engineer's decisions, with nothing running, is not working.
-        if self.busy
-            && self.pending_count() > 0
-            && !self
-                .commands
-                .entries
-                .iter()
-                .any(|e| matches!(e.state, PState::Running | PState::Approved))
-        {
+        if self.busy && self.pending_count() > 0 && !self.commands.working() {
             self.busy = false;
         }
     }
 
     fn apply_event(&mut self, ev: Event) {
+        self.commands.apply(&ev);
         match ev {
             Event::SessionStarted(info) => self.info = Some(info),
             Event::UserMessage { text } => {
@@ -241,22 +317,23 @@ impl App {
                 self.busy = true;
             }
             Event::AssistantMessage { text } => self.chat.assistant_message(&text),
-            Event::Proposed(p) => {
+            Event::Proposed(_) => {
                 // A proposal waits for the engineer: the turn is not working on anything.
-                self.commands.proposed(p);
                 self.busy = false;
             }
             Event::Refused { id, command, why } => {
-                self.chat
-                    .push(Role::Error, format!("{id} refused: `{command}`: {why}"));
-                self.commands.refused(&id, &command, &why);
+                let again = self
+                    .commands
+                    .get(&id)
+                    .is_some_and(|e| e.stage == crate::protocol::Stage::Pending);
+                let hint = if again { " (e edits it again)" } else { "" };
+                self.chat.push(
+                    Role::Error,
+                    format!("{id} refused: `{command}`: {why}{hint}"),
+                );
             }
-            Event::Decided { id, decision, by } => self.commands.decided(&id, &decision, &by),
-            Event::ExecStarted { id, command } => {
-                self.commands.started(&id, &command);
-                self.busy = true;
-            }
-            Event::ExecFinished(x) => self.commands.finished(x),
+            Event::Decided { .. } | Event::ExecFinished(_) => {}
+            Event::ExecStarted { .. } => self.busy = true,
             Event::Hypothesis(h) => self.hypotheses.upsert(h),
             Event::Concluded(c) => {
                 self.chat.end_stream();
@@ -265,6 +342,7 @@ impl App {
                     format!("Conclusion: {} (c shows it again)", c.headline()),
                 );
                 self.conclusion.set(c);
+                self.open_conclusion_on_arrival();
                 self.busy = false;
             }
             Event::Usage(u) => self.usage = u,
@@ -287,13 +365,42 @@ impl App {
         }
     }
 
+    /// A conclusion arrived: show it, unless something else covers the panes, or (in a
+    /// replay) the engineer closed it already.
+    fn open_conclusion_on_arrival(&mut self) {
+        if self.mode == Mode::Replay && self.conclusion_dismissed {
+            return;
+        }
+        match &mut self.overlay {
+            Overlay::None => self.overlay = Overlay::Conclusion,
+            Overlay::Help {
+                over_conclusion, ..
+            } => *over_conclusion = true,
+            _ => {}
+        }
+    }
+
+    /// Close the conclusion view (Esc, `c`, a jump to a result).
+    pub fn close_conclusion(&mut self) {
+        if self.overlay.conclusion() {
+            self.overlay = Overlay::None;
+            self.conclusion_dismissed = true;
+        }
+    }
+
+    /// Show the conclusion (`c`).
+    pub fn open_conclusion(&mut self) {
+        self.overlay = Overlay::Conclusion;
+        self.conclusion_dismissed = false;
+    }
+
     /// Keep the output view's position tied to the selected proposal.
     fn sync_output(&mut self) {
         let sel = self.commands.selected().map(|e| e.id.clone());
         if sel != self.output_for {
             self.output.reset();
             self.output_for = sel;
-            if let Some(out) = self.commands.selected().and_then(|e| e.output.as_ref()) {
+            if let Some(out) = self.commands.selected_output() {
                 self.output.research(out);
             }
         }
@@ -304,7 +411,7 @@ impl App {
         if let Some(i) = self.commands.position(id) {
             self.commands.select(i);
             self.focus = Focus::Output;
-            self.conclusion.open = false;
+            self.close_conclusion();
         } else {
             self.flash = Some(format!("{id} is not in this session"));
         }
@@ -336,26 +443,29 @@ impl App {
             K::ScrollUp => -3,
             K::ScrollDown => 3,
             K::Down(_) => {
-                if self.prompt.is_none()
-                    && self.help.is_none()
-                    && !self.conclusion.open
-                    && (pane != Focus::Input || self.mode == Mode::Live)
-                {
+                if self.overlay.is_none() && (pane != Focus::Input || self.mode == Mode::Live) {
                     self.focus = pane;
                 }
                 return;
             }
             _ => return,
         };
-        if let Some(s) = self.help.as_mut() {
-            *s = (*s as isize + delta).max(0) as usize;
-            return;
+        match &mut self.overlay {
+            Overlay::Help { scroll, .. } => {
+                *scroll = (*scroll as isize + delta).max(0) as usize;
+                return;
+            }
+            Overlay::Conclusion => {
+                self.conclusion.scroll_by(Some(delta));
+                return;
+            }
+            Overlay::Prompt(_) | Overlay::None => {}
         }
         match pane {
             Focus::Chat => self.chat.scroll_by(-delta, &self.theme),
             Focus::Commands => self.commands.move_by(delta.signum()),
             Focus::Output => {
-                if let Some(out) = self.commands.selected().and_then(|e| e.output.as_ref()) {
+                if let Some(out) = self.commands.selected_output() {
                     self.output.scroll(out, delta);
                 }
             }
@@ -365,11 +475,13 @@ impl App {
     }
 
     fn on_paste(&mut self, s: &str) {
-        if let Some(p) = self.prompt.as_mut() {
-            p.editor.insert_str(s);
-        } else if self.mode == Mode::Live && self.help.is_none() && !self.conclusion.open {
-            self.focus = Focus::Input;
-            self.input.insert_str(s);
+        match &mut self.overlay {
+            Overlay::Prompt(p) => p.editor.insert_str(s),
+            Overlay::None if self.mode == Mode::Live => {
+                self.focus = Focus::Input;
+                self.input.insert_str(s);
+            }
+            _ => {}
         }
     }
 }

@@ -1,7 +1,8 @@
-//! The command pane: every proposed query with its state, reason and hypothesis.
+//! The command pane: every proposed query with its state, reason and hypothesis. What
+//! happened to each proposal is the [`ProposalLog`]'s (one fold for every front end); this
+//! pane adds what only the screen needs: the outputs held in memory and the selection.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -10,100 +11,28 @@ use ratatui::text::{Line, Span};
 use super::output::OutputBuf;
 use super::theme::Theme;
 use super::wrap::{clip_rows, truncate_spans, wrap_spans};
-use crate::protocol::{Decider, Decision, Execution, Proposal, ProposalId};
+use crate::protocol::{Decider, Event, ProposalId, ProposalLog, ProposalRecord, Stage};
 
-/// Where a proposal is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PState {
-    Pending,
-    Approved,
-    Running,
-    Done,
-    Failed,
-    Refused,
-    Rejected,
-}
-
-impl PState {
-    pub fn label(self) -> &'static str {
-        match self {
-            PState::Pending => "pending",
-            PState::Approved => "approved",
-            PState::Running => "running",
-            PState::Done => "done",
-            PState::Failed => "failed",
-            PState::Refused => "refused",
-            PState::Rejected => "rejected",
-        }
-    }
-
-    pub fn icon(self) -> &'static str {
-        match self {
-            PState::Pending => "?",
-            PState::Approved => "+",
-            PState::Running => "~",
-            PState::Done => "✓",
-            PState::Failed => "✗",
-            PState::Refused => "⊘",
-            PState::Rejected => "-",
-        }
+/// The screen's icon for a stage.
+pub fn icon(s: Stage) -> &'static str {
+    match s {
+        Stage::Pending => "?",
+        Stage::Approved => "+",
+        Stage::Running => "~",
+        Stage::Done => "✓",
+        Stage::Failed => "✗",
+        Stage::Refused => "⊘",
+        Stage::Rejected => "-",
+        Stage::Duplicate => "=",
     }
 }
 
-/// Everything known about one proposal.
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub id: ProposalId,
-    /// The command as proposed.
-    pub proposed: String,
-    /// The command run, when it differs (edited before approval).
-    pub edited: Option<String>,
-    pub reason: String,
-    pub hypothesis: String,
-    pub state: PState,
-    pub by: Option<Decider>,
-    /// Why it was refused, rejected, or how it failed.
-    pub note: Option<String>,
-    pub duration_ms: Option<u64>,
-    pub output: Option<OutputBuf>,
+/// What the screen holds of one proposal's output.
+#[derive(Debug, Default)]
+struct Held {
+    output: Option<OutputBuf>,
     /// The output was dropped from memory to stay within the budget.
-    pub evicted: bool,
-    /// Size of the model's condensed copy, in bytes.
-    pub condensed_len: usize,
-}
-
-impl Entry {
-    fn new(id: ProposalId, command: String) -> Self {
-        Self {
-            id,
-            proposed: command,
-            edited: None,
-            reason: String::new(),
-            hypothesis: String::new(),
-            state: PState::Pending,
-            by: None,
-            note: None,
-            duration_ms: None,
-            output: None,
-            evicted: false,
-            condensed_len: 0,
-        }
-    }
-
-    /// The command that runs (edited if it was).
-    pub fn command(&self) -> &str {
-        self.edited.as_deref().unwrap_or(&self.proposed)
-    }
-
-    /// Who decided, in words.
-    pub fn decided_by(&self) -> Option<String> {
-        self.by.as_ref().map(|b| match b {
-            Decider::User => "approved by you".to_string(),
-            Decider::UserShape { shape } => format!("approved by you, with its shape ({shape})"),
-            Decider::Policy { rule } => format!("auto-approved ({rule})"),
-            Decider::Dedup { earlier } => format!("answered from {earlier}"),
-        })
-    }
+    evicted: bool,
 }
 
 /// Bytes of query output held in memory; older outputs beyond it are dropped (the
@@ -112,8 +41,9 @@ pub const OUTPUT_BUDGET: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Default)]
 pub struct Commands {
-    pub entries: Vec<Entry>,
-    index: HashMap<ProposalId, usize>,
+    log: ProposalLog,
+    /// One per log entry, same order.
+    held: Vec<Held>,
     pub selected: usize,
     /// First entry drawn (kept by the view so scrolling is stable).
     offset: Cell<usize>,
@@ -121,151 +51,146 @@ pub struct Commands {
 }
 
 impl Commands {
-    pub fn get(&self, id: &ProposalId) -> Option<&Entry> {
-        self.index.get(id).map(|&i| &self.entries[i])
+    /// The proposal log behind the pane.
+    pub fn log(&self) -> &ProposalLog {
+        &self.log
+    }
+
+    pub fn entries(&self) -> &[ProposalRecord] {
+        self.log.entries()
+    }
+
+    pub fn len(&self) -> usize {
+        self.log.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.log.is_empty()
+    }
+
+    pub fn get(&self, id: &ProposalId) -> Option<&ProposalRecord> {
+        self.log.get(id)
     }
 
     pub fn position(&self, id: &ProposalId) -> Option<usize> {
-        self.index.get(id).copied()
+        self.log.position(id)
     }
 
-    pub fn selected(&self) -> Option<&Entry> {
-        self.entries.get(self.selected)
+    pub fn selected(&self) -> Option<&ProposalRecord> {
+        self.log.entries().get(self.selected)
     }
 
-    pub fn pending(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.iter().filter(|e| e.state == PState::Pending)
+    /// The selected proposal's output, when held.
+    pub fn selected_output(&self) -> Option<&OutputBuf> {
+        self.held.get(self.selected).and_then(|h| h.output.as_ref())
+    }
+
+    /// The selected proposal's output was dropped from memory.
+    pub fn selected_evicted(&self) -> bool {
+        self.held.get(self.selected).is_some_and(|h| h.evicted)
+    }
+
+    pub fn pending(&self) -> impl Iterator<Item = &ProposalRecord> {
+        self.log.pending()
+    }
+
+    /// Something is approved or running.
+    pub fn working(&self) -> bool {
+        self.log
+            .entries()
+            .iter()
+            .any(|e| matches!(e.stage, Stage::Running | Stage::Approved))
     }
 
     pub fn held_bytes(&self) -> usize {
         self.held_bytes
     }
 
-    fn entry(&mut self, id: &ProposalId, command: &str) -> &mut Entry {
-        let i = match self.index.get(id) {
-            Some(&i) => i,
-            None => {
-                self.entries
-                    .push(Entry::new(id.clone(), command.to_string()));
-                let i = self.entries.len() - 1;
-                self.index.insert(id.clone(), i);
-                i
-            }
-        };
-        &mut self.entries[i]
+    /// A command as the engineer can paste it (`kubectl --context C -n NS ...`).
+    pub fn paste(&self, command: &str) -> String {
+        self.log.paste(command)
     }
 
-    /// A new proposal. Selects it when nothing pending was selected, so the next decision
-    /// is always on screen.
-    pub fn proposed(&mut self, p: Proposal) {
-        let e = self.entry(&p.id, &p.command);
-        e.proposed = p.command;
-        e.reason = p.reason;
-        e.hypothesis = p.hypothesis;
-        let i = self.index[&p.id];
-        let keep = self
+    /// Take one core event in.
+    pub fn apply(&mut self, ev: &Event) {
+        let was_pending = self
             .selected()
-            .is_some_and(|s| s.state == PState::Pending && s.id != p.id);
-        if !keep {
-            self.selected = i;
-        }
-    }
-
-    pub fn refused(&mut self, id: &ProposalId, command: &str, why: &str) {
-        let e = self.entry(id, command);
-        if e.proposed != command {
-            e.edited = Some(command.to_string());
-        }
-        e.state = PState::Refused;
-        e.note = Some(why.to_string());
-        self.select_next_pending_if_done();
-    }
-
-    pub fn decided(&mut self, id: &ProposalId, decision: &Decision, by: &Decider) {
-        let e = self.entry(id, "");
-        match decision {
-            Decision::Approve => e.state = PState::Approved,
-            Decision::ApproveEdited { command } => {
-                e.state = PState::Approved;
-                e.edited = Some(command.clone());
-            }
-            Decision::Reject { reason } => {
-                e.state = PState::Rejected;
-                e.note = reason.clone();
-            }
-        }
-        e.by = Some(by.clone());
-        self.select_next_pending_if_done();
-    }
-
-    pub fn started(&mut self, id: &ProposalId, command: &str) {
-        let e = self.entry(id, command);
-        if !command.is_empty() && e.proposed != command {
-            e.edited = Some(command.to_string());
-        }
-        e.state = PState::Running;
-    }
-
-    pub fn finished(&mut self, x: Execution) {
-        let selected_id = self.selected().map(|e| e.id.clone());
-        let e = self.entry(&x.id, &x.command);
-        if !x.command.is_empty() && e.proposed != x.command {
-            e.edited = Some(x.command.clone());
-        }
-        e.state = if x.error.is_some() {
-            PState::Failed
-        } else {
-            PState::Done
+            .map(|e| (e.id.clone(), e.stage == Stage::Pending));
+        let Some(i) = self.log.apply(ev) else {
+            return;
         };
-        e.note = x.error;
-        e.duration_ms = Some(x.duration_ms);
-        e.condensed_len = x.condensed.len();
-        let buf = OutputBuf::new(x.output);
-        let size = buf.bytes();
-        if let Some(old) = e.output.replace(buf) {
-            self.held_bytes -= old.bytes();
+        while self.held.len() < self.log.len() {
+            self.held.push(Held::default());
         }
-        self.held_bytes += size;
-        self.evict(selected_id.as_ref());
+        match ev {
+            // A new proposal is selected unless another pending one is, so the next
+            // decision is always on screen.
+            Event::Proposed(_) => {
+                let keep =
+                    matches!(&was_pending, Some((id, true)) if *id != self.log.entries()[i].id);
+                if !keep {
+                    self.selected = i;
+                }
+            }
+            Event::Refused { .. } | Event::Decided { .. } => self.select_next_pending_if_done(),
+            Event::ExecFinished(x) => {
+                let buf = OutputBuf::new(x.output.clone());
+                let size = buf.bytes();
+                let h = &mut self.held[i];
+                if let Some(old) = h.output.replace(buf) {
+                    self.held_bytes -= old.bytes();
+                }
+                h.evicted = false;
+                self.held_bytes += size;
+                let keep = was_pending.map(|(id, _)| id);
+                self.evict(keep.as_ref());
+            }
+            _ => {}
+        }
     }
 
     /// Drop the oldest outputs until the held bytes fit the budget (never the newest one,
     /// never the selected one).
     fn evict(&mut self, keep: Option<&ProposalId>) {
-        let last = self.entries.len().saturating_sub(1);
+        let last = self.held.len().saturating_sub(1);
         let mut i = 0;
         while self.held_bytes > OUTPUT_BUDGET && i < last {
-            let e = &mut self.entries[i];
-            if Some(&e.id) != keep
-                && let Some(out) = e.output.take()
+            let id = &self.log.entries()[i].id;
+            let h = &mut self.held[i];
+            if Some(id) != keep
+                && let Some(out) = h.output.take()
             {
                 self.held_bytes -= out.bytes();
-                e.evicted = true;
+                h.evicted = true;
             }
             i += 1;
         }
     }
 
     fn select_next_pending_if_done(&mut self) {
-        let sel_pending = self.selected().is_some_and(|e| e.state == PState::Pending);
+        let sel_pending = self.selected().is_some_and(|e| e.stage == Stage::Pending);
         if !sel_pending
-            && let Some(i) = self.entries.iter().position(|e| e.state == PState::Pending)
+            && let Some(i) = self
+                .log
+                .entries()
+                .iter()
+                .position(|e| e.stage == Stage::Pending)
         {
             self.selected = i;
         }
     }
 
     pub fn select(&mut self, i: usize) {
-        if !self.entries.is_empty() {
-            self.selected = i.min(self.entries.len() - 1);
+        if !self.is_empty() {
+            self.selected = i.min(self.len() - 1);
         }
     }
 
     pub fn move_by(&mut self, delta: isize) {
-        if self.entries.is_empty() {
+        if self.is_empty() {
             return;
         }
-        let max = self.entries.len() as isize - 1;
+        let max = self.len() as isize - 1;
         self.selected = (self.selected as isize + delta).clamp(0, max) as usize;
     }
 
@@ -276,7 +201,7 @@ impl Commands {
         if h == 0 || w == 0 {
             return;
         }
-        if self.entries.is_empty() {
+        if self.is_empty() {
             let msg = "No queries yet. Proposed queries appear here for approval.";
             for (i, l) in wrap_spans(&[Span::styled(msg, theme.dim())], w, 0)
                 .iter()
@@ -298,7 +223,7 @@ impl Commands {
         }
         self.offset.set(offset);
         let mut y = 0usize;
-        for (i, e) in self.entries.iter().enumerate().skip(offset) {
+        for (i, e) in self.entries().iter().enumerate().skip(offset) {
             if y >= h {
                 break;
             }
@@ -322,16 +247,22 @@ impl Commands {
         }
     }
 
-    fn entry_line(&self, e: &Entry, theme: &Theme, _focused: bool, sel: bool) -> Line<'static> {
+    fn entry_line(
+        &self,
+        e: &ProposalRecord,
+        theme: &Theme,
+        _focused: bool,
+        sel: bool,
+    ) -> Line<'static> {
         let marker = if sel { "›" } else { " " };
-        let st = theme.state(e.state);
+        let st = theme.state(e.stage);
         let mut spans = vec![
-            Span::raw(format!("{marker}{} ", e.state.icon())),
+            Span::raw(format!("{marker}{} ", icon(e.stage))),
             Span::styled(format!("{:<4} ", e.id.0), theme.dim()),
-            Span::styled(format!("{:<9}", e.state.label()), st),
+            Span::styled(format!("{:<9}", e.stage.label()), st),
             Span::raw(e.command().to_string()),
         ];
-        if let Some(ms) = e.duration_ms {
+        if let Some(ms) = e.execution.as_ref().map(|x| x.duration_ms) {
             spans.push(Span::styled(format!("  {ms} ms"), theme.dim()));
         }
         Line::from(spans)
@@ -365,21 +296,32 @@ impl Commands {
         };
         add("why", &e.reason, theme.text());
         add("tests", &e.hypothesis, theme.text());
-        if e.edited.is_some() {
+        if e.was_edited() {
             add("proposed", &e.proposed, theme.dim());
         }
-        match e.state {
-            PState::Refused => add("refused", e.note.as_deref().unwrap_or(""), theme.error()),
-            PState::Rejected => add(
+        match e.stage {
+            Stage::Refused => add(
+                "refused",
+                e.refusal.as_ref().map_or("", |r| r.why.as_str()),
+                theme.error(),
+            ),
+            Stage::Rejected => add(
                 "rejected",
-                e.note.as_deref().unwrap_or("(no reason given)"),
+                e.rejection.as_deref().unwrap_or("(no reason given)"),
                 theme.dim(),
             ),
-            PState::Failed => add("error", e.note.as_deref().unwrap_or(""), theme.error()),
+            Stage::Failed => add("error", e.error().unwrap_or(""), theme.error()),
+            Stage::Pending => {
+                if let Some(r) = e.refused_edits.last() {
+                    let text = format!("`{}`: {} (e edits again)", r.command, r.why);
+                    add("edit refused", &text, theme.error());
+                }
+            }
             _ => {}
         }
-        if let Some(by) = e.decided_by()
+        if let Some(by) = e.decision_text()
             && !matches!(e.by, Some(Decider::User | Decider::UserShape { .. }))
+            && e.stage != Stage::Refused
         {
             add("decided", &by, theme.dim());
         }
@@ -390,25 +332,26 @@ impl Commands {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::{Decision, Execution, Proposal};
 
-    fn prop(id: &str) -> Proposal {
-        Proposal {
+    fn prop(id: &str) -> Event {
+        Event::Proposed(Proposal {
             id: ProposalId(id.into()),
             command: format!("get pods {id}"),
             reason: "r".into(),
             hypothesis: "h".into(),
-        }
+        })
     }
 
-    fn exec(id: &str, size: usize) -> Execution {
-        Execution {
+    fn exec(id: &str, size: usize) -> Event {
+        Event::ExecFinished(Execution {
             id: ProposalId(id.into()),
             command: format!("get pods {id}"),
             output: "x".repeat(size),
             condensed: String::new(),
             duration_ms: 1,
             ..Execution::default()
-        }
+        })
     }
 
     #[test]
@@ -416,21 +359,25 @@ mod tests {
         let mut c = Commands::default();
         for i in 0..100 {
             let id = format!("p{i}");
-            c.proposed(prop(&id));
-            c.finished(exec(&id, 4 * 1024 * 1024));
+            c.apply(&prop(&id));
+            c.apply(&exec(&id, 4 * 1024 * 1024));
         }
         assert!(c.held_bytes() <= OUTPUT_BUDGET);
-        assert!(c.entries[0].evicted);
-        assert!(c.entries[99].output.is_some());
+        assert!(c.held[0].evicted);
+        assert!(c.held[99].output.is_some());
     }
 
     #[test]
     fn selection_follows_pending() {
         let mut c = Commands::default();
-        c.proposed(prop("p1"));
-        c.proposed(prop("p2"));
+        c.apply(&prop("p1"));
+        c.apply(&prop("p2"));
         assert_eq!(c.selected, 0);
-        c.decided(&ProposalId("p1".into()), &Decision::Approve, &Decider::User);
+        c.apply(&Event::Decided {
+            id: ProposalId("p1".into()),
+            decision: Decision::Approve,
+            by: Decider::User,
+        });
         assert_eq!(c.selected, 1);
     }
 }

@@ -16,7 +16,8 @@ use crate::protocol::{Conclusion, Confidence, ProposalId, RowKind, Verdict, Veri
 #[derive(Debug, Default)]
 pub struct ConclusionView {
     pub conclusion: Option<Conclusion>,
-    pub open: bool,
+    /// Shown in a replay: the next steps are playback, not investigation.
+    pub replay: bool,
     /// Selected evidence reference (index into [`ConclusionView::refs`]).
     pub selected: usize,
     /// Rows scrolled by PgUp/PgDn/G; `None` keeps the selected reference in view.
@@ -34,7 +35,6 @@ pub fn confidence_label(c: Confidence) -> &'static str {
 impl ConclusionView {
     pub fn set(&mut self, c: Conclusion) {
         self.conclusion = Some(c);
-        self.open = true;
         self.selected = 0;
         self.scroll = None;
     }
@@ -218,7 +218,7 @@ impl ConclusionView {
                     sel_row = rows.len();
                 }
                 let (cmd, state) = match cmds.get(p) {
-                    Some(en) => (en.command().to_string(), en.state.label()),
+                    Some(en) => (en.command().to_string(), en.stage.label()),
                     None => ("(not in this session)".to_string(), ""),
                 };
                 let marker = if sel { " ›" } else { "  " };
@@ -242,15 +242,26 @@ impl ConclusionView {
             theme.warn(),
         ));
         rows.push(Line::default());
-        rows.push(Line::from(vec![
-            Span::styled("Next  ", theme.heading()),
-            Span::styled("Esc", theme.key()),
-            Span::raw(" keep investigating  "),
-            Span::styled("i", theme.key()),
-            Span::raw(" ask a follow-up  "),
-            Span::styled("E", theme.key()),
-            Span::raw(" end the session"),
-        ]));
+        let next: &[(&str, &str)] = if self.replay {
+            &[
+                ("Esc", "back to the replay"),
+                ("Space", "pause/play"),
+                ("[ ]", "seek"),
+                ("q", "quit"),
+            ]
+        } else {
+            &[
+                ("Esc", "keep investigating"),
+                ("i", "ask a follow-up"),
+                ("E", "end the session"),
+            ]
+        };
+        let mut spans = vec![Span::styled("Next  ", theme.heading())];
+        for (k, what) in next {
+            spans.push(Span::styled(k.to_string(), theme.key()));
+            spans.push(Span::raw(format!(" {what}  ")));
+        }
+        rows.push(Line::from(spans));
         let h = inner.height as usize;
         let max_top = rows.len().saturating_sub(h);
         let top = match self.scroll {

@@ -30,7 +30,7 @@ pub const KEYS: &[(&str, &[(&str, &str)])] = &[
             ("j / k, ↓ / ↑", "select a query"),
             ("a", "approve the selected query"),
             ("A", "approve all pending queries"),
-            ("e", "edit the command, then approve it"),
+            ("e", "edit (checked as you type), then approve"),
             ("x", "reject, with an optional reason"),
             ("s", "approve this query shape for the session"),
             ("Enter", "show the output"),
@@ -68,6 +68,7 @@ pub const KEYS: &[(&str, &[(&str, &str)])] = &[
         "Input",
         &[
             ("Enter", "send"),
+            (":command", "run a read-only query of your own"),
             ("Alt-Enter, Ctrl-J", "new line"),
             ("↑ / ↓", "history (on the first / last line)"),
             ("Ctrl-A / Ctrl-E", "start / end of line"),

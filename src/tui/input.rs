@@ -6,14 +6,14 @@ use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Widget};
 
-use super::app::{App, Focus, Mode, PromptKind};
+use super::app::{App, Focus, Mode, PromptKind, check_command};
 use super::editor::Editor;
 use super::theme::Theme;
 use super::wrap::slice_columns;
 
 /// Rows the bottom area needs.
 pub fn height(app: &App) -> u16 {
-    if app.prompt.is_some() {
+    if app.overlay.prompt().is_some() {
         return 3;
     }
     if app.mode == Mode::Replay {
@@ -33,7 +33,12 @@ fn hint(keys: &[(&str, &str)], theme: &Theme) -> Line<'static> {
 
 pub fn render(app: &App, area: Rect, frame: &mut Frame) {
     let t = &app.theme;
-    if let Some(p) = &app.prompt {
+    if let Some(p) = app.overlay.prompt() {
+        // An edit is checked by the read-only policy as it is typed.
+        let verdict = match &p.kind {
+            PromptKind::Edit(_) => Some(check_command(&p.editor.text())),
+            _ => None,
+        };
         let (title, keys): (String, &[(&str, &str)]) = match &p.kind {
             PromptKind::Edit(id) => (
                 format!(" Edit {id}, then approve "),
@@ -48,11 +53,15 @@ pub fn render(app: &App, area: Rect, frame: &mut Frame) {
                 &[("Enter", "search"), ("Esc", "cancel")],
             ),
         };
+        let mut bottom = hint(keys, t);
+        if let Some(v) = verdict {
+            bottom.spans.push(verdict_span(&v, t));
+        }
         let block = Block::bordered()
             .border_type(BorderType::Rounded)
             .border_style(t.border(true))
             .title(Span::styled(title, t.title(true)))
-            .title_bottom(hint(keys, t));
+            .title_bottom(bottom);
         let inner = block.inner(area);
         block.render(area, frame.buffer_mut());
         draw_editor(&p.editor, inner, frame, true, None, t);
@@ -75,26 +84,43 @@ pub fn render(app: &App, area: Rect, frame: &mut Frame) {
         .border_style(t.border(focused))
         .title(Span::styled(title, t.title(focused)));
     if focused {
-        block = block.title_bottom(hint(
-            &[
-                ("Enter", "send"),
-                ("Alt-Enter", "new line"),
-                ("↑", "history"),
-                ("Esc", "leave"),
-            ],
-            t,
-        ));
+        let own = app.own_query();
+        let mut bottom = match &own {
+            Some(_) => hint(&[("Enter", "run your query"), ("Esc", "leave")], t),
+            None => hint(
+                &[
+                    ("Enter", "send"),
+                    (":", "own query"),
+                    ("Alt-Enter", "new line"),
+                    ("↑", "history"),
+                    ("Esc", "leave"),
+                ],
+                t,
+            ),
+        };
+        if let Some(command) = &own {
+            bottom.spans.push(verdict_span(&check_command(command), t));
+        }
+        block = block.title_bottom(bottom);
     }
     let inner = block.inner(area);
     block.render(area, frame.buffer_mut());
     let placeholder = if app.ended.is_some() {
         "The session has ended. q quits."
     } else if focused {
-        "Describe the symptom, e.g. “checkout pods keep restarting in shop”"
+        "Describe the symptom, e.g. “checkout pods keep restarting in shop”; :get pods runs a query"
     } else {
         "Press i to type a message."
     };
     draw_editor(&app.input, inner, frame, focused, Some(placeholder), t);
+}
+
+/// What the read-only policy says of the command being typed.
+fn verdict_span(v: &Result<(), String>, t: &Theme) -> Span<'static> {
+    match v {
+        Ok(()) => Span::styled("✓ read-only ", t.good()),
+        Err(why) => Span::styled(format!("✗ {why} "), t.error()),
+    }
 }
 
 fn draw_editor(
@@ -143,12 +169,26 @@ fn render_replay(app: &App, area: Rect, frame: &mut Frame) {
         .title(Span::styled(" Replay ", t.title(false)));
     let inner = block.inner(area);
     block.render(area, frame.buffer_mut());
-    let state = if st.position >= st.total && st.total > 0 {
+    let at_end = st.position >= st.total && st.total > 0;
+    let state = if at_end {
         "■ end"
     } else if st.paused {
         "‖ paused"
     } else {
         "▶ playing"
+    };
+    // The keys that do something now.
+    let keys: &[(&str, &str)] = if at_end {
+        &[("{", "from the start"), ("[", "back 10"), ("q", "quit")]
+    } else if st.paused {
+        &[
+            ("Space", "play"),
+            (".", "step"),
+            ("1 2 8 0", "speed"),
+            ("[ ]", "seek"),
+        ]
+    } else {
+        &[("Space", "pause"), ("1 2 8 0", "speed"), ("[ ]", "seek")]
     };
     let mut spans = vec![
         Span::styled(format!("{state} "), t.key()),
@@ -161,13 +201,8 @@ fn render_replay(app: &App, area: Rect, frame: &mut Frame) {
             clock(st.total_ms)
         )),
     ];
-    for (k, what) in [
-        ("Space", "pause"),
-        (".", "step"),
-        ("1 2 8 0", "speed"),
-        ("[ ]", "seek"),
-    ] {
-        spans.push(Span::styled(k, t.key()));
+    for (k, what) in keys {
+        spans.push(Span::styled(k.to_string(), t.key()));
         spans.push(Span::raw(format!(" {what}  ")));
     }
     frame

@@ -1,13 +1,14 @@
-//! What each key does, by precedence: Ctrl-C, the help overlay, a prompt, the conclusion
-//! view, the input, then keys that work from any pane, then the focused pane's keys.
+//! What each key does, by precedence: Ctrl-C, then the [`Overlay`] (help, a prompt, the
+//! conclusion view), then the input, then keys that work from any pane, then the focused
+//! pane's keys. In a replay the playback keys work over the conclusion too.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::app::{App, Effect, Focus, Mode, Prompt, PromptKind};
+use super::app::{App, Effect, Focus, Mode, Overlay, Prompt, PromptKind};
 use super::chat::Role;
-use super::commands::PState;
 use super::editor::{EditOutcome, Editor};
 use super::replay::{ReplayCtl, Speed};
+use crate::protocol::Stage;
 use crate::protocol::{Decision, Op};
 
 impl App {
@@ -23,17 +24,16 @@ impl App {
         self.ctrl_c_armed = false;
         self.flash = None;
 
-        if self.help.is_some() {
-            self.help_key(key);
-            return;
-        }
-        if self.prompt.is_some() {
-            self.prompt_key(key, fx);
-            return;
-        }
-        if self.conclusion.open {
-            self.conclusion_key(key, fx);
-            return;
+        match &self.overlay {
+            Overlay::Help { .. } => return self.help_key(key),
+            Overlay::Prompt(_) => return self.prompt_key(key, fx),
+            Overlay::Conclusion => {
+                if self.mode == Mode::Replay && self.replay_key(key, fx) {
+                    return;
+                }
+                return self.conclusion_key(key, fx);
+            }
+            Overlay::None => {}
         }
         if self.focus == Focus::Input && self.mode == Mode::Live {
             self.input_key(key, fx);
@@ -57,7 +57,9 @@ impl App {
             return;
         }
         self.ctrl_c_armed = true;
-        self.prompt = None;
+        if self.overlay.prompt().is_some() {
+            self.overlay = Overlay::None;
+        }
         if self.mode == Mode::Live && self.busy {
             fx.push(Effect::Send(Op::Cancel));
             self.flash = Some("Cancelling the turn. Ctrl-C again quits.".into());
@@ -66,35 +68,60 @@ impl App {
         }
     }
 
+    /// Open the help over what is shown.
+    fn open_help(&mut self) {
+        self.overlay = Overlay::Help {
+            scroll: 0,
+            over_conclusion: self.overlay.conclusion(),
+        };
+    }
+
     fn help_key(&mut self, key: KeyEvent) {
-        let Some(scroll) = self.help.as_mut() else {
+        let max = super::help::max_scroll(&self.theme, self.size.1);
+        let Overlay::Help {
+            scroll,
+            over_conclusion,
+        } = &mut self.overlay
+        else {
             return;
         };
         match key.code {
-            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => self.help = None,
+            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => {
+                self.overlay = if *over_conclusion {
+                    Overlay::Conclusion
+                } else {
+                    Overlay::None
+                };
+                return;
+            }
             KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
             KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
             KeyCode::PageDown | KeyCode::Char(' ') => *scroll += 10,
             KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
             _ => {}
         }
-        if let Some(s) = self.help.as_mut() {
-            *s = (*s).min(super::help::max_scroll(&self.theme, self.size.1));
-        }
+        *scroll = (*scroll).min(max);
     }
 
     fn prompt_key(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
-        let Some(p) = self.prompt.as_mut() else {
+        let Overlay::Prompt(p) = &mut self.overlay else {
             return;
         };
         if key.code == KeyCode::Esc {
-            self.prompt = None;
+            self.overlay = Overlay::None;
             return;
         }
         if p.editor.key(key) != EditOutcome::Submit {
             return;
         }
-        let Some(p) = self.prompt.take() else {
+        // An edit the policy refuses is not sent: the prompt stays open to edit again.
+        if let PromptKind::Edit(id) = &p.kind
+            && let Err(why) = super::app::check_command(&p.editor.text())
+        {
+            self.flash = Some(format!("{id}: refused: {why}"));
+            return;
+        }
+        let Overlay::Prompt(p) = std::mem::take(&mut self.overlay) else {
             return;
         };
         let text = p.editor.text().trim().to_string();
@@ -125,7 +152,7 @@ impl App {
                 );
             }
             PromptKind::Search => {
-                let Some(out) = self.commands.selected().and_then(|e| e.output.as_ref()) else {
+                let Some(out) = self.commands.selected_output() else {
                     return;
                 };
                 let found = self.output.search(out, text.clone());
@@ -143,7 +170,7 @@ impl App {
 
     fn conclusion_key(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
         match key.code {
-            KeyCode::Esc | KeyCode::Char('c') => self.conclusion.open = false,
+            KeyCode::Esc | KeyCode::Char('c') => self.close_conclusion(),
             KeyCode::Char('j') | KeyCode::Down | KeyCode::Tab => self.conclusion.move_by(1),
             KeyCode::Char('k') | KeyCode::Up | KeyCode::BackTab => self.conclusion.move_by(-1),
             KeyCode::PageDown | KeyCode::Char(' ') => self.conclusion.scroll_by(Some(10)),
@@ -161,7 +188,7 @@ impl App {
                 }
             }
             KeyCode::Char('i') => {
-                self.conclusion.open = false;
+                self.close_conclusion();
                 if self.mode == Mode::Live {
                     self.focus = Focus::Input;
                 }
@@ -172,7 +199,7 @@ impl App {
                 }
                 fx.push(Effect::Quit);
             }
-            KeyCode::Char('?') => self.help = Some(0),
+            KeyCode::Char('?') => self.open_help(),
             _ => {}
         }
     }
@@ -198,6 +225,18 @@ impl App {
             self.flash = Some(format!("The session has ended ({reason}); q quits."));
             return;
         }
+        if let Some(command) = self.own_query() {
+            // A query of the engineer's own: checked as typed, run without a proposal.
+            if let Err(why) = super::app::check_command(&command) {
+                self.flash = Some(format!("Refused: {why}"));
+                return;
+            }
+            self.input.take();
+            fx.push(Effect::Send(Op::RunQuery { command }));
+            self.busy = true;
+            self.focus = Focus::Commands;
+            return;
+        }
         let text = self.input.take();
         fx.push(Effect::Send(Op::UserMessage { text }));
         self.busy = true;
@@ -212,7 +251,7 @@ impl App {
         }
         match key.code {
             KeyCode::Char('q') => fx.push(Effect::Quit),
-            KeyCode::Char('?') => self.help = Some(0),
+            KeyCode::Char('?') => self.open_help(),
             KeyCode::Esc => {
                 if self.zoom {
                     self.zoom = false;
@@ -232,7 +271,7 @@ impl App {
             KeyCode::Char('z') => self.zoom = !self.zoom,
             KeyCode::Char('c') => {
                 if self.conclusion.conclusion.is_some() {
-                    self.conclusion.open = true;
+                    self.open_conclusion();
                 } else {
                     self.flash = Some("No conclusion yet.".into());
                 }
@@ -281,12 +320,12 @@ impl App {
     /// The selected proposal's id, if it is pending (else says why not).
     fn selected_pending(&mut self) -> Option<crate::protocol::ProposalId> {
         match self.commands.selected() {
-            Some(e) if e.state == PState::Pending => Some(e.id.clone()),
+            Some(e) if e.stage == Stage::Pending => Some(e.id.clone()),
             Some(e) => {
                 self.flash = Some(format!(
                     "{} is {}; nothing to decide.",
                     e.id,
-                    e.state.label()
+                    e.stage.label()
                 ));
                 None
             }
@@ -367,7 +406,7 @@ impl App {
         } else {
             (PromptKind::Reject(id), Editor::new(false))
         };
-        self.prompt = Some(Prompt { kind, editor });
+        self.overlay = Overlay::Prompt(Prompt { kind, editor });
     }
 
     fn copy(&mut self, fx: &mut Vec<Effect>, text: String, what: &str) {
@@ -381,13 +420,11 @@ impl App {
     fn copy_focused(&mut self, fx: &mut Vec<Effect>) {
         let sel = self.commands.selected();
         let (text, what) = match self.focus {
-            Focus::Commands => (sel.map(|e| e.command().to_string()), "command"),
-            Focus::Output => match sel {
-                Some(e) => match &e.output {
-                    Some(o) => (Some(o.text().to_string()), "output"),
-                    None => (Some(e.command().to_string()), "command"),
-                },
-                None => (None, "output"),
+            Focus::Commands => (sel.map(|e| self.commands.paste(e.command())), "command"),
+            Focus::Output => match (sel, self.commands.selected_output()) {
+                (Some(_), Some(o)) => (Some(o.text().to_string()), "output"),
+                (Some(e), None) => (Some(self.commands.paste(e.command())), "command"),
+                (None, _) => (None, "output"),
             },
             Focus::Chat => (self.chat.last_assistant().map(str::to_string), "reply"),
             Focus::Hypotheses => (self.hypotheses.selected_text(), "hypothesis"),
@@ -433,7 +470,7 @@ impl App {
             return;
         }
         if key.code == KeyCode::Char('/') {
-            let held = self.commands.selected().is_some_and(|e| e.output.is_some());
+            let held = self.commands.selected_output().is_some();
             if held {
                 let q = self
                     .output
@@ -441,7 +478,7 @@ impl App {
                     .as_ref()
                     .map(|s| s.query.clone())
                     .unwrap_or_default();
-                self.prompt = Some(Prompt {
+                self.overlay = Overlay::Prompt(Prompt {
                     kind: PromptKind::Search,
                     editor: Editor::with_text(&q),
                 });
@@ -450,7 +487,7 @@ impl App {
             }
             return;
         }
-        let Some(out) = self.commands.selected().and_then(|e| e.output.as_ref()) else {
+        let Some(out) = self.commands.selected_output() else {
             return;
         };
         let page = self.output.height.get().max(1) as isize;

@@ -26,7 +26,7 @@ pub mod theme;
 pub mod view;
 pub mod wrap;
 
-pub use app::{App, Effect, Focus, Mode, Msg};
+pub use app::{App, Effect, Focus, Mode, Msg, Overlay};
 pub use event_loop::{Source, TuiError, run};
 pub use terminal::TerminalGuard;
 pub use theme::Theme;

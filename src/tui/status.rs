@@ -44,7 +44,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             ));
             let planner = match &i.planner.model {
                 Some(m) => format!("{} {m}", i.planner.kind),
-                None => i.planner.kind.clone(),
+                None => i.planner.kind.to_string(),
             };
             left.push(planner);
         }

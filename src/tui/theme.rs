@@ -3,7 +3,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use super::commands::PState;
+use crate::protocol::Stage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
@@ -102,15 +102,16 @@ impl Theme {
     pub fn key(&self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
-    pub fn state(&self, s: PState) -> Style {
+    pub fn state(&self, s: Stage) -> Style {
         match s {
-            PState::Pending => self.warn(),
-            PState::Approved => self.fg(Color::Blue),
-            PState::Running => self.fg(Color::Cyan).add_modifier(Modifier::BOLD),
-            PState::Done => self.good(),
-            PState::Failed => self.error(),
-            PState::Refused => self.fg(Color::Red),
-            PState::Rejected => self.dim().add_modifier(Modifier::CROSSED_OUT),
+            Stage::Pending => self.warn(),
+            Stage::Approved => self.fg(Color::Blue),
+            Stage::Running => self.fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            Stage::Done => self.good(),
+            Stage::Duplicate => self.good().add_modifier(Modifier::DIM),
+            Stage::Failed => self.error(),
+            Stage::Refused => self.fg(Color::Red),
+            Stage::Rejected => self.dim().add_modifier(Modifier::CROSSED_OUT),
         }
     }
 }

@@ -6,11 +6,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Widget};
 
-use super::app::{App, Focus, PaneRects};
-use super::commands::PState;
+use super::app::{App, Focus, Mode, Overlay, PaneRects};
 use super::theme::Theme;
 use super::wrap::wrap_spans;
 use super::{help, input, status};
+use crate::protocol::Stage;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -50,7 +50,7 @@ pub fn view(app: &App, frame: &mut Frame) {
         };
         let [chat, hyps] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(hyp_h)]).areas(left);
-        let want = app.commands.entries.len() as u16 + 5;
+        let want = app.commands.len() as u16 + 5;
         let cmd_h = want.clamp(5, (right.height * 2 / 5).max(5));
         let [cmds, out] =
             Layout::vertical([Constraint::Length(cmd_h), Constraint::Min(3)]).areas(right);
@@ -93,12 +93,14 @@ pub fn view(app: &App, frame: &mut Frame) {
     input::render(app, bottom, frame);
     status::render(app, bar, frame.buffer_mut());
 
-    if app.conclusion.open {
-        app.conclusion
-            .render(area, frame.buffer_mut(), &app.theme, &app.commands);
-    }
-    if let Some(scroll) = app.help {
-        help::render(area, frame.buffer_mut(), &app.theme, scroll);
+    match &app.overlay {
+        Overlay::Conclusion => {
+            app.conclusion
+                .render(area, frame.buffer_mut(), &app.theme, &app.commands)
+        }
+        Overlay::Help { scroll, .. } => help::render(area, frame.buffer_mut(), &app.theme, *scroll),
+        // The prompt is drawn in the input area.
+        Overlay::Prompt(_) | Overlay::None => {}
     }
 }
 
@@ -132,12 +134,11 @@ fn chat_block(app: &App) -> Block<'_> {
             t.dim(),
         ));
     }
-    pane(
-        Line::from(spans),
-        focused,
-        &[("j/k", "scroll"), ("Enter", "type"), ("y", "copy reply")],
-        t,
-    )
+    let keys: &[(&str, &str)] = match app.mode {
+        Mode::Live => &[("j/k", "scroll"), ("Enter", "type"), ("y", "copy reply")],
+        Mode::Replay => &[("j/k", "scroll"), ("y", "copy reply")],
+    };
+    pane(Line::from(spans), focused, keys, t)
 }
 
 fn commands_block(app: &App) -> Block<'_> {
@@ -148,9 +149,14 @@ fn commands_block(app: &App) -> Block<'_> {
     if pending > 0 {
         spans.push(Span::styled(format!("{pending} pending "), t.warn()));
     }
-    pane(
-        Line::from(spans),
-        focused,
+    // Decision keys only where a decision can be taken: live, the selected one pending.
+    let decide = app.mode == Mode::Live
+        && app.ended.is_none()
+        && app
+            .commands
+            .selected()
+            .is_some_and(|e| e.stage == Stage::Pending);
+    let keys: &[(&str, &str)] = if decide {
         &[
             ("a", "approve"),
             ("A", "all"),
@@ -158,9 +164,11 @@ fn commands_block(app: &App) -> Block<'_> {
             ("x", "reject"),
             ("s", "shape"),
             ("Enter", "output"),
-        ],
-        t,
-    )
+        ]
+    } else {
+        &[("j/k", "select"), ("Enter", "output"), ("y", "copy")]
+    };
+    pane(Line::from(spans), focused, keys, t)
 }
 
 fn render_output(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
@@ -170,7 +178,7 @@ fn render_output(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
     let mut spans = vec![Span::styled(" Output ", t.title(focused))];
     if let Some(e) = sel {
         spans.push(Span::styled(format!("{} ", e.id), t.key()));
-        if let Some(o) = &e.output {
+        if let Some(o) = app.commands.selected_output() {
             spans.push(Span::styled(format!("{} lines ", o.len()), t.dim()));
         }
     }
@@ -210,15 +218,15 @@ fn render_output(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
     // One line of facts, then the output itself.
     let mut meta = vec![
         Span::styled(
-            format!("{} {} ", e.state.icon(), e.state.label()),
-            t.state(e.state),
+            format!("{} {} ", super::commands::icon(e.stage), e.stage.label()),
+            t.state(e.stage),
         ),
         Span::raw(e.command().to_string()),
     ];
-    if let Some(ms) = e.duration_ms {
+    if let Some(ms) = e.execution.as_ref().map(|x| x.duration_ms) {
         meta.push(Span::styled(format!(" · {ms} ms"), t.dim()));
     }
-    if let Some(by) = e.decided_by() {
+    if let Some(by) = e.decision_text().filter(|_| e.stage != Stage::Refused) {
         meta.push(Span::styled(format!(" · {by}"), t.dim()));
     }
     buf.set_line(inner.x, inner.y, &Line::from(meta), inner.width);
@@ -226,10 +234,8 @@ fn render_output(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
     if body.height == 0 {
         return;
     }
-    if let Some(out) = &e.output {
-        if let Some(err) = &e.note
-            && e.state == PState::Failed
-        {
+    if let Some(out) = app.commands.selected_output() {
+        if let Some(err) = e.error() {
             let l = Line::styled(format!("error: {err}"), t.error());
             buf.set_line(body.x, body.y, &l, body.width);
             if out.is_empty() {
@@ -269,23 +275,38 @@ fn render_output(app: &App, area: Rect, buf: &mut ratatui::buffer::Buffer) {
     };
     add("why", &e.reason, t.text());
     add("tests", &e.hypothesis, t.text());
-    if e.edited.is_some() {
+    if e.was_edited() {
         add("proposed", &e.proposed, t.dim());
     }
-    let what = match e.state {
-        PState::Pending => "waiting for you: a approve · e edit · x reject · s approve this shape",
-        PState::Approved => "approved; waiting to run",
-        PState::Running => "running…",
-        PState::Refused => "refused by the read-only policy; never run",
-        PState::Rejected => "rejected; never run",
-        PState::Done | PState::Failed if e.evicted => {
+    let what = match e.stage {
+        Stage::Pending if app.mode == Mode::Replay => "no decision recorded (yet)",
+        Stage::Pending => "waiting for you: a approve · e edit · x reject · s approve this shape",
+        Stage::Approved => "approved; waiting to run",
+        Stage::Running => "running…",
+        Stage::Refused => "refused by the read-only policy; never run",
+        Stage::Rejected => "rejected; never run",
+        Stage::Duplicate => "answered from the same query run earlier; not run again",
+        Stage::Done | Stage::Failed if app.commands.selected_evicted() => {
             "output dropped from memory (the oldest go first); the recording keeps it"
         }
-        PState::Done | PState::Failed => "",
+        Stage::Done | Stage::Failed => "",
     };
-    add("state", what, t.state(e.state));
-    if let Some(n) = &e.note {
-        add("note", n, t.error());
+    add("state", what, t.state(e.stage));
+    if let Some(r) = &e.refusal {
+        add("refused", &r.why, t.error());
+    }
+    for r in &e.refused_edits {
+        add(
+            "refused",
+            &format!("edit `{}`: {}", r.command, r.why),
+            t.error(),
+        );
+    }
+    if let Some(r) = &e.rejection {
+        add("reason", r, t.dim());
+    }
+    if let Some(err) = e.error() {
+        add("error", err, t.error());
     }
     for (y, l) in rows.iter().take(body.height as usize).enumerate() {
         buf.set_line(body.x, body.y + y as u16, l, body.width);

@@ -239,7 +239,7 @@ async fn text_output_shows_proposals_outputs_and_the_conclusion() {
         "Let me check the pods in asking.",
         "[p1] proposed: get pods -n asking",
         "[p1] approved by policy all-read-only",
-        "[p1] $ kubectl get pods -n asking",
+        "[p1] $ kubectl --context testenv-viewer get pods -n asking",
         "CrashLoopBackOff",
         "[p2] refused: delete pod checkout -n asking",
         "hypothesis h1",

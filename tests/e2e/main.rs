@@ -269,3 +269,125 @@ async fn without_a_terminal_it_says_to_use_ask() {
     assert!(err.contains("needs a terminal"), "{err}");
     assert!(err.contains("klue ask"), "{err}");
 }
+
+/// `klue demo` is a real session: recorded, listed by `klue sessions`, exported, resumed and
+/// replayed right after, by its bare name; its bundled snapshot can be written to a file.
+#[test]
+fn the_demo_is_recorded_and_replays_by_its_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = klue_binary(dir.path());
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let run = |args: &[&str]| {
+        std::process::Command::new(&bin)
+            .args(args)
+            .env("HOME", &home)
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("OPENAI_BASE_URL")
+            .env_remove("KLUE_CONFIG")
+            .env_remove("KLUE_PLANNER")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run klue")
+    };
+    let out = run(&["demo"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("session recorded in"), "{err}");
+    let sessions = home.join("state").join("klue").join("sessions");
+    let name = std::fs::read_dir(&sessions)
+        .expect("the sessions directory")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.ends_with(".jsonl"))
+        .expect("the demo's recording");
+
+    let out = run(&["sessions"]);
+    let list = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(list.contains(&name), "{list}");
+    assert!(list.contains("concluded"), "{list}");
+
+    let out = run(&["export", &name]);
+    let md = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(md.contains("## Conclusion"), "{md}");
+    assert!(md.contains("- Paste: `kubectl -n shop "), "{md}");
+
+    // Without its ending too, and a name that is not there says so.
+    let stem = name.trim_end_matches(".jsonl");
+    let out = run(&["replay", stem]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        err.contains("needs a terminal"),
+        "the name was not found: {err}"
+    );
+    let out = run(&["replay", "no-such-session"]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(err.contains("cannot replay no-such-session"), "{err}");
+
+    // Resuming the demo continues on the bundled snapshot, no cluster needed.
+    let out = run(&[
+        "resume",
+        &name,
+        "--ask",
+        "and the payments pods?",
+        "--approve",
+        "all-read-only",
+        "--no-record",
+    ]);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        all.contains("investigating on the bundled demo snapshot"),
+        "{all}"
+    );
+
+    // The bundled snapshot, for --snapshot.
+    let snap = dir.path().join("shop.klue.gz");
+    let out = run(&["demo", "--write-snapshot", snap.to_str().expect("utf-8")]);
+    assert!(out.status.success());
+    let out = run(&[
+        "--snapshot",
+        snap.to_str().expect("utf-8"),
+        "-n",
+        "shop",
+        "scan",
+    ]);
+    let found = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(found.contains("checkout"), "{found}");
+
+    if !tmux::available() {
+        eprintln!("tmux is not installed: the demo's replay on a terminal was not checked");
+        return;
+    }
+    let vars = [
+        ("HOME", home.display().to_string()),
+        ("XDG_STATE_HOME", home.join("state").display().to_string()),
+        ("TERM", "xterm-256color".to_string()),
+    ];
+    let t = Tmux::start(
+        &vars,
+        &format!("{} replay {name} --speed instant", bin.display()),
+        120,
+        40,
+    );
+    let s = t.wait_for("╔", Duration::from_secs(20));
+    assert!(s.contains("REPLAY (read-only)"), "{s}");
+    // Playback keys work over the conclusion: back to the start, and it stays closed.
+    t.keys(&["{"]);
+    t.keys(&["Escape"]);
+    let s = t.wait_for("event ", Duration::from_secs(5));
+    // The conclusion view is the double-bordered overlay.
+    assert!(!s.contains('╔'), "the conclusion reopened: {s}");
+    t.keys(&["q"]);
+    t.wait_for("KLUE_EXIT=0", Duration::from_secs(10));
+}

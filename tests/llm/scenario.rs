@@ -188,7 +188,7 @@ pub async fn run_session_with(
         namespace: Some("llm-shop".into()),
         server: "https://127.0.0.1".into(),
         planner: PlannerInfo {
-            kind: "llm".into(),
+            kind: klue::protocol::PlannerKind::Llm,
             model: None,
             endpoint: None,
         },

@@ -716,7 +716,7 @@ fn the_shared_flags_apply_snapshot_and_namespace() {
     assert!(
         ctx["current"]
             .as_str()
-            .is_some_and(|c| c.starts_with("snapshot:")),
+            .is_some_and(|c| c.starts_with("snapshot ")),
         "{ctx}"
     );
     assert_eq!(

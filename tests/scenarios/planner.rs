@@ -51,7 +51,7 @@ pub async fn investigate(cluster: Cluster, symptom: &str) -> Diagnosis {
         namespace: Some(cluster.info.namespace.clone()),
         server: cluster.info.server.clone(),
         planner: PlannerInfo {
-            kind: "offline".into(),
+            kind: klue::protocol::PlannerKind::Offline,
             model: None,
             endpoint: None,
         },

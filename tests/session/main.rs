@@ -118,11 +118,11 @@ async fn executor() -> Option<Arc<Executor>> {
 fn config(approval: ApprovalPolicy) -> SessionConfig {
     let mut c = SessionConfig::new(SessionInfo {
         session_id: "test".into(),
-        context: "testenv-viewer".into(),
+        context: klue::protocol::Target::Context("testenv-viewer".into()),
         namespace: Some("sess".into()),
         server: "https://127.0.0.1".into(),
         planner: klue::protocol::PlannerInfo {
-            kind: "scripted".into(),
+            kind: klue::protocol::PlannerKind::Offline,
             model: None,
             endpoint: None,
         },
@@ -271,7 +271,9 @@ async fn symptom_to_conclusion_with_approve_edit_reject_and_refuse() {
     ]);
     let transcripts = script.transcripts();
     let (ops, mut ev) = start(script, exec, config(ApprovalPolicy::Ask));
-    assert!(matches!(ev.next().await, Event::SessionStarted(i) if i.planner.kind == "scripted"));
+    assert!(
+        matches!(ev.next().await, Event::SessionStarted(i) if i.planner.model.as_deref() == Some("scripted"))
+    );
     assert_eq!(ev.next().await, Event::AwaitingInput);
     say(&ops, "checkout in namespace sess keeps crashing");
     assert_eq!(
@@ -807,4 +809,106 @@ fn conclusion_helpers_build_what_the_planner_returns() {
         panic!()
     };
     assert_eq!(c.confidence, Confidence::High);
+}
+
+/// A refused edit loses nothing: the proposal keeps waiting, is edited again and runs; the
+/// recording's export shows the refused edit, the command that ran (not the one it
+/// replaced) and who decided.
+#[tokio::test]
+async fn a_refused_edit_can_be_edited_again_and_the_export_says_so() {
+    let Some(exec) = executor().await else { return };
+    let script = Script::new(vec![
+        step(|_| {
+            (
+                "Pods first.",
+                vec![
+                    propose("c1", "get pods -n sess"),
+                    propose("c2", "get secrets -n sess"),
+                ],
+            )
+        }),
+        step(|_| {
+            (
+                "Done.",
+                vec![conclude(
+                    "checkout crashes",
+                    &[("checkout restarts", &["c1"])],
+                )],
+            )
+        }),
+    ]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let recorder = klue::record::Recorder::create_in(
+        dir.path(),
+        klue::record::Header::new(config(ApprovalPolicy::Ask).info),
+        klue::record::RecorderOptions::default(),
+    )
+    .expect("recorder");
+    let path = recorder.path().to_path_buf();
+    let mut cfg = config(ApprovalPolicy::Ask);
+    cfg.sinks.push(Box::new(recorder.sink()));
+    let (ops, mut ev) = start(script, exec, cfg);
+    say(&ops, "checkout keeps crashing");
+    ev.until("p2", |e| matches!(e, Event::Proposed(p) if p.id.0 == "p2"))
+        .await;
+    let p1 = ProposalId("p1".into());
+    let p2 = ProposalId("p2".into());
+    decide(
+        &ops,
+        &p1,
+        Decision::ApproveEdited {
+            command: "delete pod checkout -n sess".into(),
+        },
+    );
+    let refused = ev
+        .until("the refused edit", |e| matches!(e, Event::Refused { .. }))
+        .await;
+    assert!(
+        matches!(&refused, Event::Refused { id, command, .. } if *id == p1 && command.starts_with("delete")),
+        "{refused:?}"
+    );
+    // p1 still waits: edit it again, to something the policy allows.
+    decide(
+        &ops,
+        &p1,
+        Decision::ApproveEdited {
+            command: "get pods -n sess -o wide".into(),
+        },
+    );
+    decide(&ops, &p2, Decision::Reject { reason: None });
+    ev.until("the conclusion", |e| matches!(e, Event::Concluded(_)))
+        .await;
+    ops.send(Op::End).expect("end");
+    ev.until("the end", |e| matches!(e, Event::SessionEnded { .. }))
+        .await;
+    let log = klue::protocol::ProposalLog::from_events(&ev.seen);
+    let q = log.get(&p1).expect("p1");
+    assert_eq!(q.stage, klue::protocol::Stage::Done);
+    assert_eq!(q.command(), "get pods -n sess -o wide");
+    assert_eq!(q.refused_edits.len(), 1);
+    assert_eq!(
+        log.get(&p2).and_then(|q| q.decision_text()).as_deref(),
+        Some("rejected by you")
+    );
+
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    recorder.finish().await.expect("finish the recording");
+    let rec = klue::record::read(&path).expect("read the recording");
+    let md = klue::record::markdown::render(&klue::record::Timeline::build(&rec));
+    assert!(md.contains("### p1 `get pods -n sess -o wide`"), "{md}");
+    assert!(
+        md.contains("- Proposed as: `get pods -n sess` (edited by the engineer)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- Edit refused: `delete pod checkout -n sess`"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- Paste: `kubectl --context testenv-viewer get pods -n sess -o wide`"),
+        "{md}"
+    );
+    assert!(md.contains("edited by the engineer, then approved"), "{md}");
+    assert!(md.contains("p2 rejected by the engineer"), "{md}");
+    assert!(!md.contains("p2 approved"), "{md}");
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use klue::planner::{Action, DeltaSink, Planner, PlannerError, Step, Transcript};
 use klue::protocol::{
     Conclusion, Confidence, Evidence, Hypothesis, HypothesisId, HypothesisStatus, PlannerInfo,
-    Problem, Usage,
+    PlannerKind, Problem, Usage,
 };
 
 type StepFn = Box<dyn FnMut(&Transcript, &DeltaSink) -> Result<Option<Step>, PlannerError> + Send>;
@@ -35,8 +35,8 @@ impl Script {
 impl Planner for Script {
     fn info(&self) -> PlannerInfo {
         PlannerInfo {
-            kind: "scripted".into(),
-            model: None,
+            kind: PlannerKind::Llm,
+            model: Some("scripted".into()),
             endpoint: None,
         }
     }

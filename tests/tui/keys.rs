@@ -107,7 +107,7 @@ fn approve_edit_reject_shape() {
     // Esc cancels a prompt without sending.
     a.update(key('x'));
     assert!(a.update(code(KeyCode::Esc)).is_empty());
-    assert!(a.prompt.is_none());
+    assert!(a.overlay.prompt().is_none());
 }
 
 #[test]
@@ -196,21 +196,21 @@ fn help_opens_and_esc_closes() {
     let mut a = investigation();
     a.focus = Focus::Commands;
     a.update(key('?'));
-    assert!(a.help.is_some());
+    assert!(a.overlay.help().is_some());
     // Keys do nothing else while help is open.
     assert!(a.update(key('a')).is_empty());
     a.update(code(KeyCode::Esc));
-    assert!(a.help.is_none());
+    assert!(a.overlay.help().is_none());
 }
 
 #[test]
 fn conclusion_jumps_to_evidence_and_copies_remediation() {
     let mut a = concluded();
-    assert!(a.conclusion.open);
+    assert!(a.overlay.conclusion());
     // Second reference cites p3.
     a.update(key('j'));
     a.update(enter());
-    assert!(!a.conclusion.open);
+    assert!(!a.overlay.conclusion());
     assert_eq!(a.focus, Focus::Output);
     assert_eq!(a.commands.selected().map(|e| e.id.clone()), Some(pid("p3")));
     let s = screen(&render(&mut a, 160, 48));
@@ -236,7 +236,10 @@ fn copy_the_selected_command() {
     a.commands.select(0);
     assert_eq!(
         a.update(key('y')),
-        vec![Effect::Copy("get pods -n shop".into())]
+        // paste-able: the context of the session is named
+        vec![Effect::Copy(
+            "kubectl --context kind-prod get pods -n shop".into()
+        )]
     );
 }
 
@@ -252,7 +255,7 @@ fn replay_is_read_only_and_keys_drive_playback() {
     assert!(a.flash.as_deref().unwrap_or("").contains("read-only"));
     assert!(a.update(key('A')).is_empty());
     assert!(a.update(key('x')).is_empty());
-    assert!(a.prompt.is_none());
+    assert!(a.overlay.prompt().is_none());
     assert_eq!(
         a.update(key(' ')),
         vec![Effect::Replay(ReplayCtl::TogglePause)]
@@ -369,4 +372,125 @@ fn waiting_for_a_decision_is_not_working() {
     feed(&mut a, [crate::scenes::finished("p3", "logs x", "ok\n")]);
     assert!(!a.busy, "p4 waits for the engineer");
     assert_eq!(a.commands.selected().map(|e| e.id.clone()), Some(pid("p4")));
+}
+
+/// The conclusion of the scripted investigation, as an event.
+fn conclusion_event() -> Event {
+    Event::Concluded(
+        concluded()
+            .conclusion
+            .conclusion
+            .expect("the scripted investigation concludes"),
+    )
+}
+
+/// In a replay the playback keys work while the conclusion is shown; the engineer closes it
+/// once and a seek (which replays the events from the start) does not bring it back; `c`
+/// shows it again.
+#[test]
+fn replay_keys_work_over_the_conclusion_and_a_seek_does_not_reopen_it() {
+    let mut a = App::new(Mode::Replay, Theme::default());
+    feed(&mut a, [started(), conclusion_event()]);
+    assert!(a.overlay.conclusion(), "the conclusion opens when reached");
+    for (k, ctl) in [
+        (' ', ReplayCtl::TogglePause),
+        ('[', ReplayCtl::Seek(-10)),
+        ('{', ReplayCtl::SeekStart),
+        ('2', ReplayCtl::Speed(Speed::X2)),
+    ] {
+        assert_eq!(a.update(key(k)), vec![Effect::Replay(ctl)], "key {k}");
+        assert!(a.overlay.conclusion(), "key {k} closed the conclusion");
+    }
+    a.update(code(KeyCode::Esc));
+    assert!(!a.overlay.conclusion());
+    // A seek back replays from an empty screen.
+    a.update(Msg::Reset);
+    feed(&mut a, [started(), conclusion_event()]);
+    assert!(
+        !a.overlay.conclusion(),
+        "a seek reopened the closed conclusion"
+    );
+    a.update(key('c'));
+    assert!(a.overlay.conclusion());
+    // Help over the conclusion returns to it.
+    a.update(key('?'));
+    assert!(a.overlay.help().is_some());
+    a.update(code(KeyCode::Esc));
+    assert!(a.overlay.conclusion());
+}
+
+/// Live, every conclusion shows itself (a follow-up's too).
+#[test]
+fn live_conclusions_open_each_time() {
+    let mut a = crate::app();
+    feed(&mut a, [started(), conclusion_event()]);
+    assert!(a.overlay.conclusion());
+    a.update(code(KeyCode::Esc));
+    feed(&mut a, [conclusion_event()]);
+    assert!(a.overlay.conclusion());
+}
+
+/// The edit box checks the command with the read-only policy as it is typed; a refused
+/// edit is not sent and stays open to be edited again, so the proposal is not lost.
+#[test]
+fn a_refused_edit_stays_open_and_can_be_edited_again() {
+    let mut a = investigation();
+    a.focus = Focus::Commands;
+    a.update(key('e'));
+    for _ in 0..200 {
+        a.update(code(KeyCode::Backspace));
+    }
+    typed(&mut a, "delete pod checkout-7d9f8b6c4-2xkqp -n shop");
+    let s = screen(&render(&mut a, 160, 48));
+    assert!(s.contains("✗"), "the refusal is shown as typed:\n{s}");
+    assert!(a.update(enter()).is_empty(), "a refused edit was sent");
+    assert!(a.overlay.prompt().is_some(), "the edit box closed");
+    assert!(
+        a.flash.as_deref().unwrap_or("").contains("refused"),
+        "{:?}",
+        a.flash
+    );
+    for _ in 0.."delete pod checkout-7d9f8b6c4-2xkqp -n shop".len() {
+        a.update(code(KeyCode::Backspace));
+    }
+    typed(&mut a, "get pod checkout-7d9f8b6c4-2xkqp -n shop -o yaml");
+    let s = screen(&render(&mut a, 160, 48));
+    assert!(s.contains("✓ read-only"), "{s}");
+    assert_eq!(
+        a.update(enter()),
+        vec![Effect::Send(Op::Decide {
+            id: pid("p3"),
+            decision: Decision::ApproveEdited {
+                command: "get pod checkout-7d9f8b6c4-2xkqp -n shop -o yaml".into()
+            }
+        })]
+    );
+}
+
+/// `:` in the input runs a query of the engineer's own through the same policy.
+#[test]
+fn a_colon_message_runs_an_own_query() {
+    let mut a = crate::app();
+    feed(&mut a, [started(), Event::AwaitingInput]);
+    typed(&mut a, ":delete pod x");
+    let s = screen(&render(&mut a, 120, 30));
+    assert!(s.contains("run your query"), "{s}");
+    assert!(s.contains("✗"), "{s}");
+    assert!(a.update(enter()).is_empty(), "a refused own query was sent");
+    assert_eq!(a.input.text(), ":delete pod x", "the text was lost");
+    for _ in 0.."delete pod x".len() {
+        a.update(code(KeyCode::Backspace));
+    }
+    typed(&mut a, "get pods -n shop");
+    assert_eq!(
+        a.update(enter()),
+        vec![Effect::Send(Op::RunQuery {
+            command: "get pods -n shop".into()
+        })]
+    );
+    // The prefix is in the help.
+    a.update(code(KeyCode::Esc));
+    a.update(key('?'));
+    let s = screen(&render(&mut a, 160, 60));
+    assert!(s.contains(":command"), "{s}");
 }

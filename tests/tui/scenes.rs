@@ -17,7 +17,7 @@ pub fn started() -> Event {
         namespace: Some("shop".into()),
         server: "https://127.0.0.1:6443".into(),
         planner: PlannerInfo {
-            kind: "llm".into(),
+            kind: klue::protocol::PlannerKind::Llm,
             model: Some("gpt-4o-mini".into()),
             endpoint: Some("https://llm.internal/v1".into()),
         },
@@ -275,7 +275,7 @@ fn conclusion_160x48() {
 #[test]
 fn hypotheses_after_conclusion_160x48() {
     let mut a = concluded();
-    a.conclusion.open = false;
+    a.overlay = klue::tui::Overlay::None;
     a.focus = Focus::Hypotheses;
     let s = screen(&snap!("hypotheses_160x48", &mut a, 160, 48));
     assert!(s.contains("[confirmed]"), "{s}");
@@ -285,14 +285,20 @@ fn hypotheses_after_conclusion_160x48() {
 #[test]
 fn help_80x24() {
     let mut a = investigation();
-    a.help = Some(0);
+    a.overlay = klue::tui::Overlay::Help {
+        scroll: 0,
+        over_conclusion: false,
+    };
     snap!("help_80x24", &mut a, 80, 24);
 }
 
 #[test]
 fn help_160x48() {
     let mut a = investigation();
-    a.help = Some(0);
+    a.overlay = klue::tui::Overlay::Help {
+        scroll: 0,
+        over_conclusion: false,
+    };
     let s = screen(&snap!("help_160x48", &mut a, 160, 48));
     // Every key in the help table is on the screen.
     for (_, keys) in klue::tui::help::KEYS {
@@ -305,7 +311,7 @@ fn help_160x48() {
 #[test]
 fn search_in_output_80x24() {
     let mut a = concluded();
-    a.conclusion.open = false;
+    a.overlay = klue::tui::Overlay::None;
     a.commands.select(2);
     a.focus = Focus::Output;
     a.update(Msg::Resize(80, 24));
@@ -356,7 +362,7 @@ fn replay_bar_80x24() {
 fn no_color_uses_no_colors() {
     let mut a = concluded();
     a.theme = Theme { color: false };
-    a.conclusion.open = false;
+    a.overlay = klue::tui::Overlay::None;
     let t = render(&mut a, 160, 48);
     let buf = t.backend().buffer();
     for c in buf.content() {
@@ -380,7 +386,7 @@ fn no_color_uses_no_colors() {
 #[test]
 fn resize_reflows() {
     let mut a = concluded();
-    a.conclusion.open = false;
+    a.overlay = klue::tui::Overlay::None;
     for (w, h) in [(80, 24), (200, 60), (40, 12), (120, 30)] {
         let s = screen(&render(&mut a, w, h));
         assert!(s.contains("Queries"), "{w}x{h}:\n{s}");

@@ -4,28 +4,19 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use klue::protocol::{
-    Conclusion, Decider, Decision, ErrorClass, Event, Execution, Hypothesis, Proposal, ProposalId,
-    SessionInfo, Usage, Verdict,
+    Conclusion, ErrorClass, Event, Execution, Hypothesis, ProposalId, ProposalLog, SessionInfo,
+    Stage, Usage, Verdict,
 };
 use serde_json::{Value, json};
-
-/// One proposal and what became of it.
-#[derive(Debug, Default)]
-struct Item {
-    id: Option<ProposalId>,
-    proposal: Option<Proposal>,
-    command: String,
-    refused: Option<String>,
-    decision: Option<(Decision, Decider)>,
-    execution: Option<Execution>,
-}
 
 /// Collects the session's events; in text mode also prints them as they come.
 pub struct Report {
     text: bool,
     symptom: String,
     info: Option<SessionInfo>,
-    items: Vec<Item>,
+    /// What became of each proposal.
+    log: ProposalLog,
+    executions: Vec<Execution>,
     messages: Vec<String>,
     hypotheses: Vec<Hypothesis>,
     conclusion: Option<Conclusion>,
@@ -45,7 +36,8 @@ impl Report {
             text,
             symptom,
             info: None,
-            items: Vec::new(),
+            log: ProposalLog::new(),
+            executions: Vec::new(),
             messages: Vec::new(),
             hypotheses: Vec::new(),
             conclusion: None,
@@ -63,22 +55,25 @@ impl Report {
         self.started
     }
 
-    fn item(&mut self, id: &ProposalId) -> &mut Item {
-        let pos = match self.items.iter().position(|i| i.id.as_ref() == Some(id)) {
-            Some(p) => p,
-            None => {
-                self.items.push(Item {
-                    id: Some(id.clone()),
-                    ..Default::default()
-                });
-                self.items.len() - 1
-            }
-        };
-        &mut self.items[pos]
+    /// The proposal is still waiting for a decision (an edit of it was refused).
+    pub fn still_pending(&self, id: &ProposalId) -> bool {
+        self.log.get(id).is_some_and(|e| e.stage == Stage::Pending)
+    }
+
+    /// The proposal as it waits for a decision, if it does.
+    pub fn waiting(&self, id: &ProposalId) -> Option<klue::protocol::Proposal> {
+        let e = self.log.get(id).filter(|e| e.stage == Stage::Pending)?;
+        Some(klue::protocol::Proposal {
+            id: e.id.clone(),
+            command: e.proposed.clone(),
+            reason: e.reason.clone(),
+            hypothesis: e.hypothesis.clone(),
+        })
     }
 
     pub fn event(&mut self, event: Event) -> std::io::Result<()> {
         let text = self.text;
+        self.log.apply(&event);
         let mut out = std::io::stdout().lock();
         if self.streaming
             && !matches!(
@@ -145,43 +140,26 @@ impl Report {
                         writeln!(out, "     tests: {}", p.hypothesis)?;
                     }
                 }
-                let item = self.item(&p.id);
-                item.command = p.command.clone();
-                item.proposal = Some(p);
             }
             Event::Refused { id, command, why } => {
                 if text {
                     writeln!(out, "\n[{id}] refused: {command}\n     {why}")?;
+                    if self.still_pending(&id) {
+                        writeln!(
+                            out,
+                            "     {id} still waits: edit it again, approve or reject it"
+                        )?;
+                    }
                 }
-                let item = self.item(&id);
-                if item.command.is_empty() {
-                    item.command = command;
-                }
-                item.refused = Some(why);
             }
-            Event::Decided { id, decision, by } => {
-                if text {
-                    let who = super::by_text(&by);
-                    let what = match &decision {
-                        Decision::Approve => match &by {
-                            Decider::Dedup { earlier } => {
-                                format!("answered from {earlier} (the same query)")
-                            }
-                            _ => format!("approved by {who}"),
-                        },
-                        Decision::ApproveEdited { command } => {
-                            format!("approved by {who} as: {command}")
-                        }
-                        Decision::Reject { reason: Some(r) } => format!("rejected by {who}: {r}"),
-                        Decision::Reject { reason: None } => format!("rejected by {who}"),
-                    };
+            Event::Decided { id, .. } => {
+                if text && let Some(what) = self.log.get(&id).and_then(|e| e.decision_text()) {
                     writeln!(out, "[{id}] {what}")?;
                 }
-                self.item(&id).decision = Some((decision, by));
             }
             Event::ExecStarted { id, command } => {
                 if text {
-                    writeln!(out, "[{id}] $ kubectl {command}")?;
+                    writeln!(out, "[{id}] $ {}", self.log.paste(&command))?;
                 }
             }
             Event::ExecFinished(x) => {
@@ -199,15 +177,16 @@ impl Report {
                         }
                     }
                 }
-                let id = x.id.clone();
-                self.item(&id).execution = Some(x);
+                self.executions.push(x);
             }
             Event::Hypothesis(h) => {
                 if text {
                     writeln!(
                         out,
-                        "\nhypothesis {} ({:?}): {}",
-                        h.id, h.status, h.statement
+                        "\nhypothesis {} ({}): {}",
+                        h.id,
+                        klue::record::timeline::status_word(h.status),
+                        h.statement
                     )?;
                     for e in &h.evidence_for {
                         writeln!(out, "   + {}{}", e.text, cites(&e.executions))?;
@@ -266,11 +245,7 @@ impl Report {
     /// Every query of the investigation failed because of the cluster (unreachable,
     /// credentials refused, forbidden).
     fn cluster_unusable(&self, c: &Conclusion) -> bool {
-        let ran: Vec<&Execution> = self
-            .items
-            .iter()
-            .filter_map(|i| i.execution.as_ref())
-            .collect();
+        let ran: Vec<&Execution> = self.executions.iter().collect();
         let blocking = |class: Option<ErrorClass>| {
             matches!(
                 class,
@@ -298,25 +273,20 @@ impl Report {
 
     /// The closing lines of text output (on stderr, so stdout stays the investigation).
     pub fn summary(&self) -> std::io::Result<()> {
-        let queries = self.items.iter().filter(|i| i.execution.is_some()).count();
+        let queries = self.log.executed().count();
         let outcome = match &self.conclusion {
             Some(c) => format!("concluded ({})", c.verdict.word()),
             None => self.outcome().replace('_', " "),
         };
         eprintln!(
             "\nklue: {outcome} after {} proposals, {} queries run; tokens: {} prompt + {} completion = {}",
-            self.items.len(),
+            self.log.len(),
             queries,
             self.usage.prompt_tokens,
             self.usage.completion_tokens,
             self.usage.session_total
         );
-        if self.conclusion.is_none()
-            && self
-                .items
-                .iter()
-                .any(|i| i.proposal.is_some() && i.decision.is_none() && i.refused.is_none())
-        {
+        if self.conclusion.is_none() && self.log.pending().next().is_some() {
             eprintln!(
                 "klue: some proposals were not decided; run with --approve all-read-only to run them"
             );
@@ -327,40 +297,38 @@ impl Report {
     /// The whole investigation as one JSON document.
     pub fn json(&self) -> Value {
         let proposals: Vec<Value> = self
-            .items
+            .log
+            .entries()
             .iter()
-            .map(|i| {
-                let status = if i.refused.is_some() {
-                    "refused"
-                } else {
-                    match &i.decision {
-                        None => "undecided",
-                        Some((Decision::Reject { .. }, _)) => "rejected",
-                        Some((_, Decider::Dedup { .. })) => "duplicate",
-                        Some(_) => match &i.execution {
-                            Some(x) if x.error.is_some() => "failed",
-                            Some(_) => "executed",
-                            None => "approved",
-                        },
-                    }
+            .map(|e| {
+                let status = match e.stage {
+                    Stage::Pending => "undecided",
+                    Stage::Approved => "approved",
+                    Stage::Running => "running",
+                    Stage::Done => "executed",
+                    Stage::Failed => "failed",
+                    Stage::Refused => "refused",
+                    Stage::Rejected => "rejected",
+                    Stage::Duplicate => "duplicate",
                 };
                 json!({
-                    "id": i.id,
-                    "command": i.command,
-                    "reason": i.proposal.as_ref().map(|p| p.reason.clone()),
-                    "hypothesis": i.proposal.as_ref().map(|p| p.hypothesis.clone()),
+                    "id": e.id,
+                    "command": e.command(),
+                    "proposed": e.proposed,
+                    "paste": self.log.paste(e.command()),
+                    "reason": e.reason,
+                    "hypothesis": e.hypothesis,
                     "status": status,
-                    "refused": i.refused,
-                    "decision": i.decision.as_ref().map(|(d, _)| d),
-                    "decided_by": i.decision.as_ref().map(|(_, by)| by),
+                    "refused": e.refusal.as_ref().map(|r| r.why.clone()),
+                    "refused_edits": e.refused_edits,
+                    "decision": e.decision_text(),
+                    "decided_by": e.by,
+                    "rejection": e.rejection,
+                    "duplicate_of": e.duplicate_of,
                 })
             })
             .collect();
-        let executions: Vec<&Execution> = self
-            .items
-            .iter()
-            .filter_map(|i| i.execution.as_ref())
-            .collect();
+        let executions = &self.executions;
         json!({
             "outcome": self.outcome(),
             "symptom": self.symptom,

@@ -24,7 +24,7 @@ pub async fn api_resources(
 /// only: no servers, users or credentials.
 pub fn contexts(executor: &Executor) -> CallToolResult {
     let cluster = executor.cluster();
-    let current = cluster.info.context.clone();
+    let current = cluster.info.context.to_string();
     let mut names = match &cluster.kubeconfig {
         Some(kc) => kc.context_names(),
         None => Vec::new(),

@@ -252,7 +252,10 @@ fn summary(t: &Timeline, uri: Option<&str>) -> String {
                 None => format!("ran in {} ms", x.duration_ms),
             },
             (None, Some(why)) => format!("refused: {why}"),
-            (None, None) => q.status.clone(),
+            (None, None) => q
+                .decision
+                .clone()
+                .unwrap_or_else(|| q.status.label().into()),
         };
         o.push_str(&format!("- {} `{}`: {how}\n", q.id, q.command));
     }

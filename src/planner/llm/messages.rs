@@ -44,11 +44,10 @@ pub fn system_text(mode: Mode, hints: &[String]) -> String {
             "\n\n## Analyzer findings (deterministic checks run before you started; verify them \
              with queries before relying on them)\n",
         );
-        for h in hints {
-            s.push_str("- ");
-            s.push_str(h.trim());
-            s.push('\n');
-        }
+        // findings quote logs and events: cluster text, fenced like every output
+        let list: String = hints.iter().map(|h| format!("- {}\n", h.trim())).collect();
+        s.push_str(&crate::redact::untrusted::fence("analyzer findings", &list));
+        s.push('\n');
     }
     s
 }

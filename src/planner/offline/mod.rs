@@ -38,7 +38,7 @@ impl OfflinePlanner {
 impl Planner for OfflinePlanner {
     fn info(&self) -> PlannerInfo {
         PlannerInfo {
-            kind: "offline".into(),
+            kind: crate::protocol::PlannerKind::Offline,
             model: None,
             endpoint: None,
         }

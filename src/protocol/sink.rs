@@ -1,6 +1,6 @@
 //! Where events go besides the front end: the recorder, or anything else that wants them.
 
-use crate::protocol::Event;
+use super::Event;
 
 /// A consumer of the session's event stream. Called from the session task for every event,
 /// in order, so implementations must not block: hand the event to a channel or a buffered

@@ -1,0 +1,100 @@
+//! The screen as a front end: every command that opens the TUI (`klue`/`tui`, `resume`,
+//! `demo`, `replay`) goes through here.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use klue::session::SessionHandle;
+use klue::tui::replay::Player;
+use klue::tui::{App, Mode, Source, TerminalGuard, Theme};
+
+/// The screen needs a terminal; headless use has `klue ask`.
+pub fn require_terminal() -> anyhow::Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        bail!(
+            "klue's screen needs a terminal (stdin and stdout are not both a TTY); \
+             use `klue ask \"<symptom>\"` to investigate headless"
+        );
+    }
+    Ok(())
+}
+
+/// Open the screen on a running session until the engineer quits.
+pub async fn open(handle: SessionHandle) -> anyhow::Result<ExitCode> {
+    let SessionHandle { ops, events, task } = handle;
+    let mut app = App::new(Mode::Live, Theme::from_env());
+    screen(&mut app, Source::Live { ops, events }).await?;
+    // The loop asked the session to end; give it a moment to finish its recording.
+    if tokio::time::timeout(std::time::Duration::from_secs(2), task)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the session task did not finish within 2 s");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Play recorded events into the screen (read-only). `notices` (problems the reader
+/// tolerated) are shown in the chat first.
+pub async fn open_replay(player: Player, notices: Vec<String>) -> anyhow::Result<ExitCode> {
+    let mut app = App::new(Mode::Replay, Theme::from_env());
+    for n in notices {
+        app.notice(n);
+    }
+    screen(&mut app, Source::Replay(player)).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn screen(app: &mut App, source: Source) -> anyhow::Result<()> {
+    let mut guard = TerminalGuard::enter().context("cannot set up the terminal")?;
+    let result = klue::tui::run(&mut guard, app, source).await;
+    drop(guard);
+    result.context("the screen failed")?;
+    Ok(())
+}
+
+/// Where klue writes its log: `$XDG_STATE_HOME/klue/klue.log` (the screen owns the
+/// terminal, so nothing may be printed).
+pub fn log_path() -> Option<PathBuf> {
+    let base = dirs::state_dir().or_else(dirs::data_local_dir)?;
+    Some(base.join("klue").join("klue.log"))
+}
+
+/// Send tracing to the log file. The returned guard flushes it on drop. `KLUE_LOG` sets the
+/// filter (default `info`).
+pub fn init_log() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let path = log_path()?;
+    let dir = path.parent()?;
+    std::fs::create_dir_all(dir).ok()?;
+    let file = tracing_appender::rolling::never(dir, "klue.log");
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("KLUE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The HTTP and TLS stacks trace headers and bodies at debug and trace level (a bearer
+    // token, a Secret): whatever KLUE_LOG says, they log at info at most.
+    for quiet in [
+        "hyper=info",
+        "hyper_util=info",
+        "h2=info",
+        "rustls=info",
+        "tokio_rustls=info",
+        "reqwest=info",
+        "tower=info",
+        "tower_http=info",
+        "kube_client=info",
+        "async_openai=info",
+    ] {
+        if let Ok(d) = quiet.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}
