@@ -317,7 +317,7 @@ fn the_demo_is_recorded_and_replays_by_its_name() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(md.contains("## Conclusion"), "{md}");
-    assert!(md.contains("- Paste: `kubectl -n shop "), "{md}");
+    assert!(md.contains("- Paste: `kubectl get pods -n shop`"), "{md}");
 
     // Without its ending too, and a name that is not there says so.
     let stem = name.trim_end_matches(".jsonl");

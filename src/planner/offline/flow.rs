@@ -167,8 +167,20 @@ pub fn plan(t: &Transcript) -> Step {
     let mut ns = scope.namespace.clone();
     let mut notes: Vec<String> = Vec::new();
 
-    // Survey the scope.
-    let survey = survey_asks(&symptom, &ns, &obs);
+    // Survey the scope; a new line of inquiry re-reads the pods first (the state may have
+    // changed since the last answer, or since the recording on `klue resume`).
+    let mut survey = survey_asks(&symptom, &ns, &obs);
+    let refresh = format!("get pods -n {ns} -o wide");
+    if obs.user_messages.len() > 1 && obs.steps_since_user == 0 && !obs.was_proposed(&refresh) {
+        survey.insert(
+            0,
+            Ask {
+                command: refresh,
+                reason: format!("a new question: the pods of namespace {ns} as they are now"),
+                hypothesis: "the state changed since the last answer".into(),
+            },
+        );
+    }
     if !survey.is_empty() {
         return propose(
             format!(
