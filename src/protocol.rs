@@ -319,6 +319,26 @@ pub struct SessionInfo {
     pub recording: Option<String>,
 }
 
+/// What the background connection check found (a front end shows it; the first frame does
+/// not wait for it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Connection {
+    /// The check has started.
+    Checking,
+    /// The server answered.
+    Connected {
+        /// `v1.20.2`; empty for a snapshot.
+        version: String,
+        /// How many resource types it serves.
+        resources: usize,
+        /// Whether discovery came from the disk cache.
+        cached: bool,
+    },
+    /// It did not, and why.
+    Unreachable { detail: String },
+}
+
 /// The result of running one approved query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Execution {
@@ -434,6 +454,8 @@ pub enum Event {
     Error {
         message: String,
     },
+    /// The outcome of the connection check that runs while the screen is already up.
+    Connection(Connection),
     SessionEnded {
         reason: String,
     },

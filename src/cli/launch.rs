@@ -49,6 +49,10 @@ pub struct GlobalArgs {
     /// query the read-only policy allows), `none` (run nothing, only show the proposals).
     #[arg(long, global = true, value_parser = parse_approval)]
     pub approve: Option<ApprovalPolicy>,
+    /// Fetch discovery from the server instead of the cache in $XDG_CACHE_HOME/klue/discovery
+    /// (also: KLUE_NO_CACHE=1).
+    #[arg(long, global = true)]
+    pub no_cache: bool,
 }
 
 fn parse_approval(s: &str) -> Result<ApprovalPolicy, String> {
@@ -67,10 +71,11 @@ pub enum Flag {
     BaseUrl,
     Config,
     Approve,
+    NoCache,
 }
 
 impl Flag {
-    pub const ALL: [Flag; 9] = [
+    pub const ALL: [Flag; 10] = [
         Flag::Context,
         Flag::Namespace,
         Flag::Kubeconfig,
@@ -80,6 +85,7 @@ impl Flag {
         Flag::BaseUrl,
         Flag::Config,
         Flag::Approve,
+        Flag::NoCache,
     ];
 
     pub fn name(self) -> &'static str {
@@ -93,6 +99,7 @@ impl Flag {
             Flag::BaseUrl => "--base-url",
             Flag::Config => "--config",
             Flag::Approve => "--approve",
+            Flag::NoCache => "--no-cache",
         }
     }
 }
@@ -108,6 +115,7 @@ impl Uses {
         Flag::Namespace,
         Flag::Kubeconfig,
         Flag::Snapshot,
+        Flag::NoCache,
     ]);
     /// A whole session: the cluster, the planner and the approval.
     pub const SESSION: Uses = Uses(&Flag::ALL);
@@ -140,6 +148,7 @@ impl GlobalArgs {
                 Flag::BaseUrl => self.base_url.is_some(),
                 Flag::Config => self.config.is_some(),
                 Flag::Approve => self.approve.is_some(),
+                Flag::NoCache => self.no_cache,
             })
             .collect()
     }
@@ -194,7 +203,21 @@ impl GlobalArgs {
     /// Connect as the flags say: the snapshot when `--snapshot` is given, else the
     /// kubeconfig's cluster (GET-only either way). No request is made yet.
     pub async fn connect(&self) -> anyhow::Result<Cluster> {
-        Ok(Cluster::connect(&self.connect_options()).await?)
+        Ok(Cluster::connect(&self.connect_options())
+            .await?
+            .with_discovery_cache(self.discovery_cache()))
+    }
+
+    /// The discovery cache in the XDG cache dir, unless `--no-cache` or `KLUE_NO_CACHE` (set
+    /// to anything but empty, `0` or `false`).
+    pub fn discovery_cache(&self) -> Option<klue::cluster::DiscoveryCache> {
+        let off_by_env =
+            std::env::var("KLUE_NO_CACHE").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"));
+        if self.no_cache || off_by_env {
+            None
+        } else {
+            klue::cluster::DiscoveryCache::in_user_cache()
+        }
     }
 }
 
@@ -254,6 +277,9 @@ impl Launch {
 pub struct Launched {
     pub handle: SessionHandle,
     pub approval: ApprovalPolicy,
+    /// The cluster the session queries (a clone sharing its discovery), for a front end's
+    /// connection check.
+    pub cluster: Cluster,
     recorder: Option<Recorder>,
 }
 
@@ -335,6 +361,7 @@ pub async fn launch(global: &GlobalArgs, launch: Launch) -> anyhow::Result<Launc
         )
         .await;
     }
+    let checked = cluster.clone();
     let runner = Arc::new(
         klue::exec::Executor::new(cluster)
             .with_table_objects(offline)
@@ -344,6 +371,7 @@ pub async fn launch(global: &GlobalArgs, launch: Launch) -> anyhow::Result<Launc
     Ok(Launched {
         handle,
         approval,
+        cluster: checked,
         recorder,
     })
 }

@@ -6,22 +6,40 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use klue::config::{Overrides, Settings};
 use klue::mcp::{Options, Server};
+use klue::session::Budget;
 
 /// The cluster flags are the shared ones (`--context`, `-n`, `--kubeconfig`, `--snapshot`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
-    /// Longest a single query may run, in seconds.
-    #[arg(long, default_value_t = 60)]
-    pub query_timeout: u64,
+    /// The overall bound on one query in seconds (default: the config's
+    /// `[budget] query_timeout_secs`, else 60).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub query_timeout: Option<u64>,
 }
 
 pub async fn run(global: &super::launch::GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
     let _log = super::screen::init_log();
+    // The config's budget bounds `investigate` (its `max_queries` argument overrides the
+    // queries) and every query; a broken config is said once and the defaults apply.
+    let budget = match Settings::load(&Overrides::default()) {
+        Ok(s) => s.budget,
+        Err(e) => {
+            eprintln!("klue: warning: {e}; using the default budget");
+            Default::default()
+        }
+    };
     let cluster = global.connect().await?;
     tracing::info!(context = %cluster.info.context, "klue mcp serving on stdio");
     let options = Options {
-        query_timeout: Duration::from_secs(args.query_timeout.max(1)),
+        query_timeout: args
+            .query_timeout
+            .map_or(budget.query_timeout, Duration::from_secs),
+        budget: Budget {
+            max_turns: budget.max_turns,
+            max_queries: budget.max_queries,
+        },
         ..Options::default()
     };
     Server::new(cluster, options).serve_stdio().await?;

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand. `anyhow` lives here, at the binary's edge.
 
 pub mod ask;
+pub mod completions;
 pub mod demo;
 pub mod export;
 pub mod launch;
@@ -20,7 +21,7 @@ use clap::{Parser, Subcommand};
 
 /// klue: read-only Kubernetes troubleshooting in the terminal, with an LLM (or rules) in the loop.
 #[derive(Debug, Parser)]
-#[command(name = "klue", version, about, long_about = None)]
+#[command(name = "klue", version = env!("KLUE_VERSION"), about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -54,6 +55,10 @@ pub enum Command {
     Resume(resume::Args),
     /// Serve klue's read-only tools to an MCP client (an IDE agent, a chat app) over stdio.
     Mcp(mcp::Args),
+    /// Print a shell completion script: `klue completions bash|zsh|fish`.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff), or write one per subcommand with --dir.
+    Man(completions::ManArgs),
 }
 
 /// Run the parsed command line; the exit code says how it went. A shared flag the
@@ -72,6 +77,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Some(Command::Replay(_)) => ("replay", Uses::NONE),
         Some(Command::Export(_)) => ("export", Uses::NONE),
         Some(Command::Mcp(_)) => ("mcp", Uses::CLUSTER),
+        Some(Command::Completions(_)) => ("completions", Uses::NONE),
+        Some(Command::Man(_)) => ("man", Uses::NONE),
     };
     g.check(name, uses)?;
     match cli.command {
@@ -87,5 +94,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Some(Command::Export(a)) => export::run(a).await,
         Some(Command::Resume(a)) => resume::run(g, a).await,
         Some(Command::Mcp(a)) => mcp::run(g, a).await,
+        Some(Command::Completions(a)) => completions::completions(a),
+        Some(Command::Man(a)) => completions::man(a),
     }
 }

@@ -59,7 +59,10 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             how.earlier = earlier;
             how.record = !args.headless.no_record;
             on_demo(&mut how, &global, recorded)?;
-            let (handle, recorder) = launch(&global, how).await?.into_parts();
+            let launched = launch(&global, how).await?;
+            let cluster = launched.cluster.clone();
+            let (handle, recorder) = launched.into_parts();
+            let handle = super::screen::with_connection_check(handle, cluster);
             let code = super::screen::open(handle).await;
             Launched::finish_recording(recorder).await;
             code

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use klue::cluster::Cluster;
+use klue::protocol::Connection;
 use klue::session::SessionHandle;
 use klue::tui::replay::Player;
 use klue::tui::{App, Mode, Source, TerminalGuard, Theme};
@@ -34,6 +36,24 @@ pub async fn open(handle: SessionHandle) -> anyhow::Result<ExitCode> {
         tracing::warn!("the session task did not finish within 2 s");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The session's events with the connection check of `cluster` running behind the first
+/// frame (discovery, the server's version), shown in the status bar when it answers.
+pub fn with_connection_check(mut handle: SessionHandle, cluster: Cluster) -> SessionHandle {
+    handle.events = klue::tui::with_connection_check(handle.events, async move {
+        match cluster.check().await {
+            Ok(f) => Connection::Connected {
+                version: f.version,
+                resources: f.resources,
+                cached: f.cached,
+            },
+            Err(e) => Connection::Unreachable {
+                detail: e.to_string(),
+            },
+        }
+    });
+    handle
 }
 
 /// Play recorded events into the screen (read-only). `notices` (problems the reader

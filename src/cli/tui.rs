@@ -14,7 +14,9 @@ pub async fn run(global: &GlobalArgs, _args: Args) -> anyhow::Result<ExitCode> {
     super::screen::require_terminal()?;
     let _log = super::screen::init_log();
     let launched = launch(global, Launch::new("s")).await?;
+    let cluster = launched.cluster.clone();
     let (handle, recorder) = launched.into_parts();
+    let handle = super::screen::with_connection_check(handle, cluster);
     let code = super::screen::open(handle).await;
     Launched::finish_recording(recorder).await;
     code

@@ -52,7 +52,7 @@ pub enum McpError {
 pub struct Options {
     /// Cap on every tool's text output.
     pub cap: OutputCap,
-    /// Longest a single query may run.
+    /// Longest a single query may run (the executor's overall per-query bound).
     pub query_timeout: Duration,
     /// Default budget of an `investigate` call (`max_queries` overrides its queries).
     pub budget: Budget,
@@ -65,7 +65,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             cap: OutputCap::default(),
-            query_timeout: Duration::from_secs(60),
+            query_timeout: crate::exec::DEFAULT_TIMEOUT,
             budget: Budget::default(),
             sessions_dir: crate::record::sessions_dir(),
         }
@@ -91,7 +91,9 @@ impl std::fmt::Debug for Server {
 
 impl Server {
     pub fn new(cluster: Cluster, options: Options) -> Self {
-        let executor = Executor::new(cluster).with_cap(options.cap);
+        let executor = Executor::new(cluster)
+            .with_cap(options.cap)
+            .with_timeout(options.query_timeout);
         Server {
             executor,
             options: Arc::new(options),

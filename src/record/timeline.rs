@@ -279,6 +279,7 @@ impl Timeline {
             Event::SessionStarted(_)
             | Event::AssistantDelta { .. }
             | Event::AwaitingInput
+            | Event::Connection(_)
             | Event::ExecStarted { .. } => {}
             Event::UserMessage { text } => {
                 if self.symptom.is_none() {

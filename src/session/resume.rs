@@ -229,6 +229,7 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
             | Event::AwaitingInput
             | Event::Cancelled
             | Event::Error { .. }
+            | Event::Connection(_)
             | Event::ApiCalls(_)
             | Event::SessionEnded { .. } => {}
         }
@@ -245,6 +246,7 @@ pub fn replayable(event: &Event) -> bool {
             | Event::AssistantDelta { .. }
             | Event::AwaitingInput
             | Event::Cancelled
+            | Event::Connection(_)
             | Event::ApiCalls(_)
             | Event::SessionEnded { .. }
     )

@@ -15,7 +15,7 @@ use super::hypotheses::Hypotheses;
 use super::output::OutputView;
 use super::replay::{ReplayCtl, ReplayStatus};
 use super::theme::Theme;
-use crate::protocol::{Event, Op, ProposalId, SessionInfo, Usage};
+use crate::protocol::{Connection, Event, Op, ProposalId, SessionInfo, Usage};
 
 /// Something that happened.
 #[derive(Debug, Clone)]
@@ -185,6 +185,8 @@ pub struct App {
     pub theme: Theme,
     pub mode: Mode,
     pub info: Option<SessionInfo>,
+    /// What the background connection check found (`None`: still checking, or no check).
+    pub connection: Option<Connection>,
     pub focus: Focus,
     pub zoom: bool,
     pub chat: ChatState,
@@ -220,6 +222,7 @@ impl App {
             theme,
             mode,
             info: None,
+            connection: None,
             focus: if mode == Mode::Live {
                 Focus::Input
             } else {
@@ -356,6 +359,12 @@ impl App {
                 self.busy = false;
             }
             Event::Error { message } => self.chat.push(Role::Error, message),
+            Event::Connection(c) => {
+                if let Connection::Unreachable { detail } = &c {
+                    self.chat.push(Role::Error, detail.clone());
+                }
+                self.connection = Some(c);
+            }
             Event::SessionEnded { reason } => {
                 self.chat
                     .push(Role::Info, format!("Session ended: {reason}"));

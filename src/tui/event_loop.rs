@@ -13,7 +13,7 @@ use super::clipboard::osc52;
 use super::replay::{Feed, Player};
 use super::terminal::TerminalGuard;
 use super::view::view;
-use crate::protocol::{Event, Op};
+use crate::protocol::{Connection, Event, Op};
 
 /// Where events come from.
 pub enum Source {
@@ -30,6 +30,44 @@ pub enum Source {
 pub enum TuiError {
     #[error("terminal I/O failed: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// A live session's events with the outcome of `check` put among them: the screen comes up
+/// at once and the check (discovery, the server's version) runs behind it, shown in the
+/// status bar as [`Connection::Checking`] until it answers. The returned channel closes when
+/// the session's does.
+pub fn with_connection_check<F>(
+    mut events: UnboundedReceiver<Event>,
+    check: F,
+) -> UnboundedReceiver<Event>
+where
+    F: std::future::Future<Output = Connection> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let _ = tx.send(Event::Connection(Connection::Checking));
+    let mut check = tokio::spawn(check);
+    let mut checked = false;
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                ev = events.recv() => match ev {
+                    Some(ev) => {
+                        if tx.send(ev).is_err() {
+                            break;
+                        }
+                    }
+                    None => break,
+                },
+                found = &mut check, if !checked => {
+                    checked = true;
+                    if let Ok(c) = found {
+                        let _ = tx.send(Event::Connection(c));
+                    }
+                }
+            }
+        }
+    });
+    rx
 }
 
 /// Most core events applied before a frame is drawn (streamed replies come in bursts).
@@ -183,4 +221,49 @@ pub async fn run(guard: &mut TerminalGuard, app: &mut App, source: Source) -> Re
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_check_runs_behind_the_session_events() {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let (answer, answered) = tokio::sync::oneshot::channel::<()>();
+        let mut merged = with_connection_check(rx, async move {
+            let _ = answered.await;
+            Connection::Unreachable {
+                detail: "the server https://127.0.0.1:9 is unreachable".into(),
+            }
+        });
+        // the session's events are not held back by a check that has not answered
+        tx.send(Event::AwaitingInput).unwrap();
+        assert_eq!(
+            merged.recv().await,
+            Some(Event::Connection(Connection::Checking))
+        );
+        assert_eq!(merged.recv().await, Some(Event::AwaitingInput));
+        answer.send(()).unwrap();
+        assert!(matches!(
+            merged.recv().await,
+            Some(Event::Connection(Connection::Unreachable { .. }))
+        ));
+        tx.send(Event::Cancelled).unwrap();
+        assert_eq!(merged.recv().await, Some(Event::Cancelled));
+        drop(tx);
+        assert_eq!(merged.recv().await, None);
+    }
+
+    #[tokio::test]
+    async fn a_hanging_check_does_not_keep_the_session_open() {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+        let mut merged = with_connection_check(rx, std::future::pending());
+        assert_eq!(
+            merged.recv().await,
+            Some(Event::Connection(Connection::Checking))
+        );
+        drop(tx);
+        assert_eq!(merged.recv().await, None);
+    }
 }

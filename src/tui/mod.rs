@@ -27,7 +27,7 @@ pub mod view;
 pub mod wrap;
 
 pub use app::{App, Effect, Focus, Mode, Msg, Overlay};
-pub use event_loop::{Source, TuiError, run};
+pub use event_loop::{Source, TuiError, run, with_connection_check};
 pub use terminal::TerminalGuard;
 pub use theme::Theme;
 pub use view::view;

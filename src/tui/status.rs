@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 
 use super::app::{App, Mode};
 use super::wrap::width;
+use crate::protocol::Connection;
 
 /// "12.3k" style token counts.
 pub fn tokens(n: u64) -> String {
@@ -47,6 +48,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 None => i.planner.kind.to_string(),
             };
             left.push(planner);
+            // the connection check runs behind the first frame
+            match &app.connection {
+                Some(Connection::Checking) => left.push("checking…".into()),
+                Some(Connection::Connected { version, .. }) if !version.is_empty() => {
+                    left.push(version.clone())
+                }
+                Some(Connection::Unreachable { .. }) => left.push("unreachable".into()),
+                Some(Connection::Connected { .. }) | None => {}
+            }
         }
         None => left.push("connecting…".into()),
     }

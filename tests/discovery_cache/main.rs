@@ -7,7 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-// mod processes;
+mod processes;
 
 use std::path::Path;
 

@@ -551,9 +551,11 @@ fn raw(args: &[&str], home: &Path, lines: &[&str], ids: &[u64], wait: Duration) 
         .arg("mcp")
         .args(args)
         .env("XDG_STATE_HOME", home)
+        .env("XDG_CONFIG_HOME", home)
         .env("HOME", home)
         .env("KLUE_LOG", "debug")
         .env_remove("KUBECONFIG")
+        .env_remove("KLUE_CONFIG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -739,4 +741,48 @@ fn the_shared_flags_apply_snapshot_and_namespace() {
         .find(|m| m["id"] == json!(6))
         .expect("resources/list")["result"]["resources"];
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+}
+
+#[test]
+fn the_config_budget_bounds_an_investigation() {
+    let home = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(home.path().join("klue")).expect("config dir");
+    std::fs::write(
+        home.path().join("klue/config.toml"),
+        "[budget]\nmax_queries = 2\n",
+    )
+    .expect("config");
+    let snapshot = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/shop.klue.gz");
+    let msgs = raw(
+        &["--snapshot", snapshot, "-n", "shop"],
+        home.path(),
+        &[
+            INITIALIZE,
+            INITIALIZED,
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"investigate","arguments":{"symptom":"checkout pods keep restarting"}}}"#,
+            r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"investigate","arguments":{"symptom":"checkout pods keep restarting","max_queries":0}}}"#,
+        ],
+        &[1, 2, 3],
+        Duration::from_secs(60),
+    );
+    let by_id = |id: u64| {
+        msgs.iter()
+            .find(|m| m["id"] == json!(id))
+            .unwrap_or_else(|| panic!("no answer to {id}: {msgs:#?}"))
+    };
+    let queries = by_id(2)["result"]["structuredContent"]["queries"]
+        .as_array()
+        .expect("queries")
+        .clone();
+    let ran = queries.iter().filter(|q| q["status"] != "refused").count();
+    assert!((1..=2).contains(&ran), "{queries:#?}");
+    assert!(
+        queries.iter().any(|q| q["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("budget (2 queries)"))),
+        "{queries:#?}"
+    );
+    let zero = &by_id(3)["result"];
+    assert_eq!(zero["isError"], json!(true), "{zero}");
+    assert!(text_of(zero).contains("max_queries"), "{zero}");
 }

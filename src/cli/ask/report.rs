@@ -211,7 +211,7 @@ impl Report {
                     session_total: u.session_total,
                 }
             }
-            Event::AwaitingInput | Event::ApiCalls(_) => {}
+            Event::AwaitingInput | Event::Connection(_) | Event::ApiCalls(_) => {}
             Event::Cancelled => {
                 self.cancelled = true;
                 if text {

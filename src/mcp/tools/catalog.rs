@@ -8,16 +8,12 @@ use super::super::reply;
 use crate::exec::Executor;
 
 /// `kubectl api-resources`, through the same path as the `query` tool.
-pub async fn api_resources(
-    executor: &Executor,
-    timeout: std::time::Duration,
-    ct: CancellationToken,
-) -> CallToolResult {
+pub async fn api_resources(executor: &Executor, ct: CancellationToken) -> CallToolResult {
     let params = QueryParams {
         command: "api-resources".into(),
         namespace: None,
     };
-    super::query::run(executor, params, timeout, ct).await
+    super::query::run(executor, params, ct).await
 }
 
 /// The kubeconfig's context names, the one klue is connected with marked current. Names

@@ -102,6 +102,7 @@ pub async fn run(
     let runner = Arc::new(
         Executor::new(cluster)
             .with_cap(*executor.cap())
+            .with_timeout(executor.timeout())
             .with_table_objects(true),
     );
     tracing::info!(%symptom, "investigation started");

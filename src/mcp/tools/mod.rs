@@ -35,7 +35,7 @@ impl Server {
         Parameters(p): Parameters<QueryParams>,
         ct: CancellationToken,
     ) -> CallToolResult {
-        query::run(&self.executor, p, self.options.query_timeout, ct).await
+        query::run(&self.executor, p, ct).await
     }
 
     #[tool(
@@ -88,7 +88,7 @@ impl Server {
         )
     )]
     async fn api_resources(&self, ct: CancellationToken) -> CallToolResult {
-        catalog::api_resources(&self.executor, self.options.query_timeout, ct).await
+        catalog::api_resources(&self.executor, ct).await
     }
 
     #[tool(

@@ -8,11 +8,11 @@ use super::super::reply;
 use crate::exec::{ExecError, Executor};
 use crate::query::{self, Query, validate};
 
-/// Parse (the read-only grammar decides), apply the `namespace` argument, run, redact.
+/// Parse (the read-only grammar decides), apply the `namespace` argument, run (bounded by
+/// the executor's timeout and cap), redact.
 pub async fn run(
     executor: &Executor,
     params: QueryParams,
-    timeout: std::time::Duration,
     ct: CancellationToken,
 ) -> CallToolResult {
     let q = match prepare(&params) {
@@ -30,18 +30,14 @@ pub async fn run(
             tracing::info!(query = %q, "query cancelled by the client");
             return reply::error("cancelled by the client");
         }
-        r = tokio::time::timeout(timeout, executor.run(&q)) => r,
+        r = executor.run(&q) => r,
     };
     tracing::debug!(query = %q, ms = started.elapsed().as_millis() as u64, "query done");
     match outcome {
-        Ok(Ok(out)) if out.text.is_empty() => reply::text("(no output)"),
-        Ok(Ok(out)) => reply::text(&out.text),
-        Ok(Err(ExecError::Refused(why))) => reply::error(&format!("refused: {why}")),
-        Ok(Err(e)) => reply::error(&e.to_string()),
-        Err(_) => reply::error(&format!(
-            "the query did not finish within {} s",
-            timeout.as_secs()
-        )),
+        Ok(out) if out.text.is_empty() => reply::text("(no output)"),
+        Ok(out) => reply::text(&out.text),
+        Err(ExecError::Refused(why)) => reply::error(&format!("refused: {why}")),
+        Err(e) => reply::error(&e.to_string()),
     }
 }
 
