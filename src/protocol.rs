@@ -96,6 +96,9 @@ pub enum Decider {
     },
 }
 
+/// The `reason` of a [`Proposal`] the engineer typed themselves (`Op::RunQuery`).
+pub const OWN_QUERY: &str = "the engineer's own query";
+
 /// A read-only query the planner wants to run, with why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Proposal {

@@ -138,7 +138,31 @@ async fn drive(
         {
             let id = p.id.clone();
             let op = front.prompt(&p).await?;
+            let own = matches!(op, Op::RunQuery { .. });
             front.send(op)?;
+            if own {
+                // The engineer's own query runs now; then the same proposal is asked again.
+                front.pending.push_front(p);
+                loop {
+                    let Some(event) = events.recv().await else {
+                        return front.finish(output).await;
+                    };
+                    let done = matches!(
+                        &event,
+                        Event::ExecFinished(_)
+                            | Event::Refused { .. }
+                            | Event::Error { .. }
+                            | Event::SessionEnded { .. }
+                    );
+                    if front.on_event(event)? {
+                        return front.finish(output).await;
+                    }
+                    if done {
+                        break;
+                    }
+                }
+                continue;
+            }
             // Wait for the core to record it, so related decisions are in the queue.
             loop {
                 let Some(event) = events.recv().await else {
@@ -194,7 +218,9 @@ impl Front {
     fn on_event(&mut self, event: Event) -> anyhow::Result<bool> {
         let mut ask_again = None;
         match &event {
-            Event::Proposed(p) if self.ask => self.pending.push_back(p.clone()),
+            Event::Proposed(p) if self.ask && p.reason != klue::session::OWN_QUERY => {
+                self.pending.push_back(p.clone())
+            }
             Event::Decided { id, .. } => self.pending.retain(|p| p.id != *id),
             Event::Refused { id, .. } => {
                 self.pending.retain(|p| p.id != *id);
@@ -209,6 +235,7 @@ impl Front {
         if self.ask
             && let Some(id) = ask_again
             && let Some(p) = self.report.waiting(&id)
+            && p.reason != klue::session::OWN_QUERY
         {
             self.pending.push_front(p);
         }
@@ -248,7 +275,7 @@ impl Front {
         loop {
             let answer = self
                 .read_line(&format!(
-                    "[{}] {}\n  [a]pprove  [s]hape (approve queries like this for the session)  [e]dit  [r]eject  [q]uit > ",
+                    "[{}] {}\n  [a]pprove  [s]hape (approve queries like this for the session)  [e]dit  [r]eject  [q]uit  (:QUERY runs your own) > ",
                     p.id, p.command
                 ))
                 .await?;
@@ -256,6 +283,16 @@ impl Front {
                 // stdin closed: stop asking.
                 return Ok(Op::End);
             };
+            // `:get pods -n shop`: the engineer's own query, through the same policy.
+            if let Some(command) = answer.trim().strip_prefix(':') {
+                if command.trim().is_empty() {
+                    eprintln!("  type a query after `:`, e.g. `:get pods -n shop`");
+                    continue;
+                }
+                return Ok(Op::RunQuery {
+                    command: command.trim().to_string(),
+                });
+            }
             match answer.trim().to_ascii_lowercase().as_str() {
                 "a" | "approve" | "y" | "yes" => return Ok(decide(&p.id, Decision::Approve)),
                 "s" | "shape" => return Ok(Op::ApproveShape { id: p.id.clone() }),
@@ -287,7 +324,9 @@ impl Front {
                     return Ok(decide(&p.id, Decision::Reject { reason }));
                 }
                 "q" | "quit" => return Ok(Op::End),
-                other => eprintln!("  `{other}` is not an answer: type a, s, e, r or q"),
+                other => eprintln!(
+                    "  `{other}` is not an answer: type a, s, e, r or q, or :QUERY to run your own"
+                ),
             }
         }
     }

@@ -594,6 +594,18 @@ impl Conclusion {
             (None, v) => v.word().to_string(),
         };
         rows.push(Row::new(RowKind::Verdict, 0, verdict));
+        let notes = |rows: &mut Vec<Row>| {
+            if !self.notes.is_empty() {
+                rows.push(Row::new(RowKind::Section, 0, "Notes"));
+                for n in &self.notes {
+                    rows.push(Row::new(RowKind::Note, 1, n.trim()));
+                }
+            }
+        };
+        // Inconclusive: why comes first.
+        if self.verdict == Verdict::Inconclusive {
+            notes(&mut rows);
+        }
         let numbered = self.problems.len() > 1;
         for (i, p) in self.problems.iter().enumerate() {
             problem_rows(&mut rows, numbered.then_some(i + 1), p);
@@ -610,26 +622,43 @@ impl Conclusion {
         }
         if !self.unchecked.is_empty() {
             rows.push(Row::new(RowKind::Section, 0, "Could not check"));
+            // Queries that failed the same way are one row: the error is quoted once.
+            let mut groups: Vec<(&Unchecked, Vec<&Unchecked>)> = Vec::new();
             for u in &self.unchecked {
+                match groups
+                    .iter_mut()
+                    .find(|(first, _)| first.class == u.class && first.error == u.error)
+                {
+                    Some((_, all)) => all.push(u),
+                    None => groups.push((u, vec![u])),
+                }
+            }
+            for (first, all) in groups {
+                let commands: Vec<&str> = all.iter().map(|u| u.command.as_str()).collect();
+                let commands = if commands.len() > 4 {
+                    format!(
+                        "{} and {} more queries",
+                        commands[..3].join(", "),
+                        commands.len() - 3
+                    )
+                } else {
+                    commands.join(", ")
+                };
                 let mut r = Row::new(
                     RowKind::Unchecked,
                     1,
                     format!(
-                        "{} ({}): {}",
-                        u.command,
-                        u.class.word(),
-                        shorten(&u.error, ITEM_CHARS)
+                        "{commands} ({}): {}",
+                        first.class.word(),
+                        shorten(&first.error, ITEM_CHARS)
                     ),
                 );
-                r.executions = u.id.iter().cloned().collect();
+                r.executions = all.iter().filter_map(|u| u.id.clone()).take(4).collect();
                 rows.push(r);
             }
         }
-        if !self.notes.is_empty() {
-            rows.push(Row::new(RowKind::Section, 0, "Notes"));
-            for n in &self.notes {
-                rows.push(Row::new(RowKind::Note, 1, n.trim()));
-            }
+        if self.verdict != Verdict::Inconclusive {
+            notes(&mut rows);
         }
         let unverified = self.unverified();
         let mut conf = format!("confidence: {}", self.confidence.word());

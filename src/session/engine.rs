@@ -26,8 +26,7 @@ const CONCLUDE_NOW: &str = "[klue] The investigation budget of this session is u
 Do not propose more queries: conclude now with the evidence gathered so far, \
 stating your confidence honestly.";
 
-/// The reason shown for a query the engineer typed themselves.
-pub const OWN_QUERY: &str = "the engineer's own query";
+pub use crate::protocol::OWN_QUERY;
 
 /// Where the session goes after a piece of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +139,9 @@ pub(super) struct Engine {
     aliases: HashMap<ProposalId, ProposalId>,
     /// Where the current line of inquiry starts in `executions` (after the last conclusion).
     inquiry_from: usize,
+    /// The engineer's own queries run while a step's proposals waited; their transcript
+    /// entries follow the step's results.
+    deferred_own: Vec<Entry>,
 }
 
 impl Engine {
@@ -183,6 +185,7 @@ impl Engine {
             executions: earlier.executions,
             aliases: earlier.aliases,
             inquiry_from: earlier.inquiry_from,
+            deferred_own: Vec::new(),
         }
     }
 
@@ -216,8 +219,10 @@ impl Engine {
                 }
                 Op::RunQuery { command } => {
                     self.io.queued_own.push(command);
-                    if self.run_own_queries().await == Flow::Ended {
-                        return;
+                    match self.run_own_queries(None).await {
+                        Flow::Ended => return,
+                        Flow::Idle => self.io.emit(Event::Cancelled),
+                        Flow::Continue => {}
                     }
                     self.io.emit(Event::AwaitingInput);
                 }
@@ -240,8 +245,13 @@ impl Engine {
     /// Planner steps until a conclusion, a question to the engineer, a cancel or an error.
     async fn investigate(&mut self) -> Flow {
         loop {
-            if self.run_own_queries().await == Flow::Ended {
-                return Flow::Ended;
+            match self.run_own_queries(None).await {
+                Flow::Ended => return Flow::Ended,
+                Flow::Idle => {
+                    self.io.emit(Event::Cancelled);
+                    return Flow::Idle;
+                }
+                Flow::Continue => {}
             }
             self.take_queued_user();
             if self.turns >= self.config.budget.max_turns {
@@ -430,6 +440,7 @@ impl Engine {
         self.settle_echoes(&mut work);
         let had_proposals = !call_order.is_empty();
         let only_policy_declines = self.config.approval == ApprovalPolicy::None;
+        let deferred = std::mem::take(&mut self.deferred_own);
         for call_id in call_order {
             let outcome = work
                 .outcomes
@@ -442,6 +453,7 @@ impl Engine {
                 .entries
                 .push(Entry::Result { call_id, outcome });
         }
+        self.transcript.entries.extend(deferred);
         if flow == Flow::Ended {
             return (Flow::Ended, false);
         }
@@ -449,6 +461,9 @@ impl Engine {
             self.io.emit(Event::Cancelled);
             return (Flow::Idle, false);
         }
+        // Nothing answered and every query failed because of the cluster itself: asking the
+        // planner for more queries would only fail again. Conclude honestly now.
+        let conclusion = conclusion.or_else(|| self.cluster_unusable());
         if let Some(c) = conclusion {
             let mut c = self.verify(c);
             if self.suspicious_lines > 0 {
@@ -623,6 +638,11 @@ impl Engine {
     async fn advance(&mut self, work: &mut StepWork) -> Flow {
         if let Some(job) = work.queue.pop_front() {
             return self.execute(work, job).await;
+        }
+        // The engineer's own query, typed while proposals wait: run it now; its result joins
+        // the transcript after this step's results.
+        if !self.io.queued_own.is_empty() {
+            return self.run_own_queries(Some(work)).await;
         }
         let Some(op) = self.io.ops.recv().await else {
             self.end(&end_reason(true));
@@ -905,6 +925,52 @@ impl Engine {
         verify::verify_with(&c, &book, self.executions[from..].iter().collect())
     }
 
+    /// An inconclusive conclusion when every query of this line of inquiry failed because the
+    /// cluster could not be used (unreachable, credentials refused, access forbidden).
+    fn cluster_unusable(&self) -> Option<Conclusion> {
+        let from = self.inquiry_from.min(self.executions.len());
+        let ran = &self.executions[from..];
+        let class = ran.first()?.failure()?;
+        let blocking = matches!(
+            class,
+            ErrorClass::Unreachable | ErrorClass::Unauthorized | ErrorClass::Forbidden
+        );
+        if !blocking || !ran.iter().all(|x| x.failure() == Some(class)) {
+            return None;
+        }
+        let server = &self.config.info.server;
+        let context = &self.config.info.context;
+        let what = match class {
+            ErrorClass::Unreachable => format!(
+                "klue could not reach the cluster's API server {server} (context {context}): \
+                 nothing about the symptom could be checked"
+            ),
+            ErrorClass::Unauthorized => format!(
+                "the API server {server} did not accept the credentials of context {context}: \
+                 nothing about the symptom could be checked"
+            ),
+            _ => format!(
+                "the credentials of context {context} are forbidden to read what the \
+                 investigation needs on {server}: nothing about the symptom could be checked"
+            ),
+        };
+        let next = match class {
+            ErrorClass::Unreachable => {
+                "Check the kubeconfig's server address, the network or VPN, and that the \
+                 cluster is up (`klue query version`), or pick another context with --context."
+            }
+            ErrorClass::Unauthorized => {
+                "Refresh the credentials (log in again, renew the token or certificate) and retry."
+            }
+            _ => {
+                "Ask for read access (a Role or ClusterRole with get/list on pods, events and \
+                 workloads, bound to this user), or use another context; \
+                 `klue query 'auth can-i list pods'` shows what this user may do."
+            }
+        };
+        Some(Conclusion::inconclusive(what).note(next))
+    }
+
     /// An execution finished: show it, and keep it for verifying the evidence that cites it.
     fn finished(&mut self, x: Execution) {
         self.io.emit(Event::ExecFinished(x.clone()));
@@ -915,7 +981,8 @@ impl Engine {
 
     /// Run the engineer's own queries: the same policy as any proposal, no approval needed
     /// (the engineer asked), recorded, and their results join what the planner has observed.
-    async fn run_own_queries(&mut self) -> Flow {
+    async fn run_own_queries(&mut self, mut step: Option<&mut StepWork>) -> Flow {
+        let in_step = step.is_some();
         for command in std::mem::take(&mut self.io.queued_own) {
             let command = command.trim().trim_start_matches(':').trim().to_string();
             if command.is_empty() {
@@ -944,24 +1011,30 @@ impl Engine {
                 decision: Decision::Approve,
                 by: Decider::User,
             });
-            let mut work = StepWork::default();
+            // In a step, ops arriving while it runs (decisions) go to that step's work.
+            let mut local = StepWork::default();
+            let work = step.as_deref_mut().unwrap_or(&mut local);
             let job = Pending {
                 id: id.clone(),
                 call_id: id.0.clone(),
                 command,
                 query,
             };
-            let flow = self.execute(&mut work, job).await;
+            let flow = self.execute(work, job).await;
             if let Some(outcome) = work.outcomes.remove(&id.0) {
-                self.transcript.entries.push(Entry::Own {
+                let entry = Entry::Own {
                     call_id: id.0.clone(),
                     outcome,
-                });
+                };
+                if in_step {
+                    self.deferred_own.push(entry);
+                } else {
+                    self.transcript.entries.push(entry);
+                }
             }
             match flow {
                 Flow::Ended => return Flow::Ended,
                 Flow::Idle => {
-                    self.io.emit(Event::Cancelled);
                     self.io.queued_own.clear();
                     return Flow::Idle;
                 }

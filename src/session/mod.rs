@@ -39,6 +39,7 @@ pub mod verify;
 
 pub use crate::protocol::EventSink;
 pub use config::{ApprovalPolicy, Budget, SessionConfig};
+pub use engine::OWN_QUERY;
 pub use resume::replayable;
 pub use runner::{QueryRunner, RunError};
 pub use verify::verify_conclusion;

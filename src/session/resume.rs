@@ -118,7 +118,7 @@ pub(super) fn rebuild(events: &[Event]) -> Earlier {
                 }
                 step.actions.push(Action::Hypothesis(h.clone()));
             }
-            Event::Proposed(p) if p.reason == super::engine::OWN_QUERY => {
+            Event::Proposed(p) if p.reason == crate::protocol::OWN_QUERY => {
                 note_id(&mut earlier.last_id, &p.id);
                 own.insert(p.id.clone());
             }

@@ -280,7 +280,9 @@ fn settle(c: &mut Conclusion, on_failures: bool) {
             )
         })
         .collect();
-    if c.verdict == Verdict::Inconclusive && !blocking.is_empty() {
+    // Say what failed, unless a note already does (the session's own "could not be checked").
+    let said = c.notes.iter().any(|n| n.contains("could not be checked"));
+    if c.verdict == Verdict::Inconclusive && !blocking.is_empty() && !said {
         let what = blocking[0];
         let n = c.unchecked.len();
         let note = format!(

@@ -387,3 +387,113 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// `klue ask` with the offline planner on a kubeconfig, no model.
+fn klue_offline(kubeconfig: &Path, args: &[&str], home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_klue"));
+    cmd.arg("ask")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["--planner", "offline", "--approve", "all-read-only"])
+        .args(args)
+        .env("XDG_CONFIG_HOME", home)
+        .env("XDG_STATE_HOME", home)
+        .env("HOME", home)
+        .env_remove("KLUE_CONFIG")
+        .env_remove("KLUE_PLANNER")
+        .stdin(Stdio::null());
+    cmd
+}
+
+#[tokio::test]
+async fn an_unreachable_cluster_is_inconclusive_and_says_so() {
+    let home = tempfile::tempdir().expect("tempdir");
+    // Nothing listens on port 1 of the loopback: every query is refused a connection.
+    let kubeconfig = home.path().join("dead.yaml");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: dead\n  cluster: {server: 'https://127.0.0.1:1'}\n\
+         users:\n- name: u\n  user: {token: not-a-secret}\ncontexts:\n- name: dead\n  context: {cluster: dead, user: u, namespace: shop}\n\
+         current-context: dead\n",
+    )
+    .expect("write kubeconfig");
+    let out = run(klue_offline(
+        &kubeconfig,
+        &["--no-record", "checkout pods crash in shop"],
+        home.path(),
+    ))
+    .await;
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    for must in [
+        "== Conclusion: inconclusive ==",
+        "klue could not reach the cluster's API server https://127.0.0.1:1 (context dead)",
+        "Could not check:",
+        "(unreachable): The connection to the server 127.0.0.1:1 was refused",
+        "confidence: low",
+    ] {
+        assert!(stdout.contains(must), "missing {must:?} in:\n{stdout}");
+    }
+    // A failure is never reported as health.
+    for never in ["nothing abnormal", "healthy", "diagnosed"] {
+        assert!(!stdout.contains(never), "{never:?} in:\n{stdout}");
+    }
+    // The engine stopped after the first failed step instead of trying every kind.
+    let failed = stdout.matches("failed after").count();
+    assert!(
+        (1..=6).contains(&failed),
+        "{failed} failed queries:\n{stdout}"
+    );
+
+    let out = run(klue_offline(
+        &kubeconfig,
+        &["--no-record", "-o", "json", "checkout pods crash in shop"],
+        home.path(),
+    ))
+    .await;
+    assert_eq!(out.status.code(), Some(4));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let c = &doc["conclusion"];
+    assert_eq!(c["verdict"], "inconclusive", "{doc:#}");
+    assert_eq!(c["confidence"], "low");
+    assert_eq!(c["unchecked"][0]["class"], "unreachable", "{c:#}");
+    assert!(
+        c["problems"].as_array().is_some_and(|p| p.is_empty()),
+        "{c:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_forbidden_user_is_inconclusive_and_says_what_failed() {
+    let Some(env) = seeded().await else { return };
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = run(klue_offline(
+        env.kubeconfig(User::Limited),
+        &["-n", "asking", "--no-record", "checkout keeps crashing"],
+        home.path(),
+    ))
+    .await;
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    for must in [
+        "== Conclusion: inconclusive ==",
+        "are forbidden to read what the investigation needs",
+        "(forbidden): Error from server (Forbidden):",
+        "auth can-i",
+    ] {
+        assert!(stdout.contains(must), "missing {must:?} in:\n{stdout}");
+    }
+    for never in ["nothing abnormal", "diagnosed", "None of klue's analyzers"] {
+        assert!(!stdout.contains(never), "{never:?} in:\n{stdout}");
+    }
+}

@@ -4,7 +4,7 @@
 
 use klue::planner::llm::LlmPlanner;
 use klue::protocol::{
-    Confidence, Decider, Decision, Event, Execution, HypothesisStatus, ProposalId,
+    Confidence, Decider, Decision, Event, Execution, HypothesisStatus, ProposalId, Verification,
 };
 use klue::session::ApprovalPolicy;
 use serde_json::{Value, json};
@@ -354,5 +354,113 @@ async fn json_fallback_through_the_whole_loop() {
             .as_str()
             .unwrap()
             .contains("CrashLoopBackOff")
+    );
+}
+
+/// A model that cites a failed and a non-existent execution, and misquotes an output: klue
+/// marks those evidence items unverified (in the event the TUI, JSON and export show) and
+/// lowers the confidence it claimed.
+#[tokio::test]
+async fn evidence_citing_failed_or_missing_executions_is_unverified() {
+    let env = support::testenv!();
+    scenario::seed_shop(env);
+    let server = OpenAiServer::start(vec![
+        Reply::tools(
+            "Checking the pods and something that does not exist.",
+            vec![
+                call(
+                    "propose_query",
+                    json!({"command": "get pods -n llm-shop", "reason": "states", "hypothesis": "h1"}),
+                ),
+                call(
+                    "propose_query",
+                    json!({"command": "get frobnicators -n llm-shop", "reason": "r", "hypothesis": "h1"}),
+                ),
+            ],
+        ),
+        Reply::tools(
+            "Done.",
+            vec![call(
+                "conclude",
+                json!({
+                    "verdict": "diagnosed",
+                    "confidence": "high",
+                    "problems": [{
+                        "cause": "checkout crash-loops",
+                        "chain": [{"text": "checkout is in `CrashLoopBackOff`", "executions": ["call_0001"]}],
+                        "evidence": [
+                            {"text": "the frobnicators are broken", "executions": ["call_0002"]},
+                            {"text": "the node is out of memory", "executions": ["call_0042"]},
+                            {"text": "the pod list says `disk quota exceeded`", "executions": ["call_0001"]}
+                        ],
+                        "remediation": "fix checkout"
+                    }]
+                }),
+            )],
+        ),
+    ])
+    .await;
+    let planner = LlmPlanner::new(settings(&server)).unwrap();
+    let executor = scenario::executor(env).await;
+    let events = scenario::run_session(
+        planner,
+        executor,
+        ApprovalPolicy::AllReadOnly,
+        "checkout is down",
+        scenario::approve_all(),
+    )
+    .await;
+    let frob = exec_for(&events, "get frobnicators");
+    assert!(frob.error.is_some(), "{frob:?}");
+    let c = events
+        .iter()
+        .find_map(|e| match e {
+            Event::Concluded(c) => Some(c),
+            _ => None,
+        })
+        .expect("a conclusion");
+    let p = &c.problems[0];
+    let pods = exec_for(&events, "get pods -n llm-shop");
+    // Citations are translated to proposal ids; the missing one stays as the model wrote it.
+    assert_eq!(p.chain[0].executions, vec![pods.id.clone()]);
+    assert_eq!(p.chain[0].verification, Verification::Verified, "{c:#?}");
+    let why = |i: usize| match &p.evidence[i].verification {
+        Verification::Unverified { why } => why.clone(),
+        other => panic!("evidence {i} is {other:?}: {c:#?}"),
+    };
+    assert!(
+        why(0).starts_with(&format!("{} failed (", frob.id)),
+        "{}",
+        why(0)
+    );
+    assert!(
+        why(1).contains("call_0042 is not an execution of this session"),
+        "{}",
+        why(1)
+    );
+    assert!(
+        why(2).contains("`disk quota exceeded` is not in the output"),
+        "{}",
+        why(2)
+    );
+    // Three of four items do not hold: the claimed high confidence becomes low, with why.
+    assert_eq!(c.confidence, Confidence::Low);
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.contains("confidence lowered from high to low")),
+        "{c:#?}"
+    );
+    assert_eq!(c.unchecked.len(), 1);
+    assert_eq!(c.unchecked[0].command, "get frobnicators -n llm-shop");
+    // The recorded/JSON form carries the states.
+    let json = serde_json::to_value(c).unwrap();
+    assert_eq!(
+        json["problems"][0]["evidence"][1]["verification"]["state"],
+        "unverified"
+    );
+    assert_eq!(
+        json["problems"][0]["chain"][0]["verification"]["state"],
+        "verified"
     );
 }

@@ -912,3 +912,163 @@ async fn a_refused_edit_can_be_edited_again_and_the_export_says_so() {
     assert!(md.contains("p2 rejected by the engineer"), "{md}");
     assert!(!md.contains("p2 approved"), "{md}");
 }
+
+#[tokio::test]
+async fn own_queries_go_through_the_policy_and_become_evidence() {
+    let Some(exec) = executor().await else { return };
+    let script = Script::new(vec![step(|t| {
+        // The engineer's own query is in the transcript with its output; the refused one
+        // never ran.
+        let own: Vec<&Outcome> = t
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Own { outcome, .. } => Some(outcome),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(own.len(), 1, "{t:#?}");
+        let Outcome::Executed {
+            condensed, objects, ..
+        } = own[0]
+        else {
+            panic!("{own:?}")
+        };
+        assert!(condensed.contains("checkout"), "{condensed}");
+        assert!(!objects.is_empty() || condensed.contains("web"));
+        (
+            "",
+            vec![conclude(
+                "checkout is listed by the engineer's own query",
+                &[("`checkout` is in the pod list", &["p2"])],
+            )],
+        )
+    })]);
+    // `ask` approval: an own query needs no approval (the engineer asked for it).
+    let (ops, mut ev) = start(script, exec, config(ApprovalPolicy::Ask));
+    ev.until("ready", |e| *e == Event::AwaitingInput).await;
+    ops.send(Op::RunQuery {
+        command: ":delete pod web -n sess".into(),
+    })
+    .expect("send");
+    let refused = ev
+        .until("the refusal", |e| matches!(e, Event::Refused { .. }))
+        .await;
+    assert!(
+        matches!(&refused, Event::Refused { id, command, .. } if id.0 == "p1" && command == "delete pod web -n sess"),
+        "{refused:?}"
+    );
+    ev.until("ready", |e| *e == Event::AwaitingInput).await;
+    ops.send(Op::RunQuery {
+        command: "get pods -n sess".into(),
+    })
+    .expect("send");
+    let Event::ExecFinished(x) = ev
+        .until("the own query", |e| matches!(e, Event::ExecFinished(_)))
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(x.id.0, "p2");
+    assert!(x.error.is_none() && x.output.contains("checkout"), "{x:?}");
+    assert!(ev.seen.iter().any(|e| matches!(e,
+        Event::Decided { id, by: Decider::User, .. } if id.0 == "p2")));
+    ev.until("ready", |e| *e == Event::AwaitingInput).await;
+    say(&ops, "is checkout there?");
+    let Event::Concluded(c) = ev
+        .until("the conclusion", |e| matches!(e, Event::Concluded(_)))
+        .await
+    else {
+        unreachable!()
+    };
+    // Cited by the planner, verified against the own query's output.
+    let e = &c.problems[0].evidence[0];
+    assert_eq!(e.executions, vec![ProposalId("p2".into())]);
+    assert_eq!(e.verification, klue::protocol::Verification::Verified);
+    // Only the own get ran: the delete never reached the executor.
+    assert_eq!(ev.count(|e| matches!(e, Event::ExecStarted { .. })), 1);
+}
+
+#[tokio::test]
+async fn a_follow_up_after_a_conclusion_is_a_new_inquiry() {
+    let Some(exec) = executor().await else { return };
+    let script = Script::new(vec![
+        step(|_| ("", vec![propose("c1", "get pods -n sess")])),
+        step(|_| {
+            (
+                "",
+                vec![conclude(
+                    "checkout restarts",
+                    &[("`checkout` is listed", &["c1"])],
+                )],
+            )
+        }),
+        step(|t| {
+            // The follow-up is the last entry; what was observed before is still there.
+            assert!(
+                matches!(t.entries.last(), Some(Entry::User { text }) if text == "and the web pod?"),
+                "{t:#?}"
+            );
+            assert!(matches!(outcome(t, "c1"), Outcome::Executed { .. }));
+            (
+                "",
+                vec![
+                    propose("c2", "get pods -n sess"),
+                    propose("c3", "get frobnicators -n sess"),
+                ],
+            )
+        }),
+        step(|t| {
+            assert!(matches!(outcome(t, "c2"), Outcome::Duplicate { .. }));
+            (
+                "",
+                vec![conclude(
+                    "web is fine",
+                    &[
+                        ("`web` is listed", &["c1"]),
+                        ("frobnicators show nothing wrong", &["c3"]),
+                        ("the web pod's events are quiet", &["p99"]),
+                    ],
+                )],
+            )
+        }),
+    ]);
+    let (ops, mut ev) = start(script, exec, config(ApprovalPolicy::AllReadOnly));
+    say(&ops, "checkout restarts");
+    let Event::Concluded(first) = ev
+        .until("the conclusion", |e| matches!(e, Event::Concluded(_)))
+        .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(first.unverified(), 0, "{first:#?}");
+    ev.until("ready", |e| *e == Event::AwaitingInput).await;
+    say(&ops, "and the web pod?");
+    let Event::Concluded(second) = ev
+        .until("the second conclusion", |e| {
+            matches!(e, Event::Concluded(_))
+        })
+        .await
+    else {
+        unreachable!()
+    };
+    assert_ne!(second, first);
+    let v: Vec<String> = second
+        .items()
+        .map(|e| e.verification.label().unwrap_or_default())
+        .collect();
+    // The earlier observation still verifies; the failed and the missing execution do not.
+    assert_eq!(v[0], "verified", "{v:?}");
+    assert!(v[1].starts_with("unverified: p3 failed"), "{v:?}");
+    assert!(v[2].contains("p99 is not an execution"), "{v:?}");
+    // Only this inquiry's failure is what could not be checked.
+    assert_eq!(second.unchecked.len(), 1, "{second:#?}");
+    assert_eq!(second.unchecked[0].command, "get frobnicators -n sess");
+    assert_eq!(second.confidence, Confidence::Low);
+    assert!(
+        second
+            .notes
+            .iter()
+            .any(|n| n.contains("confidence lowered"))
+    );
+}

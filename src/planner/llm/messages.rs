@@ -108,6 +108,26 @@ pub fn outcome_json(call_id: &str, outcome: Option<&Outcome>, elided: bool) -> V
     }
 }
 
+/// Said with a message that follows a conclusion.
+pub const FOLLOW_UP: &str = "[klue] A follow-up after your conclusion above: a new line of \
+inquiry. Do not repeat the earlier conclusion; state new hypotheses for this question; the \
+results above are still valid evidence (cite their execution ids) and need not be run again.";
+
+/// Whether the last planner step before these entries (ignoring results and own queries)
+/// concluded, with no message from the engineer since.
+fn follows_conclusion(before: &[Entry]) -> bool {
+    for e in before.iter().rev() {
+        match e {
+            Entry::Result { .. } | Entry::Own { .. } => continue,
+            Entry::User { .. } => return false,
+            Entry::Assistant { actions, .. } => {
+                return actions.iter().any(|a| matches!(a, Action::Conclude(_)));
+            }
+        }
+    }
+    false
+}
+
 fn find_result<'a>(t: &'a Transcript, call_id: &str) -> Option<&'a Outcome> {
     t.entries.iter().find_map(|e| match e {
         Entry::Result {
@@ -207,6 +227,10 @@ pub fn build(
     let mut out = vec![system(system_text(mode, &transcript.hints))];
     for (ei, entry) in transcript.entries.iter().enumerate() {
         match entry {
+            // The first message after a conclusion starts a new line of inquiry.
+            Entry::User { text } if follows_conclusion(&transcript.entries[..ei]) => {
+                out.push(user(format!("{FOLLOW_UP}\n\n{text}")))
+            }
             Entry::User { text } => out.push(user(text.clone())),
             // Results are placed right after the reply that asked for them.
             Entry::Result { .. } => {}
@@ -435,5 +459,31 @@ mod tests {
                 .contains("Result of execution call_1")
         );
         assert!(msgs.to_string().find("\"tools\"").is_none());
+    }
+
+    #[test]
+    fn a_message_after_a_conclusion_is_marked_as_a_follow_up() {
+        let conclude = Entry::Assistant {
+            text: String::new(),
+            actions: vec![Action::Conclude(crate::protocol::Conclusion::inconclusive(
+                "x",
+            ))],
+        };
+        let t = Transcript {
+            entries: vec![
+                Entry::User {
+                    text: "first".into(),
+                },
+                conclude,
+                Entry::User {
+                    text: "and the cart?".into(),
+                },
+            ],
+            hints: vec![],
+        };
+        let msgs = serde_json::to_string(&build(&t, Mode::Tools, 0)).unwrap_or_default();
+        assert_eq!(msgs.matches("[klue] A follow-up").count(), 1, "{msgs}");
+        assert!(msgs.contains("and the cart?"));
+        assert!(!follows_conclusion(&t.entries[..1]));
     }
 }
