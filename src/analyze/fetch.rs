@@ -306,8 +306,25 @@ pub fn failing_containers(view: &ClusterView) -> Vec<LogKey> {
         let ns = meta_namespace(pod).unwrap_or("");
         let failed_pod =
             sp(pod, "/status/phase") == "Failed" && sp(pod, "/status/reason") != "Evicted";
+        let not_initialized = arr(pod, "/status/conditions")
+            .iter()
+            .any(|c| s(c, "type") == "Initialized" && s(c, "status") == "False");
         for status_p in ["/status/initContainerStatuses", "/status/containerStatuses"] {
             for st in arr(pod, status_p) {
+                // An init container still running in a pod that is not initialized: what
+                // it waits for is in its current log.
+                if status_p == "/status/initContainerStatuses"
+                    && not_initialized
+                    && st.pointer("/state/running").is_some()
+                {
+                    out.push(LogKey {
+                        namespace: ns.into(),
+                        pod: meta_name(pod).into(),
+                        container: s(st, "name").into(),
+                        previous: false,
+                    });
+                    continue;
+                }
                 let waiting = sp(st, "/state/waiting/reason");
                 let restarts = int(st, "/restartCount").unwrap_or(0);
                 let cur_err = int(st, "/state/terminated/exitCode").is_some_and(|c| c != 0);

@@ -6,6 +6,7 @@
 //! from what an investigation has observed so far (the offline planner does that).
 
 pub mod fetch;
+pub mod logline;
 pub mod report;
 pub mod util;
 pub mod view;
@@ -32,6 +33,7 @@ mod webhook;
 
 use serde::{Deserialize, Serialize};
 
+pub use pod::exit_code_meaning;
 pub use view::ClusterView;
 
 /// How bad a finding is. Ordered: `Critical` sorts first.

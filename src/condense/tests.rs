@@ -152,6 +152,7 @@ fn oldest_outputs_are_elided_first() {
             result(3),
         ],
         hints: vec![],
+        namespace: None,
     };
     let limits = Limits {
         per_output: 4000,

@@ -67,6 +67,9 @@ pub struct Transcript {
     pub entries: Vec<Entry>,
     /// Analyzer findings known before the investigation (hints), as text.
     pub hints: Vec<String>,
+    /// The session's namespace (`-n`, else the kube context's): the scope of the
+    /// investigation unless the engineer names another.
+    pub namespace: Option<String>,
 }
 
 /// A planner's answer for one step.

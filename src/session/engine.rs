@@ -154,6 +154,7 @@ impl Engine {
         let transcript = Transcript {
             entries: earlier.transcript,
             hints: config.hints.iter().map(|h| redact::redact(h)).collect(),
+            namespace: config.info.namespace.clone(),
         };
         let shapes = earlier.shapes;
         Self {

@@ -259,6 +259,7 @@ fn long_transcript(n: usize) -> Transcript {
     Transcript {
         entries,
         hints: vec![],
+        namespace: None,
     }
 }
 

@@ -37,6 +37,7 @@ pub fn symptom(text: &str) -> Transcript {
     Transcript {
         entries: vec![Entry::User { text: text.into() }],
         hints: vec![],
+        namespace: None,
     }
 }
 
@@ -177,6 +178,7 @@ async fn transcript_outcomes_are_structured_tool_results() {
             },
         ],
         hints: vec!["shop/api-1: CrashLoopBackOff (exit code 1)".into()],
+        namespace: None,
     };
     let (r, _) = step(&mut planner, &t).await;
     r.unwrap();

@@ -1,6 +1,8 @@
 //! Benchmarks (ignored; run with
 //! `cargo test --release --test scenarios bench_ -- --ignored --nocapture`):
-//! scan time and queries-to-diagnosis across the scenarios, and `scan` of a 5,000-pod cluster.
+//! scan time and queries-to-diagnosis across the scenarios, the offline planner's diagnosis
+//! rate (all scenarios, those it was tuned on, the held-out ones), and `scan` of a 5,000-pod
+//! cluster.
 
 use std::time::Instant;
 
@@ -9,7 +11,7 @@ use klue::analyze::{self, fetch};
 use serde_json::json;
 
 use crate::fixtures;
-use crate::planner::{investigate, live_cluster};
+use crate::planner::{diagnosed, investigate_scenario};
 use crate::support::{self, User};
 
 #[tokio::test]
@@ -56,7 +58,7 @@ async fn bench_scenarios_scan_and_queries_to_diagnosis() {
     );
     let mut counts = Vec::new();
     for s in scenarios.iter().filter(|s| !s.healthy) {
-        let d = investigate(live_cluster(env).await, &s.symptom).await;
+        let d = investigate_scenario(env, s).await;
         counts.push((d.queries, s.name.clone(), d.conclusion.is_some()));
     }
     counts.sort();
@@ -73,6 +75,78 @@ async fn bench_scenarios_scan_and_queries_to_diagnosis() {
         counts.iter().filter(|c| c.2).count(),
         counts.len()
     );
+}
+
+/// One row of the diagnosis benchmark.
+struct Run {
+    name: String,
+    heldout: bool,
+    ok: bool,
+    queries: usize,
+    wall_ms: f64,
+}
+
+fn median<T: Copy + PartialOrd>(mut v: Vec<T>) -> Option<T> {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    v.get(v.len() / 2).copied()
+}
+
+fn summary(label: &str, runs: &[&Run]) {
+    let n = runs.len();
+    let ok = runs.iter().filter(|r| r.ok).count();
+    let q = median(runs.iter().filter(|r| r.ok).map(|r| r.queries).collect()).unwrap_or(0);
+    let t = median(runs.iter().map(|r| r.wall_ms).collect()).unwrap_or(0.0);
+    println!(
+        "{label:<9} {ok:>3}/{n:<3} diagnosed ({:>5.1}%)   median queries to diagnosis {q:>2}   median wall time {t:>6.1} ms",
+        if n == 0 {
+            0.0
+        } else {
+            100.0 * ok as f64 / n as f64
+        }
+    );
+}
+
+/// The offline planner over every scenario (auto-approve, real apiserver): diagnosis rate,
+/// median queries to diagnosis, median wall time per investigation; tuned and held-out
+/// scenarios side by side. Targets: >= 90% on held-out, median <= 8 queries, median < 1 s.
+#[tokio::test]
+#[ignore = "benchmark"]
+async fn bench_offline_diagnosis_rate() {
+    let env = support::testenv!();
+    support::install_crypto_provider();
+    fixtures::load(env);
+    let mut runs = Vec::new();
+    for s in fixtures::all() {
+        let d = investigate_scenario(env, &s).await;
+        runs.push(Run {
+            name: s.name.clone(),
+            heldout: s.heldout,
+            ok: diagnosed(&s, &d),
+            queries: d.queries,
+            wall_ms: d.wall.as_secs_f64() * 1000.0,
+        });
+    }
+    println!(
+        "offline planner, auto-approve, {} scenarios (targets: >= 90% held-out, median <= 8 queries, median < 1000 ms)",
+        runs.len()
+    );
+    summary("all", &runs.iter().collect::<Vec<_>>());
+    summary(
+        "tuned",
+        &runs.iter().filter(|r| !r.heldout).collect::<Vec<_>>(),
+    );
+    summary(
+        "held-out",
+        &runs.iter().filter(|r| r.heldout).collect::<Vec<_>>(),
+    );
+    let missed: Vec<String> = runs
+        .iter()
+        .filter(|r| !r.ok)
+        .map(|r| format!("{}{}", r.name, if r.heldout { " (held-out)" } else { "" }))
+        .collect();
+    if !missed.is_empty() {
+        println!("not diagnosed: {}", missed.join(", "));
+    }
 }
 
 #[test]

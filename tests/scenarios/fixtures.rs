@@ -23,6 +23,25 @@ pub struct Expect {
     /// Words the root cause must contain (case-insensitive).
     #[serde(default)]
     pub cause: Vec<String>,
+    /// Names of other objects the conclusion must mention (a Service it should have used, a
+    /// port): not facts of the failing object's own output.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// `healthy` or `problem`: the verdict about what was asked.
+    #[serde(default)]
+    pub verdict: Option<String>,
+    /// Words "also noticed" must contain.
+    #[serde(default)]
+    pub also: Vec<String>,
+    /// Words no problem may contain (a consequence reported as a cause).
+    #[serde(default)]
+    pub absent: Vec<String>,
+    /// How many problems exactly.
+    #[serde(default)]
+    pub problems: Option<usize>,
+    /// The least number of links in the chain to the cause.
+    #[serde(default)]
+    pub chain: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -36,6 +55,12 @@ pub struct Scenario {
     pub symptom: String,
     pub healthy: bool,
     pub expect: Expect,
+    /// The namespace the session runs in (`-n`), when not the kubeconfig's.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// Written before tuning and never looked at while tuning: reported separately.
+    #[serde(default)]
+    pub heldout: bool,
 }
 
 pub fn scenarios_dir() -> PathBuf {
@@ -65,6 +90,19 @@ pub fn all() -> Vec<Scenario> {
         out.push(s);
     }
     out
+}
+
+/// The scenarios a run covers: `KLUE_SCENARIOS=tuned|heldout|all` (default all).
+pub fn selected() -> Vec<Scenario> {
+    let which = std::env::var("KLUE_SCENARIOS").unwrap_or_default();
+    all()
+        .into_iter()
+        .filter(|s| match which.as_str() {
+            "tuned" => !s.heldout,
+            "heldout" => s.heldout,
+            _ => true,
+        })
+        .collect()
 }
 
 /// Load every scenario into `env` once (objects with status, logs in the kubelet stub).

@@ -7,7 +7,7 @@ use std::time::Duration;
 use klue::cluster::{Cluster, ConnectOptions};
 use klue::exec::Executor;
 use klue::planner::offline::OfflinePlanner;
-use klue::protocol::{Conclusion, Event, Op, PlannerInfo, SessionInfo};
+use klue::protocol::{Conclusion, Event, Op, PlannerInfo, SessionInfo, Verdict};
 use klue::session::{self, ApprovalPolicy, SessionConfig};
 
 use crate::fixtures;
@@ -20,6 +20,10 @@ pub struct Diagnosis {
     pub queries: usize,
     pub commands: Vec<String>,
     pub errors: Vec<String>,
+    /// From the symptom to the conclusion.
+    pub wall: Duration,
+    /// Every proposal: (command, reason).
+    pub proposals: Vec<(String, String)>,
 }
 
 impl Diagnosis {
@@ -63,11 +67,14 @@ pub async fn investigate(cluster: Cluster, symptom: &str) -> Diagnosis {
             text: symptom.to_string(),
         })
         .expect("send symptom");
+    let started = std::time::Instant::now();
     let mut d = Diagnosis {
         conclusion: None,
         queries: 0,
         commands: Vec::new(),
         errors: Vec::new(),
+        wall: Duration::ZERO,
+        proposals: Vec::new(),
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
@@ -80,6 +87,7 @@ pub async fn investigate(cluster: Cluster, symptom: &str) -> Diagnosis {
             }
         };
         match ev {
+            Event::Proposed(p) => d.proposals.push((p.command.clone(), p.reason.clone())),
             Event::ExecFinished(x) => {
                 d.queries += 1;
                 d.commands.push(x.command.clone());
@@ -99,16 +107,28 @@ pub async fn investigate(cluster: Cluster, symptom: &str) -> Diagnosis {
             _ => {}
         }
     }
+    d.wall = started.elapsed();
     let _ = handle.ops.send(Op::End);
     d
 }
 
 pub async fn live_cluster(env: &support::TestEnv) -> Cluster {
+    live_cluster_in(env, None).await
+}
+
+/// A connection whose default namespace is `namespace` (as `-n` gives).
+pub async fn live_cluster_in(env: &support::TestEnv, namespace: Option<&str>) -> Cluster {
     let opts = ConnectOptions {
         kubeconfig: Some(env.kubeconfig(User::Admin).to_path_buf()),
+        namespace: namespace.map(str::to_string),
         ..Default::default()
     };
     Cluster::connect(&opts).await.expect("connect")
+}
+
+/// Investigate a scenario's symptom in its session namespace.
+pub async fn investigate_scenario(env: &support::TestEnv, s: &fixtures::Scenario) -> Diagnosis {
+    investigate(live_cluster_in(env, s.scope.as_deref()).await, &s.symptom).await
 }
 
 /// Check a diagnosis against the scenario; problems as text.
@@ -121,7 +141,7 @@ pub fn check(s: &fixtures::Scenario, d: &Diagnosis) -> Vec<String> {
         )];
     };
     let text = d.text();
-    for word in &s.expect.cause {
+    for word in s.expect.cause.iter().chain(&s.expect.names) {
         if !text.contains(&word.to_lowercase()) {
             problems.push(format!(
                 "{}: conclusion lacks {word:?}: {}",
@@ -133,7 +153,68 @@ pub fn check(s: &fixtures::Scenario, d: &Diagnosis) -> Vec<String> {
     if !s.healthy && c.items().all(|e| e.executions.is_empty()) {
         problems.push(format!("{}: no evidence cites an execution", s.name));
     }
+    let want_healthy = match s.expect.verdict.as_deref() {
+        Some(v) => v == "healthy",
+        None => s.healthy,
+    };
+    let healthy_verdict = c.verdict == Verdict::Healthy;
+    if want_healthy != healthy_verdict {
+        problems.push(format!(
+            "{}: verdict should be {}, is {}: {}",
+            s.name,
+            if want_healthy { "healthy" } else { "diagnosed" },
+            c.verdict.word(),
+            c.headline()
+        ));
+    }
+    if let Some(n) = s.expect.problems
+        && c.problems.len() != n
+    {
+        problems.push(format!(
+            "{}: {} problems, expected {n}: {}",
+            s.name,
+            c.problems.len(),
+            c.headline()
+        ));
+    }
+    let also = c
+        .also_noticed
+        .iter()
+        .map(|p| p.cause.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for word in &s.expect.also {
+        if !also.contains(&word.to_lowercase()) {
+            problems.push(format!("{}: also noticed lacks {word:?}: {also}", s.name));
+        }
+    }
+    let causes = c
+        .problems
+        .iter()
+        .map(|p| p.cause.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for word in &s.expect.absent {
+        if causes.contains(&word.to_lowercase()) {
+            problems.push(format!("{}: a problem names {word:?}: {causes}", s.name));
+        }
+    }
+    if let Some(n) = s.expect.chain {
+        let links = c.problems.iter().map(|p| p.chain.len()).max().unwrap_or(0);
+        if links < n {
+            problems.push(format!(
+                "{}: chain has {links} links, expected at least {n}: {}",
+                s.name,
+                c.headline()
+            ));
+        }
+    }
     problems
+}
+
+/// Does a diagnosis pass?
+pub fn diagnosed(s: &fixtures::Scenario, d: &Diagnosis) -> bool {
+    check(s, d).is_empty()
 }
 
 #[tokio::test]
@@ -143,21 +224,23 @@ async fn offline_planner_diagnoses_every_scenario() {
     fixtures::load(env);
     let mut problems = Vec::new();
     let mut total_queries = 0;
-    let failing: Vec<_> = fixtures::all().into_iter().filter(|s| !s.healthy).collect();
+    let failing: Vec<_> = fixtures::selected();
     for s in &failing {
-        let d = investigate(live_cluster(env).await, &s.symptom).await;
+        let d = investigate_scenario(env, s).await;
         total_queries += d.queries;
         if std::env::var_os("KLUE_SCENARIO_DUMP").is_some() {
             eprintln!(
-                "== {} [{} queries] {:?}\n   {}\n   errors: {:?}",
+                "== {} [{} queries, {:?}] {:?}\n   {}\n   errors: {:?}\n   problems: {:?}",
                 s.name,
                 d.queries,
+                d.wall,
                 d.commands,
                 d.conclusion
                     .as_ref()
                     .map(|c| c.headline())
                     .unwrap_or_default(),
-                d.errors
+                d.errors,
+                check(s, &d)
             );
         }
         problems.extend(check(s, &d));
@@ -173,4 +256,85 @@ async fn offline_planner_diagnoses_every_scenario() {
         problems.len(),
         problems.join("\n")
     );
+}
+
+fn scenario(name: &str) -> fixtures::Scenario {
+    fixtures::all()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no scenario {name}"))
+}
+
+/// With `-n`, every query stays in that namespace: no namespace listing, no `-A`, no other
+/// namespace (kube-system only with a stated reason).
+#[tokio::test]
+async fn the_session_namespace_is_the_scope() {
+    let env = support::testenv!();
+    support::install_crypto_provider();
+    fixtures::load(env);
+    for (ns, symptom) in [
+        ("billing-java", "billing keeps restarting"),
+        ("portal", "is the frontend ok?"),
+        ("reports-py", "report-worker crashes on start"),
+        ("ops-noisy", "anything wrong here?"),
+    ] {
+        let d = investigate(live_cluster_in(env, Some(ns)).await, symptom).await;
+        assert!(d.conclusion.is_some(), "{ns}: no conclusion: {d:?}");
+        for (cmd, reason) in &d.proposals {
+            assert!(
+                !cmd.starts_with("get namespaces") && !cmd.starts_with("get ns"),
+                "{ns}: lists namespaces: {cmd}"
+            );
+            assert!(
+                !cmd.contains(" -A"),
+                "{ns}: all namespaces: {cmd} ({reason})"
+            );
+            let scoped = cmd.contains(&format!("-n {ns}"))
+                || cmd == "get nodes"
+                || cmd == "get persistentvolumes"
+                || cmd == "get storageclasses";
+            let widened = cmd.contains("-n kube-system") && reason.contains("widening");
+            assert!(scoped || widened, "{ns}: out of scope: {cmd} ({reason})");
+        }
+    }
+}
+
+/// A workload that is not in the namespace named: found elsewhere, said so, diagnosed there.
+#[tokio::test]
+async fn a_workload_in_another_namespace_is_found_and_said_so() {
+    let env = support::testenv!();
+    support::install_crypto_provider();
+    fixtures::load(env);
+    let s = scenario("chain-other-namespace");
+    let d = investigate_scenario(env, &s).await;
+    let c = d
+        .conclusion
+        .clone()
+        .unwrap_or_else(|| panic!("no conclusion: {d:?}"));
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.contains("runs in namespace shop-west, not shop-east")),
+        "{:?}",
+        c.notes
+    );
+    assert!(d.text().contains("nil pointer"), "{}", d.text());
+    // The scope first, then widening for a stated reason.
+    let first_wide = d
+        .proposals
+        .iter()
+        .position(|(c, _)| c.contains(" -A"))
+        .expect("widened");
+    assert!(
+        d.proposals[..first_wide]
+            .iter()
+            .all(|(c, _)| c.contains("-n shop-east")),
+        "{:?}",
+        d.proposals
+    );
+    for (cmd, reason) in &d.proposals[first_wide..] {
+        if cmd.contains(" -A") {
+            assert!(reason.contains("widening"), "{cmd}: {reason}");
+        }
+    }
 }

@@ -381,6 +381,7 @@ mod tests {
                 },
             ],
             hints: vec!["shop/api: CrashLoopBackOff".into()],
+            namespace: None,
         }
     }
 
@@ -479,6 +480,7 @@ mod tests {
                 },
             ],
             hints: vec![],
+            namespace: None,
         };
         let msgs = serde_json::to_string(&build(&t, Mode::Tools, 0)).unwrap_or_default();
         assert_eq!(msgs.matches("[klue] A follow-up").count(), 1, "{msgs}");

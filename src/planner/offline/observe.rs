@@ -29,6 +29,9 @@ pub const RESOURCES: &[(&str, &str, bool)] = &[
     ("resourcequotas", "ResourceQuota", true),
     ("configmaps", "ConfigMap", true),
     ("secrets", "Secret", true),
+    ("serviceaccounts", "ServiceAccount", true),
+    ("roles", "Role", true),
+    ("rolebindings", "RoleBinding", true),
     ("nodes", "Node", false),
     ("namespaces", "Namespace", false),
     ("storageclasses", "StorageClass", false),
@@ -158,12 +161,16 @@ pub struct Observed {
     pub failed: BTreeMap<String, String>,
     /// Commands refused or declined, with why.
     pub declined: Vec<String>,
+    /// Which call ids listed a kind in full: `(kind, namespace or None for everywhere)`.
+    pub listed_in: BTreeMap<(String, Option<String>), Vec<String>>,
     /// Hypotheses stated so far: statement → id.
     pub hypotheses: BTreeMap<String, String>,
     /// Whether a conclusion was given, and the number of user messages before it.
     pub concluded_after_user: Option<usize>,
     pub user_messages: Vec<String>,
     pub steps: usize,
+    /// Planner steps since the latest user message (one line of inquiry).
+    pub steps_since_user: usize,
 }
 
 pub fn normalize(cmd: &str) -> String {
@@ -181,9 +188,13 @@ impl Observed {
         let mut results: Vec<(String, Outcome)> = Vec::new();
         for e in &t.entries {
             match e {
-                Entry::User { text } => o.user_messages.push(text.clone()),
+                Entry::User { text } => {
+                    o.user_messages.push(text.clone());
+                    o.steps_since_user = 0;
+                }
                 Entry::Assistant { actions, .. } => {
                     o.steps += 1;
+                    o.steps_since_user += 1;
                     for a in actions {
                         match a {
                             Action::Propose {
@@ -303,6 +314,10 @@ impl Observed {
                         p.namespace.as_deref()
                     };
                     self.view.mark_listed(kind, scope);
+                    self.listed_in
+                        .entry((kind.to_string(), scope.map(str::to_string)))
+                        .or_default()
+                        .push(call_id.to_string());
                     if kind == "Event" && !self.events_in.iter().any(|c| c == call_id) {
                         self.events_in.push(call_id.to_string());
                     }
@@ -335,12 +350,81 @@ impl Observed {
         self.proposed.contains(&normalize(cmd))
     }
 
-    /// Namespaces observed (from a `get namespaces`).
-    pub fn namespaces(&self) -> Vec<String> {
-        self.view
-            .all("Namespace")
-            .filter_map(|n| n.pointer("/metadata/name").and_then(Value::as_str))
-            .map(str::to_string)
-            .collect()
+    /// Did the server answer this command: it succeeded, or said the object does not exist
+    /// (a NotFound is an answer; every other failure is not)?
+    pub fn answered(&self, cmd: &str) -> bool {
+        let c = normalize(cmd);
+        self.ran.contains_key(&c)
+            && self
+                .failed
+                .get(&c)
+                .is_none_or(|e| crate::protocol::ErrorClass::of_message(e).is_answer())
+    }
+
+    /// What could not be checked by this command (failed, refused or declined), if anything.
+    pub fn unchecked(&self, cmd: &str) -> Option<crate::protocol::Unchecked> {
+        use crate::protocol::{ErrorClass, ProposalId, Unchecked};
+        let c = normalize(cmd);
+        if let Some(e) = self.failed.get(&c) {
+            let class = ErrorClass::of_message(e);
+            if class.is_answer() {
+                return None;
+            }
+            return Some(Unchecked {
+                id: self
+                    .ran
+                    .get(&c)
+                    .and_then(|v| v.last())
+                    .cloned()
+                    .map(ProposalId),
+                command: c,
+                class,
+                error: e.clone(),
+            });
+        }
+        self.declined
+            .iter()
+            .find(|d| normalize(d).starts_with(&format!("{c}:")))
+            .map(|d| Unchecked {
+                id: None,
+                command: c.clone(),
+                class: ErrorClass::Other,
+                error: d[c.len() + 1..].trim().to_string(),
+            })
+    }
+
+    /// The calls that listed `kind` in `namespace` (or everywhere).
+    pub fn list_calls(&self, kind: &str, namespace: Option<&str>) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .listed_in
+            .get(&(kind.to_string(), None))
+            .cloned()
+            .unwrap_or_default();
+        if let Some(ns) = namespace
+            && let Some(c) = self
+                .listed_in
+                .get(&(kind.to_string(), Some(ns.to_string())))
+        {
+            out.extend(c.iter().cloned());
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The calls that returned one object.
+    pub fn object_calls(&self, kind: &str, namespace: &str, name: &str) -> Vec<String> {
+        self.seen_in
+            .get(&object_key(kind, namespace, name))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The calls that showed a container's log.
+    pub fn log_calls(&self, namespace: &str, pod: &str, container: &str) -> Vec<String> {
+        self.logs_in
+            .get(&format!("{namespace}/{pod}/{container}"))
+            .cloned()
+            .unwrap_or_default()
     }
 }

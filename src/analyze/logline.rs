@@ -1,0 +1,585 @@
+//! The decisive line of a failing container's log, and what it names.
+//!
+//! Not the first error but the one that explains the exit: a Go `panic:`/`fatal error:`, a
+//! Rust panic message, the innermost `Caused by:` of a Java chain (or .NET's innermost
+//! ` ---> `), the last line of a Python traceback, Node's uncaught `Error:` line, else the
+//! last fatal-level line (`FATAL`, `level=fatal`, klog `F…`, JSON `"level":"fatal"`), else the
+//! last error-level line. JSON and logfmt lines are read by their fields.
+//!
+//! What the line names (a host that refuses or does not resolve, a file, an environment
+//! variable or key, a forbidden API call, rejected credentials) is what a causal chain follows.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde_json::Value;
+
+/// Longest decisive line kept (characters).
+const MAX_LINE: usize = 300;
+
+/// Something a log line names that a chain can follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Named {
+    /// A connection to `host` (a name or an IP) was refused, reset or timed out.
+    Unreachable {
+        host: String,
+        port: Option<u16>,
+        refused: bool,
+    },
+    /// `host` did not resolve (no such host, NXDOMAIN, EAI_AGAIN, UnknownHostException). An
+    /// empty host: a resolution failure that names no host.
+    Unresolved { host: String },
+    /// A file that does not exist.
+    File { path: String },
+    /// An environment variable the application needs and does not have.
+    EnvVar { name: String },
+    /// A configuration key or field that is missing.
+    Key { name: String },
+    /// The API server refused a call: `user` cannot `verb` `resource`.
+    Forbidden {
+        user: String,
+        verb: String,
+        resource: String,
+    },
+    /// A dependency rejected the credentials (for `user`, when the line says).
+    AuthFailed { user: Option<String> },
+}
+
+/// The decisive line and what it (or the error lines before it) names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decisive {
+    /// The line, as the log has it (JSON/logfmt lines rendered as `level: msg (error)`).
+    pub line: String,
+    /// An earlier error line that names what the decisive line does not (a klog `E` line
+    /// before the fatal `F` line).
+    pub context: Option<String>,
+    /// What was named, most specific first.
+    pub names: Vec<Named>,
+    /// Which rule picked the line (for the chain's wording): `panic`, `caused by`, ...
+    pub rule: &'static str,
+}
+
+fn re(cell: &'static OnceLock<Option<Regex>>, pattern: &str) -> Option<&'static Regex> {
+    cell.get_or_init(|| Regex::new(pattern).ok()).as_ref()
+}
+
+macro_rules! regex {
+    ($pattern:expr) => {{
+        static CELL: OnceLock<Option<Regex>> = OnceLock::new();
+        re(&CELL, $pattern)
+    }};
+}
+
+/// How severe a line says it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Other,
+    Error,
+    Fatal,
+}
+
+/// One log line as read: its text for display and its level.
+struct Line {
+    text: String,
+    level: Level,
+    indented: bool,
+}
+
+fn shorten(s: &str) -> String {
+    let s = s.trim();
+    if s.chars().count() <= MAX_LINE {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(MAX_LINE).collect();
+    format!("{cut}…")
+}
+
+fn level_word(w: &str) -> Level {
+    match w.trim().to_ascii_lowercase().as_str() {
+        "fatal" | "critical" | "crit" | "panic" | "emerg" | "alert" | "dpanic" => Level::Fatal,
+        "error" | "err" | "severe" | "fail" => Level::Error,
+        _ => Level::Other,
+    }
+}
+
+/// A JSON log line: level and message fields.
+fn json_line(raw: &str) -> Option<Line> {
+    let t = raw.trim();
+    if !t.starts_with('{') {
+        return None;
+    }
+    let v: Value = serde_json::from_str(t).ok()?;
+    let obj = v.as_object()?;
+    let level = ["level", "severity", "lvl", "log.level", "@l", "levelname"]
+        .iter()
+        .find_map(|k| obj.get(*k))
+        .map(|l| match l {
+            // pino/bunyan numbers: 50 error, 60 fatal
+            Value::Number(n) => match n.as_i64().unwrap_or(0) {
+                n if n >= 60 => Level::Fatal,
+                n if n >= 50 => Level::Error,
+                _ => Level::Other,
+            },
+            Value::String(s) => level_word(s),
+            _ => Level::Other,
+        })
+        .unwrap_or(Level::Other);
+    let msg = ["msg", "message", "@m", "event"]
+        .iter()
+        .find_map(|k| obj.get(*k).and_then(Value::as_str))
+        .unwrap_or("");
+    let mut detail = Vec::new();
+    for k in [
+        "error",
+        "err",
+        "exception",
+        "reason",
+        "cause",
+        "stack_trace",
+    ] {
+        match obj.get(k) {
+            Some(Value::String(s)) if !s.is_empty() => detail.push(s.clone()),
+            Some(Value::Object(o)) => {
+                if let Some(m) = o.get("message").and_then(Value::as_str) {
+                    detail.push(m.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut text = msg.to_string();
+    if !detail.is_empty() {
+        text = if text.is_empty() {
+            detail.join("; ")
+        } else {
+            format!("{text}: {}", detail.join("; "))
+        };
+    }
+    if text.is_empty() {
+        text = t.to_string();
+    }
+    Some(Line {
+        text,
+        level,
+        indented: false,
+    })
+}
+
+/// A logfmt line (`level=fatal msg="…" error="…"`).
+fn logfmt_line(raw: &str) -> Option<Line> {
+    let lvl = regex!(r#"(?:^|\s)(?:level|lvl|severity)=("?)(\w+)"#)?;
+    let caps = lvl.captures(raw)?;
+    let level = level_word(caps.get(2)?.as_str());
+    let field = regex!(r#"(?:^|\s)(msg|message|error|err)=("((?:[^"\\]|\\.)*)"|\S+)"#)?;
+    let mut msg = String::new();
+    let mut errs = Vec::new();
+    for c in field.captures_iter(raw) {
+        let v = c
+            .get(3)
+            .or_else(|| c.get(2))
+            .map(|m| m.as_str().replace("\\\"", "\""))
+            .unwrap_or_default();
+        match c.get(1).map(|m| m.as_str()) {
+            Some("msg") | Some("message") => msg = v,
+            _ => errs.push(v),
+        }
+    }
+    if msg.is_empty() && errs.is_empty() {
+        return None;
+    }
+    let text = match (msg.is_empty(), errs.is_empty()) {
+        (false, false) => format!("{msg}: {}", errs.join("; ")),
+        (false, true) => msg,
+        _ => errs.join("; "),
+    };
+    Some(Line {
+        text,
+        level,
+        indented: false,
+    })
+}
+
+fn plain_level(t: &str) -> Level {
+    // klog: `F1202 00:40:31.021900 1 main.go:77] …`, `E1202 …`
+    if let Some(r) = regex!(r"^([FE])\d{4} \d{2}:\d{2}:\d{2}")
+        && let Some(c) = r.captures(t)
+    {
+        return if &c[1] == "F" {
+            Level::Fatal
+        } else {
+            Level::Error
+        };
+    }
+    if let Some(r) = regex!(
+        r"(?:^|[\s\[|(])(FATAL|CRITICAL|CRIT|PANIC|EMERG|ALERT|SEVERE|ERROR|ERR|Fatal|Error|fatal|error|crit|emerg|alert)(?:[\s\]|:)]|$)"
+    ) && let Some(c) = r.captures(t)
+    {
+        return level_word(&c[1]);
+    }
+    Level::Other
+}
+
+fn read_lines(log: &str) -> Vec<Line> {
+    log.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|raw| {
+            // condensed logs mark collapsed repeats: `line  [× 57]`
+            let raw = match raw.rfind("  [× ") {
+                Some(i) if raw.ends_with(']') => &raw[..i],
+                _ => raw,
+            };
+            if let Some(l) = json_line(raw).or_else(|| logfmt_line(raw)) {
+                return l;
+            }
+            let indented = raw.starts_with(' ') || raw.starts_with('\t');
+            Line {
+                text: raw.trim_end().to_string(),
+                level: if indented {
+                    Level::Other
+                } else {
+                    plain_level(raw.trim())
+                },
+                indented,
+            }
+        })
+        .collect()
+}
+
+/// The decisive line of a log, when it has one.
+pub fn decisive(log: &str) -> Option<Decisive> {
+    let lines = read_lines(log);
+    if lines.is_empty() {
+        return None;
+    }
+    let (idx, rule) = pick(&lines)?;
+    let mut line = lines[idx].text.trim().to_string();
+    // A Rust panic's message follows the "panicked at" line: quote both as one.
+    if idx > 0 && lines[idx - 1].text.contains("panicked at") && !line.contains("panicked at") {
+        line = format!("{} {line}", lines[idx - 1].text.trim());
+    }
+    let mut names = names_in(&line);
+    let mut context = None;
+    // What the decisive line does not name, the error lines before it may.
+    if names.is_empty() {
+        for l in lines[..idx].iter().rev() {
+            if l.level >= Level::Error || crate::analyze::util::is_error_line(&l.text) {
+                let n = names_in(&l.text);
+                if !n.is_empty() {
+                    context = Some(shorten(&l.text));
+                    names = n;
+                    break;
+                }
+            }
+        }
+    }
+    // A refused connection that names no host: a `host:port` or quoted server named earlier.
+    if names.is_empty() && regex!(r"(?i)connection refused|ECONNREFUSED|timed out")?.is_match(&line)
+    {
+        for l in lines[..idx].iter().rev() {
+            if let Some(h) = host_port_anywhere(&l.text) {
+                context = Some(shorten(&l.text));
+                names.push(h);
+                break;
+            }
+        }
+    }
+    // Resolution errors that name no host, and refusals: the host may be in the lines before.
+    if let Some(Named::Unresolved { host }) = names.first()
+        && host.is_empty()
+    {
+        for l in lines[..idx].iter().rev() {
+            if let Some(Named::Unreachable { host: h, .. }) = host_port_anywhere(&l.text) {
+                names[0] = Named::Unresolved { host: h };
+                context = Some(shorten(&l.text));
+                break;
+            }
+        }
+    }
+    Some(Decisive {
+        line: shorten(&line),
+        context,
+        names,
+        rule,
+    })
+}
+
+/// Index of the decisive line and the rule that chose it.
+fn pick(lines: &[Line]) -> Option<(usize, &'static str)> {
+    let last_match = |f: &dyn Fn(&Line) -> bool| lines.iter().rposition(f);
+    // Go panics and runtime fatal errors; Rust panics (the message is on the next line in
+    // recent Rust, on the same line in older ones).
+    if let Some(i) = lines
+        .iter()
+        .position(|l| l.text.starts_with("panic: ") || l.text.starts_with("fatal error: "))
+    {
+        return Some((i, "panic"));
+    }
+    if let Some(i) = lines
+        .iter()
+        .position(|l| l.text.starts_with("thread '") && l.text.contains("panicked at"))
+    {
+        let same_line = lines[i]
+            .text
+            .split_once("panicked at")
+            .is_some_and(|(_, rest)| rest.contains(": ") || rest.contains(", "));
+        let next_is_message = lines
+            .get(i + 1)
+            .is_some_and(|n| !n.text.starts_with("note:") && !n.indented);
+        if !same_line && next_is_message {
+            return Some((i + 1, "panic"));
+        }
+        return Some((i, "panic"));
+    }
+    // Java: the innermost cause.
+    if let Some(i) = last_match(&|l| l.text.trim_start().starts_with("Caused by:")) {
+        return Some((i, "caused by"));
+    }
+    // .NET: the innermost inner exception.
+    if let Some(i) = last_match(&|l| l.text.trim_start().starts_with("---> ")) {
+        return Some((i, "inner exception"));
+    }
+    // Python: the last line of the last traceback.
+    if let Some(tb) = last_match(&|l| l.text.starts_with("Traceback (most recent call last)")) {
+        let end = lines[tb + 1..]
+            .iter()
+            .position(|l| !l.indented && !l.text.trim_start().starts_with('^'))
+            .map(|p| tb + 1 + p);
+        if let Some(e) = end {
+            return Some((e, "traceback"));
+        }
+    }
+    // An uncaught exception header (Node `Error: …`, Java without a cause chain, .NET).
+    let exception = regex!(
+        r"^(?:Unhandled exception\. |Exception in thread \S+ |Uncaught )?(?:[A-Za-z_$][\w.$]*)?(?:Error|Exception)(?: \(\w+\))?: \S"
+    )?;
+    if let Some(i) = last_match(&|l| !l.indented && exception.is_match(&l.text)) {
+        return Some((i, "exception"));
+    }
+    if let Some(i) = last_match(&|l| l.level == Level::Fatal) {
+        return Some((i, "fatal"));
+    }
+    if let Some(i) = last_match(&|l| l.level == Level::Error) {
+        return Some((i, "error"));
+    }
+    if let Some(i) = last_match(&|l| !l.indented && crate::analyze::util::is_error_line(&l.text)) {
+        return Some((i, "error"));
+    }
+    None
+}
+
+/// A `host:port` (or a quoted `server 'h,1433'`) anywhere in a line, as an unreachable host.
+fn host_port_anywhere(t: &str) -> Option<Named> {
+    let hp = regex!(
+        r#"(?:(?:server|host|addr|address|url|to|at)\W{0,3}(?:[a-z][a-z0-9+]*://)?|[a-z][a-z0-9+]*://(?:[^@/\s]+@)?)([a-zA-Z][\w-]*(?:\.[\w-]+)*)[:,](\d{2,5})\b"#
+    )?;
+    let c = hp.captures(t)?;
+    if is_source_file(&c[1]) {
+        return None;
+    }
+    Some(Named::Unreachable {
+        host: c[1].to_string(),
+        port: c[2].parse().ok(),
+        refused: true,
+    })
+}
+
+/// `main.go:77`, `app.py:12`: a source position, not a host.
+fn is_source_file(host: &str) -> bool {
+    const EXT: &[&str] = &[
+        "go", "py", "rs", "java", "kt", "scala", "js", "mjs", "cjs", "ts", "rb", "cs", "php", "c",
+        "cc", "cpp", "h", "ex", "exs", "erl", "clj", "swift", "lua", "pl", "sh",
+    ];
+    host.rsplit_once('.')
+        .is_some_and(|(_, ext)| EXT.contains(&ext.to_ascii_lowercase().as_str()))
+}
+
+/// What a line names.
+pub fn names_in(t: &str) -> Vec<Named> {
+    let mut out: Vec<Named> = Vec::new();
+    fn add(out: &mut Vec<Named>, n: Named) {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    // API server refusals (client-go, kubectl, any client).
+    if let Some(r) = regex!(r#"User "([^"]+)" cannot (\w+) resource "([\w./-]+)""#)
+        && let Some(c) = r.captures(t)
+    {
+        add(
+            &mut out,
+            Named::Forbidden {
+                user: c[1].to_string(),
+                verb: c[2].to_string(),
+                resource: c[3].to_string(),
+            },
+        );
+    }
+    // Name resolution.
+    let unresolved: &[&str] = &[
+        r"UnknownHostException: ([\w.-]+)",
+        r"lookup ([\w.-]+)(?: on [\d.:\[\]a-f]+)?: (?:no such host|server misbehaving|i/o timeout)",
+        r"getaddrinfo (?:ENOTFOUND|EAI_AGAIN|EAI_NONAME) ([\w.-]+)",
+        r"can't find ([\w.-]+?)\.?: NXDOMAIN",
+        r#"could not translate host name "([\w.-]+)""#,
+        r"Could not resolve host: ([\w.-]+)",
+        r"bad address '([\w.-]+)'",
+        r"Unknown (?:MySQL server|server) host '([\w.-]+)'",
+        r"nodename nor servname provided.*?([\w.-]+)",
+        r"failed to resolve ['\x22]?([\w.-]+)",
+        r#"host not found in upstream "([\w.-]+?)(?::\d+)?""#,
+    ];
+    for p in unresolved {
+        if let Some(r) = Regex::new(p).ok()
+            && let Some(c) = r.captures(t)
+        {
+            add(
+                &mut out,
+                Named::Unresolved {
+                    host: c[1].trim_end_matches('.').to_string(),
+                },
+            );
+        }
+    }
+    if out.is_empty()
+        && regex!(
+            r"(?i)temporary failure in name resolution|name or service not known|no address associated with hostname|name resolution failed|NXDOMAIN|EAI_AGAIN"
+        )
+        .is_some_and(|r| r.is_match(t))
+    {
+        add(&mut out, Named::Unresolved {
+            host: String::new(),
+        });
+    }
+    // Refused / timed out connections with a host.
+    let unreachable: &[(&str, bool)] = &[
+        (
+            r"dial tcp ([\w.-]+):(\d+): (?:connect: )?(connection refused|i/o timeout|connect: connection timed out|connection reset)",
+            true,
+        ),
+        (
+            r"(?:ECONNREFUSED|ETIMEDOUT|ECONNRESET) ([\w.-]+):(\d+)",
+            true,
+        ),
+        (
+            r#"connection to server at "([\w.-]+)"(?: \([\d.]+\))?, port (\d+) failed: (Connection refused|timeout)"#,
+            true,
+        ),
+        (
+            r"(?i)connect(?:ion)? to ([\w.-]+)(?:[: ]port )?[:](\d+)(?: failed)?[: ]+.*(refused|timed out|timeout)",
+            true,
+        ),
+        (
+            r"(?i)([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5}).{0,40}?(connection refused|i/o timeout|connection timed out|connect timed out|no route to host|network is unreachable|connection reset)",
+            true,
+        ),
+        (
+            r"(?i)(?:connection refused|connection timed out|connect timed out|timed out connecting to|no route to host|host unreachable)\W.{0,40}?\b([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5})\b",
+            true,
+        ),
+    ];
+    if !out
+        .iter()
+        .any(|n| matches!(n, Named::Unresolved { host } if !host.is_empty()))
+    {
+        for (p, _) in unreachable {
+            if let Some(r) = Regex::new(p).ok()
+                && let Some(c) = r.captures(t)
+                && !is_source_file(&c[1])
+            {
+                let refused = t.to_ascii_lowercase().contains("refused");
+                add(
+                    &mut out,
+                    Named::Unreachable {
+                        host: c[1].to_string(),
+                        port: c[2].parse().ok(),
+                        refused,
+                    },
+                );
+                break;
+            }
+        }
+    }
+    // Files.
+    let files: &[&str] = &[
+        r#"No such file or directory: '([^']+)'"#,
+        r"FileNotFoundException: (/[^\s(]+)",
+        r"open (/[^\s:]+): no such file or directory",
+        r"ENOENT: no such file or directory, (?:open|stat|scandir) '([^']+)'",
+        r"(/[\w./-]+): No such file or directory",
+        r"(?i)(?:cannot|can't|could not|unable to|failed to) (?:open|read|load|find|stat)[\w ]*? ['\x22`]?(?:file:)?(/[\w./-]+)",
+        r"(?i)(?:file|config(?:uration)?|location) ['\x22`]?(?:file:)?(/[\w./-]+)['\x22`]? (?:not found|does not exist|is missing)",
+    ];
+    for p in files {
+        if let Some(r) = Regex::new(p).ok()
+            && let Some(c) = r.captures(t)
+        {
+            add(
+                &mut out,
+                Named::File {
+                    path: c[1].trim_end_matches(['.', ',', ')']).to_string(),
+                },
+            );
+            break;
+        }
+    }
+    // Environment variables.
+    let env: &[&str] = &[
+        r"(?i)environment variable[s]? ['\x22`]?([A-Z][A-Z0-9_]{2,})",
+        r"\b([A-Z][A-Z0-9]*_[A-Z0-9_]+|[A-Z]{3,}) (?:is not set|not set|is empty|is required|must be set|is missing|missing|undefined)",
+        r"(?i)missing (?:required )?(?:env(?:ironment)?(?: var(?:iable)?)?|setting|config(?:uration)?)[: ]+['\x22`]?([A-Z][A-Z0-9_]{2,})",
+        r"KeyError: '([A-Z][A-Z0-9_]{2,})'",
+        r"(?i)env(?:ironment)?(?: var(?:iable)?)? ['\x22`]?([A-Z][A-Z0-9_]{2,})['\x22`]? (?:not|is not) (?:set|defined|found)",
+    ];
+    for p in env {
+        if let Some(r) = Regex::new(p).ok()
+            && let Some(c) = r.captures(t)
+        {
+            add(
+                &mut out,
+                Named::EnvVar {
+                    name: c[1].to_string(),
+                },
+            );
+            break;
+        }
+    }
+    // Configuration keys and fields.
+    let keys: &[&str] = &[
+        r"KeyError: '([a-z][\w.-]*)'",
+        r"missing field `([\w.-]+)`",
+        r#"(?i)(?:key|field|property|setting) ['"`]([\w.-]+)['"`] (?:not found|is missing|is required|missing)"#,
+        r#"(?i)missing (?:required )?(?:key|field|property) ['"`]?([\w.-]+)"#,
+    ];
+    for p in keys {
+        if let Some(r) = Regex::new(p).ok()
+            && let Some(c) = r.captures(t)
+        {
+            add(
+                &mut out,
+                Named::Key {
+                    name: c[1].to_string(),
+                },
+            );
+            break;
+        }
+    }
+    // Credentials rejected by a dependency.
+    if let Some(r) = regex!(
+        r#"(?i)(?:password authentication failed for user|access denied for user|login failed for user|authentication failed for user|ACCESS_REFUSED.*?for user) ['"\\]*([\w.@-]+)"#
+    ) && let Some(c) = r.captures(t)
+    {
+        add(&mut out, Named::AuthFailed {
+            user: Some(c[1].to_string()),
+        });
+    } else if regex!(
+        r"(?i)\b(?:authentication failed|invalid credentials|unauthorized|401 Unauthorized|invalid api key|invalid password|bad credentials|NOAUTH|WRONGPASS|ACCESS_REFUSED)\b"
+    )
+    .is_some_and(|r| r.is_match(t))
+    {
+        add(&mut out, Named::AuthFailed { user: None });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1097 @@
+//! What a decisive log line names, followed to the object that explains it: a host (the
+//! Service, its endpoints, the pods behind them), a failed lookup (the Service, CoreDNS,
+//! egress policies), a file (the volume mounted there and the keys its ConfigMap or Secret
+//! holds), an environment variable (where the spec takes it from), an API refusal (the
+//! ServiceAccount and its RoleBindings), rejected credentials (where they come from).
+
+use serde_json::Value;
+
+use super::{Have, Walk, calls_of, from_finding, owner_words};
+use crate::analyze::logline::Named;
+use crate::analyze::util::{arr, label_selector_matches, map_selector_matches, meta_name, s, sp};
+use crate::analyze::{self, ObjectRef};
+
+pub(super) fn follow_named(
+    w: &mut Walk<'_>,
+    pod: &Value,
+    spec: &Value,
+    named: &Named,
+    line: &str,
+    depth: usize,
+) {
+    let ns = sp(pod, "/metadata/namespace").to_string();
+    let who = owner_words(pod);
+    match named {
+        Named::Unreachable { host, port, .. } => {
+            host_chain(w, pod, &ns, host, *port, line, depth, false);
+        }
+        Named::Unresolved { host } if !host.is_empty() => {
+            host_chain(w, pod, &ns, host, None, line, depth, true);
+        }
+        Named::Unresolved { .. } => dns_chain(w, pod, &ns, "", line),
+        Named::File { path } => file_chain(w, pod, spec, &ns, path, line),
+        Named::EnvVar { name } => env_chain(w, pod, spec, &ns, name, line),
+        Named::Key { name } => {
+            w.cause(
+                format!("{who} exits: its configuration has no `{name}` ({line})"),
+                format!(
+                    "Add `{name}` to the configuration {who} reads (the file or ConfigMap it loads), then restart it."
+                ),
+            );
+        }
+        Named::Forbidden {
+            user,
+            verb,
+            resource,
+        } => rbac_chain(w, pod, &ns, user, verb, resource),
+        Named::AuthFailed { user } => auth_chain(w, pod, spec, &ns, user.as_deref(), line),
+    }
+}
+
+/// A host as a Service: `name`, `name.ns`, `name.ns.svc[.cluster.local]`, or a ClusterIP.
+fn service_of_host<'v>(
+    w: &'v Walk<'_>,
+    ns: &str,
+    host: &str,
+) -> (String, String, Option<&'v Value>) {
+    if host.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        let svc = w
+            .obs
+            .view
+            .all("Service")
+            .find(|s| sp(s, "/spec/clusterIP") == host);
+        return match svc {
+            Some(s) => (
+                meta_name(s).to_string(),
+                sp(s, "/metadata/namespace").to_string(),
+                Some(s),
+            ),
+            None => (host.to_string(), ns.to_string(), None),
+        };
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    let name = labels[0].to_string();
+    let in_ns = match labels.get(1) {
+        Some(n) if *n != "svc" => n.to_string(),
+        _ => ns.to_string(),
+    };
+    let svc = w.obs.view.get("Service", &in_ns, &name);
+    (name, in_ns, svc)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn host_chain(
+    w: &mut Walk<'_>,
+    pod: &Value,
+    ns: &str,
+    host: &str,
+    port: Option<u16>,
+    line: &str,
+    depth: usize,
+    unresolved: bool,
+) {
+    let who = owner_words(pod);
+    let is_ip = host.chars().all(|c| c.is_ascii_digit() || c == '.');
+    let external =
+        !is_ip && host.contains('.') && !host.contains(".svc") && host.split('.').count() > 2;
+    if external {
+        if unresolved {
+            dns_chain(w, pod, ns, host, line);
+        } else {
+            w.cause(
+                format!("{who} cannot reach {host}{} ({line})", port_words(port)),
+                format!("{host} is outside the cluster: check that it is up and reachable from namespace {ns} (egress NetworkPolicies, firewalls)."),
+            );
+        }
+        return;
+    }
+    // Services of the namespace the host points at.
+    let (name, svc_ns) = {
+        let (n, sns, _) = service_of_host(w, ns, host);
+        (n, sns)
+    };
+    let reason = format!("does the Service {host} names exist in namespace {svc_ns}?");
+    match w.need_list("services", "Service", &svc_ns, reason) {
+        Have::Yes => {}
+        _ => {
+            w.cause(
+                format!(
+                    "{who} cannot {} {host}{} ({line})",
+                    if unresolved { "resolve" } else { "reach" },
+                    port_words(port)
+                ),
+                format!(
+                    "Check the Service {host} refers to and its endpoints in namespace {svc_ns}."
+                ),
+            );
+            return;
+        }
+    }
+    let (name, svc_ns, svc) = {
+        let (n, sns, s) = service_of_host(w, ns, host);
+        let _ = (&name, &svc_ns);
+        (n, sns, s.cloned())
+    };
+    let list_calls = w.obs.list_calls("Service", Some(&svc_ns));
+    let Some(svc) = svc else {
+        if is_ip {
+            w.link(
+                format!("{host} is the ClusterIP of no Service in namespace {svc_ns}"),
+                list_calls,
+            );
+            w.cause(
+                format!("{who} cannot reach {host}{} and no Service has that address ({line})", port_words(port)),
+                format!("Check which address {who} is configured with; no Service in {svc_ns} has ClusterIP {host}."),
+            );
+            return;
+        }
+        let others: Vec<String> = w
+            .obs
+            .view
+            .in_namespace("Service", &svc_ns)
+            .map(|s| meta_name(s).to_string())
+            .collect();
+        let close = closest(&name, &others);
+        // Elsewhere under that name?
+        let elsewhere: Vec<String> = w
+            .obs
+            .view
+            .all("Service")
+            .filter(|s| meta_name(s) == name && sp(s, "/metadata/namespace") != svc_ns)
+            .map(|s| sp(s, "/metadata/namespace").to_string())
+            .collect();
+        let mut text = format!("Service {name} does not exist in namespace {svc_ns}");
+        if others.is_empty() {
+            text.push_str(" (it has no Services)");
+        } else {
+            text.push_str(&format!(" (Services there: {})", others.join(", ")));
+        }
+        w.link(text, list_calls);
+        w.object(ObjectRef::new("Service", Some(&svc_ns), &name));
+        w.chain.decisive = true;
+        let fix = match (&close, elsewhere.first()) {
+            (_, Some(other_ns)) => format!(
+                "Service {name} is in namespace {other_ns}: point {who} at {name}.{other_ns}.svc.cluster.local{}, or create the Service in {svc_ns}.",
+                port_words(port)
+            ),
+            (Some(c), None) => format!(
+                "Point {who} at the existing Service {c} (e.g. {c}.{svc_ns}.svc.cluster.local{}) or create a Service named {name} in {svc_ns}.",
+                port_words(port)
+            ),
+            _ => format!(
+                "Create the Service {name} in namespace {svc_ns} (or fix the host {who} is configured with)."
+            ),
+        };
+        let also = close
+            .map(|c| format!("; the closest Service is {c}"))
+            .unwrap_or_default();
+        w.cause(
+            format!(
+                "{who} {} {host}, but Service {name} does not exist in namespace {svc_ns}{also}",
+                if unresolved {
+                    "cannot resolve"
+                } else {
+                    "cannot reach"
+                }
+            ),
+            fix,
+        );
+        return;
+    };
+    w.object(ObjectRef::new("Service", Some(&svc_ns), &name));
+    if unresolved {
+        // The Service exists, yet the name does not resolve: DNS itself.
+        let calls = calls_of(w.obs, "Service", &svc_ns, &name);
+        w.link(
+            format!("Service {name} exists in namespace {svc_ns}, yet the lookup fails"),
+            calls,
+        );
+        dns_chain(w, pod, ns, host, line);
+        return;
+    }
+    let port_ok = port.is_none_or(|p| {
+        arr(&svc, "/spec/ports")
+            .iter()
+            .any(|sp| sp.get("port").and_then(Value::as_u64) == Some(u64::from(p)))
+            || is_ip
+                && arr(&svc, "/spec/ports")
+                    .iter()
+                    .any(|sp| sp.get("port").and_then(Value::as_u64) == Some(u64::from(p)))
+    });
+    if !port_ok {
+        let ports: Vec<String> = arr(&svc, "/spec/ports")
+            .iter()
+            .filter_map(|p| p.get("port").and_then(Value::as_u64))
+            .map(|p| p.to_string())
+            .collect();
+        let calls = calls_of(w.obs, "Service", &svc_ns, &name);
+        w.link(
+            format!(
+                "Service {name} in {svc_ns} serves port(s) {}, not {}",
+                ports.join(", "),
+                port.unwrap_or(0)
+            ),
+            calls,
+        );
+        w.chain.decisive = true;
+        w.cause(
+            format!(
+                "{who} connects to {name} on port {}, but Service {svc_ns}/{name} serves port(s) {}",
+                port.unwrap_or(0),
+                ports.join(", ")
+            ),
+            format!(
+                "Use port {} for {name} in {who}'s configuration, or add port {} to Service {svc_ns}/{name}.",
+                ports.first().cloned().unwrap_or_default(),
+                port.unwrap_or(0)
+            ),
+        );
+        return;
+    }
+    let calls = calls_of(w.obs, "Service", &svc_ns, &name);
+    w.link(
+        format!("{host} is Service {svc_ns}/{name}{}", port_words(port)),
+        calls,
+    );
+    let before = w.chain.links.len();
+    service_backends(w, &svc_ns, &name, depth);
+    if w.chain.cause.is_empty() && w.chain.asks.is_empty() && w.chain.links.len() == before {
+        w.cause(
+            format!("{who} cannot reach Service {svc_ns}/{name} ({line})"),
+            format!("Check that the pods behind Service {svc_ns}/{name} listen on its targetPort."),
+        );
+    }
+}
+
+fn port_words(port: Option<u16>) -> String {
+    port.map(|p| format!(":{p}")).unwrap_or_default()
+}
+
+/// The name among `others` closest to `name` (sharing a word, or one containing the other).
+pub(super) fn closest(name: &str, others: &[String]) -> Option<String> {
+    let words: Vec<&str> = name
+        .split(['-', '_', '.'])
+        .filter(|w| w.len() >= 3)
+        .collect();
+    others
+        .iter()
+        .filter(|o| o.as_str() != name)
+        .map(|o| {
+            let shared = o
+                .split(['-', '_', '.'])
+                .filter(|x| words.contains(x))
+                .count();
+            let contains = o.contains(name) || name.contains(o.as_str());
+            (shared + usize::from(contains) * 2, o)
+        })
+        .filter(|(score, _)| *score > 0)
+        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, o)| o.clone())
+}
+
+/// A Service's endpoints and the pods behind them: why none is ready.
+pub(super) fn service_backends(w: &mut Walk<'_>, ns: &str, name: &str, depth: usize) {
+    let Some(svc) = w.obs.view.get("Service", ns, name).cloned() else {
+        return;
+    };
+    let Some(selector) = svc
+        .pointer("/spec/selector")
+        .and_then(Value::as_object)
+        .cloned()
+    else {
+        let calls = calls_of(w.obs, "Service", ns, name);
+        w.link(
+            format!("Service {ns}/{name} has no selector (endpoints are managed by hand)"),
+            calls,
+        );
+        return;
+    };
+    let ep_cmd = format!("get endpoints {name} -n {ns}");
+    let have_ep = if w.obs.view.is_listed("Endpoints", Some(ns)) {
+        Have::Yes
+    } else {
+        w.need(
+            ep_cmd,
+            format!("which pods back Service {name}, and are they ready?"),
+            format!("Service {name} has no ready endpoints"),
+        )
+    };
+    if !matches!(have_ep, Have::Yes) {
+        return;
+    }
+    let ep = w.obs.view.get("Endpoints", ns, name);
+    let ready = ep
+        .map(|e| {
+            arr(e, "/subsets")
+                .iter()
+                .map(|s| arr(s, "/addresses").len())
+                .sum::<usize>()
+        })
+        .unwrap_or(0);
+    let ep_calls = calls_of(w.obs, "Endpoints", ns, name);
+    if ready > 0 {
+        w.link(
+            format!("Service {ns}/{name} has {ready} ready endpoint(s)"),
+            ep_calls,
+        );
+        return;
+    }
+    // Pods behind the selector.
+    if !matches!(
+        w.need_list(
+            "pods",
+            "Pod",
+            ns,
+            format!("the pods Service {name} selects, and why they are not ready")
+        ),
+        Have::Yes
+    ) {
+        return;
+    }
+    let sel_text = selector
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .collect::<Vec<_>>()
+        .join(",");
+    let pods: Vec<Value> = w
+        .obs
+        .view
+        .in_namespace("Pod", ns)
+        .filter(|p| {
+            p.pointer("/metadata/labels")
+                .is_some_and(|l| map_selector_matches(&selector, l))
+        })
+        .cloned()
+        .collect();
+    if pods.is_empty() {
+        let mut near: Vec<String> = w
+            .obs
+            .view
+            .in_namespace("Pod", ns)
+            .filter_map(|p| {
+                let labels = p.pointer("/metadata/labels")?.as_object()?;
+                selector.keys().find_map(|k| {
+                    labels
+                        .get(k)
+                        .and_then(Value::as_str)
+                        .map(|v| format!("{k}={v}"))
+                })
+            })
+            .collect();
+        near.sort();
+        near.dedup();
+        let pod_calls = w.obs.list_calls("Pod", Some(ns));
+        let mut calls = ep_calls;
+        calls.extend(pod_calls);
+        w.link(
+            format!(
+                "Service {ns}/{name} selects {sel_text}, which matches no pod{}",
+                if near.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (pods there have {})", near.join(", "))
+                }
+            ),
+            calls,
+        );
+        w.chain.decisive = true;
+        w.cause(
+            format!(
+                "Service {ns}/{name} has no endpoints: its selector {sel_text} matches no pod{}",
+                if near.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (pods have {})", near.join(", "))
+                }
+            ),
+            format!(
+                "Fix the selector of Service {ns}/{name} (spec.selector {sel_text}) to match the pods' labels{}.",
+                near.first().map(|n| format!(", e.g. {n}")).unwrap_or_default()
+            ),
+        );
+        return;
+    }
+    let names: Vec<&str> = pods.iter().map(meta_name).collect();
+    let mut calls = ep_calls;
+    calls.extend(w.obs.list_calls("Pod", Some(ns)));
+    w.link(
+        format!(
+            "Service {ns}/{name} has no ready endpoints: its pod(s) {} are not ready",
+            names.join(", ")
+        ),
+        calls,
+    );
+    // Why those pods are not ready: their own findings, followed.
+    let findings = analyze::analyze(&w.obs.view);
+    let under = findings.iter().find(|f| {
+        f.object.kind == "Pod"
+            && f.object.namespace.as_deref() == Some(ns)
+            && names.contains(&f.object.name.as_str())
+            && f.analyzer != "service"
+    });
+    let under = under.or_else(|| {
+        // a node under the pods
+        findings.iter().find(|f| {
+            f.object.kind == "Node"
+                && pods
+                    .iter()
+                    .any(|p| sp(p, "/spec/nodeName") == f.object.name)
+        })
+    });
+    match under {
+        Some(f) => {
+            w.object(f.object.clone());
+            from_finding(w, &f.clone(), depth + 1);
+        }
+        None => {
+            let refs: Vec<Value> = pods.clone();
+            if super::workloads::node_under(w, &refs, &format!("Service {ns}/{name}")) {
+                return;
+            }
+            if w.chain.asks.is_empty() {
+                w.cause(
+                    format!(
+                        "Service {ns}/{name} has no ready endpoints: pod(s) {} are not ready",
+                        names.join(", ")
+                    ),
+                    format!("Describe the pods behind Service {ns}/{name} to see why they are not ready."),
+                );
+            }
+        }
+    }
+}
+
+/// DNS: CoreDNS in kube-system, then egress NetworkPolicies of the pod's namespace.
+fn dns_chain(w: &mut Walk<'_>, pod: &Value, ns: &str, host: &str, line: &str) {
+    let who = owner_words(pod);
+    let what = if host.is_empty() {
+        "names".to_string()
+    } else {
+        host.to_string()
+    };
+    // Egress policies first: they are in scope; CoreDNS is cluster level.
+    let have = w.need_list(
+        "networkpolicies",
+        "NetworkPolicy",
+        ns,
+        format!("does a NetworkPolicy in {ns} block egress to DNS (port 53)?"),
+    );
+    if matches!(have, Have::Asked) {
+        return;
+    }
+    if matches!(have, Have::Yes) {
+        let blocking: Vec<String> = w
+            .obs
+            .view
+            .in_namespace("NetworkPolicy", ns)
+            .filter(|np| {
+                let applies = np
+                    .pointer("/spec/podSelector")
+                    .is_some_and(|sel| label_selector_matches(sel, pod));
+                let egress = arr(np, "/spec/policyTypes")
+                    .iter()
+                    .any(|t| t.as_str() == Some("Egress"))
+                    || np.pointer("/spec/egress").is_some();
+                applies && egress && !allows_dns(np)
+            })
+            .map(|np| meta_name(np).to_string())
+            .collect();
+        // Blocking means no policy that applies allows DNS.
+        let any_allows = w.obs.view.in_namespace("NetworkPolicy", ns).any(|np| {
+            np.pointer("/spec/podSelector")
+                .is_some_and(|sel| label_selector_matches(sel, pod))
+                && allows_dns(np)
+        });
+        if !blocking.is_empty() && !any_allows {
+            let calls = w.obs.list_calls("NetworkPolicy", Some(ns));
+            w.link(
+                format!(
+                    "NetworkPolicy {} in {ns} restricts egress of {} and allows nothing to port 53 (DNS)",
+                    blocking.join(", "),
+                    meta_name(pod)
+                ),
+                calls,
+            );
+            for b in &blocking {
+                w.object(ObjectRef::new("NetworkPolicy", Some(ns), b));
+            }
+            w.chain.decisive = true;
+            w.cause(
+                format!(
+                    "{who} cannot resolve {what}: NetworkPolicy {} blocks egress to DNS (UDP/TCP 53)",
+                    blocking.join(", ")
+                ),
+                format!(
+                    "Allow DNS egress in NetworkPolicy {ns}/{}: an egress rule to the kube-dns pods in kube-system on UDP and TCP port 53.",
+                    blocking[0]
+                ),
+            );
+            return;
+        }
+        let calls = w.obs.list_calls("NetworkPolicy", Some(ns));
+        w.link(
+            format!(
+                "no NetworkPolicy in {ns} blocks DNS egress of {}",
+                meta_name(pod)
+            ),
+            calls,
+        );
+    }
+    // CoreDNS: cluster level, said so.
+    let cmd = "get pods -n kube-system -l k8s-app=kube-dns".to_string();
+    let have = w.need(
+        cmd.clone(),
+        format!("{what} does not resolve: widening to kube-system to check the cluster DNS (CoreDNS) pods"),
+        "CoreDNS is down or not ready".into(),
+    );
+    if !matches!(have, Have::Yes) {
+        return;
+    }
+    let dns: Vec<&Value> = w
+        .obs
+        .view
+        .in_namespace("Pod", "kube-system")
+        .filter(|p| {
+            p.pointer("/metadata/labels/k8s-app")
+                .and_then(Value::as_str)
+                == Some("kube-dns")
+        })
+        .collect();
+    let ready = dns
+        .iter()
+        .filter(|p| {
+            arr(p, "/status/conditions")
+                .iter()
+                .any(|c| s(c, "type") == "Ready" && s(c, "status") == "True")
+        })
+        .count();
+    let calls = w.obs.ran.get(&cmd).cloned().unwrap_or_default();
+    if ready == 0 {
+        w.link(
+            format!("kube-system: {} CoreDNS pod(s), none ready", dns.len()),
+            calls,
+        );
+        w.chain.decisive = true;
+        w.cause(
+            format!("{who} cannot resolve {what}: no CoreDNS pod is ready in kube-system"),
+            "Restore cluster DNS: check the coredns Deployment in kube-system (its pods' events and logs).".to_string(),
+        );
+        return;
+    }
+    w.link(
+        format!("kube-system: {ready}/{} CoreDNS pods ready", dns.len()),
+        calls,
+    );
+    w.cause(
+        format!("{who} cannot resolve {what} ({line}); CoreDNS is ready and no NetworkPolicy in {ns} blocks DNS"),
+        format!("Check the name {who} uses ({what}) and the pod's /etc/resolv.conf (dnsPolicy, dnsConfig)."),
+    );
+}
+
+/// Does a policy allow egress to port 53 (or to everything)?
+fn allows_dns(np: &Value) -> bool {
+    arr(np, "/spec/egress").iter().any(|rule| {
+        let ports = arr(rule, "/ports");
+        ports.is_empty()
+            || ports.iter().any(|p| {
+                p.get("port").and_then(Value::as_i64) == Some(53)
+                    || p.get("port").and_then(Value::as_str) == Some("dns")
+                    || p.get("port").and_then(Value::as_str) == Some("53")
+            })
+    })
+}
+
+/// A file the container cannot find: the volume mounted there, its ConfigMap/Secret's keys.
+fn file_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, path: &str, line: &str) {
+    let who = owner_words(pod);
+    let mount = arr(spec, "/volumeMounts")
+        .iter()
+        .filter(|m| {
+            let mp = s(m, "mountPath").trim_end_matches('/');
+            !mp.is_empty() && (path == mp || path.starts_with(&format!("{mp}/")))
+        })
+        .max_by_key(|m| s(m, "mountPath").len())
+        .cloned();
+    let pod_calls = calls_of(w.obs, "Pod", ns, meta_name(pod));
+    let Some(mount) = mount else {
+        let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or(path);
+        w.link(
+            format!(
+                "no volume is mounted at {dir} in container {}",
+                s(spec, "name")
+            ),
+            pod_calls,
+        );
+        w.chain.decisive = true;
+        w.cause(
+            format!("{who} exits: {path} does not exist in the container and no volume is mounted at {dir}"),
+            format!("Mount the ConfigMap or Secret that holds {path} at {dir} in {who} (volumes + volumeMounts), or point the application at the right path."),
+        );
+        return;
+    };
+    let mount_path = s(&mount, "mountPath").trim_end_matches('/').to_string();
+    let vol_name = s(&mount, "name").to_string();
+    let vol = arr(pod, "/spec/volumes")
+        .iter()
+        .find(|v| s(v, "name") == vol_name)
+        .cloned()
+        .unwrap_or(Value::Null);
+    let rel = path
+        .strip_prefix(&format!("{mount_path}/"))
+        .unwrap_or("")
+        .to_string();
+    let sub_path = s(&mount, "subPath").to_string();
+    let (kind, resource, obj_name) =
+        if let Some(n) = vol.pointer("/configMap/name").and_then(Value::as_str) {
+            ("ConfigMap", "configmaps", n.to_string())
+        } else if let Some(n) = vol.pointer("/secret/secretName").and_then(Value::as_str) {
+            ("Secret", "secrets", n.to_string())
+        } else {
+            w.link(
+                format!("{mount_path} is volume {vol_name}, which holds no {rel}"),
+                pod_calls,
+            );
+            w.cause(
+            format!(
+                "{who} exits: {path} is missing from volume {vol_name} mounted at {mount_path}"
+            ),
+            format!(
+                "Put {rel} into volume {vol_name}, or point the application at a file that exists."
+            ),
+        );
+            return;
+        };
+    w.link(
+        format!("{mount_path} is {kind} {obj_name} (volume {vol_name})"),
+        pod_calls,
+    );
+    if !matches!(
+        w.need_list(
+            resource,
+            kind,
+            ns,
+            format!("which keys {kind} {obj_name} actually holds"),
+        ),
+        Have::Yes
+    ) {
+        return;
+    }
+    let calls = calls_of(w.obs, kind, ns, &obj_name);
+    let Some(obj) = w.obs.view.get(kind, ns, &obj_name).cloned() else {
+        w.link(format!("{kind} {obj_name} does not exist in {ns}"), calls);
+        w.chain.decisive = true;
+        w.cause(
+            format!("{who} exits: {kind} {ns}/{obj_name}, mounted at {mount_path}, does not exist"),
+            format!(
+                "Create {kind} {obj_name} in {ns} with key {}, or fix the volume's name in {who}.",
+                if rel.is_empty() {
+                    "…".into()
+                } else {
+                    rel.clone()
+                }
+            ),
+        );
+        return;
+    };
+    w.object(ObjectRef::new(kind, Some(ns), &obj_name));
+    let keys = keys_of(&obj);
+    // Items map keys to paths.
+    let items = vol
+        .pointer(if kind == "ConfigMap" {
+            "/configMap/items"
+        } else {
+            "/secret/items"
+        })
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let wanted = if !sub_path.is_empty() {
+        sub_path.clone()
+    } else {
+        items
+            .iter()
+            .find(|i| s(i, "path") == rel)
+            .map(|i| s(i, "key").to_string())
+            .unwrap_or_else(|| rel.clone())
+    };
+    let top = wanted.split('/').next().unwrap_or(&wanted).to_string();
+    if keys.contains(&top) {
+        w.link(format!("{kind} {obj_name} has key {top}"), calls);
+        w.cause(
+            format!("{who} exits reading {path} ({line}); {kind} {obj_name} holds that key"),
+            format!(
+                "Check the content of key {top} in {kind} {obj_name} and the path {who} reads."
+            ),
+        );
+        return;
+    }
+    let holds = if keys.is_empty() {
+        "no keys".to_string()
+    } else {
+        format!(
+            "key{} {}",
+            if keys.len() == 1 { "" } else { "s" },
+            keys.join(", ")
+        )
+    };
+    w.link(format!("{kind} {obj_name} has {holds}, not {top}"), calls);
+    w.chain.decisive = true;
+    w.cause(
+        format!("{who} cannot open {path}: {kind} {ns}/{obj_name} mounted at {mount_path} has {holds}, not {top}"),
+        format!(
+            "Add key {top} to {kind} {ns}/{obj_name}{}, or point {who} at {mount_path}/{} (the file the mount provides).",
+            if keys.len() == 1 { format!(" (it holds {})", keys[0]) } else { String::new() },
+            keys.first().cloned().unwrap_or_default()
+        ),
+    );
+}
+
+/// Keys of a ConfigMap (data and binaryData) or Secret (data, values redacted).
+fn keys_of(obj: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = ["data", "binaryData", "stringData"]
+        .iter()
+        .filter_map(|f| obj.get(*f).and_then(Value::as_object))
+        .flat_map(|m| m.keys().cloned())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// An environment variable the application lacks: where the spec takes it from.
+fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, line: &str) {
+    let who = owner_words(pod);
+    let pod_calls = calls_of(w.obs, "Pod", ns, meta_name(pod));
+    let entry = arr(spec, "/env")
+        .iter()
+        .find(|e| s(e, "name") == var)
+        .cloned();
+    let Some(entry) = entry else {
+        // envFrom may bring it.
+        let from: Vec<(String, String, &str)> = arr(spec, "/envFrom")
+            .iter()
+            .filter_map(|e| {
+                if let Some(n) = e.pointer("/configMapRef/name").and_then(Value::as_str) {
+                    Some(("ConfigMap".to_string(), n.to_string(), "configmaps"))
+                } else {
+                    e.pointer("/secretRef/name")
+                        .and_then(Value::as_str)
+                        .map(|n| ("Secret".to_string(), n.to_string(), "secrets"))
+                }
+            })
+            .collect();
+        if let Some((kind, name, resource)) = from.first() {
+            w.link(
+                format!(
+                    "{var} is not in the container's env; it would come from envFrom {kind} {name}"
+                ),
+                pod_calls,
+            );
+            if !matches!(
+                w.need_list(
+                    resource,
+                    kind,
+                    ns,
+                    format!("does {kind} {name} hold {var}?")
+                ),
+                Have::Yes
+            ) {
+                return;
+            }
+            let calls = calls_of(w.obs, kind, ns, name);
+            match w.obs.view.get(kind, ns, name) {
+                None => {
+                    w.link(format!("{kind} {name} does not exist in {ns}"), calls);
+                    w.chain.decisive = true;
+                    w.cause(
+                        format!("{who} lacks {var}: {kind} {ns}/{name} (envFrom) does not exist"),
+                        format!("Create {kind} {name} in {ns} with key {var}."),
+                    );
+                }
+                Some(obj) => {
+                    let keys = keys_of(obj);
+                    w.link(
+                        format!("{kind} {name} has keys {}, not {var}", keys.join(", ")),
+                        calls,
+                    );
+                    w.chain.decisive = true;
+                    w.cause(
+                        format!("{who} lacks {var}: {kind} {ns}/{name} (envFrom) has keys {}, not {var}", keys.join(", ")),
+                        format!("Add key {var} to {kind} {ns}/{name}."),
+                    );
+                }
+            }
+            return;
+        }
+        w.link(
+            format!(
+                "container {} sets no environment variable {var}",
+                s(spec, "name")
+            ),
+            pod_calls,
+        );
+        w.chain.decisive = true;
+        w.cause(
+            format!("{who} exits because {var} is not set: its container spec has no env {var} ({line})"),
+            format!("Set env {var} in {who} (spec.template.spec.containers[{}].env), from a ConfigMap or Secret key if it is configuration.", s(spec, "name")),
+        );
+        return;
+    };
+    let (kind, resource, name, key, optional) = if let Some(r) =
+        entry.pointer("/valueFrom/secretKeyRef")
+    {
+        (
+            "Secret",
+            "secrets",
+            s(r, "name").to_string(),
+            s(r, "key").to_string(),
+            r.get("optional").and_then(Value::as_bool).unwrap_or(false),
+        )
+    } else if let Some(r) = entry.pointer("/valueFrom/configMapKeyRef") {
+        (
+            "ConfigMap",
+            "configmaps",
+            s(r, "name").to_string(),
+            s(r, "key").to_string(),
+            r.get("optional").and_then(Value::as_bool).unwrap_or(false),
+        )
+    } else {
+        w.link(
+            format!("env {var} is set in the spec (value hidden), yet the application rejects it"),
+            pod_calls,
+        );
+        w.cause(
+            format!("{who} rejects its {var} setting ({line})"),
+            format!("Check the value of env {var} in {who}."),
+        );
+        return;
+    };
+    w.link(
+        format!(
+            "env {var} comes from {kind} {name} key {key}{}",
+            if optional {
+                " (optional: true, so a missing key leaves it empty)"
+            } else {
+                ""
+            }
+        ),
+        pod_calls,
+    );
+    if !matches!(
+        w.need_list(
+            resource,
+            kind,
+            ns,
+            format!("does {kind} {name} hold key {key}?")
+        ),
+        Have::Yes
+    ) {
+        return;
+    }
+    let calls = calls_of(w.obs, kind, ns, &name);
+    let Some(obj) = w.obs.view.get(kind, ns, &name).cloned() else {
+        w.link(format!("{kind} {name} does not exist in {ns}"), calls);
+        w.chain.decisive = true;
+        w.cause(
+            format!("{who} lacks {var}: {kind} {ns}/{name} does not exist"),
+            format!("Create {kind} {name} in {ns} with key {key}, or fix env {var} in {who}."),
+        );
+        return;
+    };
+    w.object(ObjectRef::new(kind, Some(ns), &name));
+    let keys = keys_of(&obj);
+    if keys.contains(&key) {
+        w.link(format!("{kind} {name} has key {key}"), calls);
+        w.cause(
+            format!("{who} rejects {var} from {kind} {name} key {key} ({line})"),
+            format!("Check the value stored in {kind} {ns}/{name} key {key}."),
+        );
+        return;
+    }
+    let close = closest(&key, &keys);
+    w.link(
+        format!(
+            "{kind} {name} holds {}, not {key}",
+            if keys.is_empty() {
+                "no keys".to_string()
+            } else {
+                keys.join(", ")
+            }
+        ),
+        calls,
+    );
+    w.chain.decisive = true;
+    w.cause(
+        format!(
+            "{who} exits: env {var} refers to key {key} of {kind} {ns}/{name}, which holds {}",
+            if keys.is_empty() { "no keys".to_string() } else { keys.join(", ") }
+        ),
+        format!(
+            "{who}: env {var} refers to key {key}; {kind} {name} holds {}. Point the secretKeyRef/configMapKeyRef at the right key{} or add key {key} to {kind} {ns}/{name}.",
+            if keys.is_empty() { "no keys".to_string() } else { keys.join(", ") },
+            close.map(|c| format!(" ({c}?)")).unwrap_or_default()
+        ),
+    );
+}
+
+/// An API call the pod's ServiceAccount may not make: which bindings exist.
+fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, resource: &str) {
+    let who = owner_words(pod);
+    let sa = user
+        .strip_prefix("system:serviceaccount:")
+        .and_then(|r| r.split_once(':'))
+        .map(|(n, sa)| (n.to_string(), sa.to_string()));
+    let Some((sa_ns, sa)) = sa else {
+        w.cause(
+            format!("{who} is forbidden to {verb} {resource} as {user}"),
+            format!("Grant {user} `{verb}` on {resource} with a Role and RoleBinding."),
+        );
+        return;
+    };
+    let r = format!("which RoleBindings in {sa_ns} bind ServiceAccount {sa}, and to what?");
+    let a = w.need_list("rolebindings", "RoleBinding", &sa_ns, r.clone());
+    let b = w.need_list("roles", "Role", &sa_ns, r);
+    if !matches!((a, b), (Have::Yes, Have::Yes)) {
+        if w.chain.asks.is_empty() {
+            w.cause(
+                format!(
+                    "{who} runs as ServiceAccount {sa_ns}/{sa}, which may not {verb} {resource}"
+                ),
+                format!(
+                    "Bind a Role that allows `{verb}` on {resource} to ServiceAccount {sa_ns}/{sa}."
+                ),
+            );
+        }
+        return;
+    }
+    let mut calls = w.obs.list_calls("RoleBinding", Some(&sa_ns));
+    calls.extend(w.obs.list_calls("Role", Some(&sa_ns)));
+    let bindings: Vec<Value> = w
+        .obs
+        .view
+        .in_namespace("RoleBinding", &sa_ns)
+        .cloned()
+        .collect();
+    let binds_sa = |b: &Value| {
+        arr(b, "/subjects").iter().any(|s_| {
+            s(s_, "kind") == "ServiceAccount"
+                && s(s_, "name") == sa
+                && (s(s_, "namespace").is_empty() || s(s_, "namespace") == sa_ns)
+        })
+    };
+    let grants = |b: &Value| -> bool {
+        let role = sp(b, "/roleRef/name");
+        w.obs
+            .view
+            .get("Role", &sa_ns, role)
+            .map(|r| {
+                arr(r, "/rules").iter().any(|rule| {
+                    let has = |f: &str, want: &str| {
+                        arr(rule, f)
+                            .iter()
+                            .any(|v| v.as_str() == Some(want) || v.as_str() == Some("*"))
+                    };
+                    has("/verbs", verb) && has("/resources", resource)
+                })
+            })
+            .unwrap_or(false)
+    };
+    let mine: Vec<&Value> = bindings.iter().filter(|b| binds_sa(b)).collect();
+    let granting_others: Vec<String> = bindings
+        .iter()
+        .filter(|b| !binds_sa(b) && grants(b))
+        .map(|b| {
+            let subs: Vec<String> = arr(b, "/subjects")
+                .iter()
+                .map(|x| format!("{} {}", s(x, "kind"), s(x, "name")))
+                .collect();
+            format!(
+                "RoleBinding {} grants Role {} to {}",
+                meta_name(b),
+                sp(b, "/roleRef/name"),
+                subs.join(", ")
+            )
+        })
+        .collect();
+    w.chain.decisive = true;
+    if mine.is_empty() {
+        let mut text = format!("no RoleBinding in {sa_ns} binds ServiceAccount {sa}");
+        if !granting_others.is_empty() {
+            text.push_str(&format!(" ({})", granting_others.join("; ")));
+        }
+        w.link(text, calls);
+        let fix_binding = bindings
+            .iter()
+            .find(|b| grants(b))
+            .map(|b| format!("Add ServiceAccount {sa} (namespace {sa_ns}) to the subjects of RoleBinding {sa_ns}/{}", meta_name(b)))
+            .unwrap_or_else(|| format!("Create a Role allowing `{verb}` on {resource} and a RoleBinding to ServiceAccount {sa_ns}/{sa}"));
+        w.cause(
+            format!(
+                "{who} is forbidden to {verb} {resource}: no RoleBinding binds its ServiceAccount {sa}{}",
+                if granting_others.is_empty() { String::new() } else { format!(" ({})", granting_others.join("; ")) }
+            ),
+            format!("{fix_binding}."),
+        );
+        return;
+    }
+    let roles: Vec<String> = mine
+        .iter()
+        .map(|b| sp(b, "/roleRef/name").to_string())
+        .collect();
+    w.link(
+        format!(
+            "ServiceAccount {sa} is bound to Role(s) {}, which do not allow {verb} on {resource}",
+            roles.join(", ")
+        ),
+        calls,
+    );
+    w.cause(
+        format!("{who} is forbidden to {verb} {resource}: Role(s) {} bound to ServiceAccount {sa} do not allow it", roles.join(", ")),
+        format!("Add `{verb}` on {resource} to Role {sa_ns}/{}.", roles[0]),
+    );
+}
+
+/// Credentials a dependency rejected: where the container takes them from.
+fn auth_chain(
+    w: &mut Walk<'_>,
+    pod: &Value,
+    spec: &Value,
+    ns: &str,
+    user: Option<&str>,
+    line: &str,
+) {
+    let who = owner_words(pod);
+    let pod_calls = calls_of(w.obs, "Pod", ns, meta_name(pod));
+    let from: Option<(String, String, String)> = arr(spec, "/env").iter().find_map(|e| {
+        let n = s(e, "name");
+        let cred = crate::redact::vocabulary::is_secret_name(n);
+        let r = e.pointer("/valueFrom/secretKeyRef")?;
+        cred.then(|| {
+            (
+                n.to_string(),
+                s(r, "name").to_string(),
+                s(r, "key").to_string(),
+            )
+        })
+    });
+    let u = user.map(|u| format!(" for user {u}")).unwrap_or_default();
+    match from {
+        Some((var, secret, key)) => {
+            w.link(
+                format!("the credentials come from env {var}: Secret {secret} key {key}"),
+                pod_calls,
+            );
+            w.object(ObjectRef::new("Secret", Some(ns), &secret));
+            w.cause(
+                format!("{who}: the dependency rejects its credentials{u} ({line}); they come from Secret {ns}/{secret} key {key}"),
+                format!("Make Secret {ns}/{secret} key {key} match the password the dependency expects{u} (or rotate it on both sides), then restart {who}."),
+            );
+        }
+        None => {
+            w.cause(
+                format!("{who}: the dependency rejects its credentials{u} ({line})"),
+                format!("Check the credentials {who} is configured with{u}."),
+            );
+        }
+    }
+}

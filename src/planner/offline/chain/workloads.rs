@@ -1,0 +1,1060 @@
+//! Chains that start at a workload's symptom: a crashing container (its log, exit code, the
+//! probe that kills it), a failing probe (timing against start-up, port, path), an init
+//! container (its log and what it waits for), a Pending pod (scheduler message → nodes,
+//! claims, volumes), a failed Job (its pods → their logs), a stuck rollout (the new
+//! ReplicaSet's FailedCreate).
+
+use serde_json::Value;
+
+use super::{Have, Walk, calls_of, follow_log, from_finding, owner_words, restarts, targets};
+use crate::analyze::util::{arr, containers_with_status, int, meta_name, s, sp};
+use crate::analyze::{self, Finding, ObjectRef};
+
+/// The container a finding is about (from its title `container X …`), else the first failing.
+fn container_of<'p>(
+    pod: &'p Value,
+    f: &Finding,
+    init: bool,
+) -> Option<(&'p Value, Option<&'p Value>)> {
+    let all = containers_with_status(pod, init);
+    let named = f
+        .title
+        .split_whitespace()
+        .skip_while(|w| *w != "container")
+        .nth(1)
+        .map(|n| n.trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '_'));
+    if let Some(n) = named
+        && let Some(c) = all.iter().find(|(sp_, _)| s(sp_, "name") == n)
+    {
+        return Some(*c);
+    }
+    all.iter()
+        .find(|(_, st)| {
+            st.is_some_and(|st| !st.get("ready").and_then(Value::as_bool).unwrap_or(false))
+        })
+        .or_else(|| all.first())
+        .copied()
+}
+
+pub(super) fn crashing_pod(w: &mut Walk<'_>, pod: &Value, f: &Finding, depth: usize) {
+    let Some((spec, st)) = container_of(pod, f, false) else {
+        return;
+    };
+    let container = s(spec, "name").to_string();
+    let ns = sp(pod, "/metadata/namespace").to_string();
+    let name = meta_name(pod).to_string();
+    let code = st.and_then(|st| {
+        int(st, "/lastState/terminated/exitCode").or_else(|| int(st, "/state/terminated/exitCode"))
+    });
+    // Killed from outside: a liveness probe, before the application says anything.
+    if matches!(code, Some(137) | Some(143)) && liveness_killed(w, &ns, &name) {
+        probe(w, pod, f);
+        return;
+    }
+    let previous =
+        restarts(st) > 0 && st.is_some_and(|st| st.pointer("/lastState/terminated").is_some());
+    let followed = follow_log(w, pod, &container, previous, depth);
+    if !followed && w.chain.asks.is_empty() && w.chain.cause.is_empty() {
+        let meaning = code
+            .map(crate::analyze::exit_code_meaning)
+            .unwrap_or("the exit reason is not recorded");
+        w.cause(
+            format!(
+                "{} keeps exiting{}: {meaning}",
+                owner_words(pod),
+                code.map(|c| format!(" with code {c}")).unwrap_or_default()
+            ),
+            f.remediation.clone(),
+        );
+    }
+}
+
+fn liveness_killed(w: &Walk<'_>, ns: &str, pod: &str) -> bool {
+    w.obs.view.events_for("Pod", ns, pod).iter().any(|e| {
+        let m = s(e, "message");
+        m.contains("failed liveness probe")
+            || m.starts_with("Liveness probe failed")
+            || m.contains("failed startup probe")
+    })
+}
+
+/// Seconds since the start of the day in a log line's leading timestamp.
+fn log_seconds(line: &str) -> Option<f64> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE
+        .get_or_init(|| regex::Regex::new(r"(\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?").ok())
+        .as_ref()?;
+    let c = re.captures(line.get(..40.min(line.len())).unwrap_or(line))?;
+    let h: f64 = c[1].parse().ok()?;
+    let m: f64 = c[2].parse().ok()?;
+    let sec: f64 = c[3].parse().ok()?;
+    let frac: f64 = c
+        .get(4)
+        .map(|f| format!("0.{}", f.as_str()).parse().unwrap_or(0.0))
+        .unwrap_or(0.0);
+    Some(h * 3600.0 + m * 60.0 + sec + frac)
+}
+
+/// Does a log line say the application finished starting?
+fn started_line(line: &str) -> bool {
+    let l = line.to_ascii_lowercase();
+    [
+        "started ",
+        "listening on",
+        "listening at",
+        "server started",
+        "ready to accept",
+        "startup complete",
+        "application started",
+        "serving on",
+        "now listening",
+        "started in",
+    ]
+    .iter()
+    .any(|k| l.contains(k))
+        && !l.contains("starting")
+}
+
+/// A failing probe: killed while starting, wrong port, wrong path.
+pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
+    let ns = sp(pod, "/metadata/namespace").to_string();
+    let name = meta_name(pod).to_string();
+    let who = owner_words(pod);
+    let events = w.obs.view.events_for("Pod", &ns, &name);
+    let ev_calls = w.obs.events_in.clone();
+    let failed: Vec<String> = events
+        .iter()
+        .filter(|e| s(e, "reason") == "Unhealthy")
+        .map(|e| s(e, "message").to_string())
+        .collect();
+    let kind = if failed.iter().any(|m| m.starts_with("Liveness")) {
+        "liveness"
+    } else if failed.iter().any(|m| m.starts_with("Startup")) {
+        "startup"
+    } else {
+        "readiness"
+    };
+    let Some((spec, st)) = container_of(pod, f, false) else {
+        return;
+    };
+    let container = s(spec, "name").to_string();
+    let Some(pr) = spec.get(format!("{kind}Probe")).cloned() else {
+        return;
+    };
+    let msg = failed
+        .iter()
+        .find(|m| m.to_ascii_lowercase().starts_with(kind))
+        .cloned()
+        .unwrap_or_default();
+    if !msg.is_empty() {
+        let code = st.and_then(|st| int(st, "/lastState/terminated/exitCode"));
+        w.link(
+            format!(
+                "events: {msg}{}",
+                if kind == "liveness" {
+                    format!(
+                        "; the kubelet restarts the container ({} restarts{})",
+                        restarts(st),
+                        code.map(|c| format!(", last exit code {c}"))
+                            .unwrap_or_default()
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+            ev_calls.clone(),
+        );
+    }
+    let path = sp(&pr, "/httpGet/path").to_string();
+    let port = pr
+        .pointer("/httpGet/port")
+        .or_else(|| pr.pointer("/tcpSocket/port"))
+        .or_else(|| pr.pointer("/grpc/port"))
+        .map(|p| {
+            p.as_i64()
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| p.as_str().unwrap_or("").to_string())
+        })
+        .unwrap_or_default();
+    let pod_calls = calls_of(w.obs, "Pod", &ns, &name);
+    // HTTP status: the path (or the app's health) is wrong, not the timing.
+    static STATUS: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let status = STATUS
+        .get_or_init(|| regex::Regex::new(r"statuscode: (\d{3})").ok())
+        .as_ref()
+        .and_then(|re| re.captures(&msg))
+        .map(|c| c[1].to_string());
+    if let Some(code) = status {
+        w.chain.decisive = true;
+        if code == "404" {
+            w.link(format!("the {kind} probe asks GET {path} on port {port}: the server answers 404 (no such path)"), pod_calls);
+            w.cause(
+                format!("{who}: the {kind} probe path {path} is not served (HTTP 404), so the probe fails{}", if kind == "liveness" { " and the kubelet keeps restarting a healthy container" } else { " and the pod never becomes ready" }),
+                format!("Point the {kind} probe of container {container} at a path the application serves (spec.template.spec.containers[{container}].{kind}Probe.httpGet.path, now {path}), or serve {path}."),
+            );
+        } else {
+            w.link(
+                format!("the {kind} probe GET {path} on port {port} answers HTTP {code}"),
+                pod_calls,
+            );
+            w.cause(
+                format!("{who}: the {kind} probe GET {path} answers HTTP {code}: the application reports itself unhealthy"),
+                format!("Read {who}'s log for why {path} returns {code}; fix the dependency it reports, or the health check."),
+            );
+        }
+        return;
+    }
+    // Port: does the container declare the probed port?
+    let ports: Vec<String> = arr(spec, "/ports")
+        .iter()
+        .flat_map(|p| {
+            [
+                p.get("containerPort")
+                    .and_then(Value::as_i64)
+                    .map(|n| n.to_string()),
+                p.get("name").and_then(Value::as_str).map(str::to_string),
+            ]
+        })
+        .flatten()
+        .collect();
+    if !port.is_empty() && !ports.is_empty() && !ports.contains(&port) {
+        let declared: Vec<String> = arr(spec, "/ports")
+            .iter()
+            .filter_map(|p| p.get("containerPort").and_then(Value::as_i64))
+            .map(|n| n.to_string())
+            .collect();
+        w.link(
+            format!(
+                "the {kind} probe targets port {port}; container {container} listens on {}",
+                declared.join(", ")
+            ),
+            pod_calls,
+        );
+        w.chain.decisive = true;
+        w.cause(
+            format!("{who}: the {kind} probe targets port {port}, but container {container} listens on {}", declared.join(", ")),
+            format!("Set {kind}Probe port of container {container} to {} (spec.template.spec.containers[{container}].{kind}Probe).", declared.first().cloned().unwrap_or_default()),
+        );
+        return;
+    }
+    // Timing: still starting when the probe gives up?
+    let delay = int(&pr, "/initialDelaySeconds").unwrap_or(0);
+    let period = int(&pr, "/periodSeconds").unwrap_or(10);
+    let threshold = int(&pr, "/failureThreshold").unwrap_or(3);
+    let window = delay + period * threshold;
+    let has_startup = spec.get("startupProbe").is_some();
+    let refused = msg.contains("connection refused")
+        || msg.contains("context deadline exceeded")
+        || msg.contains("Client.Timeout");
+    if kind == "liveness" && refused && !has_startup {
+        let previous = restarts(st) > 0;
+        let cmd = super::log_command(pod, &container, previous);
+        let have = w.need(
+            cmd,
+            format!("how long {container} takes to start, against the liveness probe's {window} s"),
+            "the liveness probe kills the container before it has started".into(),
+        );
+        if matches!(have, Have::Asked) {
+            return;
+        }
+        let log = w
+            .obs
+            .view
+            .log(&ns, &name, &container, previous)
+            .unwrap_or("")
+            .to_string();
+        let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+        let times: Vec<f64> = lines.iter().filter_map(|l| log_seconds(l)).collect();
+        let span = match (times.first(), times.last()) {
+            (Some(a), Some(b)) if b >= a => Some(b - a),
+            _ => None,
+        };
+        let started = lines.iter().any(|l| started_line(l));
+        let log_calls = w.obs.log_calls(&ns, &name, &container);
+        if !started {
+            let last = lines
+                .iter()
+                .rev()
+                .find(|l| {
+                    !l.contains("Shutdown") && !l.contains("shutdown") && !l.contains("Closing")
+                })
+                .or(lines.last())
+                .map(|l| l.trim().to_string())
+                .unwrap_or_default();
+            w.link(
+                format!(
+                    "log of {name}/{container}: still starting when it was killed{}; last start-up line: {}",
+                    span.map(|s| format!(" after {s:.0} s")).unwrap_or_default(),
+                    shorten(&last)
+                ),
+                log_calls,
+            );
+            w.chain.decisive = true;
+            w.cause(
+                format!("{who}: the liveness probe kills container {container} while it is still starting (the probe allows {window} s: initialDelaySeconds {delay} + {threshold} × {period} s; the log shows start-up still running{})", span.map(|s| format!(" after {s:.0} s")).unwrap_or_default()),
+                format!("Give {container} time to start: add a startupProbe (e.g. the same check with failureThreshold × periodSeconds above the start-up time), or raise livenessProbe.initialDelaySeconds of container {container} (now {delay})."),
+            );
+            return;
+        }
+        w.link(format!("log of {name}/{container}: the application reports it started, then the probe still fails"), log_calls);
+    }
+    w.cause(
+        format!(
+            "{who}: the {kind} probe of container {container} fails ({})",
+            if msg.is_empty() {
+                f.title.clone()
+            } else {
+                msg.clone()
+            }
+        ),
+        f.remediation.clone(),
+    );
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() > 200 {
+        format!("{}…", s.chars().take(200).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// An init container that does not complete: its log, then what it waits for.
+pub(super) fn init(w: &mut Walk<'_>, pod: &Value, f: &Finding, depth: usize) {
+    let Some((spec, st)) = container_of(pod, f, true) else {
+        return;
+    };
+    let container = s(spec, "name").to_string();
+    let previous =
+        restarts(st) > 0 && st.is_some_and(|st| st.pointer("/lastState/terminated").is_some());
+    let before = w.chain.links.len();
+    let followed = follow_log(w, pod, &container, previous, depth);
+    if followed || !w.chain.asks.is_empty() || !w.chain.cause.is_empty() {
+        return;
+    }
+    // No error line: a waiting loop. What does its command wait for?
+    let cmd = arr(spec, "/command")
+        .iter()
+        .chain(arr(spec, "/args"))
+        .filter_map(Value::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    static WAIT: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let host = WAIT
+        .get_or_init(|| regex::Regex::new(r"(?:nslookup|nc -z|nc -zv|host|dig|getent hosts|pg_isready -h|curl -[sSfk]*|wget -[qO-]*|wait-for(?:-it)?(?:\.sh)?)\s+(?:https?://)?([a-z][\w.-]*)").ok())
+        .as_ref()
+        .and_then(|re| re.captures(&cmd))
+        .map(|c| c[1].to_string());
+    if w.chain.links.len() == before {
+        let calls = calls_of(w.obs, "Pod", sp(pod, "/metadata/namespace"), meta_name(pod));
+        w.link(
+            format!("init container {container} runs: {}", shorten(&cmd)),
+            calls,
+        );
+    }
+    match host {
+        Some(h) => {
+            let named = crate::analyze::logline::Named::Unresolved { host: h };
+            targets::follow_named(
+                w,
+                pod,
+                spec,
+                &named,
+                &format!("init container {container} waits for it"),
+                depth,
+            );
+        }
+        None => w.cause(
+            format!(
+                "{}: init container {container} does not complete ({})",
+                owner_words(pod),
+                f.title
+            ),
+            f.remediation.clone(),
+        ),
+    }
+}
+
+/// A Pending pod: what the scheduler says, then the nodes, claims and volumes it names.
+pub(super) fn pending(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
+    let ns = sp(pod, "/metadata/namespace").to_string();
+    let name = meta_name(pod).to_string();
+    let who = owner_words(pod);
+    let msg = arr(pod, "/status/conditions")
+        .iter()
+        .find(|c| s(c, "type") == "PodScheduled")
+        .map(|c| s(c, "message").to_string())
+        .unwrap_or_default();
+    let lower = msg.to_ascii_lowercase();
+    if lower.contains("volume node affinity conflict") {
+        let claims: Vec<String> = arr(pod, "/spec/volumes")
+            .iter()
+            .filter_map(|v| {
+                v.pointer("/persistentVolumeClaim/claimName")
+                    .and_then(Value::as_str)
+            })
+            .map(str::to_string)
+            .collect();
+        let a = w.need_list(
+            "persistentvolumeclaims",
+            "PersistentVolumeClaim",
+            &ns,
+            format!("which volumes the claims of {name} are bound to"),
+        );
+        let b = w.need_cluster_list(
+            "persistentvolumes",
+            "PersistentVolume",
+            format!("the node affinity of the volumes {name} needs"),
+        );
+        let c = w.need_cluster_list(
+            "nodes",
+            "Node",
+            "which nodes satisfy the volumes' node affinity".into(),
+        );
+        if !matches!((a, b, c), (Have::Yes, Have::Yes, Have::Yes)) {
+            return;
+        }
+        for claim in &claims {
+            let Some(pvc) = w.obs.view.get("PersistentVolumeClaim", &ns, claim).cloned() else {
+                continue;
+            };
+            let pv_name = sp(&pvc, "/spec/volumeName").to_string();
+            let Some(pv) = w.obs.view.get("PersistentVolume", "", &pv_name).cloned() else {
+                continue;
+            };
+            let terms = arr(&pv, "/spec/nodeAffinity/required/nodeSelectorTerms");
+            if terms.is_empty() {
+                continue;
+            }
+            let nodes: Vec<Value> = w.obs.view.all("Node").cloned().collect();
+            let fits: Vec<String> = nodes
+                .iter()
+                .filter(|n| terms.iter().any(|t| term_matches(t, n)))
+                .map(|n| meta_name(n).to_string())
+                .collect();
+            let req = terms
+                .iter()
+                .flat_map(|t| arr(t, "/matchExpressions").iter())
+                .map(|e| {
+                    format!(
+                        "{} {} [{}]",
+                        s(e, "key"),
+                        s(e, "operator"),
+                        arr(e, "/values")
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            let calls = calls_of(w.obs, "PersistentVolumeClaim", &ns, claim);
+            w.link(
+                format!("claim {claim} is bound to PersistentVolume {pv_name}"),
+                calls,
+            );
+            w.object(ObjectRef::new("PersistentVolume", None, &pv_name));
+            let mut calls = calls_of(w.obs, "PersistentVolume", "", &pv_name);
+            calls.extend(w.obs.list_calls("Node", None));
+            let node_names: Vec<String> = nodes.iter().map(|n| meta_name(n).to_string()).collect();
+            w.chain.decisive = true;
+            if fits.is_empty() {
+                w.link(format!("PersistentVolume {pv_name} requires nodes with {req}; no node matches (nodes: {})", node_names.join(", ")), calls);
+                w.cause(
+                    format!("{who}: pod {name} cannot be scheduled because PersistentVolume {pv_name} (claim {claim}) is pinned by node affinity ({req}) to a node that does not exist"),
+                    format!("The data of {pv_name} lives on a node that is gone: restore that node, or recreate claim {claim} on a volume that an existing node can mount (delete the claim and the pod so the StatefulSet provisions a new one, after saving the data)."),
+                );
+            } else {
+                w.link(
+                    format!(
+                        "PersistentVolume {pv_name} requires {req}; only {} match",
+                        fits.join(", ")
+                    ),
+                    calls,
+                );
+                w.cause(
+                    format!("{who}: pod {name} can only run on {} (PersistentVolume {pv_name} node affinity), and those nodes cannot take it", fits.join(", ")),
+                    format!("Free or fix node(s) {} (taints, capacity), or move the data of {pv_name}.", fits.join(", ")),
+                );
+            }
+            return;
+        }
+    }
+    // Other scheduler reasons: the pending analyzer reads nodes, claims and classes.
+    let needs: &[(&str, &str, bool)] = if lower.contains("persistentvolumeclaim") {
+        &[
+            ("persistentvolumeclaims", "PersistentVolumeClaim", true),
+            ("storageclasses", "StorageClass", false),
+        ]
+    } else {
+        &[("nodes", "Node", false)]
+    };
+    for (r, k, namespaced) in needs {
+        let have = if *namespaced {
+            w.need_list(
+                r,
+                k,
+                &ns,
+                format!("what the scheduler's message about {name} refers to"),
+            )
+        } else {
+            w.need_cluster_list(
+                r,
+                k,
+                format!("what the scheduler's message about {name} refers to"),
+            )
+        };
+        if matches!(have, Have::Asked) {
+            return;
+        }
+    }
+    // The analyzer's finding, recomputed over what is now known.
+    let fresh = analyze::analyze(&w.obs.view)
+        .into_iter()
+        .find(|g| g.analyzer == "pending" && g.object == f.object)
+        .unwrap_or_else(|| f.clone());
+    let causes: Vec<&String> = fresh
+        .evidence
+        .iter()
+        .filter(|e| !e.starts_with("PodScheduled"))
+        .take(3)
+        .collect();
+    let mut calls = w.obs.list_calls("Node", None);
+    calls.extend(w.obs.list_calls("PersistentVolumeClaim", Some(&ns)));
+    if !causes.is_empty() {
+        w.link(
+            causes
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            calls,
+        );
+    }
+    w.chain.decisive = true;
+    w.cause(
+        format!(
+            "{who}: {}{}",
+            fresh.title,
+            if msg.is_empty() {
+                String::new()
+            } else {
+                format!(" (scheduler: {})", first_clause(&msg))
+            }
+        ),
+        fresh.remediation.clone(),
+    );
+}
+
+fn first_clause(msg: &str) -> String {
+    let m = msg.split(" preemption:").next().unwrap_or(msg).trim();
+    m.trim_end_matches('.').to_string()
+}
+
+fn term_matches(term: &Value, node: &Value) -> bool {
+    arr(term, "/matchExpressions").iter().all(|e| {
+        let key = s(e, "key");
+        let have = node
+            .pointer("/metadata/labels")
+            .and_then(|l| l.get(key))
+            .and_then(Value::as_str)
+            .or_else(|| (key == "kubernetes.io/hostname").then(|| meta_name(node)));
+        let values: Vec<&str> = arr(e, "/values").iter().filter_map(Value::as_str).collect();
+        match s(e, "operator") {
+            "In" => have.is_some_and(|h| values.contains(&h)),
+            "NotIn" => have.is_none_or(|h| !values.contains(&h)),
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            _ => false,
+        }
+    })
+}
+
+/// A failed Job (or a CronJob's last Job): its pods, then their logs.
+pub(super) fn job(w: &mut Walk<'_>, f: &Finding, depth: usize) {
+    let ns = f.object.namespace.clone().unwrap_or_default();
+    // A CronJob: its newest Job.
+    let job_name = if f.object.kind == "CronJob" {
+        if !matches!(
+            w.need_list(
+                "jobs",
+                "Job",
+                &ns,
+                format!("the Jobs CronJob {} created", f.object.name)
+            ),
+            Have::Yes
+        ) {
+            return;
+        }
+        let mut jobs: Vec<&Value> = w
+            .obs
+            .view
+            .in_namespace("Job", &ns)
+            .filter(|j| {
+                arr(j, "/metadata/ownerReferences")
+                    .iter()
+                    .any(|o| s(o, "name") == f.object.name)
+            })
+            .collect();
+        jobs.sort_by_key(|j| sp(j, "/status/startTime").to_string());
+        let Some(j) = jobs.last() else { return };
+        let jn = meta_name(j).to_string();
+        let failed = int(j, "/status/failed").unwrap_or(0);
+        let calls = calls_of(w.obs, "Job", &ns, &jn);
+        w.link(
+            format!(
+                "its last Job {jn}: {failed} failed pod(s){}",
+                condition_words(j)
+            ),
+            calls,
+        );
+        jn
+    } else {
+        f.object.name.clone()
+    };
+    if !matches!(
+        w.need_list(
+            "pods",
+            "Pod",
+            &ns,
+            format!("the pods of Job {job_name} and how they ended")
+        ),
+        Have::Yes
+    ) {
+        return;
+    }
+    let mut pods: Vec<Value> = w
+        .obs
+        .view
+        .in_namespace("Pod", &ns)
+        .filter(|p| {
+            arr(p, "/metadata/ownerReferences")
+                .iter()
+                .any(|o| s(o, "kind") == "Job" && s(o, "name") == job_name)
+                || p.pointer("/metadata/labels/job-name")
+                    .and_then(Value::as_str)
+                    == Some(job_name.as_str())
+        })
+        .cloned()
+        .collect();
+    pods.sort_by_key(|p| sp(p, "/status/startTime").to_string());
+    let failed = pods.iter().rev().find(|p| {
+        sp(p, "/status/phase") == "Failed"
+            || containers_with_status(p, false).iter().any(|(_, st)| {
+                st.is_some_and(|st| {
+                    int(st, "/state/terminated/exitCode").unwrap_or(0) != 0
+                        || int(st, "/lastState/terminated/exitCode").unwrap_or(0) != 0
+                })
+            })
+    });
+    let Some(pod) = failed.cloned() else {
+        let calls = w.obs.list_calls("Pod", Some(&ns));
+        w.link(
+            format!(
+                "no pod of Job {job_name} is left to read (pods are deleted with the Job's history)"
+            ),
+            calls,
+        );
+        return;
+    };
+    let pname = meta_name(&pod).to_string();
+    let (spec, st) = containers_with_status(&pod, false)
+        .into_iter()
+        .find(|(_, st)| {
+            st.is_some_and(|st| {
+                int(st, "/state/terminated/exitCode").unwrap_or(0) != 0
+                    || int(st, "/lastState/terminated/exitCode").unwrap_or(0) != 0
+            })
+        })
+        .or_else(|| containers_with_status(&pod, false).into_iter().next())
+        .map(|(a, b)| (a.clone(), b.cloned()))
+        .unwrap_or((Value::Null, None));
+    let container = s(&spec, "name").to_string();
+    let code = st.as_ref().and_then(|st| {
+        int(st, "/state/terminated/exitCode").or_else(|| int(st, "/lastState/terminated/exitCode"))
+    });
+    let calls = calls_of(w.obs, "Pod", &ns, &pname);
+    w.link(
+        format!(
+            "pod {pname} of Job {job_name}: container {container} exited{}",
+            code.map(|c| format!(" with code {c}")).unwrap_or_default()
+        ),
+        calls,
+    );
+    w.object(ObjectRef::new("Pod", Some(&ns), &pname));
+    // Restarted in place (restartPolicy OnFailure): previous; otherwise the terminated container.
+    let previous = st.as_ref().is_some_and(|st| {
+        st.pointer("/lastState/terminated").is_some() && st.pointer("/state/terminated").is_none()
+    });
+    let followed = follow_log(w, &pod, &container, previous, depth);
+    if !followed && w.chain.asks.is_empty() && w.chain.cause.is_empty() {
+        w.cause(
+            format!(
+                "Job {ns}/{job_name} fails: its pod {pname} exits{}",
+                code.map(|c| format!(" with code {c}")).unwrap_or_default()
+            ),
+            f.remediation.clone(),
+        );
+    }
+}
+
+fn condition_words(j: &Value) -> String {
+    arr(j, "/status/conditions")
+        .iter()
+        .find(|c| s(c, "status") == "True" && matches!(s(c, "type"), "Failed" | "Complete"))
+        .map(|c| format!(", {} ({})", s(c, "type"), s(c, "reason")))
+        .unwrap_or_default()
+}
+
+/// A stuck rollout: the new ReplicaSet, its FailedCreate message, or the pods it made.
+pub(super) fn rollout(w: &mut Walk<'_>, f: &Finding, depth: usize) {
+    let ns = f.object.namespace.clone().unwrap_or_default();
+    if f.object.kind != "Deployment" {
+        return;
+    }
+    if !matches!(
+        w.need_list(
+            "replicasets",
+            "ReplicaSet",
+            &ns,
+            format!(
+                "the newest ReplicaSet of {} and why it has no ready pods",
+                f.object.name
+            )
+        ),
+        Have::Yes
+    ) {
+        return;
+    }
+    let mut rss: Vec<Value> = w
+        .obs
+        .view
+        .in_namespace("ReplicaSet", &ns)
+        .filter(|r| {
+            arr(r, "/metadata/ownerReferences")
+                .iter()
+                .any(|o| s(o, "kind") == "Deployment" && s(o, "name") == f.object.name)
+        })
+        .cloned()
+        .collect();
+    rss.sort_by_key(|r| {
+        sp(
+            r,
+            "/metadata/annotations/deployment.kubernetes.io~1revision",
+        )
+        .parse::<i64>()
+        .unwrap_or(0)
+    });
+    let Some(new) = rss.last().cloned() else {
+        return;
+    };
+    let rs = meta_name(&new).to_string();
+    let mut failed_create: Option<String> = arr(&new, "/status/conditions")
+        .iter()
+        .find(|c| s(c, "type") == "ReplicaFailure" && s(c, "status") == "True")
+        .map(|c| s(c, "message").to_string());
+    let events = w.obs.view.events_for("ReplicaSet", &ns, &rs);
+    if let Some(e) = events
+        .iter()
+        .rev()
+        .find(|e| s(e, "reason") == "FailedCreate")
+    {
+        failed_create = Some(s(e, "message").to_string());
+    }
+    let mut calls = calls_of(w.obs, "ReplicaSet", &ns, &rs);
+    if let Some(msg) = failed_create {
+        calls.extend(w.obs.events_in.iter().cloned());
+        let msg = msg.trim_start_matches("Error creating: ").to_string();
+        w.link(
+            format!("new ReplicaSet {rs} cannot create pods (FailedCreate): {msg}"),
+            calls,
+        );
+        w.object(ObjectRef::new("ReplicaSet", Some(&ns), &rs));
+        w.chain.decisive = true;
+        let lower = msg.to_ascii_lowercase();
+        if lower.contains("exceeded quota") {
+            let quota = msg
+                .split("exceeded quota: ")
+                .nth(1)
+                .and_then(|r| r.split(',').next())
+                .unwrap_or("")
+                .to_string();
+            w.cause(
+                format!("Deployment {ns}/{}: the rollout is stuck because ResourceQuota {quota} is exhausted ({msg})", f.object.name),
+                format!("Raise ResourceQuota {ns}/{quota}, lower the requests/limits of Deployment {}, or free quota in {ns}.", f.object.name),
+            );
+        } else if lower.contains("admission webhook") {
+            let hook = msg.split('"').nth(1).unwrap_or("").to_string();
+            w.cause(
+                format!("Deployment {ns}/{}: the rollout is stuck because admission webhook {hook} rejects its pods ({msg})", f.object.name),
+                format!("Change the pod template of Deployment {ns}/{} to satisfy the policy ({}) or fix webhook {hook}.", f.object.name, msg.rsplit(": ").next().unwrap_or(&msg)),
+            );
+        } else {
+            w.cause(
+                format!("Deployment {ns}/{}: the rollout is stuck, the new ReplicaSet cannot create pods ({msg})", f.object.name),
+                format!("Fix what the API server refuses ({msg}) in the pod template of Deployment {}.", f.object.name),
+            );
+        }
+        return;
+    }
+    // Pods of the new ReplicaSet and their failure.
+    let findings = analyze::analyze(&w.obs.view);
+    let under = findings.iter().find(|g| {
+        g.object.kind == "Pod"
+            && g.object.namespace.as_deref() == Some(ns.as_str())
+            && g.object.name.starts_with(&format!("{rs}-"))
+    });
+    if let Some(g) = under {
+        w.link(format!("new ReplicaSet {rs}: its pods are failing"), calls);
+        from_finding(w, &g.clone(), depth + 1);
+        return;
+    }
+    let desired = int(&new, "/spec/replicas").unwrap_or(1);
+    not_ready_pods(w, &f.object, desired, calls);
+}
+
+/// A DaemonSet that runs on fewer nodes than exist: the nodes without its pod, their taints
+/// against its tolerations.
+pub(super) fn daemonset(w: &mut Walk<'_>, ds: &Value, calls: Vec<String>) {
+    let ns = sp(ds, "/metadata/namespace").to_string();
+    let name = meta_name(ds).to_string();
+    if !matches!(
+        w.need_cluster_list(
+            "nodes",
+            "Node",
+            format!("which nodes DaemonSet {name} does not run on, and their taints")
+        ),
+        Have::Yes
+    ) {
+        return;
+    }
+    if !matches!(
+        w.need_list(
+            "pods",
+            "Pod",
+            &ns,
+            format!("where the pods of DaemonSet {name} run")
+        ),
+        Have::Yes
+    ) {
+        return;
+    }
+    let on: Vec<String> = w
+        .obs
+        .view
+        .in_namespace("Pod", &ns)
+        .filter(|p| {
+            arr(p, "/metadata/ownerReferences")
+                .iter()
+                .any(|o| s(o, "kind") == "DaemonSet" && s(o, "name") == name)
+        })
+        .map(|p| sp(p, "/spec/nodeName").to_string())
+        .collect();
+    let nodes: Vec<Value> = w.obs.view.all("Node").cloned().collect();
+    let tolerations = arr(ds, "/spec/template/spec/tolerations").to_vec();
+    let missing: Vec<(String, Vec<String>)> = nodes
+        .iter()
+        .filter(|n| !on.contains(&meta_name(n).to_string()))
+        .map(|n| {
+            let untolerated: Vec<String> = arr(n, "/spec/taints")
+                .iter()
+                .filter(|t| matches!(s(t, "effect"), "NoSchedule" | "NoExecute"))
+                .filter(|t| !tolerations.iter().any(|tol| tolerates(tol, t)))
+                .map(|t| {
+                    let v = s(t, "value");
+                    format!(
+                        "{}{}:{}",
+                        s(t, "key"),
+                        if v.is_empty() {
+                            String::new()
+                        } else {
+                            format!("={v}")
+                        },
+                        s(t, "effect")
+                    )
+                })
+                .collect();
+            (meta_name(n).to_string(), untolerated)
+        })
+        .collect();
+    let mut all_calls = calls;
+    all_calls.extend(w.obs.list_calls("Node", None));
+    all_calls.extend(w.obs.list_calls("Pod", Some(&ns)));
+    if missing.is_empty() {
+        w.link(
+            format!("DaemonSet {name} runs on all {} nodes", nodes.len()),
+            all_calls,
+        );
+        return;
+    }
+    w.link(
+        format!(
+            "DaemonSet {name} runs on {} of {} nodes; not on {}",
+            nodes.len() - missing.len(),
+            nodes.len(),
+            missing
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        all_calls.clone(),
+    );
+    let tainted: Vec<String> = missing
+        .iter()
+        .filter(|(_, t)| !t.is_empty())
+        .map(|(n, t)| format!("{n} has taint {}", t.join(", ")))
+        .collect();
+    if tainted.is_empty() {
+        w.cause(
+            format!("DaemonSet {ns}/{name} is missing on {}", missing.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")),
+            format!("Describe DaemonSet {name} and the nodes it misses (nodeSelector/affinity in its pod template)."),
+        );
+        return;
+    }
+    w.link(
+        format!(
+            "{} that DaemonSet {name} does not tolerate",
+            tainted.join("; ")
+        ),
+        w.obs.list_calls("Node", None),
+    );
+    w.chain.decisive = true;
+    let first = missing
+        .iter()
+        .find(|(_, t)| !t.is_empty())
+        .map(|(_, t)| t[0].clone())
+        .unwrap_or_default();
+    let (key, effect) = first
+        .split_once(':')
+        .map(|(k, e)| (k.split('=').next().unwrap_or(k).to_string(), e.to_string()))
+        .unwrap_or_default();
+    w.cause(
+        format!("DaemonSet {ns}/{name} does not run on every node: {} that it does not tolerate", tainted.join("; ")),
+        format!("If {name} must run there, add a toleration to its pod template (spec.template.spec.tolerations: key {key}, operator Exists, effect {effect}); if not, nothing is wrong."),
+    );
+}
+
+fn tolerates(tol: &Value, taint: &Value) -> bool {
+    let key_ok = s(tol, "key").is_empty() && s(tol, "operator") == "Exists"
+        || s(tol, "key") == s(taint, "key");
+    let effect_ok = s(tol, "effect").is_empty() || s(tol, "effect") == s(taint, "effect");
+    let value_ok = s(tol, "operator") == "Exists" || s(tol, "value") == s(taint, "value");
+    key_ok && effect_ok && value_ok
+}
+
+/// Pods of a workload that are not ready, with no finding about them: their node.
+pub(super) fn not_ready_pods(
+    w: &mut Walk<'_>,
+    subject: &ObjectRef,
+    desired: i64,
+    calls: Vec<String>,
+) {
+    let ns = subject.namespace.clone().unwrap_or_default();
+    let pods: Vec<Value> = crate::planner::offline::subject::pods_of(w.obs, subject)
+        .into_iter()
+        .cloned()
+        .collect();
+    let not_ready: Vec<&Value> = pods
+        .iter()
+        .filter(|p| {
+            !arr(p, "/status/conditions")
+                .iter()
+                .any(|c| s(c, "type") == "Ready" && s(c, "status") == "True")
+        })
+        .collect();
+    if not_ready.is_empty() {
+        return;
+    }
+    let mut nodes: Vec<String> = not_ready
+        .iter()
+        .map(|p| sp(p, "/spec/nodeName").to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    nodes.sort();
+    nodes.dedup();
+    let mut c = calls;
+    c.extend(w.obs.list_calls("Pod", Some(&ns)));
+    w.link(
+        format!(
+            "{} {}: {}/{desired} pods ready; not ready: {}{}",
+            subject.kind,
+            subject.name,
+            pods.len() - not_ready.len(),
+            not_ready
+                .iter()
+                .map(|p| meta_name(p))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if nodes.is_empty() {
+                String::new()
+            } else {
+                format!(" (on {})", nodes.join(", "))
+            }
+        ),
+        c,
+    );
+    let refs: Vec<Value> = not_ready.iter().map(|p| (*p).clone()).collect();
+    node_under(w, &refs, &format!("{} {ns}/{}", subject.kind, subject.name));
+}
+
+/// Not-ready pods on a node that is not healthy: the node is the cause. True when found.
+pub(super) fn node_under(w: &mut Walk<'_>, pods: &[Value], what: &str) -> bool {
+    let mut nodes: Vec<String> = pods
+        .iter()
+        .map(|p| sp(p, "/spec/nodeName").to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    nodes.sort();
+    nodes.dedup();
+    if nodes.is_empty() {
+        return false;
+    }
+    if !matches!(
+        w.need_cluster_list(
+            "nodes",
+            "Node",
+            format!("are the nodes under the unready pods of {what} healthy?")
+        ),
+        Have::Yes
+    ) {
+        return false;
+    }
+    let findings = analyze::analyze(&w.obs.view);
+    let Some(f) = findings
+        .iter()
+        .find(|f| f.object.kind == "Node" && nodes.contains(&f.object.name))
+        .cloned()
+    else {
+        return false;
+    };
+    w.object(f.object.clone());
+    let node_calls = calls_of(w.obs, "Node", "", &f.object.name);
+    let ev: Vec<String> = f.evidence.iter().take(2).cloned().collect();
+    w.link(
+        format!(
+            "node {}: {}{}",
+            f.object.name,
+            f.title,
+            if ev.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", ev.join("; "))
+            }
+        ),
+        node_calls,
+    );
+    w.chain.decisive = true;
+    w.cause(
+        format!(
+            "{what} is unavailable because its pods run on node {}: {}",
+            f.object.name, f.title
+        ),
+        format!(
+            "{} The pods will be rescheduled once the node is cordoned and drained, or comes back.",
+            f.remediation
+        ),
+    );
+    true
+}

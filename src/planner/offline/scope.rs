@@ -1,0 +1,184 @@
+//! Where to look: the namespace the symptom names, else the session's namespace (`-n`, or the
+//! kube context's default). A namespace the symptom only hints at ("orders in shop") is
+//! checked by getting that one namespace, never by listing them all.
+
+use crate::planner::offline::Ask;
+use crate::planner::offline::observe::Observed;
+use crate::planner::offline::symptom::Symptom;
+
+/// The namespace an investigation looks in, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub namespace: String,
+    pub why: String,
+}
+
+pub enum Resolved {
+    Scope(Scope),
+    /// Queries to tell which namespace is meant.
+    Ask(String, Vec<Ask>),
+}
+
+/// Words that follow "in"/"from"/"on" without being namespaces.
+const NOT_NAMESPACES: &[&str] = &[
+    "init",
+    "pending",
+    "production",
+    "prod",
+    "staging",
+    "the",
+    "a",
+    "an",
+    "our",
+    "my",
+    "crashloop",
+    "crashloopbackoff",
+    "error",
+    "errors",
+    "loop",
+    "start",
+    "startup",
+    "kubernetes",
+    "k8s",
+    "cluster",
+    "namespace",
+    "pod",
+    "pods",
+    "logs",
+    "containercreating",
+    "terminating",
+    "front",
+    "time",
+    "minutes",
+    "seconds",
+    "hours",
+    "ready",
+    "prod.",
+    "there",
+    "it",
+    "them",
+    "place",
+];
+
+pub fn resolve(symptom: &Symptom, session: Option<&str>, obs: &Observed) -> Resolved {
+    if let Some(ns) = &symptom.namespace {
+        return Resolved::Scope(Scope {
+            namespace: ns.clone(),
+            why: format!("the symptom names namespace {ns}"),
+        });
+    }
+    // "… in X": X may be a namespace; get it (one object, not a listing).
+    let hinted = hinted(symptom)
+        .into_iter()
+        .filter(|h| Some(h.as_str()) != session)
+        .take(3)
+        .collect::<Vec<_>>();
+    let mut asks = Vec::new();
+    for h in &hinted {
+        if obs.view.get("Namespace", "", h).is_some() {
+            return Resolved::Scope(Scope {
+                namespace: h.clone(),
+                why: format!("the symptom points at namespace {h}"),
+            });
+        }
+        let cmd = format!("get namespace {h}");
+        if !obs.was_proposed(&cmd) {
+            asks.push(Ask {
+                command: cmd,
+                reason: format!("the symptom says \"in {h}\": is {h} a namespace?"),
+                hypothesis: format!("{h} is the namespace the symptom is about"),
+            });
+        }
+    }
+    if !asks.is_empty() {
+        return Resolved::Ask(
+            format!(
+                "The symptom mentions {}: checking whether that is a namespace.",
+                hinted.join(" and ")
+            ),
+            asks,
+        );
+    }
+    match session {
+        Some(ns) => Resolved::Scope(Scope {
+            namespace: ns.to_string(),
+            why: format!("the session's namespace is {ns}"),
+        }),
+        None => Resolved::Scope(Scope {
+            namespace: "default".into(),
+            why: "no namespace was given: using default".into(),
+        }),
+    }
+}
+
+/// Names that follow "in", "from" or "on" in the symptom.
+fn hinted(symptom: &Symptom) -> Vec<String> {
+    let lower = symptom.text.to_lowercase();
+    let tokens: Vec<&str> = lower
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+        .map(|t| t.trim_matches(|c: char| c == '.' || c == '-'))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let mut out = Vec::new();
+    // "(policy-checks, payments-eu)": names in parentheses
+    if let (Some(a), Some(b)) = (lower.find('('), lower.find(')'))
+        && a < b
+    {
+        for t in lower[a + 1..b].split([',', ' ', ';']) {
+            let t = t.trim();
+            if t.contains('-')
+                && t.len() <= 63
+                && t.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !out.iter().any(|o: &String| o == t)
+            {
+                out.push(t.to_string());
+            }
+        }
+    }
+    for pair in tokens.windows(2) {
+        if matches!(pair[0], "in" | "from" | "on" | "inside")
+            && pair[1].len() >= 2
+            && pair[1].len() <= 63
+            && pair[1]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase())
+            && pair[1]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !NOT_NAMESPACES.contains(&pair[1])
+            && !out.iter().any(|o: &String| o == pair[1])
+        {
+            out.push(pair[1].to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_then_hinted_then_session() {
+        let obs = Observed::default();
+        let s = Symptom::parse("checkout fails in namespace shop");
+        assert!(
+            matches!(resolve(&s, Some("default"), &obs), Resolved::Scope(sc) if sc.namespace == "shop")
+        );
+        let s = Symptom::parse("the orders deployment in payments-eu is down");
+        match resolve(&s, Some("default"), &obs) {
+            Resolved::Ask(_, asks) => assert_eq!(asks[0].command, "get namespace payments-eu"),
+            Resolved::Scope(_) => panic!("should ask"),
+        }
+        let s = Symptom::parse("checkout keeps crashing");
+        assert!(
+            matches!(resolve(&s, Some("shop"), &obs), Resolved::Scope(sc) if sc.namespace == "shop")
+        );
+        let s = Symptom::parse("pods stuck in Init in the cluster");
+        assert!(
+            matches!(resolve(&s, Some("web"), &obs), Resolved::Scope(sc) if sc.namespace == "web")
+        );
+    }
+}

@@ -1,0 +1,583 @@
+//! The workload the symptom asks about, found among what was observed, and its health in
+//! words ("frontend: 2/2 ready, 0 restarts, no warning events in the last hour").
+
+use serde_json::Value;
+
+use crate::analyze::util::{arr, containers_with_status, int, meta_name, meta_namespace, s, sp};
+use crate::analyze::view::event_time;
+use crate::analyze::{Finding, ObjectRef};
+use crate::planner::offline::chain::workload_of;
+use crate::planner::offline::observe::Observed;
+use crate::planner::offline::symptom::Symptom;
+
+/// Workload kinds a symptom can name, in the order a name is looked up.
+const KINDS: &[&str] = &[
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "CronJob",
+    "Job",
+    "Service",
+];
+
+/// Words that name no workload even when an object happens to share them.
+const GENERIC: &[&str] = &[
+    "ok",
+    "okay",
+    "slow",
+    "users",
+    "user",
+    "say",
+    "says",
+    "fails",
+    "failing",
+    "fail",
+    "errors",
+    "error",
+    "broken",
+    "crash",
+    "crashes",
+    "crashing",
+    "restart",
+    "restarts",
+    "restarting",
+    "pending",
+    "start",
+    "starts",
+    "running",
+    "never",
+    "comes",
+    "come",
+    "returns",
+    "return",
+    "unavailable",
+    "missing",
+    "some",
+    "nodes",
+    "node",
+    "healthy",
+    "ready",
+    "alive",
+    "working",
+    "work",
+    "works",
+    "up",
+    "apps",
+    "job",
+    "jobs",
+    "did",
+    "run",
+    "ran",
+    "logs",
+    "timeout",
+    "requests",
+    "calls",
+    "since",
+    "today",
+    "yesterday",
+    "minutes",
+    "hours",
+    "every",
+    "again",
+    "still",
+    "cannot",
+    "can't",
+    "fine",
+    "look",
+    "check",
+    "please",
+    "help",
+    "issue",
+    "problem",
+    "problems",
+    "deploy",
+    "rollout",
+    "database",
+    "service",
+    "services",
+    "pods",
+    "pod",
+    "init",
+    "stuck",
+    "keeps",
+    "namespace",
+    "cluster",
+    "dns",
+    "network",
+    "here",
+    "there",
+    "anything",
+    "something",
+    "everything",
+    "nothing",
+    "wrong",
+    "right",
+    "going",
+    "happening",
+    "happened",
+    "looks",
+    "look",
+    "seems",
+    "fine",
+    "good",
+    "bad",
+    "down",
+    "today",
+    "now",
+    "all",
+    "any",
+    "who",
+    "how",
+    "why",
+    "what",
+    "which",
+    "where",
+    "when",
+    "can",
+    "could",
+    "should",
+    "would",
+    "will",
+    "won't",
+    "doesn't",
+    "isn't",
+    "aren't",
+    "don't",
+    "not",
+    "yet",
+    "more",
+    "less",
+    "very",
+    "too",
+    "also",
+    "just",
+    "only",
+    "after",
+    "before",
+    "deployment",
+    "deployments",
+    "container",
+    "containers",
+    "image",
+    "images",
+    "log",
+    "getting",
+    "gets",
+    "got",
+    "get",
+    "out",
+    "off",
+    "over",
+    "under",
+    "load",
+    "high",
+    "low",
+    "latency",
+    "traffic",
+    "customers",
+    "customer",
+    "people",
+    "site",
+    "page",
+    "pages",
+    "website",
+    "thing",
+    "things",
+    "please",
+    "thanks",
+    "hello",
+    "hi",
+    "hey",
+    "since",
+    "for",
+    "from",
+    "with",
+    "without",
+    "about",
+    "into",
+    "onto",
+    "their",
+    "our",
+    "your",
+    "its",
+    "they",
+    "them",
+    "we",
+    "you",
+    "it",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "has",
+    "have",
+    "had",
+    "does",
+    "did",
+    "do",
+    "done",
+    "the",
+    "and",
+    "but",
+    "or",
+    "nor",
+    "so",
+    "than",
+    "then",
+    "every",
+    "each",
+    "both",
+    "few",
+    "many",
+    "much",
+    "most",
+    "some",
+    "such",
+    "own",
+    "same",
+    "status",
+    "state",
+    "healthy?",
+    "respond",
+    "responding",
+    "responds",
+    "answer",
+    "answers",
+    "started",
+    "starting",
+    "stopped",
+    "stops",
+    "stop",
+    "killed",
+    "dies",
+    "died",
+    "dying",
+    "exit",
+    "exits",
+    "exited",
+    "oom",
+    "memory",
+    "cpu",
+    "disk",
+    "restarted",
+    "scheduled",
+    "schedule",
+    "scheduling",
+    "deploying",
+    "upgrade",
+    "upgraded",
+    "release",
+    "released",
+    "version",
+    "new",
+    "old",
+    "latest",
+    "week",
+    "day",
+    "days",
+    "hour",
+    "minute",
+    "ago",
+    "tonight",
+    "morning",
+    "evening",
+    "night",
+    "nightly",
+    "daily",
+    "hourly",
+    "weekly",
+];
+
+/// The workload a symptom names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub object: ObjectRef,
+    /// The word of the symptom that named it.
+    pub word: String,
+}
+
+/// Candidate words for a workload name.
+pub fn candidates(symptom: &Symptom, ns: &str) -> Vec<String> {
+    symptom
+        .words
+        .iter()
+        .filter(|w| w.as_str() != ns && !GENERIC.contains(&w.as_str()) && w.len() >= 3)
+        .filter(|w| {
+            !w.chars()
+                .all(|c| c.is_ascii_digit() || c == ':' || c == '.')
+        })
+        .cloned()
+        .collect()
+}
+
+fn name_matches(word: &str, name: &str) -> u8 {
+    if name == word {
+        3
+    } else if name.starts_with(&format!("{word}-")) {
+        2
+    } else if word.len() >= 4 && name.split('-').any(|p| p == word) {
+        1
+    } else {
+        0
+    }
+}
+
+/// Find the named workload in `ns` (or anywhere, with `None`).
+pub fn find(symptom: &Symptom, obs: &Observed, ns: Option<&str>) -> Option<Subject> {
+    find_all(symptom, obs, ns).into_iter().next()
+}
+
+/// Every workload the symptom names (one per word, in the symptom's order).
+pub fn find_all(symptom: &Symptom, obs: &Observed, ns: Option<&str>) -> Vec<Subject> {
+    let mut out: Vec<Subject> = Vec::new();
+    for w in candidates(symptom, ns.unwrap_or("")) {
+        if let Some(s) = find_word(&w, obs, ns)
+            && !out.iter().any(|o| o.object == s.object)
+        {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn find_word(word: &str, obs: &Observed, ns: Option<&str>) -> Option<Subject> {
+    let words = [word.to_string()];
+    let in_scope = |o: &&Value| ns.is_none_or(|n| meta_namespace(o).unwrap_or("") == n);
+    let mut best: Option<(u8, usize, Subject)> = None;
+    let mut consider = |score: u8, rank: usize, subject: Subject| {
+        if score == 0 {
+            return;
+        }
+        let better = match &best {
+            None => true,
+            Some((s0, r0, _)) => score > *s0 || (score == *s0 && rank < *r0),
+        };
+        if better {
+            best = Some((score, rank, subject));
+        }
+    };
+    for w in &words {
+        for (rank, kind) in KINDS.iter().enumerate() {
+            for o in obs.view.all(kind).filter(in_scope) {
+                let score = name_matches(w, meta_name(o));
+                consider(
+                    score,
+                    rank,
+                    Subject {
+                        object: ObjectRef::new(kind, meta_namespace(o), meta_name(o)),
+                        word: w.clone(),
+                    },
+                );
+            }
+        }
+        // Pods name their workload by prefix.
+        for p in obs.view.all("Pod").filter(in_scope) {
+            if name_matches(w, meta_name(p)) >= 2
+                && let Some((kind, name)) = workload_of(p)
+            {
+                let score = name_matches(w, &name).max(1);
+                consider(
+                    score,
+                    KINDS.len(),
+                    Subject {
+                        object: ObjectRef::new(&kind, meta_namespace(p), &name),
+                        word: w.clone(),
+                    },
+                );
+            }
+        }
+    }
+    best.map(|(_, _, s)| s)
+}
+
+/// Pods of a workload (by owner chain or name prefix).
+pub fn pods_of<'v>(obs: &'v Observed, subject: &ObjectRef) -> Vec<&'v Value> {
+    let ns = subject.namespace.clone().unwrap_or_default();
+    let ns = ns.as_str();
+    let in_ns = |p: &&Value| meta_namespace(p).unwrap_or("") == ns;
+    if subject.kind == "Service" {
+        let sel = obs
+            .view
+            .get("Service", ns, &subject.name)
+            .and_then(|s| s.pointer("/spec/selector"))
+            .and_then(Value::as_object)
+            .cloned();
+        return match sel {
+            Some(sel) => obs
+                .view
+                .all("Pod")
+                .filter(in_ns)
+                .filter(|p| {
+                    p.pointer("/metadata/labels")
+                        .is_some_and(|l| crate::analyze::util::map_selector_matches(&sel, l))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+    }
+    obs.view
+        .all("Pod")
+        .filter(in_ns)
+        .filter(|p| match workload_of(p) {
+            Some((k, n)) => {
+                (k == subject.kind && n == subject.name)
+                    || (subject.kind == "CronJob"
+                        && k == "Job"
+                        && n.starts_with(&format!("{}-", subject.name)))
+            }
+            None => false,
+        })
+        .collect()
+}
+
+/// Is a finding about the subject: its object, its pods, an object named like it, or one
+/// that selects its pods (a Service, a NetworkPolicy, a PodDisruptionBudget), or the node
+/// under them?
+pub fn concerns(f: &Finding, subject: &Subject, obs: &Observed) -> bool {
+    let word = subject.word.as_str();
+    let subject = &subject.object;
+    let pods = pods_of(obs, subject);
+    if f.object.kind == "Node" {
+        // the node under pods of the subject that are not ready
+        return pods.iter().any(|p| {
+            sp(p, "/spec/nodeName") == f.object.name
+                && !arr(p, "/status/conditions")
+                    .iter()
+                    .any(|c| s(c, "type") == "Ready" && s(c, "status") == "True")
+        });
+    }
+    if f.object.namespace != subject.namespace {
+        return false;
+    }
+    if f.object == *subject || f.related.contains(subject) {
+        return true;
+    }
+    if name_matches(word, &f.object.name) >= 2
+        || f.related.iter().any(|r| name_matches(word, &r.name) >= 2)
+    {
+        return true;
+    }
+    if f.object.kind == "Pod" && pods.iter().any(|p| meta_name(p) == f.object.name) {
+        return true;
+    }
+    let ns = subject.namespace.as_deref().unwrap_or("");
+    if let Some(obj) = obs.view.get(&f.object.kind, ns, &f.object.name) {
+        let selects = |p: &&Value| match f.object.kind.as_str() {
+            "Service" => obj
+                .pointer("/spec/selector")
+                .and_then(Value::as_object)
+                .zip(p.pointer("/metadata/labels"))
+                .is_some_and(|(sel, l)| crate::analyze::util::map_selector_matches(sel, l)),
+            "NetworkPolicy" => obj
+                .pointer("/spec/podSelector")
+                .is_some_and(|sel| crate::analyze::util::label_selector_matches(sel, p)),
+            "PodDisruptionBudget" => obj
+                .pointer("/spec/selector")
+                .is_some_and(|sel| crate::analyze::util::label_selector_matches(sel, p)),
+            _ => false,
+        };
+        if pods.iter().any(selects) {
+            return true;
+        }
+    }
+    if subject.kind == "CronJob"
+        && f.object.kind == "Job"
+        && f.object.name.starts_with(&format!("{}-", subject.name))
+    {
+        return true;
+    }
+    // A Service in front of the subject's pods, a Deployment's ReplicaSet.
+    f.related
+        .iter()
+        .any(|r| r.kind == "ReplicaSet" && r.name.starts_with(&format!("{}-", subject.name)))
+}
+
+/// The subject's health in one line, and the facts checked (for a healthy verdict).
+pub fn health(
+    obs: &Observed,
+    subject: &ObjectRef,
+    now: jiff::Timestamp,
+) -> (String, Vec<String>, bool) {
+    let ns = subject.namespace.as_deref().unwrap_or("");
+    let pods = pods_of(obs, subject);
+    let obj = obs.view.get(&subject.kind, ns, &subject.name);
+    let mut facts = Vec::new();
+    let mut ok = true;
+    let ready_pods = pods
+        .iter()
+        .filter(|p| {
+            arr(p, "/status/conditions")
+                .iter()
+                .any(|c| s(c, "type") == "Ready" && s(c, "status") == "True")
+        })
+        .count();
+    let running: Vec<&&Value> = pods
+        .iter()
+        .filter(|p| !matches!(sp(p, "/status/phase"), "Succeeded" | "Failed"))
+        .collect();
+    let desired = obj.and_then(|o| match subject.kind.as_str() {
+        "Deployment" | "StatefulSet" => int(o, "/spec/replicas"),
+        "DaemonSet" => int(o, "/status/desiredNumberScheduled"),
+        _ => None,
+    });
+    let readiness = match desired {
+        Some(d) => {
+            if (ready_pods as i64) < d {
+                ok = false;
+            }
+            format!("{ready_pods}/{d} ready")
+        }
+        None if subject.kind == "Job" || subject.kind == "CronJob" => {
+            let failed = obj.and_then(|o| int(o, "/status/failed")).unwrap_or(0);
+            let succeeded = obj.and_then(|o| int(o, "/status/succeeded")).unwrap_or(0);
+            format!("{succeeded} succeeded, {failed} failed")
+        }
+        None => {
+            if ready_pods < running.len() {
+                ok = false;
+            }
+            format!("{ready_pods}/{} pods ready", running.len())
+        }
+    };
+    facts.push(readiness.clone());
+    let restarts: i64 = running
+        .iter()
+        .flat_map(|p| containers_with_status(p, false))
+        .filter_map(|(_, st)| st.and_then(|st| int(st, "/restartCount")))
+        .sum();
+    facts.push(format!("{restarts} restarts"));
+    let hour_ago = now - jiff::SignedDuration::from_secs(3600);
+    let pod_names: Vec<&str> = pods.iter().map(|p| meta_name(p)).collect();
+    let recent_warnings = obs
+        .view
+        .in_namespace("Event", ns)
+        .filter(|e| s(e, "type") == "Warning")
+        .filter(|e| {
+            let io = e.get("involvedObject").or_else(|| e.get("regarding"));
+            io.is_some_and(|io| {
+                let n = s(io, "name");
+                n == subject.name
+                    || pod_names.contains(&n)
+                    || n.starts_with(&format!("{}-", subject.name))
+            })
+        })
+        .filter(|e| {
+            event_time(e)
+                .parse::<jiff::Timestamp>()
+                .is_ok_and(|t| t >= hour_ago)
+        })
+        .count();
+    if recent_warnings > 0 {
+        ok = false;
+        facts.push(format!(
+            "{recent_warnings} warning event(s) in the last hour"
+        ));
+    } else {
+        facts.push("no warning events in the last hour".into());
+    }
+    let line = format!("{} {}: {}", subject.kind, subject.name, facts.join(", "));
+    (line, facts, ok)
+}
