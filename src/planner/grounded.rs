@@ -149,7 +149,7 @@ impl GroundedPlanner {
         }
         Transcript {
             entries,
-            hints: t.hints.clone(),
+            ..t.clone()
         }
     }
 

@@ -143,7 +143,7 @@ fn transcript_with_outputs(n: usize) -> Transcript {
     }
     Transcript {
         entries,
-        hints: vec![],
+        ..Default::default()
     }
 }
 
