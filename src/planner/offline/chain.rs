@@ -9,10 +9,11 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::analyze::logline;
-use crate::analyze::util::{arr, containers_with_status, int, meta_name, s, sp};
+use crate::analyze::util::{containers_with_status, int, meta_name, s, sp};
 use crate::analyze::{Finding, ObjectRef};
 use crate::planner::offline::Ask;
 use crate::planner::offline::observe::Observed;
+use crate::planner::offline::subject::workload_of;
 
 mod targets;
 mod workloads;
@@ -348,22 +349,6 @@ pub(super) fn owner_words(pod: &Value) -> String {
         Some((k, n)) => format!("{k} {ns}/{n}"),
         None => format!("Pod {ns}/{}", meta_name(pod)),
     }
-}
-
-/// The workload that owns a pod: Deployment (through its ReplicaSet), StatefulSet,
-/// DaemonSet, Job (CronJob when the Job has one in its name pattern).
-pub(super) fn workload_of(pod: &Value) -> Option<(String, String)> {
-    let o = arr(pod, "/metadata/ownerReferences")
-        .iter()
-        .find(|o| o.get("controller").and_then(Value::as_bool).unwrap_or(true))?;
-    let (kind, name) = (s(o, "kind"), s(o, "name"));
-    if kind == "ReplicaSet"
-        && let Some((d, hash)) = name.rsplit_once('-')
-        && hash.len() >= 5
-    {
-        return Some(("Deployment".into(), d.to_string()));
-    }
-    Some((kind.to_string(), name.to_string()))
 }
 
 /// Restart count of a container status.

@@ -6,7 +6,6 @@ use serde_json::Value;
 use crate::analyze::util::{arr, containers_with_status, int, meta_name, meta_namespace, s, sp};
 use crate::analyze::view::event_time;
 use crate::analyze::{Finding, ObjectRef};
-use crate::planner::offline::chain::workload_of;
 use crate::planner::offline::observe::Observed;
 use crate::planner::offline::symptom::Symptom;
 
@@ -580,4 +579,20 @@ pub fn health(
     }
     let line = format!("{} {}: {}", subject.kind, subject.name, facts.join(", "));
     (line, facts, ok)
+}
+
+/// The workload that owns a pod: Deployment (through its ReplicaSet), StatefulSet,
+/// DaemonSet, Job (CronJob when the Job has one in its name pattern).
+pub(crate) fn workload_of(pod: &Value) -> Option<(String, String)> {
+    let o = arr(pod, "/metadata/ownerReferences")
+        .iter()
+        .find(|o| o.get("controller").and_then(Value::as_bool).unwrap_or(true))?;
+    let (kind, name) = (s(o, "kind"), s(o, "name"));
+    if kind == "ReplicaSet"
+        && let Some((d, hash)) = name.rsplit_once('-')
+        && hash.len() >= 5
+    {
+        return Some(("Deployment".into(), d.to_string()));
+    }
+    Some((kind.to_string(), name.to_string()))
 }

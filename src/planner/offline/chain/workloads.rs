@@ -6,6 +6,7 @@
 
 use serde_json::Value;
 
+use super::targets::node_under;
 use super::{Have, Walk, calls_of, follow_log, from_finding, owner_words, restarts, targets};
 use crate::analyze::util::{arr, containers_with_status, int, meta_name, s, sp};
 use crate::analyze::{self, Finding, ObjectRef};
@@ -997,64 +998,4 @@ pub(super) fn not_ready_pods(
     );
     let refs: Vec<Value> = not_ready.iter().map(|p| (*p).clone()).collect();
     node_under(w, &refs, &format!("{} {ns}/{}", subject.kind, subject.name));
-}
-
-/// Not-ready pods on a node that is not healthy: the node is the cause. True when found.
-pub(super) fn node_under(w: &mut Walk<'_>, pods: &[Value], what: &str) -> bool {
-    let mut nodes: Vec<String> = pods
-        .iter()
-        .map(|p| sp(p, "/spec/nodeName").to_string())
-        .filter(|n| !n.is_empty())
-        .collect();
-    nodes.sort();
-    nodes.dedup();
-    if nodes.is_empty() {
-        return false;
-    }
-    if !matches!(
-        w.need_cluster_list(
-            "nodes",
-            "Node",
-            format!("are the nodes under the unready pods of {what} healthy?")
-        ),
-        Have::Yes
-    ) {
-        return false;
-    }
-    let findings = analyze::analyze(&w.obs.view);
-    let Some(f) = findings
-        .iter()
-        .find(|f| f.object.kind == "Node" && nodes.contains(&f.object.name))
-        .cloned()
-    else {
-        return false;
-    };
-    w.object(f.object.clone());
-    let node_calls = calls_of(w.obs, "Node", "", &f.object.name);
-    let ev: Vec<String> = f.evidence.iter().take(2).cloned().collect();
-    w.link(
-        format!(
-            "node {}: {}{}",
-            f.object.name,
-            f.title,
-            if ev.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", ev.join("; "))
-            }
-        ),
-        node_calls,
-    );
-    w.chain.decisive = true;
-    w.cause(
-        format!(
-            "{what} is unavailable because its pods run on node {}: {}",
-            f.object.name, f.title
-        ),
-        format!(
-            "{} The pods will be rescheduled once the node is cordoned and drained, or comes back.",
-            f.remediation
-        ),
-    );
-    true
 }
