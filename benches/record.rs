@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use klue::protocol::*;
-use klue::record::{self, Entry, Header, Recorder, RecorderOptions, RecordingReader, Timeline};
+use klue::record::{
+    self, Header, RecordLine, Recorder, RecorderOptions, RecordingReader, Timeline,
+};
 use klue::session::EventSink;
 
 fn info() -> SessionInfo {
@@ -35,12 +37,14 @@ fn step(i: usize, output: &str) -> Vec<Event> {
     vec![
         Event::AssistantMessage {
             text: format!("Step {i}: checking the pods of the shop namespace again."),
+            origin: Default::default(),
         },
         Event::Proposed(Proposal {
             id: id.clone(),
             command: format!("get pods -n shop -l app=web-{i}"),
             reason: "see which pods are unhealthy".into(),
             hypothesis: "h1".into(),
+            origin: Default::default(),
         }),
         Event::Decided {
             id: id.clone(),
@@ -125,7 +129,7 @@ fn big_recording(path: &std::path::Path, target: u64) -> (u64, usize) {
     let mut at = start;
     let mut lines = 0usize;
     let put = |f: &mut std::io::BufWriter<std::fs::File>, e: Event, at: Timestamp| {
-        let b = record::format::encode_line(&Entry::event(at, e)).expect("e");
+        let b = record::format::encode_line(&RecordLine::event(at, e)).expect("e");
         f.write_all(&b).expect("w");
         b.len() as u64
     };

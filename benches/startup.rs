@@ -42,6 +42,8 @@ const QUERIES: [&str; 10] = [
 const ROUNDS: usize = 3;
 const FRAME_RUNS: usize = 5;
 const CONTEXT: &str = "bench-unreachable";
+/// The pseudo-terminal's height: the status bar is its last row.
+const ROWS: u16 = 40;
 
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` does not: run only when benchmarking
@@ -242,10 +244,18 @@ fn frames(klue: &Path, tmp: &Path) -> Result<(), String> {
         let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
         l.local_addr().map_err(|e| e.to_string())?.port()
     };
+    // a model endpoint that never answers either: with a model configured the screen must
+    // not wait for the analyzer hints it gets (they are read behind the first frame)
+    let model_url = format!("http://127.0.0.1:{silent_port}/v1");
     println!("\nlaunch -> first TUI frame, cluster unreachable ({FRAME_RUNS} runs each)");
-    for (what, port) in [
-        ("server never answers", silent_port),
-        ("connection refused", refused_port),
+    for (what, port, model) in [
+        ("server never answers", silent_port, None),
+        ("connection refused", refused_port, None),
+        (
+            "never answers, + model",
+            silent_port,
+            Some(model_url.as_str()),
+        ),
     ] {
         let kubeconfig = tmp.join(format!("unreachable-{port}.yaml"));
         std::fs::write(
@@ -260,7 +270,7 @@ fn frames(klue: &Path, tmp: &Path) -> Result<(), String> {
         for i in 0..FRAME_RUNS {
             let home = tmp.join(format!("tui-home-{port}-{i}"));
             std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
-            let (t, ok) = first_frame(klue, &kubeconfig, &home)?;
+            let (t, ok) = first_frame(klue, &kubeconfig, &home, model)?;
             times.push(t);
             restored += usize::from(ok);
         }
@@ -275,10 +285,16 @@ fn frames(klue: &Path, tmp: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Start klue on a new pseudo-terminal and time until its first frame shows the status bar;
+/// Start klue on a new pseudo-terminal and time until its first frame is drawn (the status
+/// bar, the last row, included);
 /// then quit it (Ctrl-C twice) and say whether it left the alternate screen.
-fn first_frame(klue: &Path, kubeconfig: &Path, home: &Path) -> Result<(Duration, bool), String> {
-    let (master, slave) = open_pty(40, 120)?;
+fn first_frame(
+    klue: &Path,
+    kubeconfig: &Path,
+    home: &Path,
+    model: Option<&str>,
+) -> Result<(Duration, bool), String> {
+    let (master, slave) = open_pty(ROWS, 120)?;
     let mut cmd = Command::new(klue);
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -288,6 +304,11 @@ fn first_frame(klue: &Path, kubeconfig: &Path, home: &Path) -> Result<(Duration,
         .env("XDG_CACHE_HOME", home.join(".cache"))
         .env("XDG_STATE_HOME", home.join(".local/state"))
         .env("KUBECONFIG", kubeconfig);
+    if let Some(url) = model {
+        cmd.env("OPENAI_BASE_URL", url)
+            .env("KLUE_MODEL", "bench")
+            .env("KLUE_PLANNER", "llm");
+    }
     let stdio = |fd: &OwnedFd| -> Result<Stdio, String> {
         fd.try_clone().map(Stdio::from).map_err(|e| e.to_string())
     };
@@ -311,6 +332,9 @@ fn first_frame(klue: &Path, kubeconfig: &Path, home: &Path) -> Result<(Duration,
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("spawn {}: {e}", klue.display()))?;
+    // the Command keeps its copies of the terminal's side: while they live the pty never
+    // reports the child's end and the reader below never stops
+    drop(cmd);
     drop(slave);
     let mut reader = std::fs::File::from(master.try_clone().map_err(|e| e.to_string())?);
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
@@ -322,29 +346,39 @@ fn first_frame(klue: &Path, kubeconfig: &Path, home: &Path) -> Result<(Duration,
             }
         }
     });
+    use std::io::Write;
+    let mut writer = std::fs::File::from(master);
     let mut seen = Vec::new();
     let mut frame = None;
+    let mut answered = 0;
     let deadline = start + Duration::from_secs(10);
     while frame.is_none() && Instant::now() < deadline {
         if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(20)) {
             seen.extend_from_slice(&chunk);
-            if contains(&seen, CONTEXT.as_bytes()) {
+            // answer the cursor position queries (DSR) as a terminal does
+            let asked = count(&seen, b"\x1b[6n");
+            while answered < asked {
+                let _ = writer.write_all(b"\x1b[1;1R");
+                answered += 1;
+            }
+            if drawn(&seen) {
                 frame = Some(start.elapsed());
             }
+        }
+        if frame.is_none() && matches!(child.try_wait(), Ok(Some(_))) {
+            break;
         }
     }
     let Some(frame) = frame else {
         let _ = child.kill();
         let _ = child.wait();
         return Err(format!(
-            "no frame within 10 s; the screen showed: {}",
+            "no first frame (in 10 s, or before klue exited); the screen showed: {}",
             String::from_utf8_lossy(&seen)
         ));
     };
     // quit: Ctrl-C twice
-    let mut writer = std::fs::File::from(master);
     std::thread::sleep(Duration::from_millis(200));
-    use std::io::Write;
     let _ = writer.write_all(b"\x03");
     std::thread::sleep(Duration::from_millis(100));
     let _ = writer.write_all(b"\x03");
@@ -372,6 +406,23 @@ fn first_frame(klue: &Path, kubeconfig: &Path, home: &Path) -> Result<(Duration,
     // left the alternate screen and showed the cursor again
     let restored = exited && contains(&seen, b"\x1b[?1049l") && contains(&seen, b"\x1b[?25h");
     Ok((frame, restored))
+}
+
+/// The first frame is on the screen: in the alternate screen, the cells of the last row
+/// (the status bar) placed. An error printed instead is no frame.
+fn drawn(seen: &[u8]) -> bool {
+    let Some(alt) = find(seen, b"\x1b[?1049h") else {
+        return false;
+    };
+    contains(&seen[alt..], format!("\x1b[{ROWS};1H").as_bytes())
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn count(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

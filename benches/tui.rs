@@ -43,6 +43,7 @@ fn query(app: &mut App, i: usize, output: String) {
         command: command.clone(),
         reason: "read what the container printed before it died".into(),
         hypothesis: "h1: checkout exits on a config error".into(),
+        origin: Default::default(),
     })));
     app.update(Msg::Core(Event::Decided {
         id: id.clone(),
@@ -89,6 +90,7 @@ fn transcript(app: &mut App, messages: usize) {
             text: format!(
                 "## Step {i}\n\nThe **checkout** pods restart because:\n\n- the config key `PAYMENTS_URL` is missing\n- the probe fails after 3 s\n\n```\nERROR missing key PAYMENTS_URL\n```\n\nNext I will look at the ConfigMap and the Deployment's env."
             ),
+            origin: Default::default(),
         }));
         app.update(Msg::Core(Event::AwaitingInput));
     }
@@ -288,6 +290,7 @@ fn memory() {
         query(&mut app, i, out.clone());
         app.update(Msg::Core(Event::AssistantMessage {
             text: format!("Query {i} shows the same **errors**; next I check the events."),
+            origin: Default::default(),
         }));
         if i % 10 == 0 {
             term.draw(|f| view(&app, f)).expect("draw");

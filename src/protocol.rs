@@ -7,9 +7,11 @@
 
 use serde::{Deserialize, Serialize};
 
+mod end;
 pub mod log;
 mod sink;
 
+pub use end::EndReason;
 pub use log::{ProposalLog, ProposalRecord, Stage};
 pub use sink::EventSink;
 mod conclusion;
@@ -58,8 +60,12 @@ pub enum Op {
     RunQuery { command: String },
     /// Cancel the running turn (model call or queries); the session goes on.
     Cancel,
-    /// End the session.
-    End,
+    /// End the session, saying why (recordings written before the reason read as the
+    /// engineer's).
+    End {
+        #[serde(default)]
+        reason: EndReason,
+    },
 }
 
 /// What the engineer (or an approval policy) decided about a proposal.
@@ -96,11 +102,35 @@ pub enum Decider {
     },
 }
 
-/// The `reason` of a [`Proposal`] the engineer typed themselves (`Op::RunQuery`).
-pub const OWN_QUERY: &str = "the engineer's own query";
+/// The `reason` shown for a query the engineer typed themselves (`Op::RunQuery`). Only the
+/// text on screen: what a proposal is, is its [`ProposalOrigin`] (recordings written before
+/// the origin existed are read by this reason).
+pub const OWN_QUERY_REASON: &str = "the engineer's own query";
 
-/// A read-only query the planner wants to run, with why.
+/// Who asked for a query (or took a planner step).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProposalOrigin {
+    /// The session's planner (the model, or klue's offline rules when they drive the session).
+    #[default]
+    Planner,
+    /// The engineer typed it (`:get pods -n shop`): no planner step asked for it.
+    Engineer,
+    /// klue's offline planner, taking a step on behalf of the model (the grounded LLM
+    /// planner: a useless or failing model turn, or klue's own checks before a model's
+    /// conclusion).
+    OfflineStep,
+}
+
+impl ProposalOrigin {
+    pub fn is_planner(&self) -> bool {
+        *self == ProposalOrigin::Planner
+    }
+}
+
+/// A read-only query the planner (or the engineer) wants to run, with why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ProposalRepr")]
 pub struct Proposal {
     pub id: ProposalId,
     /// kubectl-style command line, e.g. `get pods -n shop`.
@@ -109,6 +139,38 @@ pub struct Proposal {
     pub reason: String,
     /// The hypothesis it tests (free text; may name a hypothesis id).
     pub hypothesis: String,
+    /// Who asked for it.
+    #[serde(default, skip_serializing_if = "ProposalOrigin::is_planner")]
+    pub origin: ProposalOrigin,
+}
+
+/// A [`Proposal`] as recorded, with or without its origin.
+#[derive(Deserialize)]
+struct ProposalRepr {
+    id: ProposalId,
+    command: String,
+    reason: String,
+    hypothesis: String,
+    #[serde(default)]
+    origin: Option<ProposalOrigin>,
+}
+
+impl From<ProposalRepr> for Proposal {
+    fn from(p: ProposalRepr) -> Self {
+        // Recordings of older versions marked the engineer's own queries by their reason.
+        let origin = p.origin.unwrap_or(if p.reason == OWN_QUERY_REASON {
+            ProposalOrigin::Engineer
+        } else {
+            ProposalOrigin::Planner
+        });
+        Proposal {
+            id: p.id,
+            command: p.command,
+            reason: p.reason,
+            hypothesis: p.hypothesis,
+            origin,
+        }
+    }
 }
 
 /// State of a hypothesis.
@@ -119,6 +181,18 @@ pub enum HypothesisStatus {
     Supported,
     Refuted,
     Confirmed,
+}
+
+impl HypothesisStatus {
+    /// The word every front end shows: `open`, `supported`, `refuted`, `confirmed`.
+    pub fn word(self) -> &'static str {
+        match self {
+            HypothesisStatus::Open => "open",
+            HypothesisStatus::Supported => "supported",
+            HypothesisStatus::Refuted => "refuted",
+            HypothesisStatus::Confirmed => "confirmed",
+        }
+    }
 }
 
 /// A hypothesis with its evidence; evidence items cite executions by proposal id.
@@ -142,6 +216,7 @@ pub enum Confidence {
 }
 
 impl Confidence {
+    /// The word every front end shows: `low`, `medium`, `high`.
     pub fn word(self) -> &'static str {
         match self {
             Confidence::Low => "low",
@@ -165,6 +240,41 @@ pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub session_total: u64,
+}
+
+/// What a session has used of its budget so far (planner turns, queries run, model tokens).
+/// Emitted whenever it grows, so a recording ends with the session's totals and `klue
+/// resume` goes on from them instead of from zero.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spent {
+    pub turns: u32,
+    pub queries: u32,
+    pub tokens: u64,
+    /// The budget these count against (absent in recordings of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of: Option<Budget>,
+}
+
+/// Limits per session. When one is reached the planner is asked once to conclude with what it
+/// has; if it still does not, the session reports an error and ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Budget {
+    /// Planner calls (model round trips) in the whole session.
+    pub max_turns: u32,
+    /// Queries executed in the whole session (duplicates answered from history are free).
+    pub max_queries: u32,
+    /// Model tokens (prompt and completion) in the whole session; None: no cap.
+    pub max_tokens: Option<u64>,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self {
+            max_turns: 25,
+            max_queries: 40,
+            max_tokens: None,
+        }
+    }
 }
 
 /// Which planner drives an investigation.
@@ -363,6 +473,10 @@ pub struct Execution {
     /// model ever sees them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub objects: Vec<serde_json::Value>,
+    /// The (0-based) lines of `output` that read as instructions to an AI assistant: cluster
+    /// data the front end flags on screen (never followed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flagged_lines: Vec<u32>,
 }
 
 impl Execution {
@@ -425,6 +539,11 @@ pub enum Event {
     /// The model's complete reply for this step (deltas coalesced).
     AssistantMessage {
         text: String,
+        /// Whose step it is: the planner's, or klue's offline planner's on behalf of the
+        /// model (recordings of older versions: the planner's, unless the text carries the
+        /// offline planner's mark).
+        #[serde(default, skip_serializing_if = "ProposalOrigin::is_planner")]
+        origin: ProposalOrigin,
     },
     Proposed(Proposal),
     /// The policy refused a proposal (model's or engineer's edit); never executed.
@@ -450,6 +569,8 @@ pub enum Event {
     Hypothesis(Hypothesis),
     Concluded(Conclusion),
     Usage(Usage),
+    /// The budget used so far (after each planner turn and each query).
+    Spent(Spent),
     /// Something klue did on its own that the engineer should know about, said once: a
     /// capability fallback for the model server (no streaming, no tool calls), or a step
     /// taken by the offline planner instead of the model.
@@ -466,6 +587,6 @@ pub enum Event {
     /// The outcome of the connection check that runs while the screen is already up.
     Connection(Connection),
     SessionEnded {
-        reason: String,
+        reason: EndReason,
     },
 }

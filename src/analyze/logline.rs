@@ -4,7 +4,10 @@
 //! Rust panic message, the innermost `Caused by:` of a Java chain (or .NET's innermost
 //! ` ---> `), the last line of a Python traceback, Node's uncaught `Error:` line, else the
 //! last fatal-level line (`FATAL`, `level=fatal`, klog `F…`, JSON `"level":"fatal"`), else the
-//! last error-level line. JSON and logfmt lines are read by their fields.
+//! last error-level line. JSON and logfmt lines are read by their fields; plain lines by the
+//! level word of Python logging, log4j/logback, Rails, Laravel/Monolog, Elixir's Logger, Akka,
+//! klog/glog and systemd's `<N>` priority prefix. Ruby's `file.rb:12:in 'm': msg (Class)` and
+//! Elixir's `** (Class) msg` are exception lines.
 //!
 //! What the line names (a host that refuses or does not resolve, a file, an environment
 //! variable or key, a forbidden API call, rejected credentials) is what a causal chain follows.
@@ -43,6 +46,8 @@ pub enum Named {
     },
     /// A dependency rejected the credentials (for `user`, when the line says).
     AuthFailed { user: Option<String> },
+    /// The port the application wants to listen on is taken.
+    PortInUse { port: u16 },
 }
 
 /// The decisive line and what it (or the error lines before it) names.
@@ -96,8 +101,9 @@ fn shorten(s: &str) -> String {
 
 fn level_word(w: &str) -> Level {
     match w.trim().to_ascii_lowercase().as_str() {
-        "fatal" | "critical" | "crit" | "panic" | "emerg" | "alert" | "dpanic" => Level::Fatal,
-        "error" | "err" | "severe" | "fail" => Level::Error,
+        "fatal" | "critical" | "crit" | "panic" | "emerg" | "emergency" | "alert" | "dpanic"
+        | "f" => Level::Fatal,
+        "error" | "err" | "severe" | "fail" | "e" => Level::Error,
         _ => Level::Other,
     }
 }
@@ -110,37 +116,68 @@ fn json_line(raw: &str) -> Option<Line> {
     }
     let v: Value = serde_json::from_str(t).ok()?;
     let obj = v.as_object()?;
-    let level = ["level", "severity", "lvl", "log.level", "@l", "levelname"]
-        .iter()
-        .find_map(|k| obj.get(*k))
-        .map(|l| match l {
-            // pino/bunyan numbers: 50 error, 60 fatal
-            Value::Number(n) => match n.as_i64().unwrap_or(0) {
-                n if n >= 60 => Level::Fatal,
-                n if n >= 50 => Level::Error,
-                _ => Level::Other,
-            },
-            Value::String(s) => level_word(s),
+    let level = [
+        "level",
+        "severity",
+        "lvl",
+        "log.level",
+        "@l",
+        "levelname",
+        "loglevel",
+        "Level",
+        "LogLevel",
+        "Severity",
+    ]
+    .iter()
+    .find_map(|k| obj.get(*k))
+    .or_else(|| v.pointer("/log/level"))
+    .map(|l| match l {
+        // pino/bunyan numbers: 50 error, 60 fatal
+        Value::Number(n) => match n.as_i64().unwrap_or(0) {
+            n if n >= 60 => Level::Fatal,
+            n if n >= 50 => Level::Error,
             _ => Level::Other,
-        })
-        .unwrap_or(Level::Other);
-    let msg = ["msg", "message", "@m", "event"]
-        .iter()
-        .find_map(|k| obj.get(*k).and_then(Value::as_str))
-        .unwrap_or("");
+        },
+        Value::String(s) => level_word(s),
+        _ => Level::Other,
+    })
+    .unwrap_or(Level::Other);
+    let msg = [
+        "msg",
+        "message",
+        "@m",
+        "event",
+        "Message",
+        "RenderedMessage",
+        "@mt",
+        "MessageTemplate",
+    ]
+    .iter()
+    .find_map(|k| obj.get(*k).and_then(Value::as_str))
+    .unwrap_or("");
     let mut detail = Vec::new();
     for k in [
         "error",
         "err",
+        "error.message",
         "exception",
+        "exception_message",
+        "thrown",
         "reason",
         "cause",
         "stack_trace",
+        // Serilog (compact `@x`, plain `Exception`), Microsoft.Extensions.Logging's JSON
+        "@x",
+        "Exception",
     ] {
         match obj.get(k) {
             Some(Value::String(s)) if !s.is_empty() => detail.push(s.clone()),
+            // pino/bunyan `err`, ECS `error`, log4j2 `thrown`, logstash `exception`
             Some(Value::Object(o)) => {
-                if let Some(m) = o.get("message").and_then(Value::as_str) {
+                if let Some(m) = ["message", "localizedMessage", "exception_message", "msg"]
+                    .iter()
+                    .find_map(|f| o.get(*f).and_then(Value::as_str))
+                {
                     detail.push(m.to_string());
                 }
             }
@@ -200,6 +237,32 @@ fn logfmt_line(raw: &str) -> Option<Line> {
 }
 
 fn plain_level(t: &str) -> Level {
+    // systemd / sd-daemon priority prefix: `<3>…` (0–2 emergencies, 3 errors).
+    if let Some(r) = regex!(r"^<([0-7])>")
+        && let Some(c) = r.captures(t)
+    {
+        return match &c[1] {
+            "0" | "1" | "2" => Level::Fatal,
+            "3" => Level::Error,
+            _ => Level::Other,
+        };
+    }
+    // Ruby's Logger: `E, [2026-12-02T03:04:05.123 #1] ERROR -- : …`.
+    // Microsoft.Extensions.Logging's console format: `fail: Category[0] message`.
+    if let Some(r) = regex!(r"^(fail|crit): ")
+        && let Some(c) = r.captures(t)
+    {
+        return if &c[1] == "crit" {
+            Level::Fatal
+        } else {
+            Level::Error
+        };
+    }
+    if let Some(r) = regex!(r"^([FE]), \[\d{4}-")
+        && let Some(c) = r.captures(t)
+    {
+        return level_word(&c[1]);
+    }
     // klog: `F1202 00:40:31.021900 1 main.go:77] …`, `E1202 …`
     if let Some(r) = regex!(r"^([FE])\d{4} \d{2}:\d{2}:\d{2}")
         && let Some(c) = r.captures(t)
@@ -211,7 +274,7 @@ fn plain_level(t: &str) -> Level {
         };
     }
     if let Some(r) = regex!(
-        r"(?:^|[\s\[|(])(FATAL|CRITICAL|CRIT|PANIC|EMERG|ALERT|SEVERE|ERROR|ERR|Fatal|Error|fatal|error|crit|emerg|alert)(?:[\s\]|:)]|$)"
+        r"(?:^|[\s\[|(.<])(FATAL|CRITICAL|CRIT|PANIC|EMERG|EMERGENCY|ALERT|SEVERE|ERROR|ERR|Fatal|Critical|Error|fatal|critical|error|crit|emerg|alert)(?:[\s\]|:>)]|$)"
     ) && let Some(c) = r.captures(t)
     {
         return level_word(&c[1]);
@@ -219,15 +282,41 @@ fn plain_level(t: &str) -> Level {
     Level::Other
 }
 
+/// Microsoft.Extensions.Logging's console format puts the level and category on one line
+/// (`fail: Orders.Worker[0]`) and the message, indented, on the next: read as one line.
+fn join_two_line_headers(log: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut header = false;
+    for raw in log.lines().filter(|l| !l.trim().is_empty()) {
+        let indented = raw.starts_with(' ') || raw.starts_with('\t');
+        if header
+            && indented
+            && let Some(last) = out.last_mut()
+        {
+            last.push(' ');
+            last.push_str(raw.trim());
+            header = false;
+            continue;
+        }
+        header = regex!(r"^(?:trce|dbug|info|warn|fail|crit): [\w.`<>+-]+\[-?\d+\]\s*$")
+            .is_some_and(|r| r.is_match(raw.trim_end()));
+        out.push(raw.to_string());
+    }
+    out
+}
+
 fn read_lines(log: &str) -> Vec<Line> {
-    log.lines()
-        .filter(|l| !l.trim().is_empty())
+    join_two_line_headers(log)
+        .iter()
         .map(|raw| {
+            let raw = raw.as_str();
             // condensed logs mark collapsed repeats: `line  [× 57]`
             let raw = match raw.rfind("  [× ") {
                 Some(i) if raw.ends_with(']') => &raw[..i],
                 _ => raw,
             };
+            // `kubectl logs --timestamps` puts the kubelet's time in front.
+            let raw = crate::analyze::logtime::strip_kubelet_prefix(raw);
             if let Some(l) = json_line(raw).or_else(|| logfmt_line(raw)) {
                 return l;
             }
@@ -259,9 +348,71 @@ pub fn decisive(log: &str) -> Option<Decisive> {
     }
     let mut names = names_in(&line);
     let mut context = None;
-    // What the decisive line does not name, the error lines before it may.
+    // anyhow's `Caused by:` block: numbered causes, outermost first; the last is the root,
+    // the ones before it say what was being done (`0: reading tokenizer from /models/x`).
+    if line == "Caused by:" {
+        let numbered: Vec<&Line> = lines[idx + 1..]
+            .iter()
+            .take_while(|l| regex!(r"^\s*\d+: ").is_some_and(|r| r.is_match(&l.text)))
+            .collect();
+        if let Some(last) = numbered.last() {
+            let strip = |l: &Line| {
+                regex!(r"^\s*\d+: ")
+                    .map(|r| r.replace(&l.text, "").to_string())
+                    .unwrap_or_else(|| l.text.clone())
+            };
+            let chain: Vec<String> = numbered.iter().map(|l| strip(l)).collect();
+            line = format!("Caused by: {}", chain.join(": "));
+            names = names_in(&line);
+            if names.is_empty() {
+                names = names_in(&strip(last));
+            }
+        }
+    }
+    // The exception's own chain first: the `Caused by:` lines and frames just above the
+    // innermost cause name what it failed on (`Connection refused: cache/10.96.1.7:6379`).
     if names.is_empty() {
-        for l in lines[..idx].iter().rev() {
+        for l in lines[..idx].iter().rev().take_while(|l| {
+            let x = l.text.trim_start();
+            l.indented
+                || x.starts_with("Caused by:")
+                || x.starts_with("at ")
+                || x.starts_with("...")
+        }) {
+            let n = names_in(&l.text);
+            let n = if n.is_empty() {
+                host_port_anywhere(&l.text).into_iter().collect()
+            } else {
+                n
+            };
+            if !n.is_empty() {
+                context = Some(shorten(&l.text));
+                // the innermost cause says how it failed (`---> SocketException (111):
+                // Connection refused`), the line above it where
+                let refused_here = line.to_ascii_lowercase().contains("refused");
+                names = n
+                    .into_iter()
+                    .map(|x| match x {
+                        Named::Unreachable {
+                            host,
+                            port,
+                            refused,
+                        } => Named::Unreachable {
+                            host,
+                            port,
+                            refused: refused || refused_here,
+                        },
+                        other => other,
+                    })
+                    .collect();
+                break;
+            }
+        }
+    }
+    // What the decisive line does not name, the error lines before it may; not a warning
+    // about something retried on the side (an exporter, a metrics push).
+    if names.is_empty() {
+        for l in lines[..idx].iter().rev().filter(|l| !on_the_side(&l.text)) {
             if l.level >= Level::Error || crate::analyze::util::is_error_line(&l.text) {
                 let n = names_in(&l.text);
                 if !n.is_empty() {
@@ -275,7 +426,7 @@ pub fn decisive(log: &str) -> Option<Decisive> {
     // A refused connection that names no host: a `host:port` or quoted server named earlier.
     if names.is_empty() && regex!(r"(?i)connection refused|ECONNREFUSED|timed out")?.is_match(&line)
     {
-        for l in lines[..idx].iter().rev() {
+        for l in lines[..idx].iter().rev().filter(|l| !on_the_side(&l.text)) {
             if let Some(h) = host_port_anywhere(&l.text) {
                 context = Some(shorten(&l.text));
                 names.push(h);
@@ -295,12 +446,85 @@ pub fn decisive(log: &str) -> Option<Decisive> {
             }
         }
     }
+    // Still nothing named: the error line just before that says what was being done (`Migration
+    // V42__create_ledger_entries.sql failed`, `while executing statement …`), not the same
+    // message again.
+    if names.is_empty() && context.is_none() {
+        let core = |s: &str| {
+            let l = s.to_ascii_lowercase();
+            l.rsplit(": ").next().unwrap_or(&l).trim().to_string()
+        };
+        let mine = core(&line);
+        context = lines[..idx]
+            .iter()
+            .rev()
+            .take(12)
+            .filter(|l| !on_the_side(&l.text))
+            .find(|l| {
+                (l.level >= Level::Error || crate::analyze::util::is_error_line(&l.text))
+                    && !l.text.to_ascii_lowercase().contains(&mine)
+                    && !mine.contains(&core(&l.text))
+                    && regex!(
+                        r"(?i)\b(?:failed|failure|while|during|executing|migration|statement)\b"
+                    )
+                    .is_some_and(|r| r.is_match(&l.text))
+            })
+            .map(|l| shorten(l.text.trim()));
+    }
     Some(Decisive {
         line: shorten(&line),
         context,
         names,
         rule,
     })
+}
+
+/// A warning about something the application retries on the side (a trace exporter, a
+/// metrics push, a reconnecting client): not why it exits.
+fn on_the_side(t: &str) -> bool {
+    regex!(r"(?i)\b(?:WARN|WARNING)\b").is_some_and(|r| r.is_match(t))
+        && regex!(r"(?i)retrying|will retry|retry in|transient|backing off|reconnecting|disabled")
+            .is_some_and(|r| r.is_match(t))
+}
+
+/// What a container that waits (an init container, a start script) waits for: the host in its
+/// last lines (`waiting for kafka:9092`, `nc: connect to db port 5432 (tcp) failed`, `db:5432 -
+/// no response`), when its log has no error line of its own.
+pub fn waited_for(log: &str) -> Option<Named> {
+    let lines = read_lines(log);
+    let waiting = regex!(
+        r"(?i)(?:waiting for|wait for|waiting on|still waiting|not (?:yet )?(?:ready|available|reachable|up)|unavailable|no response|connect to|connecting to|trying|retrying|sleeping)"
+    )?;
+    let host = regex!(
+        r"(?i)(?:for|on|to|connect to|connecting to)\s+(?:service\s+)?['\x22`]?([a-z][\w-]*(?:\.[\w-]+)*)(?:['\x22`]?(?::| port )(\d{2,5}))?"
+    )?;
+    for l in lines.iter().rev().take(5) {
+        if !waiting.is_match(&l.text) {
+            continue;
+        }
+        if let Some(n) = names_in(&l.text)
+            .into_iter()
+            .find(|n| matches!(n, Named::Unreachable { .. } | Named::Unresolved { .. }))
+        {
+            return Some(n);
+        }
+        if let Some(n) = host_port_anywhere(&l.text).or_else(|| url_host(&l.text)) {
+            return Some(n);
+        }
+        if let Some(c) = host.captures(&l.text) {
+            let h = c.get(1)?.as_str();
+            let port = c.get(2).and_then(|m| m.as_str().parse().ok());
+            // A bare word names a host only with a port, or as a DNS name.
+            if !is_source_file(h) && (port.is_some() || h.contains('.') || h.contains('-')) {
+                return Some(Named::Unreachable {
+                    host: h.trim_end_matches('.').to_string(),
+                    port,
+                    refused: false,
+                });
+            }
+        }
+    }
+    None
 }
 
 /// Index of the decisive line and the rule that chose it.
@@ -348,6 +572,18 @@ fn pick(lines: &[Line]) -> Option<(usize, &'static str)> {
             return Some((e, "traceback"));
         }
     }
+    // Ruby: `/app/x.rb:12:in 'connect': could not connect … (PG::ConnectionBad)`, and a
+    // namespaced class heading its message (`ActiveRecord::ConnectionNotEstablished: …`).
+    let ruby = regex!(
+        r"(?:\.rb:\d+:in [`'][^']*': .+ \([A-Z]\w*(?:::[A-Z]\w*)*\)$|^[A-Z]\w*(?:::[A-Z]\w*)+: \S)"
+    )?;
+    if let Some(i) = last_match(&|l| !l.indented && ruby.is_match(l.text.trim())) {
+        return Some((i, "exception"));
+    }
+    // Elixir/Erlang: `** (DBConnection.ConnectionError) …`, `** (exit) …`.
+    if let Some(i) = last_match(&|l| l.text.trim_start().starts_with("** (")) {
+        return Some((i, "exception"));
+    }
     // An uncaught exception header (Node `Error: …`, Java without a cause chain, .NET).
     let exception = regex!(
         r"^(?:Unhandled exception\. |Exception in thread \S+ |Uncaught )?(?:[A-Za-z_$][\w.$]*)?(?:Error|Exception)(?: \(\w+\))?: \S"
@@ -369,6 +605,19 @@ fn pick(lines: &[Line]) -> Option<(usize, &'static str)> {
 
 /// A `host:port` (or a quoted `server 'h,1433'`) anywhere in a line, as an unreachable host.
 fn host_port_anywhere(t: &str) -> Option<Named> {
+    // Java's `InetSocketAddress` form: `idempotency-cache/10.96.201.17:6379`,
+    // `redis/<unresolved>:6379`: the name before the slash is the host dialled.
+    if let Some(r) = regex!(
+        r"(?:^|[\s:(\[])([a-zA-Z][\w-]*(?:\.[\w-]+)*)/(?:\d{1,3}(?:\.\d{1,3}){3}|<unresolved>):(\d{2,5})\b"
+    ) && let Some(c) = r.captures(t)
+        && !is_source_file(&c[1])
+    {
+        return Some(Named::Unreachable {
+            host: c[1].to_string(),
+            port: c[2].parse().ok(),
+            refused: t.to_ascii_lowercase().contains("refused"),
+        });
+    }
     let hp = regex!(
         r#"(?:(?:server|host|addr|address|url|to|at)\W{0,3}(?:[a-z][a-z0-9+]*://)?|[a-z][a-z0-9+]*://(?:[^@/\s]+@)?)([a-zA-Z][\w-]*(?:\.[\w-]+)*)[:,](\d{2,5})\b"#
     )?;
@@ -380,6 +629,24 @@ fn host_port_anywhere(t: &str) -> Option<Named> {
         host: c[1].to_string(),
         port: c[2].parse().ok(),
         refused: true,
+    })
+}
+
+/// The host (and port) of a URL or DSN in a line: `postgres://u:***@db:5432/app`,
+/// `jdbc:mysql://mysql:3306/x`, `mongodb+srv://cluster0.example.net/db`, `amqp://mq`.
+fn url_host(t: &str) -> Option<Named> {
+    let url = regex!(
+        r#"\b[a-z][a-z0-9+.-]*:(?:[a-z0-9+-]+:)?//(?:[^@/\s"'`]+@)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9][\w-]*(?:\.[\w-]+)*)(?::(\d{2,5}))?"#
+    )?;
+    let c = url.captures(t)?;
+    let host = c.get(1)?.as_str();
+    if is_source_file(host) || host.eq_ignore_ascii_case("localhost") && c.get(2).is_none() {
+        return None;
+    }
+    Some(Named::Unreachable {
+        host: host.to_string(),
+        port: c.get(2).and_then(|m| m.as_str().parse().ok()),
+        refused: t.to_ascii_lowercase().contains("refused"),
     })
 }
 
@@ -425,7 +692,12 @@ pub fn names_in(t: &str) -> Vec<Named> {
         r"bad address '([\w.-]+)'",
         r"Unknown (?:MySQL server|server) host '([\w.-]+)'",
         r"nodename nor servname provided.*?([\w.-]+)",
-        r"failed to resolve ['\x22]?([\w.-]+)",
+        r"(?i)failed to resolve (?:host(?:name)? )?['\x22]?([\w-]+(?:\.[\w-]+)*)",
+        r"getaddrinfo for ([\w.-]+) failed",
+        r"TCP connection to ([\w.-]+):\d+ \(getaddrinfo",
+        r"\(([\w.-]+):\d+\): non-existing domain",
+        r"querySrv (?:ENOTFOUND|ESERVFAIL|ETIMEOUT|ECONNREFUSED) (?:_mongodb\._tcp\.)?([\w.-]+)",
+        r"(?i)unknown host:? ['\x22]?([a-z][\w-]*(?:\.[\w-]+)*)",
         r#"host not found in upstream "([\w.-]+?)(?::\d+)?""#,
     ];
     for p in unresolved {
@@ -442,13 +714,17 @@ pub fn names_in(t: &str) -> Vec<Named> {
     }
     if out.is_empty()
         && regex!(
-            r"(?i)temporary failure in name resolution|name or service not known|no address associated with hostname|name resolution failed|NXDOMAIN|EAI_AGAIN"
+            r"(?i)temporary failure in name resolution|name or service not known|no address associated with hostname|name resolution failed|no such host|failed to lookup address|NXDOMAIN|EAI_AGAIN|:nxdomain"
         )
         .is_some_and(|r| r.is_match(t))
     {
-        add(&mut out, Named::Unresolved {
-            host: String::new(),
-        });
+        // The host may be on the same line: `connecting to redis:6379. Name or service not
+        // known`, a URL or DSN.
+        let host = match host_port_anywhere(t).or_else(|| url_host(t)) {
+            Some(Named::Unreachable { host, .. }) => host,
+            _ => String::new(),
+        };
+        add(&mut out, Named::Unresolved { host });
     }
     // Refused / timed out connections with a host.
     let unreachable: &[(&str, bool)] = &[
@@ -469,7 +745,37 @@ pub fn names_in(t: &str) -> Vec<Named> {
             true,
         ),
         (
-            r"(?i)([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5}).{0,40}?(connection refused|i/o timeout|connection timed out|connect timed out|no route to host|network is unreachable|connection reset)",
+            r"(?i)([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5}).{0,40}?(connection refused|i/o timeout|connection timed out|connect timed out|no route to host|network is unreachable|connection reset|context deadline exceeded|deadline exceeded|econnrefused|etimedout)",
+            true,
+        ),
+        (
+            r"->([\d.]+):(\d+): (?:i/o timeout|read: connection reset)",
+            true,
+        ),
+        // Kafka's client: `Connection to node -1 (events-kafka/10.96.8.8:9092) could not be established`
+        (r"\(([\w.-]+)/[\d.]+:(\d+)\) could not be established", true),
+        (
+            r#"Is the server running on host "([\w.-]+)".*?port (\d+)"#,
+            true,
+        ),
+        (
+            r"(?i)Connect\(([\w.-]+):(\d+),.*(refused|failed|timed out)",
+            true,
+        ),
+        // Java's `host/ip:port` (an InetSocketAddress): `Connection refused: db/10.96.3.4:5432`
+        (
+            r"(?i)(?:refused|timed out|timeout|reset|unreachable|failed|could not|unable)\W.{0,60}?\b([a-z][\w-]*(?:\.[\w-]+)*)/\d{1,3}(?:\.\d{1,3}){3}:(\d{2,5})\b",
+            true,
+        ),
+        // `Failed to connect to 10.96.44.12:5432`, `Unable to connect to cache:6379`
+        (
+            r"(?i)(?:failed|unable|could not|couldn't|cannot|can't|not possible) to connect to ([\w.-]+):(\d{2,5})\b",
+            true,
+        ),
+        // StackExchange.Redis and the like: `… not possible to connect … UnableToConnect on
+        // redis-cache:6379`
+        (
+            r"(?i)(?:UnableToConnect|unable to connect|could not connect|couldn't connect|cannot connect|can't connect|failed to connect|not possible to connect)\b.{0,80}?\b([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5})\b",
             true,
         ),
         (
@@ -481,22 +787,26 @@ pub fn names_in(t: &str) -> Vec<Named> {
         .iter()
         .any(|n| matches!(n, Named::Unresolved { host } if !host.is_empty()))
     {
-        for (p, _) in unreachable {
-            if let Some(r) = Regex::new(p).ok()
-                && let Some(c) = r.captures(t)
-                && !is_source_file(&c[1])
-            {
-                let refused = t.to_ascii_lowercase().contains("refused");
-                add(
-                    &mut out,
-                    Named::Unreachable {
-                        host: c[1].to_string(),
-                        port: c[2].parse().ok(),
-                        refused,
-                    },
-                );
-                break;
-            }
+        let refused = t.to_ascii_lowercase().contains("refused");
+        let found = unreachable.iter().find_map(|(p, _)| {
+            let c = Regex::new(p).ok()?.captures(t)?;
+            let host = c.get(1)?.as_str();
+            (!is_source_file(host)).then(|| Named::Unreachable {
+                host: host.to_string(),
+                port: c.get(2).and_then(|m| m.as_str().parse().ok()),
+                refused,
+            })
+        });
+        // A URL or DSN on a line that reports a failed connection.
+        let found = found.or_else(|| {
+            regex!(
+                r"(?i)refused|timed? ?out|deadline exceeded|no route to host|unreachable|connection reset|could not connect|couldn't connect|failed to connect|unable to connect|cannot connect|can't connect|connection error|econn"
+            )?
+            .is_match(t)
+            .then(|| url_host(t))?
+        });
+        if let Some(n) = found {
+            add(&mut out, n);
         }
     }
     // Files.
@@ -506,6 +816,8 @@ pub fn names_in(t: &str) -> Vec<Named> {
         r"open (/[^\s:]+): no such file or directory",
         r"ENOENT: no such file or directory, (?:open|stat|scandir) '([^']+)'",
         r"(/[\w./-]+): No such file or directory",
+        r"\((/[\w./-]+)\): [Ff]ailed to open stream",
+        r"rb_sysopen - (/[\w./-]+)",
         r"(?i)(?:cannot|can't|could not|unable to|failed to) (?:open|read|load|find|stat)[\w ]*? ['\x22`]?(?:file:)?(/[\w./-]+)",
         r"(?i)(?:file|config(?:uration)?|location) ['\x22`]?(?:file:)?(/[\w./-]+)['\x22`]? (?:not found|does not exist|is missing)",
     ];
@@ -528,6 +840,7 @@ pub fn names_in(t: &str) -> Vec<Named> {
         r"\b([A-Z][A-Z0-9]*_[A-Z0-9_]+|[A-Z]{3,}) (?:is not set|not set|is empty|is required|must be set|is missing|missing|undefined)",
         r"(?i)missing (?:required )?(?:env(?:ironment)?(?: var(?:iable)?)?|setting|config(?:uration)?)[: ]+['\x22`]?([A-Z][A-Z0-9_]{2,})",
         r"KeyError: '([A-Z][A-Z0-9_]{2,})'",
+        r#"key not found: ['"]([A-Z][A-Z0-9_]{2,})['"]"#,
         r"(?i)env(?:ironment)?(?: var(?:iable)?)? ['\x22`]?([A-Z][A-Z0-9_]{2,})['\x22`]? (?:not|is not) (?:set|defined|found)",
     ];
     for p in env {
@@ -560,6 +873,23 @@ pub fn names_in(t: &str) -> Vec<Named> {
                     name: c[1].to_string(),
                 },
             );
+            break;
+        }
+    }
+    // A port already taken (Go, Node, Python, Java, nginx, Rails).
+    for p in [
+        r"listen (?:tcp|udp)[46]? [\w.\[\]:-]*:(\d+): bind: address already in use",
+        r"EADDRINUSE: address already in use [\w.\[\]:-]*:(\d+)",
+        r"(?i)address already in use.{0,60}?\bport (\d+)",
+        r"(?i)port (\d+) (?:is |was )?already in use",
+        r"(?i)bind\(\) to [\w.\[\]:-]*:(\d+) failed \(98: Address already in use\)",
+        r"(?i)(?:Address already in use|BindException).{0,40}?:(\d{2,5})\b",
+    ] {
+        if let Some(r) = Regex::new(p).ok()
+            && let Some(c) = r.captures(t)
+            && let Ok(port) = c[1].parse()
+        {
+            add(&mut out, Named::PortInUse { port });
             break;
         }
     }

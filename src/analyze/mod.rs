@@ -7,6 +7,7 @@
 
 pub mod fetch;
 pub mod logline;
+pub mod logtime;
 pub mod report;
 pub mod util;
 pub mod view;

@@ -80,8 +80,10 @@ pub fn analyze(view: &ClusterView) -> Vec<Finding> {
                         .join(", ")
                 ));
             }
-            for t in arr(node, "/spec/taints") {
-                evidence.push(format!("taint {}:{}", s(t, "key"), s(t, "effect")));
+            // The condition taints (not-ready, unreachable, …-pressure) are this condition
+            // again: only the taints someone put on the node are worth a line.
+            for t in super::util::user_taints(node) {
+                evidence.push(format!("taint {}", super::util::taint_words(t)));
             }
             out.push(Finding {
                 analyzer: "node".into(),

@@ -36,18 +36,32 @@ pub fn pod_request(pod: &Value, resource: &str) -> f64 {
     sum.max(init)
 }
 
-/// Taints that keep pods off a node: NoSchedule/NoExecute, minus the condition taints a node
-/// that reports Ready=True still carries until the node lifecycle controller removes them.
+/// Taints that keep pods off a node: NoSchedule/NoExecute ones someone put there, and the
+/// condition taints (`node.kubernetes.io/not-ready`, `…/disk-pressure`) only while the node's
+/// state still says so: a node that reports Ready=True carries them until the node lifecycle
+/// controller removes them, and the apiserver sets `not-ready` on every node it registers.
 fn blocking_taints(node: &Value) -> impl Iterator<Item = &Value> {
-    let ready = condition(node, "Ready").is_some_and(|(st, _, _)| st == "True");
+    let troubled = !super::util::node_troubles(node).is_empty();
     arr(node, "/spec/taints").iter().filter(move |t| {
         matches!(s(t, "effect"), "NoSchedule" | "NoExecute")
-            && !(ready
-                && matches!(
-                    s(t, "key"),
-                    "node.kubernetes.io/not-ready" | "node.kubernetes.io/unreachable"
-                ))
+            && (troubled || super::util::condition_taint(s(t, "key")).is_none())
     })
+}
+
+/// Why a taint keeps pods off `node`, in words: the node's state for a condition taint
+/// (`worker-3 (NotReady)`), the taint itself otherwise (`edge-1 (dedicated=ingress:NoSchedule)`).
+fn taint_reason(node: &Value, t: &Value) -> String {
+    match super::util::condition_taint(s(t, "key")) {
+        Some(state) => format!(
+            "{} ({})",
+            meta_name(node),
+            super::util::node_troubles(node)
+                .first()
+                .copied()
+                .unwrap_or(state)
+        ),
+        None => format!("{} ({})", meta_name(node), super::util::taint_words(t)),
+    }
 }
 
 fn tolerates(pod: &Value, taint: &Value) -> bool {
@@ -80,6 +94,73 @@ fn affinity_ok(pod: &Value, node: &Value) -> bool {
         let sel = serde_json::json!({ "matchExpressions": term.get("matchExpressions").cloned().unwrap_or(Value::Null) });
         super::util::label_selector_matches(&sel, node)
     })
+}
+
+/// The pod's required node affinity in words, and the label keys it asks about.
+fn affinity_words(pod: &Value) -> (String, Vec<String>) {
+    let mut keys = Vec::new();
+    let terms: Vec<String> = arr(
+        pod,
+        "/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms",
+    )
+    .iter()
+    .map(|t| {
+        arr(t, "/matchExpressions")
+            .iter()
+            .map(|e| {
+                keys.push(s(e, "key").to_string());
+                let values: Vec<&str> = arr(e, "/values").iter().filter_map(Value::as_str).collect();
+                if values.is_empty() {
+                    format!("{} {}", s(e, "key"), s(e, "operator"))
+                } else {
+                    format!("{} {} [{}]", s(e, "key"), s(e, "operator"), values.join(", "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" and ")
+    })
+    .collect();
+    keys.sort();
+    keys.dedup();
+    (terms.join(" or "), keys)
+}
+
+/// What the nodes carry for these label keys: `; nodes have pool=a (n1), pool=b (n2, n3)`,
+/// or `; no node has label pool`.
+fn node_values(nodes: &[&Value], keys: &[&str]) -> String {
+    let mut parts = Vec::new();
+    for k in keys {
+        let mut by_value: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+        for n in nodes {
+            if let Some(v) = n
+                .pointer("/metadata/labels")
+                .and_then(|l| l.get(*k))
+                .and_then(Value::as_str)
+            {
+                by_value
+                    .entry(v.to_string())
+                    .or_default()
+                    .push(meta_name(n));
+            }
+        }
+        if by_value.is_empty() {
+            parts.push(format!("no node has label {k}"));
+        } else {
+            parts.push(format!(
+                "nodes have {}",
+                by_value
+                    .iter()
+                    .map(|(v, ns)| format!("{k}={v} ({})", ns.join(", ")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", parts.join("; "))
+    }
 }
 
 fn check(view: &ClusterView, pod: &Value) -> Option<Finding> {
@@ -183,25 +264,31 @@ fn check(view: &ClusterView, pod: &Value) -> Option<Finding> {
         }
     }
     if !nodes.is_empty() {
-        let sel_fail = nodes.iter().all(|n| !selector_ok(pod, n));
-        if sel_fail
-            || msg.contains("node selector")
-            || msg.contains("didn't match pod's node affinity")
+        // With the nodes at hand, klue checks each requirement itself (the scheduler's
+        // message sums over nodes: "didn't match Pod's node affinity/selector" is said of the
+        // nodes that fail it, even when another node matches and is only tainted).
+        if nodes.iter().all(|n| !selector_ok(pod, n))
+            && let Some(sel) = pod.pointer("/spec/nodeSelector").and_then(Value::as_object)
         {
-            let sel = pod
-                .pointer("/spec/nodeSelector")
-                .map(|v| v.to_string())
-                .unwrap_or_default();
-            if !sel.is_empty() {
-                causes.push(format!(
-                    "no node has the labels of the pod's nodeSelector {sel}"
-                ));
-                fixes.push("Fix the nodeSelector, or label a node to match it.".to_string());
-                checks.push("get nodes --show-labels".to_string());
-            }
+            let wanted: Vec<String> = sel
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect();
+            let keys: Vec<&str> = sel.keys().map(String::as_str).collect();
+            causes.push(format!(
+                "no node has the labels of the pod's nodeSelector ({}){}",
+                wanted.join(", "),
+                node_values(&nodes, &keys)
+            ));
+            fixes.push("Fix the nodeSelector, or label a node to match it.".to_string());
+            checks.push("get nodes --show-labels".to_string());
         }
         if nodes.iter().all(|n| !affinity_ok(pod, n)) {
-            causes.push("no node matches the pod's required node affinity".to_string());
+            let (req, keys) = affinity_words(pod);
+            causes.push(format!(
+                "no node matches the pod's required node affinity ({req}){}",
+                node_values(&nodes, &keys.iter().map(String::as_str).collect::<Vec<_>>())
+            ));
             fixes.push(
                 "Relax or fix spec.affinity.nodeAffinity, or label a node to match.".to_string(),
             );
@@ -213,17 +300,11 @@ fn check(view: &ClusterView, pod: &Value) -> Option<Finding> {
             .flat_map(|n| {
                 blocking_taints(n)
                     .filter(|t| !tolerates(pod, t))
-                    .map(move |t| {
-                        format!(
-                            "{} ({}={}:{})",
-                            meta_name(n),
-                            s(t, "key"),
-                            s(t, "value"),
-                            s(t, "effect")
-                        )
-                    })
+                    .map(move |t| taint_reason(n, t))
             })
             .collect();
+        let mut untolerated = untolerated;
+        untolerated.dedup();
         let eligible = nodes
             .iter()
             .filter(|n| selector_ok(pod, n) && affinity_ok(pod, n))
@@ -235,11 +316,22 @@ fn check(view: &ClusterView, pod: &Value) -> Option<Finding> {
                 .filter(|n| selector_ok(pod, n) && affinity_ok(pod, n))
                 .all(|n| blocking_taints(n).any(|t| !tolerates(pod, t)));
         if all_tainted {
-            causes.push(format!(
-                "every candidate node has a taint the pod does not tolerate: {}",
-                untolerated.join(", ")
-            ));
-            fixes.push(
+            causes.insert(
+                0,
+                if eligible == 1 {
+                    format!(
+                        "the only node its nodeSelector/affinity allows has a taint the pod does not tolerate: {}",
+                        untolerated.join(", ")
+                    )
+                } else {
+                    format!(
+                        "every candidate node has a taint the pod does not tolerate: {}",
+                        untolerated.join(", ")
+                    )
+                },
+            );
+            fixes.insert(
+                0,
                 "Add a matching toleration to the pod spec, or remove the taint from a node."
                     .to_string(),
             );

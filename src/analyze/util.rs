@@ -98,6 +98,11 @@ pub fn condition<'a>(v: &'a Value, ty: &str) -> Option<(&'a str, &'a str, &'a st
         .map(|c| (s(c, "status"), s(c, "reason"), s(c, "message")))
 }
 
+/// Is a pod's Ready condition True?
+pub fn pod_ready(pod: &Value) -> bool {
+    condition(pod, "Ready").is_some_and(|(status, _, _)| status == "True")
+}
+
 /// Parse a Kubernetes quantity (`500m`, `1Gi`, `2`, `1e3`) into a float of base units.
 pub fn quantity(q: &str) -> Option<f64> {
     let q = q.trim();
@@ -242,5 +247,113 @@ pub fn ns_flag(ns: &str) -> String {
         String::new()
     } else {
         format!(" -n {ns}")
+    }
+}
+
+/// The node condition a taint stands for, when it is one the control plane sets by itself
+/// (the node lifecycle controller, the apiserver when a node registers, `kubectl cordon`):
+/// `node.kubernetes.io/not-ready` → `NotReady`. Such a taint is the node's state, not a
+/// choice of the cluster's operators: it is reported as the condition, never as a taint to
+/// tolerate. `None` for taints someone put there (`dedicated=ingress`, `nvidia.com/gpu`).
+pub fn condition_taint(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "node.kubernetes.io/not-ready" => "NotReady",
+        "node.kubernetes.io/unreachable" => "NotReady (unreachable)",
+        "node.kubernetes.io/memory-pressure" => "under memory pressure",
+        "node.kubernetes.io/disk-pressure" => "under disk pressure",
+        "node.kubernetes.io/pid-pressure" => "under PID pressure",
+        "node.kubernetes.io/network-unavailable" => "without network",
+        "node.kubernetes.io/unschedulable" => "cordoned (unschedulable)",
+        "node.kubernetes.io/out-of-service" => "out of service",
+        "node.cloudprovider.kubernetes.io/uninitialized" => {
+            "not yet initialized by the cloud provider"
+        }
+        "node.cloudprovider.kubernetes.io/shutdown" => "shut down",
+        _ => return None,
+    })
+}
+
+/// What a node's own state says is wrong with it, from its conditions and `spec.unschedulable`:
+/// `NotReady`, `under disk pressure`, `cordoned (unschedulable)`. Empty for a healthy node.
+pub fn node_troubles(node: &Value) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    match condition(node, "Ready").map(|(st, _, _)| st) {
+        Some("True") => {}
+        Some("Unknown") => out.push("NotReady (unreachable)"),
+        Some(_) => out.push("NotReady"),
+        None => {}
+    }
+    for (ty, words) in [
+        ("MemoryPressure", "under memory pressure"),
+        ("DiskPressure", "under disk pressure"),
+        ("PIDPressure", "under PID pressure"),
+        ("NetworkUnavailable", "without network"),
+    ] {
+        if condition(node, ty).is_some_and(|(st, _, _)| st == "True") {
+            out.push(words);
+        }
+    }
+    if node.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
+        out.push("cordoned (unschedulable)");
+    }
+    out
+}
+
+/// The taints on a node someone put there (not the condition taints, see [`condition_taint`])
+/// with effect NoSchedule or NoExecute.
+pub fn user_taints(node: &Value) -> impl Iterator<Item = &Value> {
+    arr(node, "/spec/taints").iter().filter(|t| {
+        matches!(s(t, "effect"), "NoSchedule" | "NoExecute")
+            && condition_taint(s(t, "key")).is_none()
+    })
+}
+
+/// A taint in words: `dedicated=ingress:NoSchedule`.
+pub fn taint_words(t: &Value) -> String {
+    let v = s(t, "value");
+    format!(
+        "{}{}:{}",
+        s(t, "key"),
+        if v.is_empty() {
+            String::new()
+        } else {
+            format!("={v}")
+        },
+        s(t, "effect")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn condition_taints_are_the_nodes_state_not_user_taints() {
+        let node = json!({
+            "spec": {"taints": [
+                {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"},
+                {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"},
+                {"key": "dedicated", "value": "ingress", "effect": "NoSchedule"},
+                {"key": "example.com/soft", "effect": "PreferNoSchedule"},
+            ]},
+            "status": {"conditions": [{"type": "Ready", "status": "Unknown"}]},
+        });
+        let user: Vec<String> = user_taints(&node).map(taint_words).collect();
+        assert_eq!(user, vec!["dedicated=ingress:NoSchedule".to_string()]);
+        assert_eq!(node_troubles(&node), vec!["NotReady (unreachable)"]);
+        assert_eq!(
+            condition_taint("node.kubernetes.io/disk-pressure"),
+            Some("under disk pressure")
+        );
+        assert_eq!(condition_taint("nvidia.com/gpu"), None);
+        let healthy = json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}});
+        assert!(node_troubles(&healthy).is_empty());
+        let cordoned = json!({"spec": {"unschedulable": true},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}, {"type": "DiskPressure", "status": "True"}]}});
+        assert_eq!(
+            node_troubles(&cordoned),
+            vec!["under disk pressure", "cordoned (unschedulable)"]
+        );
     }
 }

@@ -11,7 +11,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::bail;
-use klue::protocol::{Decision, Event, Op, Proposal, ProposalId};
+use klue::protocol::{Decision, EndReason, Event, Op, Proposal, ProposalId};
 use klue::session::ApprovalPolicy;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines, Stdin};
 use tokio::sync::mpsc::UnboundedSender;
@@ -45,10 +45,12 @@ pub struct Args {
 /// How a headless investigation runs and prints (`klue ask`, `klue resume --ask`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Headless {
-    /// Most planner turns (model calls) in this investigation (default: the config's).
+    /// Most planner turns (model calls) in this session; a resumed session counts the turns
+    /// it used before (default: the config's).
     #[arg(long)]
     pub max_turns: Option<u32>,
-    /// Most queries run in this investigation (default: the config's).
+    /// Most queries run in this session; a resumed session counts the queries it ran before
+    /// (default: the config's).
     #[arg(long)]
     pub max_queries: Option<u32>,
     /// Longest a single query may run, in seconds (default: the config's
@@ -72,7 +74,7 @@ pub enum OutputKind {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
-    let _log = super::screen::init_log();
+    let _log = super::logging::init_log();
     let symptom = args.symptom.join(" ");
     investigate(global, &symptom, &args.headless, Launch::new("ask")).await
 }
@@ -194,6 +196,11 @@ async fn drive(
     }
 }
 
+/// The engineer stops the run (a second Ctrl-C, `q`, or no more answers on stdin).
+const QUIT: Op = Op::End {
+    reason: EndReason::Engineer,
+};
+
 /// The headless front end's state.
 struct Front {
     ops: UnboundedSender<Op>,
@@ -218,7 +225,9 @@ impl Front {
     fn on_event(&mut self, event: Event) -> anyhow::Result<bool> {
         let mut ask_again = None;
         match &event {
-            Event::Proposed(p) if self.ask && p.reason != klue::session::OWN_QUERY => {
+            Event::Proposed(p)
+                if self.ask && p.origin != klue::protocol::ProposalOrigin::Engineer =>
+            {
                 self.pending.push_back(p.clone())
             }
             Event::Decided { id, .. } => self.pending.retain(|p| p.id != *id),
@@ -235,7 +244,7 @@ impl Front {
         if self.ask
             && let Some(id) = ask_again
             && let Some(p) = self.report.waiting(&id)
-            && p.reason != klue::session::OWN_QUERY
+            && p.origin != klue::protocol::ProposalOrigin::Engineer
         {
             self.pending.push_front(p);
         }
@@ -244,7 +253,9 @@ impl Front {
         // question, an error or a cancel): end headless.
         if waiting {
             if self.awaited && self.report.turn_done() {
-                self.send(Op::End)?;
+                self.send(Op::End {
+                    reason: self.report.finished(),
+                })?;
             }
             self.awaited = true;
         }
@@ -257,7 +268,7 @@ impl Front {
             eprintln!("klue: cancelling (Ctrl-C again to stop)");
             self.send(Op::Cancel)
         } else {
-            self.send(Op::End)
+            self.send(QUIT)
         }
     }
 
@@ -281,7 +292,7 @@ impl Front {
                 .await?;
             let Some(answer) = answer else {
                 // stdin closed: stop asking.
-                return Ok(Op::End);
+                return Ok(QUIT);
             };
             // `:get pods -n shop`: the engineer's own query, through the same policy.
             if let Some(command) = answer.trim().strip_prefix(':') {
@@ -298,7 +309,7 @@ impl Front {
                 "s" | "shape" => return Ok(Op::ApproveShape { id: p.id.clone() }),
                 "e" | "edit" => {
                     let Some(command) = self.read_line("  command > ").await? else {
-                        return Ok(Op::End);
+                        return Ok(QUIT);
                     };
                     let command = if command.trim().is_empty() {
                         p.command.clone()
@@ -323,7 +334,7 @@ impl Front {
                         .filter(|r| !r.is_empty());
                     return Ok(decide(&p.id, Decision::Reject { reason }));
                 }
-                "q" | "quit" => return Ok(Op::End),
+                "q" | "quit" => return Ok(QUIT),
                 other => eprintln!(
                     "  `{other}` is not an answer: type a, s, e, r or q, or :QUERY to run your own"
                 ),

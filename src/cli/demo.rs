@@ -61,7 +61,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
     how.planner_default = Some(PlannerKind::Offline);
     if tty && !args.headless {
         super::screen::require_terminal()?;
-        let _log = super::screen::init_log();
+        let _log = super::logging::init_log();
         how.record = !args.flags.no_record;
         let (handle, recorder) = launch(global, how).await?.into_parts();
         let code = super::screen::open(handle).await;

@@ -353,15 +353,16 @@ pub async fn launch(global: &GlobalArgs, launch: Launch) -> anyhow::Result<Launc
         .map(|t| t.max(Duration::from_secs(1)))
         .unwrap_or(settings.budget.query_timeout);
     // The offline planner (alone, or grounding a model) reads the objects behind table
-    // output; a model gets the analyzers' findings as hints (objects never reach it).
+    // output; a model gets the analyzers' findings as hints (objects never reach it). They
+    // are read in the background: the session waits for them before the model's first call,
+    // nothing waits for them before the screen's first frame.
     let offline = planner.info().kind == PlannerKind::Offline;
     if !offline {
-        config.hints = klue::analyze::fetch::hints_for(
-            &cluster.client,
-            Some(&cluster.info.namespace),
-            Duration::from_secs(5),
-        )
-        .await;
+        let client = cluster.client.clone();
+        let namespace = cluster.info.namespace.clone();
+        config.pending_hints = Some(tokio::spawn(async move {
+            klue::analyze::fetch::hints_for(&client, Some(&namespace), Duration::from_secs(5)).await
+        }));
     }
     let checked = cluster.clone();
     let runner = Arc::new(

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use klue::config::{Overrides, Settings};
 use klue::mcp::{Options, Server};
-use klue::session::Budget;
+use klue::protocol::Budget;
 
 /// The cluster flags are the shared ones (`--context`, `-n`, `--kubeconfig`, `--snapshot`).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -20,7 +20,7 @@ pub struct Args {
 }
 
 pub async fn run(global: &super::launch::GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
-    let _log = super::screen::init_log();
+    let _log = super::logging::init_log();
     // The config's budget bounds `investigate` (its `max_queries` argument overrides the
     // queries) and every query; a broken config is said once and the defaults apply.
     let budget = match Settings::load(&Overrides::default()) {

@@ -5,6 +5,7 @@ pub mod completions;
 pub mod demo;
 pub mod export;
 pub mod launch;
+pub mod logging;
 pub mod mcp;
 pub mod query;
 pub mod replay;

@@ -27,7 +27,7 @@ pub struct Args {
 }
 
 pub async fn run(global: &super::launch::GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
-    let _log = super::screen::init_log();
+    let _log = super::logging::init_log();
     // One argument is the whole command line; several are joined as the shell split them.
     let line = if args.command.len() == 1 {
         args.command[0].clone()

@@ -38,7 +38,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rec =
         klue::record::read(&path).with_context(|| format!("cannot replay {}", path.display()))?;
     super::screen::require_terminal()?;
-    let _log = super::screen::init_log();
+    let _log = super::logging::init_log();
     let notices: Vec<String> = rec
         .warnings
         .iter()

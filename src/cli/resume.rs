@@ -54,7 +54,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
         }
         None => {
             super::screen::require_terminal()?;
-            let _log = super::screen::init_log();
+            let _log = super::logging::init_log();
             let mut how = Launch::new("resume");
             how.earlier = earlier;
             how.record = !args.headless.no_record;

@@ -48,7 +48,7 @@ impl From<SeverityArg> for Severity {
 }
 
 pub async fn run(global: &super::launch::GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
-    let _log = super::screen::init_log();
+    let _log = super::logging::init_log();
     let client = global.connect().await?.client;
     let namespace = if args.all_namespaces {
         None

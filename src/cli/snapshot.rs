@@ -20,7 +20,7 @@ pub struct Args {
 }
 
 pub async fn run(global: &super::launch::GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
-    let _log = super::screen::init_log();
+    let _log = super::logging::init_log();
     let cluster = global.connect().await?;
     let source = SnapshotSource {
         context: cluster.info.context.to_string(),

@@ -12,7 +12,7 @@ pub struct Args {}
 
 pub async fn run(global: &GlobalArgs, _args: Args) -> anyhow::Result<ExitCode> {
     super::screen::require_terminal()?;
-    let _log = super::screen::init_log();
+    let _log = super::logging::init_log();
     let launched = launch(global, Launch::new("s")).await?;
     let cluster = launched.cluster.clone();
     let (handle, recorder) = launched.into_parts();

@@ -7,6 +7,12 @@
 //! answer), when the server reports another version, or when a typed resource type is not in
 //! it (the caller then refetches and rewrites it).
 //!
+//! The server's version is asked again only when the last answer is older than
+//! [`VERSION_RECHECK`] (five minutes): the time of that answer is the modification time of a
+//! small file beside the cache (`<name>.checked`). kubectl never asks; klue asks at most every
+//! five minutes, so a burst of `klue query` processes sends one request each, as kubectl does,
+//! and an upgrade is noticed within five minutes (at once when a type is not found).
+//!
 //! Files are written to a temporary name in the same directory and renamed into place, so
 //! a process reading the cache sees a whole old file or a whole new one, never a part, however
 //! many processes write it at once (the last rename wins). A file that does not parse is
@@ -30,6 +36,9 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(6 * 60 * 60);
 /// was down may be back).
 pub const PARTIAL_TTL: Duration = Duration::from_secs(60);
 
+/// How long the server's version, once confirmed, is taken as unchanged.
+pub const VERSION_RECHECK: Duration = Duration::from_secs(5 * 60);
+
 /// Where discovery documents are kept, and for how long.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscoveryCache {
@@ -52,7 +61,21 @@ pub struct Cached {
     /// The server's `gitVersion` when the discovery was fetched.
     pub server_version: String,
     pub fetched_at: SystemTime,
+    /// When the server last answered with `server_version` (at the latest, `fetched_at`).
+    pub version_confirmed_at: SystemTime,
     pub discovery: Discovery,
+}
+
+impl Cached {
+    /// Whether the server's version must be asked again before this discovery is used.
+    pub fn version_check_due(&self) -> bool {
+        self.version_check_due_at(SystemTime::now())
+    }
+
+    fn version_check_due_at(&self, now: SystemTime) -> bool {
+        // a confirmation in the future (a clock set back) is not trusted
+        !matches!(now.duration_since(self.version_confirmed_at), Ok(age) if age < VERSION_RECHECK)
+    }
 }
 
 /// What a lookup found.
@@ -130,6 +153,19 @@ impl DiscoveryCache {
         self.dir.join(format!("{name}.json"))
     }
 
+    /// The file whose modification time is when `server` last confirmed the cached version.
+    pub fn confirmation_path_for(&self, server: &str) -> PathBuf {
+        self.path_for(server).with_extension("checked")
+    }
+
+    /// Record that `server` has just answered with the cached version (the confirmation
+    /// file's modification time becomes now).
+    pub fn confirm_version(&self, server: &str) -> std::io::Result<()> {
+        let path = self.confirmation_path_for(server);
+        let f = std::fs::File::create(&path)?;
+        f.set_modified(SystemTime::now())
+    }
+
     /// Read the cached discovery of `server`.
     pub fn load(&self, server: &str) -> Lookup {
         self.load_at(server, SystemTime::now())
@@ -162,11 +198,19 @@ impl DiscoveryCache {
         };
         // a time in the future (a clock set back) is not trusted either
         match now.duration_since(fetched_at) {
-            Ok(age) if age < ttl => Lookup::Fresh(Cached {
-                server_version: file.server_version,
-                fetched_at,
-                discovery: file.discovery,
-            }),
+            Ok(age) if age < ttl => {
+                let confirmed = std::fs::metadata(self.confirmation_path_for(server))
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .filter(|t| *t > fetched_at)
+                    .unwrap_or(fetched_at);
+                Lookup::Fresh(Cached {
+                    server_version: file.server_version,
+                    fetched_at,
+                    version_confirmed_at: confirmed,
+                    discovery: file.discovery,
+                })
+            }
             _ => Lookup::Expired,
         }
     }
@@ -220,6 +264,7 @@ impl DiscoveryCache {
 
     /// Forget the cached discovery of `server` (a missing file is fine).
     pub fn remove(&self, server: &str) -> std::io::Result<()> {
+        let _ = std::fs::remove_file(self.confirmation_path_for(server));
         match std::fs::remove_file(self.path_for(server)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
@@ -321,6 +366,38 @@ mod tests {
         c.remove(SERVER).unwrap();
         c.remove(SERVER).unwrap();
         assert!(matches!(c.load(SERVER), Lookup::Missing));
+    }
+
+    #[test]
+    fn the_version_is_rechecked_once_its_confirmation_is_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = DiscoveryCache::new(dir.path().join("d"));
+        c.store(SERVER, "v1.20.2", &discovery(2)).unwrap();
+        let Lookup::Fresh(got) = c.load(SERVER) else {
+            panic!("not fresh")
+        };
+        // written just now: the fetch confirmed the version
+        assert!(!got.version_check_due());
+        let now = SystemTime::now();
+        assert!(got.version_check_due_at(now + VERSION_RECHECK + Duration::from_secs(1)));
+        // a confirmation in the future (a clock set back) is not trusted
+        assert!(got.version_check_due_at(now - Duration::from_secs(3600)));
+        // a later confirmation moves the window
+        c.confirm_version(SERVER).unwrap();
+        let Lookup::Fresh(again) = c.load(SERVER) else {
+            panic!("not fresh")
+        };
+        assert!(again.version_confirmed_at >= got.fetched_at);
+        // an old confirmation file does not count for a newer cache file
+        let f = std::fs::File::create(c.confirmation_path_for(SERVER)).unwrap();
+        f.set_modified(now - Duration::from_secs(7200)).unwrap();
+        let Lookup::Fresh(third) = c.load(SERVER) else {
+            panic!("not fresh")
+        };
+        assert_eq!(third.version_confirmed_at, third.fetched_at);
+        // removing the cache removes its confirmation
+        c.remove(SERVER).unwrap();
+        assert!(!c.confirmation_path_for(SERVER).exists());
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod discovery;
 pub mod discovery_cache;
 pub mod getonly;
 pub mod kubeconfig;
+pub mod transport;
 
 use std::sync::Arc;
 
@@ -118,6 +119,9 @@ struct Loaded {
     fetched: Option<std::time::Instant>,
     /// The server's `gitVersion`, when known.
     server_version: Option<String>,
+    /// The server answered in this process (the version check or the fetch); `false` for a
+    /// discovery read from the disk with the version confirmed recently by another process.
+    answered: bool,
 }
 
 /// A discovery fetched from the server less than this long ago is not refetched because a
@@ -204,7 +208,7 @@ impl Cluster {
         let server = config.cluster_url.to_string();
         let server = server.trim_end_matches('/').to_string();
         let namespace = config.default_namespace.clone();
-        let builder = ClientBuilder::try_from(config).map_err(|e| invalid(e.to_string()))?;
+        let builder = transport::builder(config).map_err(|e| invalid(e.to_string()))?;
         let calls = calls::CallLogLayer::default();
         let client = builder.with_layer(&calls).with_layer(&GetOnlyLayer).build();
         Ok(Cluster {
@@ -293,7 +297,9 @@ impl Cluster {
 
     /// The discovery data (API groups and resources), loaded once per `Cluster`: from the
     /// disk cache when it is fresh and the server still reports the version it was fetched
-    /// from (one `/version` request), else from the server (and then written to the cache).
+    /// from (one `/version` request, sent only when no process has confirmed the version in
+    /// the last [`discovery_cache::VERSION_RECHECK`]), else from the server (and then written
+    /// to the cache).
     pub async fn discovery(&self) -> Result<Arc<Discovery>, kube::Error> {
         Ok(self.loaded_discovery().await?.data)
     }
@@ -330,17 +336,32 @@ impl Cluster {
             server: self.info.server.clone(),
             detail: e.to_string(),
         };
-        let l = self.loaded_discovery().await.map_err(unreachable)?;
+        let mut l = self.loaded_discovery().await.map_err(unreachable)?;
         let version = match (&l.server_version, &self.kubeconfig) {
-            (Some(v), _) => v.clone(),
-            // a live server without a disk cache: ask
-            (None, Some(_)) => {
-                self.client
+            (Some(v), _) if l.answered => v.clone(),
+            // a live server not asked yet in this process (no disk cache, or a version
+            // another process confirmed recently): this is the connection check
+            (cached, Some(_)) => {
+                let now = self
+                    .client
                     .apiserver_version()
                     .await
                     .map_err(unreachable)?
-                    .git_version
+                    .git_version;
+                if let (Some(cached), Some(cache)) = (cached, &self.discovery.cache) {
+                    if *cached == now {
+                        let _ = cache.confirm_version(&self.info.server);
+                    } else {
+                        tracing::info!(server = %self.info.server, %cached, %now,
+                            "the server's version changed; refetching discovery");
+                        let fresh = self.fetch_discovery().await.map_err(unreachable)?;
+                        *self.discovery.current.lock().await = Some(fresh.clone());
+                        l = fresh;
+                    }
+                }
+                now
             }
+            (Some(v), None) => v.clone(),
             (None, None) => String::new(),
         };
         Ok(ServerFacts {
@@ -371,14 +392,27 @@ impl Cluster {
         };
         let server = &self.info.server;
         match cache.load(server) {
+            Lookup::Fresh(c) if !c.version_check_due() => {
+                tracing::debug!(%server, "discovery from the disk cache, version confirmed recently");
+                return Ok(Some(Loaded {
+                    data: Arc::new(c.discovery),
+                    fetched: None,
+                    server_version: Some(c.server_version),
+                    answered: false,
+                }));
+            }
             Lookup::Fresh(c) => {
                 let version = self.client.apiserver_version().await?.git_version;
                 if version == c.server_version {
                     tracing::debug!(%server, "discovery from the disk cache");
+                    if let Err(e) = cache.confirm_version(server) {
+                        tracing::debug!(error = %e, "the version check is not recorded");
+                    }
                     return Ok(Some(Loaded {
                         data: Arc::new(c.discovery),
                         fetched: None,
                         server_version: Some(version),
+                        answered: true,
                     }));
                 }
                 tracing::info!(%server, cached = %c.server_version, now = %version,
@@ -401,6 +435,7 @@ impl Cluster {
                 data: Arc::new(data),
                 fetched: Some(std::time::Instant::now()),
                 server_version: None,
+                answered: true,
             });
         };
         let (info, data) = futures::try_join!(
@@ -414,11 +449,9 @@ impl Cluster {
             data: Arc::new(data),
             fetched: Some(std::time::Instant::now()),
             server_version: Some(info.git_version),
+            answered: true,
         })
     }
 }
 
 pub mod snapshot;
-mod snapshot_capture;
-mod snapshot_selector;
-mod snapshot_service;

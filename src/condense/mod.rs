@@ -7,7 +7,7 @@ mod logs;
 mod manifest;
 mod table;
 
-use crate::planner::{Entry, Outcome, Transcript};
+use crate::planner::{Outcome, Transcript, TranscriptEntry};
 use crate::query::{OutputFormat, Query, Verb};
 use crate::tokens;
 
@@ -168,7 +168,9 @@ pub fn fit_transcript(transcript: &Transcript, limits: &Limits) -> Transcript {
         .entries
         .iter()
         .map(|e| match e {
-            Entry::Result { outcome, .. } | Entry::Own { outcome, .. } => outcome_tokens(outcome),
+            TranscriptEntry::Result { outcome, .. } | TranscriptEntry::Own { outcome, .. } => {
+                outcome_tokens(outcome)
+            }
             _ => 0,
         })
         .sum();
@@ -176,7 +178,9 @@ pub fn fit_transcript(transcript: &Transcript, limits: &Limits) -> Transcript {
         if total <= limits.context {
             break;
         }
-        if let Entry::Result { outcome, .. } | Entry::Own { outcome, .. } = entry {
+        if let TranscriptEntry::Result { outcome, .. } | TranscriptEntry::Own { outcome, .. } =
+            entry
+        {
             let before = outcome_tokens(outcome);
             if let Outcome::Executed {
                 command, condensed, ..

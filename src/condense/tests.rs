@@ -133,7 +133,7 @@ fn outputs_are_capped_with_a_marker() {
 #[test]
 fn oldest_outputs_are_elided_first() {
     let big = "x ".repeat(3000);
-    let result = |n: usize| Entry::Result {
+    let result = |n: usize| TranscriptEntry::Result {
         call_id: format!("c{n}"),
         outcome: Outcome::Executed {
             command: format!("get pods -n ns{n}"),
@@ -144,7 +144,7 @@ fn oldest_outputs_are_elided_first() {
     };
     let t = Transcript {
         entries: vec![
-            Entry::User {
+            TranscriptEntry::User {
                 text: "symptom".into(),
             },
             result(1),
@@ -160,7 +160,7 @@ fn oldest_outputs_are_elided_first() {
     };
     let view = fit_transcript(&t, &limits);
     let condensed = |i: usize| match &view.entries[i] {
-        Entry::Result {
+        TranscriptEntry::Result {
             outcome: Outcome::Executed { condensed, .. },
             ..
         } => condensed.clone(),

@@ -180,7 +180,7 @@ impl LlmSettings {
 
 /// The config file's `[budget]` section: the session's limits (turns, queries) and the
 /// condenser's token caps, as configured. Front ends turn it into a
-/// [`session::Budget`](crate::session::Budget) and [`condense::Limits`](crate::condense::Limits).
+/// [`protocol::Budget`](crate::protocol::Budget) and [`condense::Limits`](crate::condense::Limits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BudgetSettings {
     pub max_turns: u32,

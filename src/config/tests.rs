@@ -246,9 +246,18 @@ fn xdg_config_home_is_honoured() {
 
 #[test]
 fn budget_from_file() {
-    let f = file("[budget]\nmax_turns = 3\nmax_queries = 7\ncontext_tokens = 5000\n");
+    let f = file(
+        "[budget]\nmax_turns = 3\nmax_queries = 7\ncontext_tokens = 5000\nmax_tokens = 90000\n",
+    );
     let b = resolve(Some(&f), &[], &Overrides::default()).budget;
     assert_eq!((b.max_turns, b.max_queries, b.context_tokens), (3, 7, 5000));
+    assert_eq!(b.max_tokens, Some(90_000));
+    // The session's budget carries the token cap.
+    assert_eq!(
+        crate::protocol::Budget::from(&b).max_tokens,
+        Some(90_000),
+        "{b:?}"
+    );
 }
 
 #[test]
@@ -263,7 +272,7 @@ fn credentials_stripped_from_endpoint() {
 #[test]
 fn budget_defaults_match_the_session_and_condenser() {
     let b = BudgetSettings::default();
-    let s = crate::session::Budget::default();
+    let s = crate::protocol::Budget::default();
     let l = crate::condense::Limits::default();
     assert_eq!((b.max_turns, b.max_queries), (s.max_turns, s.max_queries));
     assert_eq!(

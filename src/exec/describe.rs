@@ -155,25 +155,23 @@ async fn find_objects(
     }
 }
 
-/// List a collection (following `continue`), returning its items.
+/// List a collection (following `continue`), returning its items; a listing past the read
+/// bound ([`api::MAX_LIST_BYTES`]) is an output-cap error.
 pub(crate) async fn list_items(
     ex: &Executor,
     path: &str,
     params: &[(&str, String)],
 ) -> Result<Vec<Value>, ExecError> {
     let mut items = Vec::new();
-    let mut cont: Option<String> = None;
-    loop {
-        let mut p: Vec<(&str, String)> = params.to_vec();
-        p.push(("limit", "500".to_string()));
-        if let Some(c) = &cont {
-            p.push(("continue", c.clone()));
-        }
-        let v = api::get_json(ex.cluster(), &api::with_query(path, &p), ACCEPT_JSON).await?;
-        let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
-        if let Some(list) = v.get("items").and_then(Value::as_array) {
-            for item in list {
-                let mut item = item.clone();
+    let listed = api::list_pages(ex.cluster(), path, params, ACCEPT_JSON, 500, |mut v| {
+        let kind = v
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let api_version = v.get("apiVersion").cloned();
+        if let Some(Value::Array(list)) = v.get_mut("items").map(Value::take) {
+            for mut item in list {
                 // List items carry no kind/apiVersion; restore them from the list's.
                 if let Some(obj) = item.as_object_mut() {
                     if !obj.contains_key("kind")
@@ -182,7 +180,7 @@ pub(crate) async fn list_items(
                         obj.insert("kind".into(), Value::String(k.to_string()));
                     }
                     if !obj.contains_key("apiVersion")
-                        && let Some(av) = v.get("apiVersion")
+                        && let Some(av) = &api_version
                     {
                         obj.insert("apiVersion".into(), av.clone());
                     }
@@ -190,14 +188,12 @@ pub(crate) async fn list_items(
                 items.push(item);
             }
         }
-        cont = v
-            .pointer("/metadata/continue")
-            .and_then(Value::as_str)
-            .filter(|c| !c.is_empty())
-            .map(str::to_string);
-        if cont.is_none() {
-            return Ok(items);
-        }
+        true
+    })
+    .await?;
+    match listed {
+        api::Listed::Complete => Ok(items),
+        api::Listed::ReadBound => Err(api::read_bound_error(path)),
     }
 }
 

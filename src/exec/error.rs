@@ -56,6 +56,12 @@ pub enum ExecError {
         "error: output cap reached while rendering: {detail}; narrow the template or the query"
     )]
     OutputCap { detail: String },
+    /// One response passed klue's bound on what it reads of a response.
+    #[error(
+        "error: output cap: the server's answer to GET {path} passed {} MiB (klue's bound on one response); narrow the query with a name, -l, --field-selector or --chunk-size",
+        .limit >> 20
+    )]
+    ResponseTooLarge { path: String, limit: usize },
     /// Connection or kubeconfig problems (e.g. `config` verbs without a kubeconfig).
     #[error("error: {0}")]
     Cluster(#[from] ClusterError),

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::api::{self, ACCEPT_JSON, ACCEPT_TABLE};
+use super::api::{self, ACCEPT_JSON, ACCEPT_TABLE, Listed};
 use super::{ExecError, Executor, Output};
 use crate::cluster::ApiResource;
 use crate::query::{GetArgs, OutputFormat, Scope};
@@ -113,7 +113,7 @@ async fn resolve_targets(ex: &Executor, args: &GetArgs) -> Result<Vec<Target>, E
     Ok(out)
 }
 
-fn list_params(ctx: &Ctx<'_>, cont: Option<&str>) -> Vec<(&'static str, String)> {
+fn list_params(ctx: &Ctx<'_>) -> Vec<(&'static str, String)> {
     let mut p = Vec::new();
     if let Some(l) = &ctx.args.label_selector {
         p.push(("labelSelector", l.clone()));
@@ -121,23 +121,21 @@ fn list_params(ctx: &Ctx<'_>, cont: Option<&str>) -> Vec<(&'static str, String)>
     if let Some(f) = &ctx.args.field_selector {
         p.push(("fieldSelector", f.clone()));
     }
-    let chunk = ctx.args.chunk_size.unwrap_or(DEFAULT_CHUNK);
-    if chunk > 0 {
-        p.push(("limit", chunk.to_string()));
-    }
-    if let Some(c) = cont {
-        p.push(("continue", c.to_string()));
-    }
     p
 }
 
-/// Fetch tables for a target: each object's table, or the list's chunks; `f` gets each.
+fn chunk(ctx: &Ctx<'_>) -> u32 {
+    ctx.args.chunk_size.unwrap_or(DEFAULT_CHUNK)
+}
+
+/// Fetch tables for a target: each object's table, or the list's chunks; `f` gets each and
+/// says whether to go on. Whether the listing was read to its end or to the read bound.
 async fn for_each_table(
     ctx: &Ctx<'_>,
     t: &Target,
     errors: &mut Vec<ExecError>,
-    mut f: impl FnMut(ServerTable),
-) -> Result<(), ExecError> {
+    mut f: impl FnMut(ServerTable) -> bool,
+) -> Result<Listed, ExecError> {
     // A Secret's labels may copy its data: printing them needs the data to compare with.
     let secret_labels = t.res.group.is_empty()
         && t.res.kind == "Secret"
@@ -150,28 +148,30 @@ async fn for_each_table(
                 path = api::with_query(&path, &[("includeObject", "Object".into())]);
             }
             match api::get_json(ctx.ex.cluster(), &path, ACCEPT_TABLE).await {
-                Ok(v) => f(to_table(v, &t.res)),
+                Ok(v) => {
+                    if !f(to_table(v, &t.res)) {
+                        break;
+                    }
+                }
                 Err(e @ ExecError::NotFound { .. }) => errors.push(e),
                 Err(e) => return Err(e),
             }
         }
-        return Ok(());
+        return Ok(Listed::Complete);
     }
-    let mut cont: Option<String> = None;
-    loop {
-        let mut params = list_params(ctx, cont.as_deref());
-        if include_object {
-            params.push(("includeObject", "Object".into()));
-        }
-        let path = api::with_query(&t.res.collection_path(ctx.namespace), &params);
-        let v = api::get_json(ctx.ex.cluster(), &path, ACCEPT_TABLE).await?;
-        let table = to_table(v, &t.res);
-        cont = table.continue_token.clone();
-        f(table);
-        if cont.is_none() {
-            return Ok(());
-        }
+    let mut params = list_params(ctx);
+    if include_object {
+        params.push(("includeObject", "Object".into()));
     }
+    api::list_pages(
+        ctx.ex.cluster(),
+        &t.res.collection_path(ctx.namespace),
+        &params,
+        ACCEPT_TABLE,
+        chunk(ctx),
+        |v| f(to_table(v, &t.res)),
+    )
+    .await
 }
 
 /// A Table, or (for servers that answer plain JSON) a name-only table built from the list.
@@ -271,12 +271,30 @@ fn finish(
     })
 }
 
+/// The objects of a table's rows, typed (kind/apiVersion) for the analyzers.
+fn row_objects<'a>(
+    rows: &'a [crate::render::table::Row],
+    res: &'a ApiResource,
+) -> impl Iterator<Item = Value> + 'a {
+    rows.iter().filter_map(|r| r.object.clone()).map(|mut o| {
+        if let Value::Object(m) = &mut o {
+            m.entry("kind")
+                .or_insert_with(|| Value::from(res.kind.clone()));
+            m.entry("apiVersion")
+                .or_insert_with(|| Value::from(res.api_version()));
+        }
+        o
+    })
+}
+
 async fn tables(ctx: &Ctx<'_>, targets: &[Target]) -> Result<Output, ExecError> {
     let mut text = String::new();
     let mut errors = Vec::new();
     let mut total_rows = 0;
     let mut objects = Vec::new();
     let keep = ctx.ex.table_objects();
+    let cap = ctx.ex.cap().max_bytes;
+    let mut stopped = false;
     for t in targets {
         let opts = TableOptions {
             wide: ctx.args.output == OutputFormat::Wide,
@@ -290,52 +308,34 @@ async fn tables(ctx: &Ctx<'_>, targets: &[Target]) -> Result<Output, ExecError> 
         if let Some(sort) = ctx.sort {
             // sorting needs every row first
             let mut all = ServerTable::default();
-            for_each_table(ctx, t, &mut errors, |tb| {
+            let listed = for_each_table(ctx, t, &mut errors, |tb| {
                 if all.columns.is_empty() {
                     all.columns = tb.columns.clone();
                 }
                 all.rows.extend(tb.rows);
+                true
             })
             .await?;
+            if listed == Listed::ReadBound {
+                return Err(api::read_bound_error(&t.res.collection_path(ctx.namespace)));
+            }
             sort_by(&mut all.rows, |r| r.object.as_ref(), sort)?;
             if keep {
-                objects.extend(
-                    all.rows
-                        .iter()
-                        .filter_map(|r| r.object.clone())
-                        .map(|mut o| {
-                            if let Value::Object(m) = &mut o {
-                                m.entry("kind")
-                                    .or_insert_with(|| Value::from(t.res.kind.clone()));
-                                m.entry("apiVersion")
-                                    .or_insert_with(|| Value::from(t.res.api_version()));
-                            }
-                            o
-                        }),
-                );
+                objects.extend(row_objects(&all.rows, &t.res));
             }
             builder.add(&all);
         } else {
-            for_each_table(ctx, t, &mut errors, |tb| {
+            // rows stop once the table passes the cap (the rest is neither read nor laid out)
+            let before = text.len();
+            let listed = for_each_table(ctx, t, &mut errors, |tb| {
                 if keep {
-                    objects.extend(
-                        tb.rows
-                            .iter()
-                            .filter_map(|r| r.object.clone())
-                            .map(|mut o| {
-                                if let Value::Object(m) = &mut o {
-                                    m.entry("kind")
-                                        .or_insert_with(|| Value::from(t.res.kind.clone()));
-                                    m.entry("apiVersion")
-                                        .or_insert_with(|| Value::from(t.res.api_version()));
-                                }
-                                o
-                            }),
-                    );
+                    objects.extend(row_objects(&tb.rows, &t.res));
                 }
-                builder.add(&tb)
+                builder.add(&tb);
+                before + builder.bytes() < cap
             })
             .await?;
+            stopped = listed == Listed::ReadBound || before + builder.bytes() >= cap;
         }
         if builder.rows() > 0 {
             if total_rows > 0 && !ctx.args.no_headers {
@@ -344,46 +344,84 @@ async fn tables(ctx: &Ctx<'_>, targets: &[Target]) -> Result<Output, ExecError> 
             total_rows += builder.rows();
             text.push_str(&builder.finish());
         }
+        if stopped || text.len() >= cap {
+            stopped = true;
+            break;
+        }
     }
     if total_rows == 0 && errors.is_empty() {
         text = no_resources(ctx, targets);
     }
-    finish(text, errors, objects)
+    let out = finish(text, errors, objects)?;
+    Ok(if stopped {
+        out.stopped_at(ctx.ex.cap())
+    } else {
+        out
+    })
 }
 
 async fn names(ctx: &Ctx<'_>, targets: &[Target]) -> Result<Output, ExecError> {
     let mut text = String::new();
     let mut errors = Vec::new();
+    let cap = ctx.ex.cap().max_bytes;
+    let mut stopped = false;
+    let name_of = |r: &crate::render::table::Row| {
+        r.object
+            .as_ref()
+            .and_then(|o| o.pointer("/metadata/name"))
+            .and_then(Value::as_str)
+            .map(String::from)
+            .or_else(|| r.cells.first().and_then(Value::as_str).map(String::from))
+            .unwrap_or_default()
+    };
     for t in targets {
         let prefix = t.res.kind_prefix();
-        let mut rows = Vec::new();
-        for_each_table(ctx, t, &mut errors, |tb| rows.extend(tb.rows)).await?;
         if let Some(sort) = ctx.sort {
+            let mut rows = Vec::new();
+            let listed = for_each_table(ctx, t, &mut errors, |tb| {
+                rows.extend(tb.rows);
+                true
+            })
+            .await?;
+            if listed == Listed::ReadBound {
+                return Err(api::read_bound_error(&t.res.collection_path(ctx.namespace)));
+            }
             sort_by(&mut rows, |r| r.object.as_ref(), sort)?;
+            for r in rows {
+                text.push_str(&format!("{prefix}/{}\n", name_of(&r)));
+            }
+        } else {
+            let listed = for_each_table(ctx, t, &mut errors, |tb| {
+                for r in &tb.rows {
+                    text.push_str(&format!("{prefix}/{}\n", name_of(r)));
+                }
+                text.len() < cap
+            })
+            .await?;
+            stopped = listed == Listed::ReadBound;
         }
-        for r in rows {
-            let name = r
-                .object
-                .as_ref()
-                .and_then(|o| o.pointer("/metadata/name"))
-                .and_then(Value::as_str)
-                .map(String::from)
-                .or_else(|| r.cells.first().and_then(Value::as_str).map(String::from))
-                .unwrap_or_default();
-            text.push_str(&format!("{prefix}/{name}\n"));
+        if stopped || text.len() >= cap {
+            stopped = true;
+            break;
         }
     }
     // kubectl prints nothing at all for an empty `-o name`
-    finish(text, errors, Vec::new())
+    let out = finish(text, errors, Vec::new())?;
+    Ok(if stopped {
+        out.stopped_at(ctx.ex.cap())
+    } else {
+        out
+    })
 }
 
-/// Full objects: fetched as JSON (chunked), typed (apiVersion/kind), sanitized.
+/// Full objects: fetched as JSON (chunked), typed (apiVersion/kind), sanitized, each handed
+/// to `each`, which says whether to go on.
 async fn fetch_objects(
     ctx: &Ctx<'_>,
     t: &Target,
     errors: &mut Vec<ExecError>,
-    out: &mut Vec<Value>,
-) -> Result<(), ExecError> {
+    mut each: impl FnMut(Value) -> bool,
+) -> Result<Listed, ExecError> {
     let typed = |mut o: Value| {
         if let Value::Object(m) = &mut o {
             let mut typed = Map::new();
@@ -403,28 +441,70 @@ async fn fetch_objects(
         for name in &t.names {
             let path = t.res.object_path(ctx.namespace, name);
             match api::get_json(ctx.ex.cluster(), &path, ACCEPT_JSON).await {
-                Ok(v) => out.push(typed(v)),
+                Ok(v) => {
+                    if !each(typed(v)) {
+                        break;
+                    }
+                }
                 Err(e @ ExecError::NotFound { .. }) => errors.push(e),
                 Err(e) => return Err(e),
             }
         }
-        return Ok(());
+        return Ok(Listed::Complete);
     }
-    let mut cont: Option<String> = None;
-    loop {
-        let params = list_params(ctx, cont.as_deref());
-        let path = api::with_query(&t.res.collection_path(ctx.namespace), &params);
-        let mut v = api::get_json(ctx.ex.cluster(), &path, ACCEPT_JSON).await?;
-        cont = v
-            .pointer("/metadata/continue")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(String::from);
-        if let Some(Value::Array(items)) = v.get_mut("items").map(Value::take) {
-            out.extend(items.into_iter().map(typed));
+    api::list_pages(
+        ctx.ex.cluster(),
+        &t.res.collection_path(ctx.namespace),
+        &list_params(ctx),
+        ACCEPT_JSON,
+        chunk(ctx),
+        |mut v| {
+            if let Some(Value::Array(items)) = v.get_mut("items").map(Value::take) {
+                for item in items {
+                    if !each(typed(item)) {
+                        return false;
+                    }
+                }
+            }
+            true
+        },
+    )
+    .await
+}
+
+/// YAML or JSON of a list, rendered as its items arrive.
+enum ListText {
+    Yaml(yaml::YamlList),
+    Json(json::JsonList),
+}
+
+impl ListText {
+    fn new(format: &OutputFormat, cap: usize) -> Option<Self> {
+        match format {
+            OutputFormat::Yaml => Some(ListText::Yaml(yaml::YamlList::new(cap))),
+            OutputFormat::Json => Some(ListText::Json(json::JsonList::new(cap))),
+            _ => None,
         }
-        if cont.is_none() {
-            return Ok(());
+    }
+
+    fn push(&mut self, item: &Value) -> bool {
+        match self {
+            ListText::Yaml(l) => l.push(item),
+            ListText::Json(l) => l.push(item),
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        match self {
+            ListText::Yaml(l) => l.stopped(),
+            ListText::Json(l) => l.stopped(),
+        }
+    }
+
+    fn finish(self) -> (String, bool) {
+        match self {
+            ListText::Yaml(l) => l.finish(),
+            ListText::Json(l) => l.finish(),
         }
     }
 }
@@ -452,52 +532,102 @@ async fn objects(
         }
         _ => None,
     };
+    // Every renderer stops at the cap while it renders (a union or range can multiply
+    // without bound; a list can be larger than any output could hold).
+    let cap = ctx.ex.cap().max_bytes;
+    let single = targets.len() == 1 && targets[0].names.len() == 1;
     let mut errors = Vec::new();
     let mut objs = Vec::new();
+    // A list in YAML or JSON is rendered page by page: reading stops with the output.
+    if !single
+        && ctx.sort.is_none()
+        && let Some(mut list) = ListText::new(format, cap)
+    {
+        let mut stopped = false;
+        for t in targets {
+            let listed = fetch_objects(ctx, t, &mut errors, |o| {
+                let more = list.push(&o);
+                objs.push(o);
+                more
+            })
+            .await?;
+            if listed == Listed::ReadBound || list.stopped() {
+                stopped = true;
+                break;
+            }
+        }
+        let (text, cut) = list.finish();
+        let out = finish(text, errors, objs)?;
+        return Ok(if cut || stopped {
+            out.stopped_at(ctx.ex.cap())
+        } else {
+            out
+        });
+    }
+    // The rest need every object first.
     for t in targets {
-        fetch_objects(ctx, t, &mut errors, &mut objs).await?;
+        let listed = fetch_objects(ctx, t, &mut errors, |o| {
+            objs.push(o);
+            true
+        })
+        .await?;
+        if listed == Listed::ReadBound {
+            return Err(api::read_bound_error(&t.res.collection_path(ctx.namespace)));
+        }
     }
     if let Some(sort) = ctx.sort {
         sort_by(&mut objs, |v: &Value| Some(v), sort)?;
     }
-    let single = targets.len() == 1 && targets[0].names.len() == 1;
-    let data = || {
-        if single && objs.len() == 1 {
-            objs[0].clone()
-        } else {
-            json!({"apiVersion": "v1", "items": objs, "kind": "List", "metadata": {"resourceVersion": ""}})
-        }
-    };
-    // Templates stop at the cap while they render (a union or range can multiply without
-    // bound); the rest are as large as what the server sent.
-    let cap = ctx.ex.cap().max_bytes;
     let overflow = |e: crate::render::jsonpath::Overflow| ExecError::OutputCap {
         detail: e.to_string(),
     };
     let (text, cut) = if single && objs.is_empty() {
         (String::new(), false)
-    } else {
+    } else if single && objs.len() == 1 && custom.is_none() && template.is_none() {
         match format {
-            OutputFormat::Yaml => (yaml::to_yaml(&data()), false),
-            OutputFormat::Json => (json::to_json(&data()), false),
+            OutputFormat::Yaml => yaml::to_yaml_capped(&objs[0], cap),
+            OutputFormat::Json => json::to_json_capped(&objs[0], "    ", cap),
             _ => {
-                if let Some(t) = &template {
-                    t.render(&data(), cap).map_err(overflow)?
-                } else if let Some(cc) = &custom {
-                    // an empty list still prints the header, as kubectl does
-                    cc.render(objs.iter(), ctx.args.no_headers, cap)
-                        .map_err(overflow)?
-                } else {
-                    return Err(ExecError::Unsupported {
-                        what: format!("output format {format:?}"),
-                    });
-                }
+                return Err(ExecError::Unsupported {
+                    what: format!("output format `-o {}`", format.name()),
+                });
             }
         }
+    } else if let Some(cc) = &custom {
+        // an empty list still prints the header, as kubectl does
+        cc.render(objs.iter(), ctx.args.no_headers, cap)
+            .map_err(overflow)?
+    } else if let Some(mut list) = ListText::new(format, cap) {
+        // sorted YAML or JSON
+        for o in &objs {
+            if !list.push(o) {
+                break;
+            }
+        }
+        list.finish()
+    } else if let Some(t) = &template {
+        let rendered = if single && objs.len() == 1 {
+            t.render(&objs[0], cap)
+        } else {
+            // the list is built around the objects (moved, not copied) and taken apart after
+            let list = json!({"apiVersion": "v1", "items": std::mem::take(&mut objs), "kind": "List", "metadata": {"resourceVersion": ""}});
+            let rendered = t.render(&list, cap);
+            if let Value::Object(mut m) = list
+                && let Some(Value::Array(items)) = m.remove("items")
+            {
+                objs = items;
+            }
+            rendered
+        };
+        rendered.map_err(overflow)?
+    } else {
+        return Err(ExecError::Unsupported {
+            what: format!("output format `-o {}`", format.name()),
+        });
     };
     let mut out = finish(text, errors, objs)?;
     if cut {
-        out = ctx.ex.cap().stopped(out);
+        out = out.stopped_at(ctx.ex.cap());
     }
     Ok(out)
 }

@@ -66,7 +66,10 @@ pub async fn api_resources(
         }
         other => {
             return Err(ExecError::Unsupported {
-                what: format!("api-resources does not support the output format {other:?}"),
+                what: format!(
+                    "api-resources does not support the output format `-o {}`",
+                    other.name()
+                ),
             });
         }
     };

@@ -45,6 +45,20 @@ impl Output {
             ..Default::default()
         }
     }
+
+    /// Bounded by `cap` (an output already cut by [`Output::stopped_at`] stays as it is).
+    pub fn bounded(mut self, cap: &OutputCap) -> Self {
+        let text = std::mem::take(&mut self.text);
+        (self.text, self.truncated) = cap.bound(text, self.truncated);
+        self
+    }
+
+    /// Its renderer stopped at `cap`: cut, saying so.
+    pub fn stopped_at(mut self, cap: &OutputCap) -> Self {
+        self.text = cap.stopped(&self.text);
+        self.truncated = true;
+        self
+    }
 }
 
 /// The overall per-query timeout unless configured otherwise.
@@ -153,7 +167,7 @@ impl Executor {
         if redacted != out.text {
             out.text = redacted;
         }
-        Ok(self.cap.apply(out))
+        Ok(out.bounded(&self.cap))
     }
 
     async fn run_verb(&self, q: &Query) -> Result<Output, ExecError> {

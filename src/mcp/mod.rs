@@ -33,8 +33,8 @@ use rmcp::handler::server::router::tool::ToolRouter;
 
 use crate::cluster::Cluster;
 use crate::exec::Executor;
+use crate::protocol::Budget;
 use crate::render::cap::OutputCap;
-use crate::session::Budget;
 
 pub use params::{InvestigateParams, QueryParams, ScanParams};
 

@@ -9,25 +9,27 @@
 //!   step, and one useful turn gives it the lead again.
 //! - **A failing model costs one step, not the session**: when the model cannot answer at
 //!   all (the last rung of the capability ladder), the offline planner takes that step.
-//! - **Conclusions are checked before they are shown**: against the analyzers' findings in
-//!   what was observed. A conclusion that names every object they flag is shown as it is;
-//!   otherwise klue's own investigation (the offline planner over the same session) runs to
-//!   its conclusion first, and what it finds that the model's conclusion does not account for
-//!   is added as "klue also found".
+//! - **Conclusions are checked before they are shown**: klue's own investigation (the
+//!   offline planner over the same session) runs to its conclusion first (or, when the budget
+//!   is spent, concludes from what was observed), and the model's conclusion is never worse
+//!   than it: every problem klue's causal chains reach for the question's subject whose
+//!   deepest cause the model does not carry is added as "klue also found"; when klue's checks
+//!   show the subject healthy, the model's unconfirmed problems are kept as claims, not as the
+//!   verdict.
 //!
 //! The offline planner sees the session as if it had run alone: the engineer's words, its own
-//! steps and every query that ran (whoever proposed it), so its survey and follow-ups are
-//! the same as without a model, and queries the model already ran are answered from history.
+//! steps and every query that ran, failed or was declined (whoever proposed it), so its survey
+//! and follow-ups are the same as without a model, queries the model already ran are answered
+//! from history, and the engineer is never asked again about a query they rejected.
 
 use std::collections::BTreeSet;
 
-use crate::analyze::{self, Finding};
-use crate::planner::offline::OfflinePlanner;
-use crate::planner::offline::observe::Observed;
+use crate::planner::offline::{self, OfflinePlanner};
 use crate::planner::{
-    Action, CONCLUDE_NOW, DeltaSink, Entry, Outcome, Planner, PlannerError, Step, Transcript,
+    Action, CONCLUDE_NOW, DeltaSink, Outcome, Planner, PlannerError, Step, Transcript,
+    TranscriptEntry,
 };
-use crate::protocol::{Conclusion, Evidence, PlannerInfo, Problem, Verdict};
+use crate::protocol::{Conclusion, PlannerInfo, Problem, ProposalOrigin, Verdict, quotes};
 use crate::query;
 
 /// The nudge after a useless reply (`{why}` is filled in).
@@ -51,9 +53,6 @@ pub struct GroundedPlanner {
     offline: OfflinePlanner,
     /// Useless model turns in a row.
     strikes: u32,
-    /// Which assistant entries (by their order among assistant entries) are the offline
-    /// planner's.
-    offline_steps: BTreeSet<usize>,
     /// A model conclusion waiting for klue's own checks.
     held: Option<Conclusion>,
     /// While the model's turns stay useless it is asked every other step only.
@@ -91,7 +90,6 @@ impl GroundedPlanner {
             model,
             offline: OfflinePlanner::new(),
             strikes: 0,
-            offline_steps: BTreeSet::new(),
             held: None,
             rest: false,
             notices: Vec::new(),
@@ -117,16 +115,20 @@ impl GroundedPlanner {
             .unwrap_or_else(|| "the model".into())
     }
 
-    /// The session as the offline planner would have seen it alone.
+    /// The session as the offline planner would have seen it alone: its own steps are the
+    /// ones marked [`ProposalOrigin::OfflineStep`] (a resumed session's too).
     fn offline_view(&self, t: &Transcript) -> Transcript {
         let mut ours: BTreeSet<&str> = BTreeSet::new();
         let mut entries = Vec::new();
-        let mut ordinal = 0;
         for e in &t.entries {
             match e {
-                Entry::User { .. } | Entry::Own { .. } => entries.push(e.clone()),
-                Entry::Assistant { actions, .. } => {
-                    if self.offline_steps.contains(&ordinal) {
+                TranscriptEntry::User { .. } | TranscriptEntry::Own { .. } => {
+                    entries.push(e.clone())
+                }
+                TranscriptEntry::Assistant {
+                    actions, origin, ..
+                } => {
+                    if *origin == ProposalOrigin::OfflineStep {
                         for a in actions {
                             if let Action::Propose { call_id, .. } = a {
                                 ours.insert(call_id);
@@ -134,14 +136,14 @@ impl GroundedPlanner {
                         }
                         entries.push(e.clone());
                     }
-                    ordinal += 1;
                 }
-                Entry::Result { call_id, outcome } => {
-                    let ran = matches!(
-                        outcome,
-                        Outcome::Executed { error: None, .. } | Outcome::Duplicate { .. }
-                    );
-                    if ours.contains(call_id.as_str()) || ran {
+                TranscriptEntry::Result { call_id, outcome } => {
+                    // What ran, failed or the engineer declined, whoever proposed it: the
+                    // offline planner neither asks again for a query the engineer rejected
+                    // nor retries one that failed. The policy's refusals of the model's
+                    // proposals are the model's business.
+                    let seen = !matches!(outcome, Outcome::Refused { .. });
+                    if ours.contains(call_id.as_str()) || seen {
                         entries.push(e.clone());
                     }
                 }
@@ -168,13 +170,7 @@ impl GroundedPlanner {
         } else {
             format!("{OFFLINE_MARK} {}", step.text)
         };
-        Ok(self.own(t, step))
-    }
-
-    /// Record that the step about to join the transcript is the offline planner's.
-    fn own(&mut self, t: &Transcript, step: Step) -> Step {
-        self.offline_steps.insert(assistant_count(t));
-        step
+        Ok(own(step))
     }
 
     /// Judge a model step.
@@ -222,7 +218,9 @@ impl GroundedPlanner {
         Err(Useless::NothingNew(why))
     }
 
-    /// The model concluded: check it against klue's own investigation.
+    /// The model concluded: check it against klue's own investigation of the same session.
+    /// klue's checks always run to their conclusion first (the model's conclusion is held
+    /// meanwhile), unless the budget is spent: then klue concludes from what was observed.
     async fn check_conclusion(
         &mut self,
         t: &Transcript,
@@ -231,29 +229,11 @@ impl GroundedPlanner {
         conclusion: Conclusion,
     ) -> Result<Step, PlannerError> {
         let forced = budget_spent(t);
-        // What the analyzers find in what was observed: a conclusion that names every
-        // object they flag is shown as it is.
-        let findings = analyze::analyze(&Observed::from_transcript(t).view);
-        let said = conclusion_text(&conclusion);
-        let flagged: Vec<&Finding> = findings
-            .iter()
-            .filter(|f| f.severity != analyze::Severity::Info)
-            .collect();
-        if !flagged.is_empty()
-            && flagged
-                .iter()
-                .all(|f| said.contains(&f.object.name.to_lowercase()))
-        {
-            return Ok(model_step);
-        }
         let view = self.offline_view(t);
         // The offline planner's text is shown only if its step is taken.
         let (silent, _unread) = tokio::sync::mpsc::unbounded_channel();
         let offline = self.offline.next(&view, &silent).await?;
-        let offline_conclusion = offline.actions.iter().find_map(|a| match a {
-            Action::Conclude(c) => Some(c.clone()),
-            _ => None,
-        });
+        let offline_conclusion = concluded(&offline);
         let proposes = offline
             .actions
             .iter()
@@ -267,13 +247,22 @@ impl GroundedPlanner {
                  (the offline planner's queries) and adds what they find that it does not \
                  account for."
             ));
-            let _ = deltas.send(offline.text.clone());
+            // The model's text was streamed already: klue's starts on a line of its own.
+            let _ = deltas.send(format!("\n\n{}", offline.text));
             let mut step = offline;
             step.text = format!("{OFFLINE_MARK} {}", step.text);
             step.usage = model_step.usage;
-            return Ok(self.own(t, step));
+            // The model's hypothesis updates of its concluding turn stand.
+            let updates: Vec<Action> = model_step
+                .actions
+                .into_iter()
+                .filter(|a| matches!(a, Action::Hypothesis(_)))
+                .collect();
+            step.actions.splice(0..0, updates);
+            return Ok(own(step));
         }
-        let merged = self.merge(t, conclusion, offline_conclusion.as_ref());
+        let klue = offline_conclusion.or_else(|| concluded(&offline::settle(&view)));
+        let merged = self.merge(conclusion, klue.as_ref());
         model_step
             .actions
             .retain(|a| !matches!(a, Action::Conclude(_)));
@@ -281,100 +270,91 @@ impl GroundedPlanner {
         Ok(model_step)
     }
 
-    /// The model's conclusion, with what klue found that it does not account for.
-    fn merge(
-        &self,
-        t: &Transcript,
-        mut model: Conclusion,
-        klue: Option<&Conclusion>,
-    ) -> Conclusion {
-        let findings = analyze::analyze(&Observed::from_transcript(t).view);
+    /// The model's conclusion, checked against klue's conclusion over the same evidence, so
+    /// that it is never worse than klue's alone:
+    /// - every problem klue's causal chains reach (they are about the question's subject, so
+    ///   relevance follows the subject and the chain, not which objects the model named) whose
+    ///   deepest cause the model's conclusion does not carry is added as "klue also found";
+    /// - when klue's checks show the subject healthy, the model's problems stay as claims its
+    ///   checks do not confirm, under "also noticed", and the verdict is klue's;
+    /// - what klue noticed outside the question, what it checked and what it could not check
+    ///   are kept.
+    fn merge(&self, mut model: Conclusion, klue: Option<&Conclusion>) -> Conclusion {
+        let Some(k) = klue else {
+            return model;
+        };
+        let name = self.model_name();
         let said = conclusion_text(&model);
-        match klue {
-            Some(k) if !k.problems.is_empty() => {
-                // The problems klue leads with that name an object the model does not.
-                let missed: Vec<&Problem> = k
-                    .problems
-                    .iter()
-                    .filter(|p| {
-                        let named: Vec<&Finding> = findings
-                            .iter()
-                            .filter(|f| p.cause.contains(&f.object.name))
-                            .collect();
-                        if named.is_empty() {
-                            !said.contains(&first_words(&p.cause))
-                        } else {
-                            named
-                                .iter()
-                                .any(|f| !said.contains(&f.object.name.to_lowercase()))
-                        }
-                    })
-                    .collect();
-                for p in missed {
+        match k.verdict {
+            Verdict::Diagnosed if !k.problems.is_empty() => {
+                for p in &k.problems {
+                    if carries(&said, p) {
+                        continue;
+                    }
                     let mut p = p.clone();
                     p.cause = format!("{ALSO_FOUND}: {}", p.cause);
                     model.problems.push(p);
                 }
-                if model.verdict != Verdict::Diagnosed && !model.problems.is_empty() {
-                    model.verdict = Verdict::Diagnosed;
-                }
-                for p in &k.also_noticed {
-                    if !said.contains(&first_words(&p.cause)) {
-                        model.also_noticed.push(p.clone());
-                    }
-                }
+                model.verdict = Verdict::Diagnosed;
             }
-            Some(k) => {
-                // klue's own checks found nothing: say so, the model's word is not alone.
+            Verdict::Healthy => {
+                for mut p in std::mem::take(&mut model.problems) {
+                    p.cause = format!(
+                        "{name} suggested (klue's checks do not confirm it): {}",
+                        p.cause
+                    );
+                    model.also_noticed.push(p);
+                }
+                model.verdict = Verdict::Healthy;
                 model
                     .notes
                     .push(format!("{ALSO_CHECKED}: {}", k.headline()));
-                model.checked.extend(k.checked.iter().cloned());
-            }
-            None => {
-                // No time for klue's own investigation (the budget is spent): the analyzers
-                // over what was observed.
-                let observed = Observed::from_transcript(t);
-                let missed: Vec<&Finding> = findings
-                    .iter()
-                    .filter(|f| f.severity == analyze::Severity::Critical)
-                    .filter(|f| !said.contains(&f.object.name.to_lowercase()))
-                    .take(3)
-                    .collect();
-                for f in missed {
-                    let key = crate::planner::offline::observe::object_key(
-                        &f.object.kind,
-                        f.object.namespace.as_deref().unwrap_or(""),
-                        &f.object.name,
-                    );
-                    let cites = observed.seen_in.get(&key).cloned().unwrap_or_default();
-                    let mut p = Problem::new(format!(
-                        "{ALSO_FOUND}: {} {}: {}",
-                        f.object.kind, f.object.name, f.title
-                    ))
-                    .remediation(f.remediation.clone());
-                    for e in f.evidence.iter().take(3) {
-                        p = p.evidence(Evidence::new(
-                            format!("{} {}: {e}", f.object.kind, f.object.name),
-                            cites.iter().cloned(),
-                        ));
+                for e in &k.checked {
+                    if !model.checked.contains(e) {
+                        model.checked.push(e.clone());
                     }
-                    model.problems.push(p);
-                    model.verdict = Verdict::Diagnosed;
                 }
+            }
+            _ => model
+                .notes
+                .push(format!("{ALSO_CHECKED}: {}", k.headline())),
+        }
+        if model.subject.is_none() {
+            model.subject = k.subject.clone();
+        }
+        for p in &k.also_noticed {
+            if !carries(&said, p) && !model.also_noticed.contains(p) {
+                model.also_noticed.push(p.clone());
+            }
+        }
+        for u in &k.unchecked {
+            if !model.unchecked.contains(u) {
+                model.unchecked.push(u.clone());
+            }
+        }
+        for n in &k.notes {
+            if !model.notes.contains(n) {
+                model.notes.push(n.clone());
             }
         }
         model
     }
 
-    /// A conclusion the budget forces when neither the model nor klue's own checks gave one.
+    /// A conclusion the budget forces when the model gave none: klue's own, from what was
+    /// observed, else an explicit inconclusive.
     fn inconclusive(&self, t: &Transcript) -> Conclusion {
-        let c = Conclusion::inconclusive(
-            "the session's budget ran out before a cause was confirmed; continue with a larger \
-             budget ([budget] in the config, or --max-turns / --max-queries), or name the \
-             failing workload more precisely",
-        );
-        self.merge(t, c, None)
+        let why = "the session's budget ran out before a cause was confirmed; continue with a \
+             larger budget ([budget] in the config, or --max-turns / --max-queries), or name \
+             the failing workload more precisely";
+        match concluded(&offline::settle(&self.offline_view(t))) {
+            Some(mut k) => {
+                if k.verdict != Verdict::Diagnosed {
+                    k.notes.push(why.to_string());
+                }
+                k
+            }
+            None => Conclusion::inconclusive(why),
+        }
     }
 }
 
@@ -401,10 +381,7 @@ impl Planner for GroundedPlanner {
         if let Some(held) = self.held.take() {
             let view = self.offline_view(transcript);
             let mut step = self.offline.next(&view, deltas).await?;
-            let klue = step.actions.iter().find_map(|a| match a {
-                Action::Conclude(c) => Some(c.clone()),
-                _ => None,
-            });
+            let klue = concluded(&step);
             let proposes = step
                 .actions
                 .iter()
@@ -412,14 +389,15 @@ impl Planner for GroundedPlanner {
             if klue.is_none() && proposes && !forced {
                 self.held = Some(held);
                 step.text = format!("{OFFLINE_MARK} {}", step.text);
-                return Ok(self.own(transcript, step));
+                return Ok(own(step));
             }
-            let merged = self.merge(transcript, held, klue.as_ref());
+            let klue = klue.or_else(|| concluded(&offline::settle(&view)));
+            let merged = self.merge(held, klue.as_ref());
             step.actions
                 .retain(|a| !matches!(a, Action::Conclude(_) | Action::Propose { .. }));
             step.actions.push(Action::Conclude(merged));
             step.text = format!("{model}'s conclusion, checked against klue's own findings.");
-            return Ok(self.own(transcript, step));
+            return Ok(own(step));
         }
 
         // Struck out: the model sits this step out (it is asked again on the next).
@@ -436,7 +414,7 @@ impl Planner for GroundedPlanner {
             let view = match &nudge {
                 Some(why) => {
                     let mut v = transcript.clone();
-                    v.entries.push(Entry::User {
+                    v.entries.push(TranscriptEntry::User {
                         text: NUDGE.replace("{why}", why).trim().to_string(),
                     });
                     v
@@ -467,9 +445,32 @@ impl Planner for GroundedPlanner {
                         Action::Conclude(c) => Some(c.clone()),
                         _ => None,
                     });
+                    let proposes = step
+                        .actions
+                        .iter()
+                        .any(|a| matches!(a, Action::Propose { .. }));
                     return match conclusion {
                         Some(c) if !concluded_since_user(transcript) => {
                             self.check_conclusion(transcript, deltas, step, c).await
+                        }
+                        // The budget is spent and the model still proposes queries (which
+                        // will not run): klue concludes from what was observed, so the session
+                        // ends in a conclusion or an explicit inconclusive, not an error.
+                        None if forced && proposes => {
+                            let usage = step.usage;
+                            let mut s = self
+                                .fallback(
+                                    transcript,
+                                    deltas,
+                                    format!(
+                                        "the session's budget is spent and {model} proposed \
+                                         more queries instead of concluding; klue concludes \
+                                         from what was observed."
+                                    ),
+                                )
+                                .await?;
+                            s.usage = add_usage(s.usage, usage);
+                            Ok(s)
                         }
                         _ => Ok(step),
                     };
@@ -563,25 +564,82 @@ fn conclusion_text(c: &Conclusion) -> String {
     out.to_lowercase()
 }
 
-fn first_words(s: &str) -> String {
-    s.split_whitespace()
-        .take(4)
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+/// The conclusion of a step, if it concludes.
+fn concluded(step: &Step) -> Option<Conclusion> {
+    step.actions.iter().find_map(|a| match a {
+        Action::Conclude(c) => Some(c.clone()),
+        _ => None,
+    })
 }
 
-fn assistant_count(t: &Transcript) -> usize {
-    t.entries
-        .iter()
-        .filter(|e| matches!(e, Entry::Assistant { .. }))
-        .count()
+/// Words of a text that carry meaning (names, numbers, error words), lower-cased.
+fn terms(s: &str) -> BTreeSet<String> {
+    const COMMON: &[&str] = &[
+        "the", "and", "for", "with", "from", "that", "this", "its", "was", "are", "has", "have",
+        "not", "but", "into", "when", "then", "than", "after", "before", "klue", "also", "found",
+        "they", "them", "their", "come", "comes", "which", "there", "been",
+    ];
+    s.to_lowercase()
+        .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '.' || c == '_'))
+        .map(|w| w.trim_matches(|c: char| c == '.' || c == '-' || c == '_'))
+        .filter(|w| w.len() >= 3 && !COMMON.contains(w))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Does `said` (a conclusion's text) carry the deepest cause of klue's problem `p`? Its cause
+/// line or its deepest link verbatim, every fact they quote, or most of what the cause line
+/// says beyond the symptom (its terms not in the chain's first link).
+fn carries(said: &str, p: &Problem) -> bool {
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    let said = norm(said);
+    let cause = p
+        .cause
+        .strip_prefix(&format!("{ALSO_FOUND}: "))
+        .unwrap_or(&p.cause);
+    let deepest = p.chain.last().map(|l| l.text.as_str()).unwrap_or("");
+    if said.contains(&norm(cause)) || (!deepest.is_empty() && said.contains(&norm(deepest))) {
+        return true;
+    }
+    let facts: Vec<String> = quotes(cause)
+        .into_iter()
+        .chain(quotes(deepest))
+        .map(norm)
+        .collect();
+    if !facts.is_empty() {
+        return facts.iter().all(|f| said.contains(f.as_str()));
+    }
+    let symptom = p
+        .chain
+        .first()
+        .filter(|_| p.chain.len() > 1)
+        .map(|l| terms(&l.text))
+        .unwrap_or_default();
+    let wanted: Vec<String> = terms(cause)
+        .into_iter()
+        .filter(|w| !symptom.contains(w))
+        .collect();
+    let have = terms(&said);
+    let met = wanted.iter().filter(|w| have.contains(*w)).count();
+    wanted.len() >= 3 && met * 10 >= wanted.len() * 6
+}
+
+/// Mark a step as the offline planner's, taken on behalf of the model: the transcript (and
+/// the recording, for `klue resume`) keeps the mark.
+fn own(mut step: Step) -> Step {
+    step.origin = ProposalOrigin::OfflineStep;
+    step
 }
 
 /// Did any query run successfully in this session?
 fn ran_anything(t: &Transcript) -> bool {
     t.entries.iter().any(|e| match e {
-        Entry::Result { outcome, .. } | Entry::Own { outcome, .. } => matches!(
+        TranscriptEntry::Result { outcome, .. } | TranscriptEntry::Own { outcome, .. } => matches!(
             outcome,
             Outcome::Executed { error: None, .. } | Outcome::Duplicate { .. }
         ),
@@ -594,7 +652,7 @@ fn proposed_commands(t: &Transcript) -> BTreeSet<String> {
     t.entries
         .iter()
         .filter_map(|e| match e {
-            Entry::Assistant { actions, .. } => Some(actions),
+            TranscriptEntry::Assistant { actions, .. } => Some(actions),
             _ => None,
         })
         .flatten()
@@ -610,8 +668,8 @@ fn proposed_commands(t: &Transcript) -> BTreeSet<String> {
 fn concluded_since_user(t: &Transcript) -> bool {
     for e in t.entries.iter().rev() {
         match e {
-            Entry::User { text } if text != CONCLUDE_NOW => return false,
-            Entry::Assistant { actions, .. }
+            TranscriptEntry::User { text } if text != CONCLUDE_NOW => return false,
+            TranscriptEntry::Assistant { actions, .. }
                 if actions.iter().any(|a| matches!(a, Action::Conclude(_))) =>
             {
                 return true;
@@ -626,5 +684,133 @@ fn concluded_since_user(t: &Transcript) -> bool {
 fn budget_spent(t: &Transcript) -> bool {
     t.entries
         .iter()
-        .any(|e| matches!(e, Entry::User { text } if text == CONCLUDE_NOW))
+        .any(|e| matches!(e, TranscriptEntry::User { text } if text == CONCLUDE_NOW))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Evidence;
+
+    fn klue_problem() -> Problem {
+        Problem::new(
+            "Deployment shop/orders cannot reach Service orders-db: dial tcp 10.96.14.2:5432: \
+             connect: connection refused, and orders-db has no ready endpoints",
+        )
+        .link(Evidence::uncited(
+            "pod orders-5d9c: container orders is in CrashLoopBackOff (exit code 1)",
+        ))
+        .link(Evidence::uncited(
+            "log of orders-5d9c/orders: error: dial tcp 10.96.14.2:5432: connect: connection refused",
+        ))
+        .link(Evidence::uncited("Service orders-db has no ready endpoints"))
+    }
+
+    #[test]
+    fn naming_the_object_is_not_carrying_the_cause() {
+        let p = klue_problem();
+        assert!(!carries(
+            "pod orders-5d9c is in crashloopbackoff; deployment shop/orders is down",
+            &p
+        ));
+        assert!(!carries("orders crashes with exit code 1", &p));
+    }
+
+    #[test]
+    fn the_cause_in_the_models_own_words_is_carried() {
+        let p = klue_problem();
+        assert!(carries(
+            "orders cannot reach orders-db: connection refused on 10.96.14.2:5432, the service \
+             orders-db has no ready endpoints",
+            &p
+        ));
+        // Verbatim: the deepest link.
+        assert!(carries(
+            "the root cause: Service orders-db has no ready endpoints",
+            &p
+        ));
+    }
+
+    #[test]
+    fn quoted_facts_must_all_be_there() {
+        let p = Problem::new("Secret shop/db has no key `password`")
+            .link(Evidence::uncited("pod api: CreateContainerConfigError"));
+        assert!(carries("the secret db lacks the key `password`", &p));
+        assert!(!carries("the secret db is wrong", &p));
+    }
+
+    fn propose(call_id: &str, command: &str) -> Action {
+        Action::Propose {
+            call_id: call_id.into(),
+            command: command.into(),
+            reason: "r".into(),
+            hypothesis: "h".into(),
+        }
+    }
+
+    /// The offline planner's steps are known by their mark in the transcript, not by the
+    /// planner's memory: a fresh planner (a resumed session) sees them as its own.
+    #[test]
+    fn a_fresh_planner_knows_the_offline_steps_by_their_mark() {
+        let t = Transcript {
+            entries: vec![
+                TranscriptEntry::User {
+                    text: "checkout crashes".into(),
+                },
+                TranscriptEntry::Assistant {
+                    text: "model".into(),
+                    actions: vec![propose("m1", "delete pod x")],
+                    origin: ProposalOrigin::Planner,
+                },
+                TranscriptEntry::Result {
+                    call_id: "m1".into(),
+                    outcome: Outcome::Refused {
+                        command: "delete pod x".into(),
+                        why: "delete changes the cluster".into(),
+                    },
+                },
+                TranscriptEntry::Assistant {
+                    text: format!("{OFFLINE_MARK} pods first"),
+                    actions: vec![propose("o1", "get pods -n shop")],
+                    origin: ProposalOrigin::OfflineStep,
+                },
+                TranscriptEntry::Result {
+                    call_id: "o1".into(),
+                    outcome: Outcome::Rejected {
+                        command: "get pods -n shop".into(),
+                        reason: None,
+                    },
+                },
+            ],
+            ..Transcript::default()
+        };
+        let fresh = GroundedPlanner::new(Box::new(OfflinePlanner::new()));
+        let view = fresh.offline_view(&t);
+        let texts: Vec<&str> = view
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                TranscriptEntry::Assistant { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(texts, [format!("{OFFLINE_MARK} pods first")]);
+        // Its own proposal's outcome (even one that did not run) is there; the model's
+        // refused one is not.
+        let results: Vec<&str> = view
+            .entries
+            .iter()
+            .filter_map(|e| match e {
+                TranscriptEntry::Result { call_id, .. } => Some(call_id.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(results, ["o1"]);
+    }
+
+    #[test]
+    fn its_steps_carry_the_mark() {
+        let step = own(Step::default());
+        assert_eq!(step.origin, ProposalOrigin::OfflineStep);
+    }
 }

@@ -28,7 +28,7 @@ use async_openai::types::chat::{
 use futures::StreamExt;
 
 use crate::config::{LlmSettings, ToolMode};
-use crate::planner::{Action, DeltaSink, Entry, Planner, PlannerError, Step, Transcript};
+use crate::planner::{Action, DeltaSink, Planner, PlannerError, Step, Transcript, TranscriptEntry};
 use crate::protocol::{PlannerInfo, Usage};
 
 pub use capabilities::{Capabilities, Rung};
@@ -38,7 +38,9 @@ pub use messages::Mode;
 use errors::CallError;
 use stream::{ProseFilter, Reply};
 
-/// Tokens kept free for the model's reply when fitting a request into its context window.
+/// Tokens kept free for the model's reply when fitting a request into its context window,
+/// and the cap on the reply's length (`max_tokens`): a weak local model that rambles would
+/// otherwise generate until its context window is full (minutes on a CPU).
 const REPLY_RESERVE: u64 = 1_500;
 /// Tool calls and framing the token count of the messages does not see.
 const TOOLS_RESERVE: u64 = 700;
@@ -174,6 +176,10 @@ impl LlmPlanner {
                 ToolChoiceOptions::Auto,
             )),
             temperature: self.settings.temperature,
+            // `max_tokens` (not `max_completion_tokens`): the parameter every
+            // OpenAI-compatible server knows. One that refuses it gets uncapped replies.
+            #[allow(deprecated)]
+            max_tokens: (!self.caps.no_reply_cap).then_some(REPLY_RESERVE as u32),
             ..Default::default()
         }
     }
@@ -375,6 +381,7 @@ impl LlmPlanner {
             text,
             actions,
             usage: None,
+            origin: Default::default(),
         })
     }
 
@@ -404,6 +411,7 @@ impl LlmPlanner {
             text: parsed.prose,
             actions,
             usage: None,
+            origin: Default::default(),
         })
     }
 
@@ -430,7 +438,7 @@ impl LlmPlanner {
 fn count_hypotheses(t: &Transcript) -> usize {
     let mut ids: Vec<&str> = Vec::new();
     for e in &t.entries {
-        if let Entry::Assistant { actions, .. } = e {
+        if let TranscriptEntry::Assistant { actions, .. } = e {
             for a in actions {
                 if let Action::Hypothesis(h) = a
                     && !ids.contains(&h.id.0.as_str())
@@ -485,14 +493,9 @@ impl Planner for LlmPlanner {
         loop {
             calls += 1;
             if calls > MAX_CALLS_PER_STEP {
-                return Err(PlannerError::Other(
-                    LlmError::BadOutput {
-                        why: format!(
-                            "no usable reply after {MAX_CALLS_PER_STEP} calls in one step"
-                        ),
-                    }
-                    .to_string(),
-                ));
+                return Err(PlannerError::Llm(LlmError::BadOutput {
+                    why: format!("no usable reply after {MAX_CALLS_PER_STEP} calls in one step"),
+                }));
             }
             let mode = self.mode();
             let mut msgs = self.fitted_messages(transcript, window);
@@ -567,9 +570,7 @@ impl Planner for LlmPlanner {
                                 ));
                                 corrective = None;
                             } else {
-                                return Err(PlannerError::Other(
-                                    LlmError::BadOutput { why }.to_string(),
-                                ));
+                                return Err(PlannerError::Llm(LlmError::BadOutput { why }));
                             }
                         }
                     }
@@ -577,13 +578,10 @@ impl Planner for LlmPlanner {
                 Err(CallError::ContextLength(message)) => {
                     let total = messages::outputs_count(transcript);
                     if compacted || self.elided >= total {
-                        return Err(PlannerError::Other(
-                            LlmError::ContextLength {
-                                elided: self.elided,
-                                message,
-                            }
-                            .to_string(),
-                        ));
+                        return Err(PlannerError::Llm(LlmError::ContextLength {
+                            elided: self.elided,
+                            message,
+                        }));
                     }
                     // Elide the older half of the outputs still shown (at least one).
                     let shown = total - self.elided;
@@ -604,14 +602,28 @@ impl Planner for LlmPlanner {
                         "closed the stream before the answer completed ({detail})"
                     ));
                 }
+                Err(CallError::ReplyCapRefused(message)) if !self.caps.no_reply_cap => {
+                    self.caps.no_reply_cap = true;
+                    self.notice(format!(
+                        "The model server at {} refused a cap on the reply's length ({message}): \
+                         klue asks {} without one (remembered for this endpoint).",
+                        self.settings.endpoint_display(),
+                        self.settings.model
+                    ));
+                    self.remember();
+                }
+                Err(CallError::ReplyCapRefused(message)) => {
+                    return Err(PlannerError::Llm(LlmError::BadRequest {
+                        status: 400,
+                        message,
+                    }));
+                }
                 Err(CallError::StreamRefused(message)) => {
                     self.step_down_stream(&format!("refused to stream ({message})"));
                 }
                 Err(CallError::StreamCut(detail)) => {
                     if cut_retried {
-                        return Err(PlannerError::Other(
-                            LlmError::StreamCut { detail }.to_string(),
-                        ));
+                        return Err(PlannerError::Llm(LlmError::StreamCut { detail }));
                     }
                     cut_retried = true;
                     tracing::warn!(%detail, "model reply cut off; asking again");
@@ -619,15 +631,12 @@ impl Planner for LlmPlanner {
                 }
                 Err(CallError::ToolsUnsupported(message)) => {
                     if mode == Mode::Json || self.settings.tool_mode != ToolMode::Auto {
-                        return Err(PlannerError::Other(
-                            LlmError::BadRequest {
-                                status: 400,
-                                message: format!(
-                                    "{message} (set tool_mode = \"json\" in the config for models without tool calling)"
-                                ),
-                            }
-                            .to_string(),
-                        ));
+                        return Err(PlannerError::Llm(LlmError::BadRequest {
+                            status: 400,
+                            message: format!(
+                                "{message} (set tool_mode = \"json\" in the config for models without tool calling)"
+                            ),
+                        }));
                     }
                     tracing::warn!(%message, "the model server has no tool calling; switching to JSON replies");
                     self.caps.no_tools = true;
@@ -639,7 +648,7 @@ impl Planner for LlmPlanner {
                     ));
                     self.remember();
                 }
-                Err(CallError::Fatal(e)) => return Err(PlannerError::Other(e.to_string())),
+                Err(CallError::Fatal(e)) => return Err(PlannerError::Llm(e)),
             }
         }
     }

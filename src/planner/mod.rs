@@ -5,7 +5,7 @@ pub mod grounded;
 pub mod llm;
 pub mod offline;
 
-use crate::protocol::{Conclusion, Hypothesis, PlannerInfo, Usage};
+use crate::protocol::{Conclusion, Hypothesis, PlannerInfo, ProposalOrigin, Usage};
 
 /// What the session tells the planner when its budget (turns, queries or tokens) is used up,
 /// once per session: the planner's next step must conclude.
@@ -15,11 +15,16 @@ stating your confidence honestly.";
 
 /// One thing in the conversation so far, in a planner-neutral form.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Entry {
+pub enum TranscriptEntry {
     /// The engineer's words.
     User { text: String },
-    /// What the planner said and did in one step.
-    Assistant { text: String, actions: Vec<Action> },
+    /// What the planner said and did in one step, and whose step it was (the planner's, or
+    /// klue's offline planner's on behalf of a model).
+    Assistant {
+        text: String,
+        actions: Vec<Action>,
+        origin: ProposalOrigin,
+    },
     /// The outcome of one proposed query, answered to the planner's `call_id`.
     Result { call_id: String, outcome: Outcome },
     /// A query the engineer ran themselves (`:get pods`): no planner asked for it, but its
@@ -64,7 +69,7 @@ pub enum Action {
 /// The conversation so far.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Transcript {
-    pub entries: Vec<Entry>,
+    pub entries: Vec<TranscriptEntry>,
     /// Analyzer findings known before the investigation (hints), as text.
     pub hints: Vec<String>,
     /// The session's namespace (`-n`, else the kube context's): the scope of the
@@ -78,11 +83,19 @@ pub struct Step {
     pub text: String,
     pub actions: Vec<Action>,
     pub usage: Option<Usage>,
+    /// Whose step it is: [`ProposalOrigin::OfflineStep`] when klue's offline planner took it
+    /// on behalf of a model; its proposals carry the same origin.
+    pub origin: ProposalOrigin,
 }
 
 /// Errors a planner reports; messages are specific and user-facing.
 #[derive(Debug, thiserror::Error)]
 pub enum PlannerError {
+    /// The model or its server failed; the variant says how (unreachable, key refused,
+    /// context too long, unusable replies, ...), so a front end can tell the class.
+    #[error(transparent)]
+    Llm(#[from] llm::LlmError),
+    /// Anything else a planner cannot go on from.
     #[error("{0}")]
     Other(String),
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::{Decider, Decision, Event, ProposalId, SessionInfo, Target};
+use super::{Decider, Decision, Event, ProposalId, ProposalOrigin, SessionInfo, Target};
 
 /// Where a proposal is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -88,6 +88,9 @@ pub struct ProposalRecord {
     pub edited: Option<String>,
     pub reason: String,
     pub hypothesis: String,
+    /// Who asked for it: the planner, the engineer (`:get pods`), or klue's offline planner
+    /// on behalf of a model.
+    pub origin: ProposalOrigin,
     pub stage: Stage,
     /// Who decided.
     pub by: Option<Decider>,
@@ -110,6 +113,7 @@ impl ProposalRecord {
             edited: None,
             reason: String::new(),
             hypothesis: String::new(),
+            origin: ProposalOrigin::Planner,
             stage: Stage::Pending,
             by: None,
             rejection: None,
@@ -267,6 +271,7 @@ impl ProposalLog {
                 e.proposed = p.command.clone();
                 e.reason = p.reason.clone();
                 e.hypothesis = p.hypothesis.clone();
+                e.origin = p.origin;
                 Some(i)
             }
             Event::Refused { id, command, why } => {
@@ -364,6 +369,13 @@ impl ProposalLog {
     pub fn paste(&self, command: &str) -> String {
         paste(command, self.target.as_ref(), self.namespace.as_deref())
     }
+
+    /// The proposal's command as the engineer can paste it, or none when the read-only policy
+    /// refused it: klue never hands over a command it would not run itself. What the TUI's
+    /// copy, `ask`'s report and the exports offer.
+    pub fn paste_of(&self, r: &ProposalRecord) -> Option<String> {
+        (r.stage != Stage::Refused).then(|| self.paste(r.command()))
+    }
 }
 
 /// See [`ProposalLog::paste`].
@@ -416,6 +428,7 @@ mod tests {
             command: command.into(),
             reason: "why".into(),
             hypothesis: "h1".into(),
+            origin: Default::default(),
         })
     }
 

@@ -88,6 +88,21 @@ pub enum OutputFormat {
     CustomColumns(String),
 }
 
+impl OutputFormat {
+    /// The format's name as `-o` spells it (`wide`, `jsonpath`; `table` for the default).
+    pub fn name(&self) -> &'static str {
+        match self {
+            OutputFormat::Table => "table",
+            OutputFormat::Wide => "wide",
+            OutputFormat::Yaml => "yaml",
+            OutputFormat::Json => "json",
+            OutputFormat::Name => "name",
+            OutputFormat::JsonPath(_) => "jsonpath",
+            OutputFormat::CustomColumns(_) => "custom-columns",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetArgs {
     /// One or more resources (`get deploy,svc`, `get pod/a svc/b`, `get pods a b`).

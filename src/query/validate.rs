@@ -102,7 +102,7 @@ fn label_value_ok(v: &str) -> bool {
 }
 
 /// Split on commas that are not inside parentheses.
-fn split_top(s: &str) -> Vec<&str> {
+pub(crate) fn split_top(s: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut depth = 0i32;
     let mut start = 0;
@@ -375,15 +375,7 @@ pub fn output(value: &str, verb: &str, allowed: &[&str]) -> Result<OutputFormat,
             ));
         }
     };
-    let canon = match &fmt {
-        OutputFormat::Table => "table",
-        OutputFormat::Wide => "wide",
-        OutputFormat::Yaml => "yaml",
-        OutputFormat::Json => "json",
-        OutputFormat::Name => "name",
-        OutputFormat::JsonPath(_) => "jsonpath",
-        OutputFormat::CustomColumns(_) => "custom-columns",
-    };
+    let canon = fmt.name();
     if !allowed.contains(&canon) {
         return refuse(format!(
             "`-o {kind}` is not available for `{verb}` (it supports: {})",

@@ -1,5 +1,5 @@
 //! The on-disk format: JSON Lines. Line 1 is the [`Header`]; every further line is an
-//! [`Entry`]: a timestamp (`at`) flattened together with one protocol [`Event`] (tagged by
+//! [`RecordLine`]: a timestamp (`at`) flattened together with one protocol [`Event`] (tagged by
 //! `"event"`) or [`Op`] (tagged by `"op"`), for example:
 //!
 //! ```text
@@ -58,13 +58,13 @@ pub enum Item {
 
 /// One timestamped line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
+pub struct RecordLine {
     pub at: Timestamp,
     #[serde(flatten)]
     pub item: Item,
 }
 
-impl Entry {
+impl RecordLine {
     pub fn event(at: Timestamp, event: Event) -> Self {
         Self {
             at,

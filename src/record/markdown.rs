@@ -5,7 +5,7 @@ use std::fmt::Write;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use super::timeline::{Timeline, human_duration, offset, status_word};
+use super::timeline::{Timeline, human_duration, offset};
 
 /// `2026-01-05 10:00:03 UTC`.
 fn abs(t: Timestamp) -> String {
@@ -158,7 +158,19 @@ pub fn render(t: &Timeline) -> String {
                 clock(q.proposed_at),
                 offset(q.offset_ms)
             );
-            if !q.reason.is_empty() {
+            match q.origin {
+                crate::protocol::ProposalOrigin::Engineer => {
+                    let _ = writeln!(o, "- Asked by: the engineer (their own query)");
+                }
+                crate::protocol::ProposalOrigin::OfflineStep => {
+                    let _ = writeln!(
+                        o,
+                        "- Asked by: klue's offline planner, on behalf of the model"
+                    );
+                }
+                crate::protocol::ProposalOrigin::Planner => {}
+            }
+            if !q.reason.is_empty() && q.origin != crate::protocol::ProposalOrigin::Engineer {
                 let _ = writeln!(o, "- Why: {}", q.reason.trim());
             }
             if !q.hypothesis.is_empty() {
@@ -246,7 +258,7 @@ pub fn render(t: &Timeline) -> String {
                     "| {} | {} | {} | {} | {} |",
                     clock(s.at),
                     offset(s.offset_ms),
-                    status_word(s.status),
+                    s.status.word(),
                     ev(&s.evidence_for),
                     ev(&s.evidence_against)
                 );

@@ -8,7 +8,7 @@
 //!   without reading the rest); [`read`] loads a whole [`Recording`]. Damage gives a
 //!   [`ReadError`] naming the line; a partial last line is a [`Warning`].
 //! - **Replay / resume**: a recording is the session's [`Event`](crate::protocol::Event)
-//!   stream (plus front-end [`Op`](crate::protocol::Op)s), each [`Entry`] with its time
+//!   stream (plus front-end [`Op`](crate::protocol::Op)s), each [`RecordLine`] with its time
 //!   `at`; replay feeds `entry.as_event()` to the front end, pacing by the `at` differences.
 //!   [`Recording::events`] gives the events alone, e.g. to rebuild a transcript for resume.
 //! - **Export**: [`Timeline::build`] digests a recording; [`markdown::render`] and
@@ -23,7 +23,7 @@ pub mod sessions;
 pub mod timeline;
 pub mod writer;
 
-pub use format::{Entry, FORMAT_VERSION, Header, Item};
+pub use format::{FORMAT_VERSION, Header, Item, RecordLine};
 pub use reader::{ReadError, Recording, RecordingReader, Warning, read};
 pub use sessions::{SessionSummary, resolve, sessions_dir};
 pub use timeline::Timeline;
@@ -32,6 +32,6 @@ pub use writer::{RecordError, RecordSink, Recorder, RecorderOptions};
 impl Recording {
     /// The recorded events, in order (ops left out).
     pub fn events(&self) -> impl Iterator<Item = &crate::protocol::Event> {
-        self.entries.iter().filter_map(Entry::as_event)
+        self.entries.iter().filter_map(RecordLine::as_event)
     }
 }

@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use super::format::{Entry, FORMAT_VERSION, Header};
+use super::format::{FORMAT_VERSION, Header, RecordLine};
 
 /// Reading a recording failed.
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +85,7 @@ pub struct Recording {
     pub path: PathBuf,
     pub header: Header,
     /// Every entry, in file order.
-    pub entries: Vec<Entry>,
+    pub entries: Vec<RecordLine>,
     pub warnings: Vec<Warning>,
 }
 
@@ -167,7 +167,7 @@ impl<R: BufRead> RecordingReader<R> {
     }
 
     /// The next entry; `Ok(None)` at the end.
-    pub fn next_entry(&mut self) -> Result<Option<Entry>, ReadError> {
+    pub fn next_entry(&mut self) -> Result<Option<RecordLine>, ReadError> {
         loop {
             if self.done {
                 return Ok(None);
@@ -278,7 +278,7 @@ enum LineError {
     Bad(String),
 }
 
-fn parse_entry(text: &[u8]) -> Result<Entry, LineError> {
+fn parse_entry(text: &[u8]) -> Result<RecordLine, LineError> {
     let value: serde_json::Value =
         serde_json::from_slice(text).map_err(|e| LineError::NotJson(e.to_string()))?;
     let Some(obj) = value.as_object() else {
@@ -292,7 +292,7 @@ fn parse_entry(text: &[u8]) -> Result<Entry, LineError> {
         (None, None) => return Err(LineError::Bad("neither an `event` nor an `op`".into())),
     };
     let known = known_kind(obj);
-    match serde_json::from_value::<Entry>(value) {
+    match serde_json::from_value::<RecordLine>(value) {
         Ok(e) => Ok(e),
         Err(e) if known => Err(LineError::Bad(format!("`{kind}`: {e}"))),
         Err(_) => Err(LineError::UnknownKind(kind)),

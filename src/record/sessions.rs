@@ -73,7 +73,7 @@ pub fn summarize(path: &Path) -> Result<SessionSummary, ReadError> {
                         symptom = Some(text.clone());
                     }
                     Some(Event::Concluded(c)) => conclusion = Some(c.clone()),
-                    Some(Event::SessionEnded { reason }) => ended = Some(reason.clone()),
+                    Some(Event::SessionEnded { reason }) => ended = Some(*reason),
                     Some(Event::ExecFinished(_)) => queries_run += 1,
                     _ => {}
                 }
@@ -93,7 +93,7 @@ pub fn summarize(path: &Path) -> Result<SessionSummary, ReadError> {
         started_at: header.started_at,
         context: header.session.context.to_string(),
         first_symptom: symptom,
-        outcome: outcome(conclusion.as_ref(), ended.as_deref()),
+        outcome: outcome(conclusion.as_ref(), ended),
         duration_ms: i64::try_from(last.duration_since(header.started_at).as_millis()).unwrap_or(0),
         queries_run,
         problem,

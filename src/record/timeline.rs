@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use std::collections::HashMap;
 
-use super::format::{Entry, Item};
+use super::format::{Item, RecordLine};
 use super::reader::Recording;
 use crate::protocol::log::Refusal;
 use crate::protocol::{
-    Conclusion, Decider, Event, Evidence, HypothesisStatus, Op, ProposalId, ProposalLog,
+    Conclusion, Decider, EndReason, Event, Evidence, HypothesisStatus, Op, ProposalId, ProposalLog,
     SessionInfo, Stage, Usage,
 };
 
@@ -69,6 +69,9 @@ pub struct QueryRecord {
     pub paste: Option<String>,
     pub reason: String,
     pub hypothesis: String,
+    /// Who asked for it: `planner`, `engineer` (their own query), or `offline_step` (klue's
+    /// offline planner on behalf of the model).
+    pub origin: crate::protocol::ProposalOrigin,
     pub status: Stage,
     /// The decision in one sentence.
     pub decision: Option<String>,
@@ -139,6 +142,18 @@ pub struct TokenUse {
     pub per_turn: Vec<u64>,
 }
 
+impl TokenUse {
+    /// Count one model call's usage (an [`Event::Usage`]): the one fold of token use, for
+    /// the export and for `ask`'s report alike.
+    pub fn add(&mut self, u: &Usage) {
+        self.prompt_tokens += u.prompt_tokens;
+        self.completion_tokens += u.completion_tokens;
+        self.session_total = self.session_total.max(u.session_total);
+        self.model_calls += 1;
+        self.per_turn.push(u.prompt_tokens + u.completion_tokens);
+    }
+}
+
 fn ms(from: Timestamp, to: Timestamp) -> i64 {
     i64::try_from(to.duration_since(from).as_millis()).unwrap_or(i64::MAX)
 }
@@ -195,9 +210,10 @@ impl Timeline {
                     offset_ms,
                     command: q.command().to_string(),
                     proposed_command: q.was_edited().then(|| q.proposed.clone()),
-                    paste: (q.stage != Stage::Refused).then(|| log.paste(q.command())),
+                    paste: log.paste_of(q),
                     reason: q.reason.clone(),
                     hypothesis: q.hypothesis.clone(),
+                    origin: q.origin,
                     status: q.stage,
                     decision: q.decision_text_as("the engineer"),
                     decided_by: q.by.as_ref().map(decider),
@@ -210,10 +226,7 @@ impl Timeline {
             })
             .collect();
         t.duration_ms = ms(start, t.ended_at);
-        t.outcome = outcome(
-            t.conclusion.as_ref().map(|c| &c.conclusion),
-            ended.as_deref(),
-        );
+        t.outcome = outcome(t.conclusion.as_ref().map(|c| &c.conclusion), ended);
         t
     }
 
@@ -262,7 +275,13 @@ impl Timeline {
         }
     }
 
-    fn add(&mut self, e: &Entry, start: Timestamp, ended: &mut Option<String>, log: &ProposalLog) {
+    fn add(
+        &mut self,
+        e: &RecordLine,
+        start: Timestamp,
+        ended: &mut Option<EndReason>,
+        log: &ProposalLog,
+    ) {
         let at = e.at;
         let ev = match &e.item {
             Item::Event(ev) => ev,
@@ -289,7 +308,7 @@ impl Timeline {
                 }
                 self.push(at, start, "engineer", text.clone());
             }
-            Event::AssistantMessage { text } => {
+            Event::AssistantMessage { text, .. } => {
                 if !text.trim().is_empty() {
                     self.push(at, start, "assistant", text.clone());
                 }
@@ -340,12 +359,7 @@ impl Timeline {
                     at,
                     start,
                     "assistant",
-                    format!(
-                        "hypothesis {} ({}): {}",
-                        h.id,
-                        status_word(h.status),
-                        h.statement
-                    ),
+                    format!("hypothesis {} ({}): {}", h.id, h.status.word(), h.statement),
                 );
                 let state = HypothesisState {
                     at,
@@ -378,6 +392,7 @@ impl Timeline {
             }
             Event::Usage(u) => self.usage(u),
             Event::ApiCalls(b) => self.api_calls.add(b),
+            Event::Spent(_) => {}
             Event::Cancelled => {
                 self.push(at, start, "engineer", "cancelled the running turn".into());
             }
@@ -385,46 +400,22 @@ impl Timeline {
             Event::Notice { text } => self.push(at, start, "klue", text.clone()),
             Event::SessionEnded { reason } => {
                 self.push(at, start, "klue", format!("session ended: {reason}"));
-                *ended = Some(reason.clone());
+                *ended = Some(*reason);
             }
         }
     }
 
     fn usage(&mut self, u: &Usage) {
-        self.tokens.prompt_tokens += u.prompt_tokens;
-        self.tokens.completion_tokens += u.completion_tokens;
-        self.tokens.session_total = self.tokens.session_total.max(u.session_total);
-        self.tokens.model_calls += 1;
-        self.tokens
-            .per_turn
-            .push(u.prompt_tokens + u.completion_tokens);
+        self.tokens.add(u);
     }
 }
 
 /// The one-line outcome of a session.
-pub fn outcome(conclusion: Option<&Conclusion>, ended: Option<&str>) -> String {
+pub fn outcome(conclusion: Option<&Conclusion>, ended: Option<EndReason>) -> String {
     match (conclusion, ended) {
-        (Some(c), _) => format!("concluded ({} confidence)", confidence_word(c)),
+        (Some(c), _) => format!("concluded ({} confidence)", c.confidence.word()),
         (None, Some(reason)) => format!("ended without conclusion ({reason})"),
         (None, None) => "interrupted (no end recorded)".into(),
-    }
-}
-
-fn confidence_word(c: &Conclusion) -> &'static str {
-    match c.confidence {
-        crate::protocol::Confidence::Low => "low",
-        crate::protocol::Confidence::Medium => "medium",
-        crate::protocol::Confidence::High => "high",
-    }
-}
-
-/// `open`, `supported`, `refuted`, `confirmed`.
-pub fn status_word(s: HypothesisStatus) -> &'static str {
-    match s {
-        HypothesisStatus::Open => "open",
-        HypothesisStatus::Supported => "supported",
-        HypothesisStatus::Refuted => "refuted",
-        HypothesisStatus::Confirmed => "confirmed",
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-use super::format::{Entry, Header, encode_line};
+use super::format::{Header, RecordLine, encode_line};
 use crate::protocol::{Event, Op, SessionInfo};
 use crate::session::EventSink;
 
@@ -73,7 +73,7 @@ impl Default for RecorderOptions {
 /// Must be created inside a tokio runtime.
 pub struct Recorder {
     path: PathBuf,
-    tx: mpsc::Sender<Entry>,
+    tx: mpsc::Sender<RecordLine>,
     written: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<Result<(), RecordError>>,
 }
@@ -172,18 +172,18 @@ impl Recorder {
     /// Record an op from the front end, timestamped now. Waits if the writer is behind.
     pub async fn op(&self, op: Op) -> Result<(), RecordError> {
         self.tx
-            .send(Entry::op(Timestamp::now(), op))
+            .send(RecordLine::op(Timestamp::now(), op))
             .await
             .map_err(|_| RecordError::WriterGone)
     }
 
     /// Record an event, timestamped now. Waits if the writer is behind.
     pub async fn event(&self, event: Event) -> Result<(), RecordError> {
-        self.entry(Entry::event(Timestamp::now(), event)).await
+        self.entry(RecordLine::event(Timestamp::now(), event)).await
     }
 
     /// Record an entry with its own timestamp.
-    pub async fn entry(&self, entry: Entry) -> Result<(), RecordError> {
+    pub async fn entry(&self, entry: RecordLine) -> Result<(), RecordError> {
         self.tx
             .send(entry)
             .await
@@ -202,12 +202,12 @@ impl Recorder {
 /// full, events wait in the sink's own buffer (in order) and go out with the next event or
 /// when the sink is dropped.
 pub struct RecordSink {
-    tx: mpsc::Sender<Entry>,
-    spill: Vec<Entry>,
+    tx: mpsc::Sender<RecordLine>,
+    spill: Vec<RecordLine>,
 }
 
 impl RecordSink {
-    fn push(&mut self, entry: Entry) {
+    fn push(&mut self, entry: RecordLine) {
         if self.spill.is_empty() {
             match self.tx.try_send(entry) {
                 Ok(()) => return,
@@ -240,7 +240,7 @@ impl RecordSink {
 
 impl EventSink for RecordSink {
     fn event(&mut self, event: &Event) {
-        self.push(Entry::event(Timestamp::now(), event.clone()));
+        self.push(RecordLine::event(Timestamp::now(), event.clone()));
     }
 }
 
@@ -276,7 +276,7 @@ impl Drop for RecordSink {
 fn write_loop(
     mut file: File,
     path: &Path,
-    mut rx: mpsc::Receiver<Entry>,
+    mut rx: mpsc::Receiver<RecordLine>,
     options: &RecorderOptions,
     written: &AtomicU64,
 ) -> Result<(), RecordError> {
@@ -313,7 +313,7 @@ fn write_loop(
 
 /// Append one line for `entry` to `buf`; false if the entry is not recorded.
 fn encode(
-    entry: &Entry,
+    entry: &RecordLine,
     options: &RecorderOptions,
     buf: &mut Vec<u8>,
 ) -> Result<bool, RecordError> {

@@ -57,6 +57,16 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             rewrite: |c| format!("{}{}:{MASK}@", &c[1], &c[2]),
         },
         Rule {
+            // htpasswd lines (`user:$apr1$salt$hash`, bcrypt `$2y$…`, sha-crypt `$5$`/`$6$`,
+            // `{SHA}…`), as basic-auth annotations of Ingresses carry them: the user stays.
+            name: "htpasswd",
+            re: compile(
+                "htpasswd",
+                r"\b([A-Za-z0-9_.@\-]{1,64}):((?:\$(?:apr1|2[abxy]|1|5|6)\$|\{SHA\})[./A-Za-z0-9$+=]{4,})",
+            ),
+            rewrite: |c| format!("{}:{MASK}", &c[1]),
+        },
+        Rule {
             name: "jwt",
             re: compile(
                 "jwt",

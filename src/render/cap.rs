@@ -1,8 +1,6 @@
 //! Every output is bounded: a cap in lines and bytes, and an explicit marker saying what was
 //! cut.
 
-use crate::exec::Output;
-
 /// The bound on one output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutputCap {
@@ -83,46 +81,48 @@ impl OutputCap {
             format!("cap {}", count(self.max_lines, "line"))
         };
         kept.push_str(&format!(
-            "… output truncated: {}, {} ({why}); narrow the query with -l, --field-selector or --tail\n",
+            "{TRUNCATED} {}, {} ({why}); narrow the query with -l, --field-selector or --tail\n",
             plural(more_lines, "line"),
             plural(more_bytes, "byte"),
         ));
         (kept, true)
     }
 
-    /// An output whose renderer stopped at the cap: cut it to the cap and say so (the size
-    /// of what was not rendered is not known).
-    pub fn stopped(&self, mut out: Output) -> Output {
-        let (mut text, _) = self.cut(&out.text);
-        if let Some(at) = text.find("… output truncated:") {
+    /// The text of an output whose renderer stopped at the cap: cut to the cap, saying so
+    /// (the size of what was not rendered is not known).
+    pub fn stopped(&self, text: &str) -> String {
+        let (mut text, _) = self.cut(text);
+        if let Some(at) = text.find(TRUNCATED) {
             text.truncate(at);
         }
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
         text.push_str(&format!(
-            "… output truncated: rendering stopped at the output cap ({} bytes, {} lines); narrow the template or the query\n",
+            "{TRUNCATED} rendering stopped at the output cap ({} bytes, {} lines); narrow the template or the query\n",
             thousands(self.max_bytes),
             thousands(self.max_lines)
         ));
-        out.text = text;
-        out.truncated = true;
-        out
+        text
     }
 
-    /// Bound an executor output (one already cut by [`OutputCap::stopped`] stays as it is).
-    pub fn apply(&self, mut out: Output) -> Output {
-        if out.truncated && out.text.contains("… output truncated:") {
-            return out;
+    /// Bound a text that is `truncated` already or not: one already cut by
+    /// [`OutputCap::stopped`] stays as it is. Returns the text and whether it is cut.
+    pub fn bound(&self, text: String, truncated: bool) -> (String, bool) {
+        if truncated && text.contains(TRUNCATED) {
+            return (text, true);
         }
-        let (text, cut) = self.cut(&out.text);
+        let (cut_text, cut) = self.cut(&text);
         if cut {
-            out.text = text;
-            out.truncated = true;
+            (cut_text, true)
+        } else {
+            (text, truncated)
         }
-        out
     }
 }
+
+/// The marker that starts the line saying what was cut.
+const TRUNCATED: &str = "… output truncated:";
 
 #[cfg(test)]
 mod tests {
@@ -180,6 +180,23 @@ mod tests {
             t.starts_with("éééé\n… output truncated: 1 more line, "),
             "{t}"
         );
+    }
+
+    #[test]
+    fn a_stopped_render_is_not_cut_twice() {
+        let cap = OutputCap {
+            max_lines: 2,
+            max_bytes: 1000,
+        };
+        let stopped = cap.stopped("a\nb\nc\nd\n");
+        assert!(
+            stopped.starts_with("a\nb\n… output truncated: rendering stopped"),
+            "{stopped}"
+        );
+        assert_eq!(cap.bound(stopped.clone(), true), (stopped, true));
+        let (t, cut) = cap.bound("a\nb\nc\n".into(), false);
+        assert!(cut && t.contains("1 more line"), "{t}");
+        assert_eq!(cap.bound("a\n".into(), false), ("a\n".to_string(), false));
     }
 
     #[test]

@@ -135,6 +135,8 @@ pub struct TableBuilder {
     last_columns: Option<Vec<Column>>,
     lines: Vec<Vec<String>>,
     rows: usize,
+    /// the bytes of the cells so far, with a separator each
+    bytes: usize,
 }
 
 impl TableBuilder {
@@ -148,6 +150,12 @@ impl TableBuilder {
     /// Number of data rows added.
     pub fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// About the size of the laid-out text so far (cells and separators; padding aside),
+    /// so a caller can stop adding at an output cap.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Add a server table (one chunk, or one object's table).
@@ -186,6 +194,7 @@ impl TableBuilder {
             if self.opts.show_labels {
                 h.push("LABELS".into());
             }
+            self.bytes += h.iter().map(|c| c.len() + 3).sum::<usize>();
             self.lines.push(h);
         }
         for row in &table.rows {
@@ -221,6 +230,7 @@ impl TableBuilder {
             if self.opts.show_labels {
                 line.push(format_labels(labels));
             }
+            self.bytes += line.iter().map(|c| c.len() + 3).sum::<usize>();
             self.lines.push(line);
             self.rows += 1;
         }

@@ -8,26 +8,93 @@ const BEST_WIDTH: usize = 80;
 
 /// Render a JSON value as kubectl's YAML (keys sorted).
 pub fn to_yaml(v: &Value) -> String {
-    let mut w = Writer::default();
-    match v {
-        Value::Object(m) if !m.is_empty() => w.map(m, 0),
-        Value::Array(a) if !a.is_empty() => w.seq(a, 0),
-        other => {
-            w.scalar_value(other, 0, false);
-            w.out.push('\n');
-        }
-    }
-    w.out
+    to_yaml_capped(v, usize::MAX).0
 }
 
-#[derive(Default)]
+/// Render, stopping once the text reaches `max_bytes`: the text so far and whether it
+/// stopped (nothing past the cap is built).
+pub fn to_yaml_capped(v: &Value, max_bytes: usize) -> (String, bool) {
+    let mut w = Writer::new(max_bytes);
+    w.document(v);
+    (w.out, w.stopped)
+}
+
+/// A `kind: List` rendered one item at a time (as the pages of a listing arrive), exactly
+/// as [`to_yaml`] renders the whole list, stopping once the text reaches `max_bytes`.
+pub struct YamlList {
+    w: Writer,
+    items: usize,
+}
+
+impl YamlList {
+    pub fn new(max_bytes: usize) -> Self {
+        let mut w = Writer::new(max_bytes);
+        w.push("apiVersion: v1\nitems:");
+        YamlList { w, items: 0 }
+    }
+
+    /// Add one item; whether there is room for more.
+    pub fn push(&mut self, item: &Value) -> bool {
+        if self.items == 0 {
+            self.w.push_char('\n');
+        }
+        self.items += 1;
+        self.w.seq(std::slice::from_ref(item), 0);
+        !self.w.stopped
+    }
+
+    /// Whether the cap was reached.
+    pub fn stopped(&self) -> bool {
+        self.w.stopped
+    }
+
+    /// The text and whether it stopped at the cap.
+    pub fn finish(mut self) -> (String, bool) {
+        if self.items == 0 {
+            self.w.push(" []\n");
+        }
+        let mut tail = serde_json::Map::new();
+        tail.insert("kind".into(), Value::from("List"));
+        tail.insert(
+            "metadata".into(),
+            serde_json::json!({"resourceVersion": ""}),
+        );
+        self.w.map(&tail, 0);
+        (self.w.out, self.w.stopped)
+    }
+}
+
 struct Writer {
     out: String,
     /// chars on the current line
     column: usize,
+    /// the most bytes to write
+    limit: usize,
+    /// the limit was reached: nothing more is written
+    stopped: bool,
 }
 
 impl Writer {
+    fn new(limit: usize) -> Self {
+        Writer {
+            out: String::new(),
+            column: 0,
+            limit,
+            stopped: false,
+        }
+    }
+
+    fn document(&mut self, v: &Value) {
+        match v {
+            Value::Object(m) if !m.is_empty() => self.map(m, 0),
+            Value::Array(a) if !a.is_empty() => self.seq(a, 0),
+            other => {
+                self.scalar_value(other, 0, false);
+                self.push_char('\n');
+            }
+        }
+    }
+
     fn push(&mut self, s: &str) {
         for c in s.chars() {
             self.push_char(c);
@@ -35,6 +102,10 @@ impl Writer {
     }
 
     fn push_char(&mut self, c: char) {
+        if self.out.len() >= self.limit {
+            self.stopped = true;
+            return;
+        }
         self.out.push(c);
         if c == '\n' {
             self.column = 0;
@@ -64,6 +135,9 @@ impl Writer {
     /// A non-empty mapping whose first key starts at the current position (already indented).
     fn map_body(&mut self, m: &serde_json::Map<String, Value>, indent: usize) {
         for (i, (k, v)) in Self::sorted(m).into_iter().enumerate() {
+            if self.stopped {
+                return;
+            }
             if i > 0 {
                 self.indent(indent);
             }
@@ -94,6 +168,9 @@ impl Writer {
 
     fn seq(&mut self, items: &[Value], indent: usize) {
         for item in items {
+            if self.stopped {
+                return;
+            }
             self.indent(indent);
             self.seq_item(item, indent);
         }
@@ -106,6 +183,9 @@ impl Writer {
             Value::Object(m) if !m.is_empty() => self.map_body(m, indent + 2),
             Value::Array(a) if !a.is_empty() => {
                 for (i, inner) in a.iter().enumerate() {
+                    if self.stopped {
+                        return;
+                    }
                     if i > 0 {
                         self.indent(indent + 2);
                     }
@@ -152,6 +232,9 @@ impl Writer {
         let chars: Vec<char> = s.chars().collect();
         let mut spaces = false;
         for (i, &c) in chars.iter().enumerate() {
+            if self.stopped {
+                break;
+            }
             if c == ' ' {
                 let next_space = chars.get(i + 1) == Some(&' ');
                 if allow_breaks && !spaces && self.column > BEST_WIDTH && !next_space {
@@ -173,6 +256,9 @@ impl Writer {
         let mut spaces = false;
         let n = chars.len();
         for (i, &c) in chars.iter().enumerate() {
+            if self.stopped {
+                break;
+            }
             if c == ' ' {
                 let next_space = chars.get(i + 1) == Some(&' ');
                 if allow_breaks
@@ -204,6 +290,9 @@ impl Writer {
         let mut spaces = false;
         let n = chars.len();
         for (i, &c) in chars.iter().enumerate() {
+            if self.stopped {
+                break;
+            }
             if !is_printable(c) || c == '\u{feff}' || is_break(c) || c == '"' || c == '\\' {
                 self.push(&escape(c));
                 spaces = false;
@@ -246,6 +335,9 @@ impl Writer {
         self.push_char('\n');
         let mut breaks = true;
         for &c in &chars {
+            if self.stopped {
+                return;
+            }
             if is_break(c) {
                 self.push_char('\n');
                 breaks = true;
@@ -258,7 +350,7 @@ impl Writer {
             }
         }
         // the caller writes the final line break; drop ours if the content ended with one
-        if self.out.ends_with('\n') {
+        if !self.stopped && self.out.ends_with('\n') {
             self.out.pop();
             self.column = 1; // not at line start
         }
@@ -694,5 +786,35 @@ long: this is a very long annotation value that goes on and on and on past the e
         assert_eq!(format_go_float(3.0), "3");
         assert_eq!(format_go_float(1e21), "1e+21");
         assert_eq!(format_go_float(1.5e-7), "1.5e-07");
+    }
+
+    #[test]
+    fn capped_rendering_stops_and_lists_render_as_a_whole() {
+        let items: Vec<Value> = (0..40)
+            .map(|i| json!({"kind": "ConfigMap", "metadata": {"name": format!("cm-{i}")}, "data": {"k": "line one\nline two\n".repeat(i), "s": "a long value with spaces ".repeat(i)}}))
+            .collect();
+        for n in [0usize, 1, 40] {
+            let whole = to_yaml(
+                &json!({"apiVersion": "v1", "items": items[..n], "kind": "List", "metadata": {"resourceVersion": ""}}),
+            );
+            let mut list = YamlList::new(usize::MAX);
+            for it in &items[..n] {
+                assert!(list.push(it));
+            }
+            assert_eq!(list.finish(), (whole, false), "{n} items");
+            let (head, cut) = to_yaml_capped(&json!({"items": items[..n]}), 300);
+            assert_eq!(
+                cut,
+                n > 0 && to_yaml(&json!({"items": items[..n]})).len() > 300,
+                "{n}"
+            );
+            assert!(head.len() <= 300, "{}", head.len());
+        }
+        let mut list = YamlList::new(1000);
+        let pushed = items.iter().take_while(|it| list.push(it)).count();
+        assert!(pushed < 40, "{pushed}");
+        let (text, cut) = list.finish();
+        assert!(cut && text.len() <= 1000, "{}", text.len());
+        assert!(to_yaml(&items[39]).starts_with(&to_yaml_capped(&items[39], 77).0));
     }
 }

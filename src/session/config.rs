@@ -5,27 +5,7 @@ use crate::protocol::SessionInfo;
 
 use crate::protocol::EventSink;
 
-/// Limits per session. When one is reached the planner is asked once to conclude with what it
-/// has; if it still does not, the session reports an error and ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
-    /// Planner calls (model round trips) in the whole session.
-    pub max_turns: u32,
-    /// Queries executed in the whole session (duplicates answered from history are free).
-    pub max_queries: u32,
-    /// Model tokens (prompt and completion) in the whole session; None: no cap.
-    pub max_tokens: Option<u64>,
-}
-
-impl Default for Budget {
-    fn default() -> Self {
-        Self {
-            max_turns: 25,
-            max_queries: 40,
-            max_tokens: None,
-        }
-    }
-}
+use crate::protocol::Budget;
 
 /// Who approves proposals that pass the read-only policy.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -101,6 +81,10 @@ pub struct SessionConfig {
     pub limits: Limits,
     /// Analyzer findings given to the planner as hints before the investigation.
     pub hints: Vec<String>,
+    /// Analyzer findings still being gathered when the session starts (a fetch from the
+    /// cluster in the background, so nothing networked holds up a front end's first frame):
+    /// awaited before the planner's first call and added to `hints`.
+    pub pending_hints: Option<tokio::task::JoinHandle<Vec<String>>>,
     /// Longest a single query may run before it fails with a timeout.
     pub query_timeout: std::time::Duration,
     /// Extra consumers of every event, in order (the recorder is one). They see exactly what
@@ -132,6 +116,7 @@ impl SessionConfig {
             approval: ApprovalPolicy::default(),
             limits: Limits::default(),
             hints: Vec::new(),
+            pending_hints: None,
             query_timeout: std::time::Duration::from_secs(60),
             sinks: Vec::new(),
             earlier: Vec::new(),
@@ -147,6 +132,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("approval", &self.approval)
             .field("limits", &self.limits)
             .field("hints", &self.hints)
+            .field("pending_hints", &self.pending_hints.is_some())
             .field("query_timeout", &self.query_timeout)
             .field("sinks", &self.sinks.len())
             .field("earlier", &self.earlier.len())

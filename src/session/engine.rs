@@ -7,10 +7,10 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use crate::condense;
-use crate::planner::{Action, Entry, Outcome, Planner, Step, Transcript};
+use crate::planner::{Action, Outcome, Planner, Step, Transcript, TranscriptEntry};
 use crate::protocol::{
-    ApiCalls, Conclusion, Decider, Decision, ErrorClass, Event, Evidence, Execution, Hypothesis,
-    Op, Proposal, ProposalId, Usage,
+    ApiCalls, Conclusion, Decider, Decision, EndReason, ErrorClass, Event, Evidence, Execution,
+    Hypothesis, OWN_QUERY_REASON, Op, Proposal, ProposalId, ProposalOrigin, Spent, Usage,
 };
 use crate::query::{self, Query};
 use crate::redact;
@@ -22,8 +22,6 @@ use super::verify;
 use crate::protocol::EventSink;
 
 use crate::planner::CONCLUDE_NOW;
-
-pub use crate::protocol::OWN_QUERY;
 
 /// Where the session goes after a piece of work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +52,36 @@ impl Io {
         let (calls, dropped) = runner.take_api_calls();
         if !calls.is_empty() || dropped > 0 {
             self.emit(Event::ApiCalls(ApiCalls { id, calls, dropped }));
+        }
+    }
+
+    /// An op that arrived while the planner (or the hints it waits for) was busy.
+    fn while_busy(&mut self, op: Option<Op>, runner: &dyn QueryRunner) -> Busy {
+        match op {
+            None | Some(Op::End { .. }) => {
+                let reason = match op {
+                    Some(Op::End { reason }) => reason,
+                    _ => EndReason::FrontEndClosed,
+                };
+                self.api_calls(runner, None);
+                self.emit(Event::SessionEnded { reason });
+                Busy::Ended
+            }
+            Some(Op::Cancel) => Busy::Cancelled,
+            Some(Op::UserMessage { text }) => {
+                self.queued_user.push(text);
+                Busy::Going
+            }
+            Some(Op::RunQuery { command }) => {
+                self.queued_own.push(command);
+                Busy::Going
+            }
+            Some(Op::Decide { id, .. } | Op::ApproveShape { id }) => {
+                self.emit(Event::Error {
+                    message: format!("no proposal {id} is waiting for a decision"),
+                });
+                Busy::Going
+            }
         }
     }
 
@@ -123,6 +151,10 @@ pub(super) struct Engine {
     turns: u32,
     queries: u32,
     tokens_total: u64,
+    /// The budget used as last emitted ([`Event::Spent`]).
+    spent: Spent,
+    /// Whose step is being processed (its proposals carry it).
+    step_origin: ProposalOrigin,
     /// The "conclude now" request has been added to the transcript.
     conclude_requested: bool,
     /// The running planner call is the one after that request: proposals are refused.
@@ -138,7 +170,9 @@ pub(super) struct Engine {
     inquiry_from: usize,
     /// The engineer's own queries run while a step's proposals waited; their transcript
     /// entries follow the step's results.
-    deferred_own: Vec<Entry>,
+    deferred_own: Vec<TranscriptEntry>,
+    /// Analyzer hints still being gathered (see [`SessionConfig::pending_hints`]).
+    pending_hints: Option<tokio::task::JoinHandle<Vec<String>>>,
 }
 
 impl Engine {
@@ -150,6 +184,7 @@ impl Engine {
         events: mpsc::UnboundedSender<Event>,
     ) -> Self {
         let sinks = std::mem::take(&mut config.sinks);
+        let pending_hints = config.pending_hints.take();
         let earlier = super::resume::rebuild(&config.earlier);
         let transcript = Transcript {
             entries: earlier.transcript,
@@ -173,9 +208,12 @@ impl Engine {
             shapes,
             call_ids: HashMap::new(),
             next_id: earlier.last_id,
-            turns: 0,
-            queries: 0,
-            tokens_total: earlier.tokens,
+            // A resumed session goes on from what the earlier one used.
+            turns: earlier.spent.turns,
+            queries: earlier.spent.queries,
+            tokens_total: earlier.spent.tokens,
+            spent: earlier.spent,
+            step_origin: ProposalOrigin::Planner,
             conclude_requested: false,
             forced_turn: false,
             suspicious_lines: 0,
@@ -183,6 +221,7 @@ impl Engine {
             aliases: earlier.aliases,
             inquiry_from: earlier.inquiry_from,
             deferred_own: Vec::new(),
+            pending_hints,
         }
     }
 
@@ -198,7 +237,7 @@ impl Engine {
         self.io.emit(Event::AwaitingInput);
         loop {
             let Some(op) = self.io.ops.recv().await else {
-                self.end("the front end closed the session");
+                self.end(EndReason::FrontEndClosed);
                 return;
             };
             match op {
@@ -224,19 +263,17 @@ impl Engine {
                     self.io.emit(Event::AwaitingInput);
                 }
                 Op::Cancel => tracing::debug!("cancel with nothing running"),
-                Op::End => {
-                    self.end("ended by the engineer");
+                Op::End { reason } => {
+                    self.end(reason);
                     return;
                 }
             }
         }
     }
 
-    fn end(&mut self, reason: &str) {
+    fn end(&mut self, reason: EndReason) {
         self.io.api_calls(self.runner.as_ref(), None);
-        self.io.emit(Event::SessionEnded {
-            reason: reason.to_string(),
-        });
+        self.io.emit(Event::SessionEnded { reason });
     }
 
     /// Planner steps until a conclusion, a question to the engineer, a cancel or an error.
@@ -266,6 +303,7 @@ impl Engine {
             let forced = self.conclude_requested;
             self.forced_turn = forced;
             self.turns += 1;
+            self.spent();
             let step = match self.call_planner().await {
                 Called::Step(step) => step,
                 Called::Cancelled => {
@@ -287,6 +325,20 @@ impl Engine {
         }
     }
 
+    /// Say what the budget used has grown to (once per change).
+    fn spent(&mut self) {
+        let now = Spent {
+            turns: self.turns,
+            queries: self.queries,
+            tokens: self.tokens_total,
+            of: Some(self.config.budget),
+        };
+        if now != self.spent {
+            self.spent = now;
+            self.io.emit(Event::Spent(now));
+        }
+    }
+
     fn budget_end(&mut self) -> Flow {
         let b = self.config.budget;
         self.io.emit(Event::Error {
@@ -302,14 +354,14 @@ impl Engine {
                     .unwrap_or_default()
             ),
         });
-        self.end("budget exhausted");
+        self.end(EndReason::BudgetExhausted);
         Flow::Ended
     }
 
     fn request_conclusion(&mut self) {
         if !self.conclude_requested {
             self.conclude_requested = true;
-            self.transcript.entries.push(Entry::User {
+            self.transcript.entries.push(TranscriptEntry::User {
                 text: CONCLUDE_NOW.to_string(),
             });
         }
@@ -319,11 +371,14 @@ impl Engine {
         for text in std::mem::take(&mut self.io.queued_user) {
             let text = redact::redact(&text);
             self.io.emit(Event::UserMessage { text: text.clone() });
-            self.transcript.entries.push(Entry::User { text });
+            self.transcript.entries.push(TranscriptEntry::User { text });
         }
     }
 
     async fn call_planner(&mut self) -> Called {
+        if let Some(called) = self.await_hints().await {
+            return called;
+        }
         let view = condense::fit_transcript(&self.transcript, &self.config.limits);
         let (delta_tx, mut delta_rx) = mpsc::unbounded_channel::<String>();
         let result = {
@@ -335,18 +390,10 @@ impl Engine {
                     biased;
                     Some(delta) = delta_rx.recv() => io.emit(Event::AssistantDelta { delta }),
                     res = &mut fut => break Some(res),
-                    op = io.ops.recv() => match op {
-                        None | Some(Op::End) => {
-                            io.api_calls(self.runner.as_ref(), None);
-                            io.emit(Event::SessionEnded { reason: end_reason(op.is_none()) });
-                            return Called::Ended;
-                        }
-                        Some(Op::Cancel) => break None,
-                        Some(Op::UserMessage { text }) => io.queued_user.push(text),
-                        Some(Op::RunQuery { command }) => io.queued_own.push(command),
-                        Some(Op::Decide { id, .. } | Op::ApproveShape { id }) => io.emit(Event::Error {
-                            message: format!("no proposal {id} is waiting for a decision"),
-                        }),
+                    op = io.ops.recv() => match io.while_busy(op, self.runner.as_ref()) {
+                        Busy::Ended => return Called::Ended,
+                        Busy::Cancelled => break None,
+                        Busy::Going => {}
                     },
                 }
             }
@@ -364,6 +411,40 @@ impl Engine {
         }
     }
 
+    /// The analyzer hints still being gathered behind the session's start: wait for them
+    /// (their fetch has its own timeout) before the first planner call. `Some` when the
+    /// engineer cancelled or ended the session meanwhile (the fetch is kept for the next call
+    /// after a cancel).
+    async fn await_hints(&mut self) -> Option<Called> {
+        let mut pending = self.pending_hints.take()?;
+        loop {
+            tokio::select! {
+                biased;
+                found = &mut pending => {
+                    match found {
+                        Ok(hints) => self
+                            .transcript
+                            .hints
+                            .extend(hints.iter().map(|h| redact::redact(h))),
+                        Err(e) => tracing::warn!(error = %e, "the analyzer hints were lost"),
+                    }
+                    return None;
+                }
+                op = self.io.ops.recv() => match self.io.while_busy(op, self.runner.as_ref()) {
+                    Busy::Ended => {
+                        pending.abort();
+                        return Some(Called::Ended);
+                    }
+                    Busy::Cancelled => {
+                        self.pending_hints = Some(pending);
+                        return Some(Called::Cancelled);
+                    }
+                    Busy::Going => {}
+                },
+            }
+        }
+    }
+
     fn new_id(&mut self) -> ProposalId {
         self.next_id += 1;
         ProposalId(format!("p{}", self.next_id))
@@ -371,9 +452,11 @@ impl Engine {
 
     /// Handle one planner step. Returns where to go next and whether it concluded.
     async fn process_step(&mut self, step: Step) -> (Flow, bool) {
+        self.step_origin = step.origin;
         if !step.text.is_empty() {
             self.io.emit(Event::AssistantMessage {
                 text: step.text.clone(),
+                origin: step.origin,
             });
         }
         if let Some(u) = step.usage {
@@ -383,6 +466,7 @@ impl Engine {
                 completion_tokens: u.completion_tokens,
                 session_total: self.tokens_total,
             }));
+            self.spent();
         }
         // Ids first, so citations in this very step can be translated.
         for action in &step.actions {
@@ -391,9 +475,10 @@ impl Engine {
                 self.call_ids.insert(call_id.clone(), id);
             }
         }
-        self.transcript.entries.push(Entry::Assistant {
+        self.transcript.entries.push(TranscriptEntry::Assistant {
             text: step.text.clone(),
             actions: step.actions.clone(),
+            origin: step.origin,
         });
 
         let mut work = StepWork::default();
@@ -464,7 +549,7 @@ impl Engine {
                 });
             self.transcript
                 .entries
-                .push(Entry::Result { call_id, outcome });
+                .push(TranscriptEntry::Result { call_id, outcome });
         }
         self.transcript.entries.extend(deferred);
         if flow == Flow::Ended {
@@ -528,6 +613,10 @@ impl Engine {
                     "the session's query budget ({} queries) is used up; conclude with the evidence you have",
                     b.max_queries
                 )
+            } else if let Some(max) = b.max_tokens.filter(|m| self.tokens_total >= *m) {
+                format!(
+                    "the session's token budget ({max} tokens) is used up; conclude with the evidence you have"
+                )
             } else {
                 format!(
                     "the session's budget ({} planner turns) is used up; conclude with the evidence you have",
@@ -543,6 +632,7 @@ impl Engine {
             command: command.clone(),
             reason,
             hypothesis,
+            origin: self.step_origin,
         }));
         if let Some(ran) = self.history.find(&query) {
             self.aliases.insert(id.clone(), ran.id.clone());
@@ -658,7 +748,7 @@ impl Engine {
             return self.run_own_queries(Some(work)).await;
         }
         let Some(op) = self.io.ops.recv().await else {
-            self.end(&end_reason(true));
+            self.end(EndReason::FrontEndClosed);
             return Flow::Ended;
         };
         self.on_op(work, op)
@@ -667,8 +757,8 @@ impl Engine {
     /// An op arriving while proposals of a step are decided or run.
     fn on_op(&mut self, work: &mut StepWork, op: Op) -> Flow {
         match op {
-            Op::End => {
-                self.end(&end_reason(false));
+            Op::End { reason } => {
+                self.end(reason);
                 Flow::Ended
             }
             Op::Cancel => Flow::Idle,
@@ -789,7 +879,7 @@ impl Engine {
             tokio::select! {
                 res = &mut fut => break res,
                 op = self.io.ops.recv() => {
-                    let op = op.unwrap_or(Op::End);
+                    let op = op.unwrap_or(Op::End { reason: EndReason::FrontEndClosed });
                     match self.on_op(work, op) {
                         Flow::Continue => {}
                         stop => {
@@ -813,16 +903,19 @@ impl Engine {
             }
         };
         self.queries += 1;
+        self.spent();
+        let mut flagged_lines = Vec::new();
         let (output, condensed, error, objects) = match result {
             Ok(Ok(out)) => {
-                let (full, condensed, objects, suspicious) = redact_and_condense(
+                let (full, condensed, objects, flagged) = redact_and_condense(
                     job.query.clone(),
                     out.text,
                     out.objects,
                     self.config.limits,
                 )
                 .await;
-                self.suspicious_lines += suspicious;
+                self.suspicious_lines += flagged.len();
+                flagged_lines = flagged;
                 (full, condensed, None, objects)
             }
             Ok(Err(err)) => (
@@ -854,6 +947,7 @@ impl Engine {
             error: error.clone(),
             error_class,
             objects: objects.clone(),
+            flagged_lines,
         });
         if error.is_none() {
             self.history
@@ -1005,8 +1099,9 @@ impl Engine {
             self.io.emit(Event::Proposed(Proposal {
                 id: id.clone(),
                 command: command.clone(),
-                reason: OWN_QUERY.into(),
+                reason: OWN_QUERY_REASON.into(),
                 hypothesis: String::new(),
+                origin: ProposalOrigin::Engineer,
             }));
             let query = match query::parse(&command) {
                 Ok(q) => q,
@@ -1035,7 +1130,7 @@ impl Engine {
             };
             let flow = self.execute(work, job).await;
             if let Some(outcome) = work.outcomes.remove(&id.0) {
-                let entry = Entry::Own {
+                let entry = TranscriptEntry::Own {
                     call_id: id.0.clone(),
                     outcome,
                 };
@@ -1058,6 +1153,13 @@ impl Engine {
     }
 }
 
+/// What an op that arrived while the planner was busy asks for.
+enum Busy {
+    Ended,
+    Cancelled,
+    Going,
+}
+
 enum Called {
     Step(Step),
     Cancelled,
@@ -1065,24 +1167,17 @@ enum Called {
     Ended,
 }
 
-fn end_reason(closed: bool) -> String {
-    if closed {
-        "the front end closed the session".into()
-    } else {
-        "ended by the engineer".into()
-    }
-}
-
 /// Redact the full output and the objects, and condense the model's copy, off the async
 /// threads (tokenizing a large output takes a while). The objects go to planners too (the
 /// offline planner reads them), so they are redacted like the text. Lines that read as
-/// instructions to an AI assistant are flagged above the full output and counted.
+/// instructions to an AI assistant are noted above the full output and flagged (their line
+/// numbers in the full output, after that notice, are returned).
 async fn redact_and_condense(
     query: Query,
     text: String,
     mut objects: Vec<serde_json::Value>,
     limits: condense::Limits,
-) -> (String, String, Vec<serde_json::Value>, usize) {
+) -> (String, String, Vec<serde_json::Value>, Vec<u32>) {
     let work = move || {
         let mut full = redact::redact(&text);
         let condensed = condense::condense_query(&query, &full, &limits);
@@ -1090,10 +1185,16 @@ async fn redact_and_condense(
         let suspicious = redact::untrusted::suspicious_lines(&full);
         // the engineer's copy says it; the model's copy is fenced and flagged where it is
         // sent (planner/llm)
+        let mut shift = 0;
         if let Some(notice) = redact::untrusted::notice(&suspicious) {
+            shift = notice.lines().count();
             full = format!("{notice}{full}");
         }
-        (full, condensed, objects, suspicious.len())
+        let flagged = suspicious
+            .iter()
+            .filter_map(|(no, _)| u32::try_from(no - 1 + shift).ok())
+            .collect();
+        (full, condensed, objects, flagged)
     };
     match tokio::task::spawn_blocking(work).await {
         Ok(done) => done,
@@ -1103,7 +1204,7 @@ async fn redact_and_condense(
                 String::new(),
                 "[klue could not prepare this output]".to_string(),
                 Vec::new(),
-                0,
+                Vec::new(),
             )
         }
     }

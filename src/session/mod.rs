@@ -25,7 +25,7 @@
 //!
 //! [`Op::Cancel`] stops the running model call or query at once ([`Event::Cancelled`]); the
 //! session goes on and waits for input. Planner errors become [`Event::Error`] and the session
-//! goes on. The [`Budget`] bounds planner calls and queries per session.
+//! goes on. The [`Budget`](crate::protocol::Budget) bounds planner calls and queries per session.
 //!
 //! Every event also goes, in order, to the [`EventSink`]s of the [`SessionConfig`] (the
 //! recorder is one).
@@ -38,8 +38,7 @@ mod runner;
 pub mod verify;
 
 pub use crate::protocol::EventSink;
-pub use config::{ApprovalPolicy, Budget, SessionConfig};
-pub use engine::OWN_QUERY;
+pub use config::{ApprovalPolicy, SessionConfig};
 pub use resume::replayable;
 pub use runner::{QueryRunner, RunError};
 pub use verify::verify_conclusion;

@@ -15,7 +15,7 @@ use super::hypotheses::Hypotheses;
 use super::output::OutputView;
 use super::replay::{ReplayCtl, ReplayStatus};
 use super::theme::Theme;
-use crate::protocol::{Connection, Event, Op, ProposalId, SessionInfo, Usage};
+use crate::protocol::{Connection, EndReason, Event, Op, ProposalId, SessionInfo, Spent, Usage};
 
 /// Something that happened.
 #[derive(Debug, Clone)]
@@ -202,10 +202,12 @@ pub struct App {
     /// In a replay, the engineer closed the conclusion: seeking does not reopen it.
     pub conclusion_dismissed: bool,
     pub usage: Usage,
+    /// The budget used so far, and of what.
+    pub spent: Spent,
     /// A turn is running (the model or queries are at work).
     pub busy: bool,
     /// The session ended, and why.
-    pub ended: Option<String>,
+    pub ended: Option<EndReason>,
     /// Ctrl-C was pressed once; the next one quits.
     pub ctrl_c_armed: bool,
     /// A short message for the status bar, cleared by the next key.
@@ -242,6 +244,7 @@ impl App {
             overlay: Overlay::None,
             conclusion_dismissed: false,
             usage: Usage::default(),
+            spent: Spent::default(),
             busy: false,
             ended: None,
             ctrl_c_armed: false,
@@ -319,7 +322,7 @@ impl App {
                 self.chat.delta(&delta);
                 self.busy = true;
             }
-            Event::AssistantMessage { text } => self.chat.assistant_message(&text),
+            Event::AssistantMessage { text, .. } => self.chat.assistant_message(&text),
             Event::Proposed(_) => {
                 // A proposal waits for the engineer: the turn is not working on anything.
                 self.busy = false;
@@ -349,6 +352,7 @@ impl App {
                 self.busy = false;
             }
             Event::Usage(u) => self.usage = u,
+            Event::Spent(s) => self.spent = s,
             Event::ApiCalls(_) => {}
             Event::AwaitingInput => {
                 self.chat.end_stream();

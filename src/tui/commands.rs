@@ -106,9 +106,12 @@ impl Commands {
         self.held_bytes
     }
 
-    /// A command as the engineer can paste it (`kubectl --context C -n NS ...`).
-    pub fn paste(&self, command: &str) -> String {
-        self.log.paste(command)
+    /// A proposal's command to copy: as the engineer can paste it (`kubectl --context C -n NS
+    /// ...`), or as it was written when the read-only policy refused it.
+    pub fn copy_text(&self, e: &ProposalRecord) -> String {
+        self.log
+            .paste_of(e)
+            .unwrap_or_else(|| e.command().to_string())
     }
 
     /// Take one core event in.
@@ -134,7 +137,7 @@ impl Commands {
             }
             Event::Refused { .. } | Event::Decided { .. } => self.select_next_pending_if_done(),
             Event::ExecFinished(x) => {
-                let buf = OutputBuf::new(x.output.clone());
+                let buf = OutputBuf::with_flags(x.output.clone(), x.flagged_lines.clone());
                 let size = buf.bytes();
                 let h = &mut self.held[i];
                 if let Some(old) = h.output.replace(buf) {
@@ -340,6 +343,7 @@ mod tests {
             command: format!("get pods {id}"),
             reason: "r".into(),
             hypothesis: "h".into(),
+            origin: Default::default(),
         })
     }
 

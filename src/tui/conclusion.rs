@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Widget};
 use super::commands::Commands;
 use super::theme::Theme;
 use super::wrap::{sanitize, wrap_spans};
-use crate::protocol::{Conclusion, Confidence, ProposalId, RowKind, Verdict, Verification};
+use crate::protocol::{Conclusion, ProposalId, RowKind, Verdict, Verification};
 
 #[derive(Debug, Default)]
 pub struct ConclusionView {
@@ -22,14 +22,6 @@ pub struct ConclusionView {
     pub selected: usize,
     /// Rows scrolled by PgUp/PgDn/G; `None` keeps the selected reference in view.
     pub scroll: Option<usize>,
-}
-
-pub fn confidence_label(c: Confidence) -> &'static str {
-    match c {
-        Confidence::Low => "low",
-        Confidence::Medium => "medium",
-        Confidence::High => "high",
-    }
 }
 
 impl ConclusionView {
@@ -111,7 +103,7 @@ impl ConclusionView {
         let title = Line::from(vec![
             Span::styled(" Conclusion ", theme.title(true)),
             Span::styled(
-                format!("· confidence {} ", confidence_label(c.confidence)),
+                format!("· confidence {} ", c.confidence.word()),
                 theme.dim(),
             ),
         ]);

@@ -13,7 +13,7 @@ use super::clipboard::osc52;
 use super::replay::{Feed, Player};
 use super::terminal::TerminalGuard;
 use super::view::view;
-use crate::protocol::{Connection, Event, Op};
+use crate::protocol::{Connection, EndReason, Event, Op};
 
 /// Where events come from.
 pub enum Source {
@@ -138,7 +138,7 @@ pub async fn run(guard: &mut TerminalGuard, app: &mut App, source: Source) -> Re
                     events = None;
                     if app.ended.is_none() {
                         app.notice("The session stopped unexpectedly (see the log file).");
-                        app.ended = Some("stopped".into());
+                        app.ended = Some(EndReason::Stopped);
                         app.busy = false;
                     }
                     dirty = true;
@@ -203,7 +203,11 @@ pub async fn run(guard: &mut TerminalGuard, app: &mut App, source: Source) -> Re
     // Let a live session end cleanly so its recording is complete.
     if let (Some(tx), Some(mut rx)) = (ops, events)
         && app.ended.is_none()
-        && tx.send(Op::End).is_ok()
+        && tx
+            .send(Op::End {
+                reason: EndReason::Engineer,
+            })
+            .is_ok()
     {
         let deadline = tokio::time::sleep(Duration::from_secs(2));
         tokio::pin!(deadline);

@@ -1,12 +1,15 @@
-//! The hypotheses pane: each hypothesis with its status and the evidence for and against.
+//! The hypotheses pane: each hypothesis with its status and the evidence for and against,
+//! each item marked as the session verified it (✓, or "⚠ unverified: why": a cited execution
+//! that is missing or failed, a quote not in its output), as the conclusion, JSON and export
+//! mark it.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
-use super::wrap::wrap_spans;
-use crate::protocol::{Evidence, Hypothesis, HypothesisStatus};
+use super::wrap::{sanitize, wrap_spans};
+use crate::protocol::{Evidence, Hypothesis, HypothesisStatus, Verification};
 
 #[derive(Debug, Default)]
 pub struct Hypotheses {
@@ -16,15 +19,6 @@ pub struct Hypotheses {
     pub scroll: usize,
 }
 
-pub fn status_label(s: HypothesisStatus) -> &'static str {
-    match s {
-        HypothesisStatus::Open => "open",
-        HypothesisStatus::Supported => "supported",
-        HypothesisStatus::Refuted => "refuted",
-        HypothesisStatus::Confirmed => "confirmed",
-    }
-}
-
 /// Evidence text with the executions it cites: "text [p2, p5]".
 pub fn cite(e: &Evidence) -> String {
     if e.executions.is_empty() {
@@ -32,6 +26,15 @@ pub fn cite(e: &Evidence) -> String {
     } else {
         let ids: Vec<&str> = e.executions.iter().map(|p| p.0.as_str()).collect();
         format!("{} [{}]", e.text, ids.join(", "))
+    }
+}
+
+/// [`cite`], then how the session verified it: " ✓" or "  ⚠ unverified: why".
+pub fn cite_checked(e: &Evidence) -> String {
+    match &e.verification {
+        Verification::NotChecked => cite(e),
+        Verification::Verified => format!("{} ✓", cite(e)),
+        Verification::Unverified { why } => format!("{}  ⚠ unverified: {why}", cite(e)),
     }
 }
 
@@ -54,12 +57,12 @@ impl Hypotheses {
 
     pub fn selected_text(&self) -> Option<String> {
         self.items.get(self.selected).map(|h| {
-            let mut s = format!("{} ({}): {}", h.id, status_label(h.status), h.statement);
+            let mut s = format!("{} ({}): {}", h.id, h.status.word(), h.statement);
             for e in &h.evidence_for {
-                s.push_str(&format!("\n  + {}", cite(e)));
+                s.push_str(&format!("\n  + {}", cite_checked(e)));
             }
             for e in &h.evidence_against {
-                s.push_str(&format!("\n  - {}", cite(e)));
+                s.push_str(&format!("\n  - {}", cite_checked(e)));
             }
             s
         })
@@ -84,7 +87,7 @@ impl Hypotheses {
         let mut sel = (0, 0);
         for (i, h) in self.items.iter().enumerate() {
             let start = rows.len();
-            let label = format!("[{}]", status_label(h.status));
+            let label = format!("[{}]", h.status.word());
             let mut head = vec![
                 Span::styled(format!("{} ", h.id), theme.dim()),
                 Span::styled(label, self.status_style(h.status, theme)),
@@ -102,7 +105,16 @@ impl Hypotheses {
                 ("- ", &h.evidence_against, theme.error()),
             ] {
                 for e in list {
-                    let spans = vec![Span::styled(format!("  {sign}"), style), Span::raw(cite(e))];
+                    let mut spans =
+                        vec![Span::styled(format!("  {sign}"), style), Span::raw(cite(e))];
+                    match &e.verification {
+                        Verification::Unverified { why } => spans.push(Span::styled(
+                            format!("  ⚠ unverified: {}", sanitize(why)),
+                            theme.warn(),
+                        )),
+                        Verification::Verified => spans.push(Span::styled(" ✓", theme.good())),
+                        Verification::NotChecked => {}
+                    }
                     rows.extend(wrap_spans(&spans, w, 4));
                 }
             }

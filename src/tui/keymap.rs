@@ -9,7 +9,7 @@ use super::chat::Role;
 use super::editor::{EditOutcome, Editor};
 use super::replay::{ReplayCtl, Speed};
 use crate::protocol::Stage;
-use crate::protocol::{Decision, Op};
+use crate::protocol::{Decision, EndReason, Op};
 
 impl App {
     pub(super) fn on_key(&mut self, key: KeyEvent, fx: &mut Vec<Effect>) {
@@ -195,7 +195,9 @@ impl App {
             }
             KeyCode::Char('E') | KeyCode::Char('q') => {
                 if self.mode == Mode::Live && self.ended.is_none() {
-                    fx.push(Effect::Send(Op::End));
+                    fx.push(Effect::Send(Op::End {
+                        reason: EndReason::Engineer,
+                    }));
                 }
                 fx.push(Effect::Quit);
             }
@@ -420,10 +422,10 @@ impl App {
     fn copy_focused(&mut self, fx: &mut Vec<Effect>) {
         let sel = self.commands.selected();
         let (text, what) = match self.focus {
-            Focus::Commands => (sel.map(|e| self.commands.paste(e.command())), "command"),
+            Focus::Commands => (sel.map(|e| self.commands.copy_text(e)), "command"),
             Focus::Output => match (sel, self.commands.selected_output()) {
                 (Some(_), Some(o)) => (Some(o.text().to_string()), "output"),
-                (Some(e), None) => (Some(self.commands.paste(e.command())), "command"),
+                (Some(e), None) => (Some(self.commands.copy_text(e)), "command"),
                 (None, _) => (None, "output"),
             },
             Focus::Chat => (self.chat.last_assistant().map(str::to_string), "reply"),

@@ -1,4 +1,5 @@
-//! The status bar: context, namespace, planner and model, tokens, recording, key hints.
+//! The status bar: context, namespace, planner and model, the budget used against the
+//! budget (turns, queries, tokens), recording, key hints.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -60,8 +61,18 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
         None => left.push("connecting…".into()),
     }
+    let spent = &app.spent;
+    if let Some(of) = &spent.of {
+        left.push(format!(
+            "{}/{} turns, {}/{} queries",
+            spent.turns, of.max_turns, spent.queries, of.max_queries
+        ));
+    }
     let tok_at = left.len();
-    left.push(format!("{} tok", tokens(app.usage.session_total)));
+    match spent.of.and_then(|of| of.max_tokens) {
+        Some(max) => left.push(format!("{}/{} tok", tokens(spent.tokens), tokens(max))),
+        None => left.push(format!("{} tok", tokens(app.usage.session_total))),
+    }
     let pending = app.pending_count();
     if pending > 0 {
         left.push(format!("{pending} pending"));

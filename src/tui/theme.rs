@@ -65,6 +65,17 @@ impl Theme {
     pub fn warn(&self) -> Style {
         self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
     }
+    /// A line of cluster output that reads as instructions to an AI assistant (its marker
+    /// in the gutter says so without colour too).
+    pub fn flagged(&self) -> Style {
+        if self.color {
+            Style::new()
+                .fg(Color::Magenta)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+        }
+    }
     pub fn good(&self) -> Style {
         self.fg(Color::Green)
     }

@@ -187,3 +187,44 @@ async fn unknown_context_lists_the_available_ones() {
     .await;
     assert!(matches!(as_viewer, Outcome::Ok(_)), "{as_viewer:?}");
 }
+
+/// `insecure-skip-tls-verify` without a CA reaches the server (klue loads no trust store for
+/// it), and the same kubeconfig without the flag is refused: the server's certificate is not
+/// signed by any authority the system trusts, so verification is really on by default.
+#[tokio::test]
+async fn insecure_skip_tls_verify_connects_and_verification_is_on_without_it() {
+    let env = support::seeded_testenv!();
+    let viewer = std::fs::read_to_string(env.kubeconfig(User::Viewer)).expect("kubeconfig");
+    let with = |line: &str| -> String {
+        viewer
+            .lines()
+            .map(|l| {
+                if l.trim_start().starts_with("certificate-authority:") {
+                    line.to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let insecure = dir.path().join("insecure.yaml");
+    std::fs::write(&insecure, with("    insecure-skip-tls-verify: true")).expect("write");
+    assert!(
+        !std::fs::read_to_string(&insecure)
+            .expect("read")
+            .contains("certificate-authority"),
+        "the CA was not taken out"
+    );
+    let out = run::klue(&insecure, None, "get namespaces").await;
+    assert!(out.text().contains("shop"), "{out:?}");
+
+    let unverified = dir.path().join("no-ca.yaml");
+    std::fs::write(&unverified, with("")).expect("write");
+    let out = run::klue(&unverified, None, "get namespaces").await;
+    let Outcome::Err(msg) = &out else {
+        panic!("a server signed by an unknown authority was trusted: {out:?}")
+    };
+    assert!(msg.to_lowercase().contains("certificate"), "{msg}");
+}

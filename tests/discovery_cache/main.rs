@@ -1,5 +1,6 @@
 //! The discovery cache on disk against a real kube-apiserver: a second process answers from
-//! the disk with two requests (`/version` and the query), a type the cache does not know
+//! the disk with one request (the query; `/version` too once the last version check is five
+//! minutes old), a type the cache does not know
 //! refetches and rewrites it, a server of another version is not answered from it, and
 //! processes running at once never read a half-written file (the apiserver's audit log
 //! tells which requests each one sent).
@@ -87,6 +88,24 @@ async fn create_gadgets(env: &TestEnv) {
     panic!("the gadgets CRD was never served");
 }
 
+/// Make the last version confirmation older than the recheck interval (the cache file's own
+/// time too, which counts as a confirmation).
+fn age_confirmation(cache: &DiscoveryCache, server: &str) {
+    let old = std::time::SystemTime::now() - klue::cluster::discovery_cache::VERSION_RECHECK * 2;
+    let path = cache.confirmation_path_for(server);
+    let f = std::fs::File::create(&path).expect("confirmation file");
+    f.set_modified(old).expect("set its time");
+    let file = cache.path_for(server);
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("json");
+    let secs = old
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    v["fetched_at"] = serde_json::Value::from(secs);
+    std::fs::write(&file, serde_json::to_vec(&v).expect("json")).expect("write");
+}
+
 fn set_cached_version(path: &Path, version: &str) {
     let text = std::fs::read_to_string(path).expect("read the cache");
     let mut v: serde_json::Value = serde_json::from_str(&text).expect("the cache is JSON");
@@ -124,7 +143,8 @@ async fn second_process_reads_the_disk_then_refetches_when_stale() {
         cached.server_version
     );
 
-    // 2. a new process: /version and the query, nothing else
+    // 2. a new process right after: the query, nothing else (the version was confirmed
+    //    when the cache was written, moments ago)
     let mark = env.audit().len();
     let second = executor(env, &cache).await;
     let out = run(&second, "get namespaces")
@@ -132,16 +152,32 @@ async fn second_process_reads_the_disk_then_refetches_when_stale() {
         .expect("get namespaces");
     assert!(out.contains("default"), "{out}");
     let sent = uris(&requests_since(env, mark, User::Viewer));
-    assert_eq!(
-        sent,
-        ["/version", "/api/v1/namespaces?limit=500"],
-        "{sent:?}"
-    );
+    assert_eq!(sent, ["/api/v1/namespaces?limit=500"], "{sent:?}");
+    // the connection check still asks the server (it is what tells an unreachable one)
+    let mark = env.audit().len();
     let facts = second.cluster().check().await.expect("check");
     assert!(
         facts.cached && facts.version == cached.server_version,
         "{facts:?}"
     );
+    assert_eq!(uris(&requests_since(env, mark, User::Viewer)), ["/version"]);
+
+    // 2b. once the last confirmation is older than the recheck interval: /version, then the
+    //     query, and the confirmation is renewed
+    age_confirmation(&cache, &env.server);
+    let mark = env.audit().len();
+    let later = executor(env, &cache).await;
+    run(&later, "get namespaces").await.expect("get namespaces");
+    let sent = uris(&requests_since(env, mark, User::Viewer));
+    assert_eq!(
+        sent,
+        ["/version", "/api/v1/namespaces?limit=500"],
+        "{sent:?}"
+    );
+    let Lookup::Fresh(c) = cache.load(&env.server) else {
+        panic!("the cache is not fresh")
+    };
+    assert!(!c.version_check_due(), "the confirmation was not renewed");
 
     // 3. a type created after the cache was written: not in it, so discovery is refetched,
     //    the query works, and the cache now has the type
@@ -170,7 +206,7 @@ async fn second_process_reads_the_disk_then_refetches_when_stale() {
     let sent = requests_since(env, mark, User::Viewer);
     assert_eq!(
         uris(&sent),
-        ["/version", "/apis/stable.example.com/v1/gadgets?limit=500"]
+        ["/apis/stable.example.com/v1/gadgets?limit=500"]
     );
 
     // a type the server does not have either: refetched once, then the specific error
@@ -190,8 +226,10 @@ async fn second_process_reads_the_disk_then_refetches_when_stale() {
     assert!(run(&fifth, "get gadgetz").await.is_err());
     assert_eq!(requests_since(env, mark, User::Viewer).len(), 0);
 
-    // 4. the server's version is not the cached one (an upgrade): refetched, rewritten
+    // 4. the server's version is not the cached one (an upgrade, noticed at the next
+    //    version check): refetched, rewritten
     set_cached_version(&file, "v1.19.0");
+    age_confirmation(&cache, &env.server);
     let mark = env.audit().len();
     let sixth = executor(env, &cache).await;
     run(&sixth, "get namespaces").await.expect("get namespaces");

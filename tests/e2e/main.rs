@@ -12,6 +12,7 @@ mod support;
 #[path = "../support/openai.rs"]
 mod openai;
 
+mod injection;
 mod tmux;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,16 @@ fn klue_binary(dir: &Path) -> PathBuf {
     let src = PathBuf::from(env!("CARGO_BIN_EXE_klue"));
     let dst = dir.join("klue");
     std::fs::copy(&src, &dst).expect("copy the klue binary");
+    // While another test thread forks, its child briefly holds the copy's write descriptor and
+    // exec fails with "Text file busy": wait until the copy runs.
+    for _ in 0..100 {
+        match std::process::Command::new(&dst).arg("--version").output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            _ => break,
+        }
+    }
     dst
 }
 

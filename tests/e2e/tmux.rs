@@ -55,6 +55,11 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The screen with its styles (SGR escape sequences).
+    pub fn capture_styled(&self) -> String {
+        self.run(&["capture-pane", "-p", "-e", "-t", "e2e"])
+    }
+
     pub fn capture(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", "e2e"])
     }

@@ -5,6 +5,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod bounds;
 mod offline;
 
 use klue::cluster::{Cluster, ConnectOptions};

@@ -353,6 +353,15 @@ fn a_flag_a_subcommand_cannot_use_is_an_error() {
             "sessions",
         ),
         (vec!["demo", "--context", "prod"], "--context", "demo"),
+        (vec!["--kubeconfig", "k", "demo"], "--kubeconfig", "demo"),
+        (vec!["mcp", "--planner", "offline"], "--planner", "mcp"),
+        (vec!["--approve", "none", "mcp"], "--approve", "mcp"),
+        (
+            vec!["--context", "prod", "completions", "bash"],
+            "--context",
+            "completions",
+        ),
+        (vec!["man", "-n", "shop"], "--namespace", "man"),
     ] {
         let out = klue(home.path(), &kubeconfig, &args);
         let err = text(&out.stderr);
@@ -485,4 +494,82 @@ fn the_config_files_budget_applies_to_the_screen() {
     assert!(s.contains("(1 queries)"), "{s}");
     t.keys(&["C-c", "C-c"]);
     t.wait_for("KLUE_EXIT=", Duration::from_secs(10));
+}
+
+/// `klue mcp` with the shared flags before and after it: a `query` tool call goes to the
+/// flag's context and namespace.
+#[test]
+fn the_mcp_server_takes_the_shared_flags_before_and_after() {
+    use std::io::{BufRead, BufReader, Write};
+    let Some(env) = env() else { return };
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let home = home();
+    let shared = ["--context", User::Limited.context(), "-n", "launching"];
+    for before in [true, false] {
+        let mut argv: Vec<&str> = Vec::new();
+        if before {
+            argv.extend(shared);
+            argv.push("mcp");
+        } else {
+            argv.push("mcp");
+            argv.extend(shared);
+        }
+        let since = settled(env);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_klue"))
+            .args(&argv)
+            .env("KUBECONFIG", &env.kubeconfigs.all)
+            .env("HOME", home.path())
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run klue mcp");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut send = |v: serde_json::Value| {
+            writeln!(stdin, "{v}").expect("write to klue mcp");
+            stdin.flush().expect("flush");
+        };
+        send(
+            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2024-11-05", "capabilities": {},
+            "clientInfo": {"name": "launch-test", "version": "1"}}}),
+        );
+        let reply = lines.next().expect("an initialize reply").expect("read");
+        assert!(reply.contains("\"id\":1"), "{reply}");
+        send(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        send(
+            serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "query", "arguments": {"command": "get pods"}}}),
+        );
+        let answer = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find(|l| l.contains("\"id\":2"))
+            .expect("the query's answer");
+        drop(stdin);
+        let _ = child.wait();
+        let place = if before { "before" } else { "after" };
+        // `limited` may not list pods there: the answer says so, as that user, in that
+        // namespace (the audit log below is the proof).
+        assert!(
+            answer.contains("\"result\"") && answer.contains("launching"),
+            "flags {place}: {answer}"
+        );
+        settled(env);
+        let limited = requests_as(env, User::Limited, since);
+        assert!(
+            limited
+                .iter()
+                .any(|r| r.request_uri.contains("/namespaces/launching/")),
+            "mcp with the flags {place}: {:?}",
+            limited.iter().map(|r| &r.request_uri).collect::<Vec<_>>()
+        );
+        assert!(
+            requests_as(env, User::Viewer, since).is_empty(),
+            "mcp with the flags {place} queried the current context"
+        );
+    }
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use klue::config::{ApiKey, LlmSettings};
 use klue::planner::llm::LlmPlanner;
-use klue::planner::{Action, Entry, Outcome, Transcript};
+use klue::planner::{Action, Outcome, Transcript, TranscriptEntry};
 use serde_json::json;
 
 use crate::openai::{OpenAiServer, Reply, call, unused_addr};
@@ -232,12 +232,13 @@ async fn after_a_cut_the_session_stays_unstreamed_and_says_so_once() {
 }
 
 fn long_transcript(n: usize) -> Transcript {
-    let mut entries = vec![Entry::User {
+    let mut entries = vec![TranscriptEntry::User {
         text: "shop is down".into(),
     }];
     for i in 0..n {
         let id = format!("call_{i}");
-        entries.push(Entry::Assistant {
+        entries.push(TranscriptEntry::Assistant {
+            origin: Default::default(),
             text: String::new(),
             actions: vec![Action::Propose {
                 call_id: id.clone(),
@@ -246,7 +247,7 @@ fn long_transcript(n: usize) -> Transcript {
                 hypothesis: "h".into(),
             }],
         });
-        entries.push(Entry::Result {
+        entries.push(TranscriptEntry::Result {
             call_id: id,
             outcome: Outcome::Executed {
                 command: format!("logs app-{i} -n shop"),
@@ -401,4 +402,27 @@ async fn cancelling_during_backoff_stops_retrying() {
     assert!(r.is_err(), "the step should still be waiting");
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(server.requests().len(), 1, "a cancelled step kept retrying");
+}
+
+#[tokio::test]
+async fn planner_errors_carry_the_llm_error_class() {
+    use klue::planner::llm::LlmError;
+    use klue::planner::{Planner, PlannerError};
+    let server = OpenAiServer::start(vec![Reply::status(401)]).await;
+    let mut planner = LlmPlanner::new(settings(&server)).unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let e = planner.next(&symptom("x"), &tx).await.unwrap_err();
+    assert!(
+        matches!(e, PlannerError::Llm(LlmError::Unauthorized { .. })),
+        "{e:?}"
+    );
+
+    let mut s = LlmSettings::new(format!("http://{}/v1", unused_addr()), "m");
+    s.api_key = Some(ApiKey::new("k"));
+    let mut planner = LlmPlanner::new(s).unwrap();
+    let e = planner.next(&symptom("x"), &tx).await.unwrap_err();
+    assert!(
+        matches!(e, PlannerError::Llm(LlmError::Unreachable { .. })),
+        "{e:?}"
+    );
 }

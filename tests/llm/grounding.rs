@@ -99,9 +99,14 @@ async fn useless_turns_hand_the_steps_to_the_offline_planner() {
     );
     let marked = events
         .iter()
-        .filter(|e| matches!(e, Event::AssistantMessage { text } if text.starts_with(OFFLINE_MARK)))
+        .filter(|e| matches!(e, Event::AssistantMessage { text, origin } if text.starts_with(OFFLINE_MARK) && *origin == klue::protocol::ProposalOrigin::OfflineStep))
         .count();
     assert!(marked >= 2, "offline steps are marked: {events:#?}");
+    // Their proposals carry the typed origin (what `klue resume` restores the marks from).
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Proposed(p) if p.origin == klue::protocol::ProposalOrigin::OfflineStep)),
+        "the offline planner's proposals are marked: {events:#?}"
+    );
     // The model's refused proposals never ran; the first useless turn went back to it.
     assert!(
         events
@@ -223,7 +228,7 @@ async fn a_conclusion_that_accounts_for_the_finding_stands_alone() {
             "",
             vec![call(
                 "conclude",
-                json!({"root_cause": format!("Pod {CHECKOUT_POD} (checkout) crash-loops: it cannot authenticate to its database"), "evidence": [{"text": "CrashLoopBackOff, 14 restarts", "executions": ["call_0001"]}], "confidence": "high", "remediation": "fix the checkout-db Secret"}),
+                json!({"root_cause": format!("Pod {CHECKOUT_POD} (checkout) crash-loops: orders-db:5432 rejects its credentials (password authentication failed); the password is key password of Secret checkout-db"), "evidence": [{"text": "CrashLoopBackOff, 14 restarts", "executions": ["call_0001"]}], "confidence": "high", "remediation": "fix the checkout-db Secret"}),
             )],
         ),
     ])
@@ -237,4 +242,145 @@ async fn a_conclusion_that_accounts_for_the_finding_stands_alone() {
             .cause
             .starts_with(&format!("Pod {CHECKOUT_POD}"))
     );
+}
+
+/// A conclusion that names the failing pod but stops at the symptom (what the offline
+/// planner's chain goes past): klue's deeper cause is added. Naming the object is not
+/// accounting for the cause.
+#[tokio::test]
+async fn a_conclusion_at_the_symptom_gets_klues_deeper_cause() {
+    let env = support::testenv!();
+    let server = OpenAiServer::start(vec![
+        Reply::tools(
+            "",
+            vec![call(
+                "propose_query",
+                json!({"command": "get pods -n llm-shop", "reason": "states", "hypothesis": "h1"}),
+            )],
+        ),
+        Reply::tools(
+            "",
+            vec![call(
+                "conclude",
+                json!({"root_cause": format!("Pod {CHECKOUT_POD} (checkout) is in CrashLoopBackOff with 14 restarts"), "evidence": [{"text": "CrashLoopBackOff, 14 restarts", "executions": ["call_0001"]}], "confidence": "high", "remediation": format!("restart pod {CHECKOUT_POD}")}),
+            )],
+        ),
+    ])
+    .await;
+    let events = run(env, &server).await;
+    let c = conclusion(&events);
+    assert!(
+        c.problems[0].cause.contains("CrashLoopBackOff"),
+        "{}",
+        said(c)
+    );
+    let also = c
+        .problems
+        .iter()
+        .find(|p| p.cause.starts_with(&format!("{ALSO_FOUND}: ")))
+        .unwrap_or_else(|| panic!("no `{ALSO_FOUND}` in {}", said(c)));
+    assert!(
+        said(c).contains("password authentication failed") && also.cause.contains("checkout-db"),
+        "{}",
+        said(c)
+    );
+    assert!(errors(&events).is_empty(), "{:?}", errors(&events));
+}
+
+/// The engineer asks about a healthy workload and the model claims a problem klue's checks do
+/// not see: the verdict is klue's (healthy), the claim stays, marked, under "also noticed".
+#[tokio::test]
+async fn a_problem_claimed_on_a_healthy_subject_stays_a_claim() {
+    let env = support::testenv!();
+    crate::fixtures::load(env);
+    let server = OpenAiServer::start(vec![
+        Reply::tools(
+            "",
+            vec![call(
+                "propose_query",
+                json!({"command": "get pods -n healthy-shop", "reason": "states", "hypothesis": "h1"}),
+            )],
+        ),
+        Reply::tools(
+            "",
+            vec![call(
+                "conclude",
+                json!({"root_cause": "storefront leaks memory", "evidence": [{"text": "pods are listed", "executions": ["call_0001"]}], "confidence": "medium", "remediation": "raise its memory limit"}),
+            )],
+        ),
+    ])
+    .await;
+    let executor = scenario::executor(env).await.with_table_objects(true);
+    let events = scenario::run_session(
+        grounded(&server),
+        executor,
+        ApprovalPolicy::AllReadOnly,
+        "is anything wrong with storefront in healthy-shop?",
+        scenario::approve_all(),
+    )
+    .await;
+    let c = conclusion(&events);
+    assert_eq!(c.verdict, klue::protocol::Verdict::Healthy, "{}", said(c));
+    assert!(c.problems.is_empty(), "{}", said(c));
+    assert!(
+        c.also_noticed
+            .iter()
+            .any(|p| p.cause.contains("storefront leaks memory")
+                && p.cause.contains("klue's checks do not confirm it")),
+        "{}",
+        said(c)
+    );
+    assert!(!c.checked.is_empty(), "what shows it healthy: {}", said(c));
+}
+
+/// `--approve ask`: the engineer rejects a query the model proposed; when the offline planner
+/// takes the steps, it does not ask about the same query again.
+#[tokio::test]
+async fn a_query_the_engineer_rejected_is_not_asked_again_by_klue() {
+    let env = support::testenv!();
+    scenario::seed_shop(env);
+    let mut script = vec![Reply::tools(
+        "",
+        vec![call(
+            "propose_query",
+            json!({"command": "get events -n llm-shop", "reason": "warnings", "hypothesis": "h1"}),
+        )],
+    )];
+    script.extend((0..30).map(useless));
+    let server = OpenAiServer::start(script).await;
+    let executor = scenario::executor(env).await.with_table_objects(true);
+    let events = scenario::run_session(
+        grounded(&server),
+        executor,
+        ApprovalPolicy::Ask,
+        SYMPTOM,
+        Box::new(|p: &klue::protocol::Proposal| {
+            if p.command == "get events -n llm-shop" {
+                klue::protocol::Decision::Reject {
+                    reason: Some("not now".into()),
+                }
+            } else {
+                klue::protocol::Decision::Approve
+            }
+        }),
+    )
+    .await;
+    let asked: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Proposed(p) => Some(p.command.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        asked
+            .iter()
+            .filter(|c| **c == "get events -n llm-shop")
+            .count(),
+        1,
+        "{asked:#?}"
+    );
+    // klue's own steps went on to a conclusion.
+    let c = conclusion(&events);
+    assert!(said(c).contains("checkout"), "{}", said(c));
 }

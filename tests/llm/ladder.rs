@@ -209,3 +209,60 @@ async fn the_whole_ladder_down_to_the_offline_planner_in_one_step() {
     assert_eq!(reqs[1].body["stream"], false);
     assert!(reqs[2].body.get("tools").is_none());
 }
+
+/// Every request caps the reply's length: a weak local model that rambles would otherwise
+/// generate until its context window is full (on a CPU, minutes per reply). A server that
+/// refuses the cap gets the same turn without it, said once and remembered.
+#[tokio::test]
+async fn replies_are_capped_and_a_refused_cap_is_dropped_and_remembered() {
+    let server = OpenAiServer::start(vec![
+        propose("get pods -n shop"),
+        Reply::status(400).body(
+            r#"{"error":{"message":"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}}"#,
+        ),
+        propose("get nodes"),
+        propose("get events -n shop"),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut planner = LlmPlanner::new(cached(&server, &dir)).unwrap();
+    let (r, _) = step(&mut planner, &symptom("shop is down")).await;
+    r.unwrap();
+    let cap = server.requests()[0].body["max_tokens"].as_u64();
+    assert!(
+        cap.is_some_and(|c| (256..=4096).contains(&c)),
+        "{:#}",
+        server.requests()[0].body
+    );
+    assert!(planner.take_notices().is_empty());
+
+    // Another endpoint's answer: the cap is refused; the same turn goes on without it.
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut planner = LlmPlanner::new(cached(&server, &dir2)).unwrap();
+    let (r, _) = step(&mut planner, &symptom("shop is down")).await;
+    let s = r.unwrap();
+    assert!(matches!(&s.actions[0], Action::Propose { command, .. } if command == "get nodes"));
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 3);
+    assert!(reqs[1].body.get("max_tokens").is_some());
+    assert!(
+        reqs[2].body.get("max_tokens").is_none(),
+        "{:#}",
+        reqs[2].body
+    );
+    let notices = planner.take_notices();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(
+        notices[0].contains("refused a cap on the reply's length")
+            && notices[0].contains("Unsupported parameter: 'max_tokens'")
+            && notices[0].contains("remembered"),
+        "{notices:?}"
+    );
+    let key = format!("{} klue-test-model", server.base_url());
+    assert_eq!(cache_of(&dir2)[&key]["no_reply_cap"], true);
+    let mut again = LlmPlanner::new(cached(&server, &dir2)).unwrap();
+    let (r, _) = step(&mut again, &symptom("shop is down")).await;
+    r.unwrap();
+    assert!(server.requests()[3].body.get("max_tokens").is_none());
+    assert!(again.take_notices().is_empty());
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use klue::config::{ApiKey, LlmSettings, ToolMode};
 use klue::planner::llm::{LlmPlanner, Mode};
-use klue::planner::{Action, Entry, Outcome, Planner, Step, Transcript};
+use klue::planner::{Action, Outcome, Planner, Step, Transcript, TranscriptEntry};
 use klue::protocol::{Confidence, HypothesisStatus};
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -35,7 +35,7 @@ pub async fn step(planner: &mut LlmPlanner, t: &Transcript) -> (Result<Step, Str
 
 pub fn symptom(text: &str) -> Transcript {
     Transcript {
-        entries: vec![Entry::User { text: text.into() }],
+        entries: vec![TranscriptEntry::User { text: text.into() }],
         hints: vec![],
         namespace: None,
     }
@@ -134,10 +134,11 @@ async fn transcript_outcomes_are_structured_tool_results() {
     };
     let t = Transcript {
         entries: vec![
-            Entry::User {
+            TranscriptEntry::User {
                 text: "api is down".into(),
             },
-            Entry::Assistant {
+            TranscriptEntry::Assistant {
+                origin: Default::default(),
                 text: "Checking.".into(),
                 actions: vec![
                     propose("call_a", "get pods -n shop"),
@@ -146,7 +147,7 @@ async fn transcript_outcomes_are_structured_tool_results() {
                     propose("call_d", "get pods -n shop"),
                 ],
             },
-            Entry::Result {
+            TranscriptEntry::Result {
                 call_id: "call_a".into(),
                 outcome: Outcome::Executed {
                     command: "get pods -n shop".into(),
@@ -155,21 +156,21 @@ async fn transcript_outcomes_are_structured_tool_results() {
                     objects: vec![],
                 },
             },
-            Entry::Result {
+            TranscriptEntry::Result {
                 call_id: "call_b".into(),
                 outcome: Outcome::Refused {
                     command: "delete pod api-1 -n shop".into(),
                     why: "`delete` changes the cluster; klue only reads".into(),
                 },
             },
-            Entry::Result {
+            TranscriptEntry::Result {
                 call_id: "call_c".into(),
                 outcome: Outcome::Rejected {
                     command: "logs api-1 -n shop".into(),
                     reason: Some("logs are huge, use --tail".into()),
                 },
             },
-            Entry::Result {
+            TranscriptEntry::Result {
                 call_id: "call_d".into(),
                 outcome: Outcome::Duplicate {
                     command: "get pods -n shop".into(),

@@ -3,7 +3,7 @@
 //! out of the answer, a context window read from `/v1/models`, and a max-tokens cut.
 
 use klue::planner::llm::LlmPlanner;
-use klue::planner::{Action, Entry, Outcome, Planner, Transcript};
+use klue::planner::{Action, Outcome, Planner, Transcript, TranscriptEntry};
 use serde_json::json;
 
 use crate::openai::{OpenAiServer, Reply, call, raw_call};
@@ -117,12 +117,13 @@ async fn think_text_is_kept_out_of_the_answer() {
 }
 
 fn transcript_with_outputs(n: usize) -> Transcript {
-    let mut entries = vec![Entry::User {
+    let mut entries = vec![TranscriptEntry::User {
         text: "shop is down".into(),
     }];
     for i in 0..n {
         let id = format!("call_{i}");
-        entries.push(Entry::Assistant {
+        entries.push(TranscriptEntry::Assistant {
+            origin: Default::default(),
             text: String::new(),
             actions: vec![Action::Propose {
                 call_id: id.clone(),
@@ -131,7 +132,7 @@ fn transcript_with_outputs(n: usize) -> Transcript {
                 hypothesis: "h".into(),
             }],
         });
-        entries.push(Entry::Result {
+        entries.push(TranscriptEntry::Result {
             call_id: id,
             outcome: Outcome::Executed {
                 command: format!("logs app-{i} -n shop"),
@@ -144,6 +145,25 @@ fn transcript_with_outputs(n: usize) -> Transcript {
     Transcript {
         entries,
         ..Default::default()
+    }
+}
+
+/// llama.cpp's `chatml-function-calling` template is rendered strictly: an assistant message
+/// without a `content` key fails the whole request with a 500 (the real server test covers the
+/// server itself). Every assistant message klue sends carries one, empty beside tool calls.
+#[tokio::test]
+async fn assistant_messages_with_tool_calls_carry_content() {
+    let server = OpenAiServer::start(vec![Reply::text("done")]).await;
+    let mut planner = LlmPlanner::new(settings(&server)).unwrap();
+    let (r, _) = step(&mut planner, &transcript_with_outputs(2)).await;
+    r.unwrap();
+    let msgs = server.requests()[0].messages();
+    let assistants: Vec<&serde_json::Value> =
+        msgs.iter().filter(|m| m["role"] == "assistant").collect();
+    assert_eq!(assistants.len(), 2, "{msgs:#?}");
+    for m in assistants {
+        assert!(m["tool_calls"].is_array(), "{m}");
+        assert_eq!(m["content"], "", "{m}");
     }
 }
 

@@ -241,7 +241,9 @@ pub async fn run_session_with(
                                 let _ = handle.ops.send(Op::UserMessage { text });
                             }
                             _ => {
-                                let _ = handle.ops.send(Op::End);
+                                let _ = handle.ops.send(Op::End {
+                                    reason: klue::protocol::EndReason::Engineer,
+                                });
                             }
                         }
                     }

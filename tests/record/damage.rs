@@ -2,7 +2,7 @@
 //! failure reproduces): it never panics, a cut at any byte keeps every whole line before it,
 //! and every error names a line that exists.
 
-use klue::record::{self, Entry};
+use klue::record::{self, RecordLine};
 
 use crate::script;
 
@@ -57,7 +57,7 @@ fn read_bytes(
 fn truncation_at_every_byte_keeps_the_whole_lines() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (bytes, ends) = sample();
-    let all: Vec<Entry> = script::entries();
+    let all: Vec<RecordLine> = script::entries();
     for cut in 0..=bytes.len() {
         let got = read_bytes(dir.path(), "cut.jsonl", &bytes[..cut]);
         let whole_entries = ends.iter().skip(1).filter(|&&e| e <= cut).count();

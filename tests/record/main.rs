@@ -10,10 +10,10 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use klue::protocol::Event;
-use klue::record::{self, Entry, Header, Item, Recorder, RecorderOptions, Timeline};
+use klue::record::{self, Header, Item, RecordLine, Recorder, RecorderOptions, Timeline};
 use klue::session::EventSink;
 
-fn write_file(path: &Path, header: &Header, entries: &[Entry]) {
+fn write_file(path: &Path, header: &Header, entries: &[RecordLine]) {
     let mut f = std::fs::File::create(path).expect("create");
     f.write_all(&record::format::encode_line(header).expect("encode"))
         .expect("write");
@@ -88,6 +88,7 @@ async fn recorder_redacts_before_writing() {
     });
     sink.event(&Event::AssistantMessage {
         text: "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U".into(),
+        origin: Default::default(),
     });
     drop(sink);
     rec.finish().await.expect("finish");
@@ -176,8 +177,9 @@ fn reader_errors_are_specific() {
     };
     let good = String::from_utf8(record::format::encode_line(&script::header()).expect("h"))
         .expect("utf8");
-    let line =
-        |e: &Entry| String::from_utf8(record::format::encode_line(e).expect("e")).expect("utf8");
+    let line = |e: &RecordLine| {
+        String::from_utf8(record::format::encode_line(e).expect("e")).expect("utf8")
+    };
     let entries = script::entries();
 
     let e = record::read(&p("empty", "")).unwrap_err();
@@ -435,4 +437,197 @@ fn export_command_formats_and_errors() {
         .expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open"));
+}
+
+#[path = "../support/raw_names.rs"]
+mod raw_names;
+
+/// The raw enum name in an export, if any: the Markdown's own words (not the commands and
+/// outputs it quotes) and the JSON's text fields.
+fn raw_in_exports(t: &Timeline) -> Result<(), String> {
+    let md = record::markdown::render(t);
+    if let Some((name, line)) = raw_names::find(&raw_names::markdown_words(&md)) {
+        return Err(format!("{name} raw in the Markdown export: {line}\n{md}"));
+    }
+    let json = serde_json::to_value(t).expect("json");
+    if let Some((name, text)) = raw_names::find_in_json(&json) {
+        return Err(format!("{name} raw in the JSON export: {text}\n{json}"));
+    }
+    Ok(())
+}
+
+#[test]
+fn exports_never_show_an_enum_name_raw() {
+    use klue::protocol::{Conclusion, Confidence, EndReason, Evidence, HypothesisStatus};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let confidences = [Confidence::Low, Confidence::Medium, Confidence::High];
+    let statuses = [
+        HypothesisStatus::Open,
+        HypothesisStatus::Supported,
+        HypothesisStatus::Refuted,
+        HypothesisStatus::Confirmed,
+    ];
+    for (i, (confidence, status)) in confidences.iter().cycle().zip(statuses.iter()).enumerate() {
+        let mut entries = script::entries();
+        for e in &mut entries {
+            if let Item::Event(ev) = &mut e.item {
+                match ev {
+                    Event::Hypothesis(h) => h.status = *status,
+                    Event::Concluded(c) => {
+                        *c = match i {
+                            1 => Conclusion::healthy(
+                                vec![Evidence::new(
+                                    "every pod is ready",
+                                    Vec::<klue::protocol::ProposalId>::new(),
+                                )],
+                                *confidence,
+                            ),
+                            2 => Conclusion::inconclusive("the queries failed"),
+                            _ => {
+                                c.confidence = *confidence;
+                                c.clone()
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let path = dir.path().join(format!("s{i}.jsonl"));
+        write_file(&path, &script::header(), &entries);
+        let t = Timeline::build(&record::read(&path).expect("read"));
+        raw_in_exports(&t).unwrap_or_else(|e| panic!("{e}"));
+        // The states are there, in words.
+        let md = record::markdown::render(&t);
+        let shown = t
+            .conclusion
+            .as_ref()
+            .expect("concluded")
+            .conclusion
+            .confidence;
+        assert!(
+            md.contains(&format!("concluded ({} confidence)", shown.word())),
+            "{md}"
+        );
+        assert!(md.contains(&format!("| {} |", status.word())), "{md}");
+        let verdict = t.conclusion.as_ref().expect("concluded").conclusion.verdict;
+        assert!(md.contains(verdict.word()), "{verdict:?} in words:\n{md}");
+    }
+    // Every way a session ends without a conclusion, in words.
+    for (i, end) in [
+        EndReason::Engineer,
+        EndReason::FrontEndClosed,
+        EndReason::BudgetExhausted,
+        EndReason::NoConclusion,
+        EndReason::Cancelled,
+        EndReason::Stopped,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut entries = script::entries();
+        entries.retain(|e| !matches!(e.item, Item::Event(Event::Concluded(_))));
+        for e in &mut entries {
+            if let Item::Event(Event::SessionEnded { reason }) = &mut e.item {
+                *reason = end;
+            }
+        }
+        let path = dir.path().join(format!("e{i}.jsonl"));
+        write_file(&path, &script::header(), &entries);
+        let t = Timeline::build(&record::read(&path).expect("read"));
+        raw_in_exports(&t).unwrap_or_else(|e| panic!("{e}"));
+        let md = record::markdown::render(&t);
+        assert!(
+            md.contains(&format!("ended without conclusion ({})", end.words())),
+            "{end:?} in words:\n{md}"
+        );
+    }
+}
+
+/// An edit the policy refused leaves the proposal as it was proposed: the export shows it
+/// under the command the planner proposed (the one that could run), the refused edit beside
+/// it, the engineer's later rejection as the decision, and never offers the refused edit for
+/// pasting (Markdown and JSON alike).
+#[test]
+fn export_of_an_edited_then_refused_proposal() {
+    use klue::protocol::{Decider, Decision, Proposal, ProposalId};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let header = script::header();
+    let at = |s: i64| header.started_at + jiff::SignedDuration::from_secs(s);
+    let p1 = ProposalId("p1".into());
+    let entries = vec![
+        RecordLine::event(
+            at(1),
+            Event::UserMessage {
+                text: "payments keeps restarting".into(),
+            },
+        ),
+        RecordLine::event(
+            at(2),
+            Event::Proposed(Proposal {
+                id: p1.clone(),
+                command: "get pods -n shop".into(),
+                reason: "see the pod states".into(),
+                hypothesis: "h1".into(),
+                origin: Default::default(),
+            }),
+        ),
+        RecordLine::event(
+            at(5),
+            Event::Refused {
+                id: p1.clone(),
+                command: "delete pod payments-0 -n shop".into(),
+                why: "`delete` deletes objects: klue is read-only".into(),
+            },
+        ),
+        RecordLine::event(
+            at(8),
+            Event::Decided {
+                id: p1.clone(),
+                decision: Decision::Reject {
+                    reason: Some("not needed after all".into()),
+                },
+                by: Decider::User,
+            },
+        ),
+        RecordLine::event(
+            at(9),
+            Event::SessionEnded {
+                reason: klue::protocol::EndReason::Engineer,
+            },
+        ),
+    ];
+    let path = dir.path().join("edited.jsonl");
+    write_file(&path, &header, &entries);
+    let t = Timeline::build(&record::read(&path).expect("read"));
+    let md = record::markdown::render(&t);
+    assert!(md.contains("### p1 `get pods -n shop`"), "{md}");
+    assert!(
+        md.contains("- Edit refused: `delete pod payments-0 -n shop`"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("Proposed as:"),
+        "the refused edit is not the command:\n{md}"
+    );
+    assert!(md.contains("rejected by"), "{md}");
+    assert!(!md.contains("approved"), "{md}");
+    assert!(!md.contains("Ran in"), "{md}");
+    for line in md.lines().filter(|l| l.starts_with("- Paste:")) {
+        assert!(!line.contains("delete"), "{line}");
+    }
+    let json = serde_json::to_value(&t).expect("json");
+    let q = &json["queries"][0];
+    assert_eq!(q["command"], "get pods -n shop", "{q:#}");
+    assert!(q["proposed_command"].is_null(), "{q:#}");
+    assert_eq!(q["status"], "rejected", "{q:#}");
+    assert_eq!(
+        q["refused_edits"][0]["command"], "delete pod payments-0 -n shop",
+        "{q:#}"
+    );
+    assert!(
+        !q["paste"].as_str().unwrap_or_default().contains("delete"),
+        "{q:#}"
+    );
+    assert!(q["execution"].is_null(), "{q:#}");
 }

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use klue::protocol::*;
-use klue::record::{Entry, Header};
+use klue::record::{Header, RecordLine};
 
 pub fn info() -> SessionInfo {
     SessionInfo {
@@ -34,11 +34,11 @@ fn p(id: &str) -> ProposalId {
     ProposalId(id.into())
 }
 
-fn ev(secs: i64, e: Event) -> Entry {
-    Entry::event(t(secs), e)
+fn ev(secs: i64, e: Event) -> RecordLine {
+    RecordLine::event(t(secs), e)
 }
 
-pub fn entries() -> Vec<Entry> {
+pub fn entries() -> Vec<RecordLine> {
     let h1 = |status, ev_for: Vec<Evidence>| {
         Event::Hypothesis(Hypothesis {
             id: HypothesisId("h1".into()),
@@ -51,13 +51,14 @@ pub fn entries() -> Vec<Entry> {
     vec![
         ev(0, Event::SessionStarted(info())),
         ev(1, Event::UserMessage { text: "checkout in namespace shop returns 502 since 10:00".into() }),
-        ev(4, Event::AssistantMessage { text: "Let me look at the pods in shop first.".into() }),
+        ev(4, Event::AssistantMessage { text: "Let me look at the pods in shop first.".into(), origin: Default::default() }),
         ev(4, h1(HypothesisStatus::Open, vec![])),
         ev(4, Event::Proposed(Proposal {
             id: p("p1"),
             command: "get pods -n shop".into(),
             reason: "see which pods are unhealthy".into(),
             hypothesis: "h1".into(),
+            origin: Default::default(),
         })),
         ev(9, Event::Decided { id: p("p1"), decision: Decision::Approve, by: Decider::User }),
         ev(9, Event::ExecStarted { id: p("p1"), command: "get pods -n shop".into() }),
@@ -76,6 +77,7 @@ pub fn entries() -> Vec<Entry> {
             command: "logs payments-5c6b7-xyz12 -n shop --previous --tail=20".into(),
             reason: "why the container exits".into(),
             hypothesis: "h1".into(),
+            origin: Default::default(),
         })),
         ev(14, Event::Decided { id: p("p2"), decision: Decision::Approve, by: Decider::Policy { rule: "all-read-only".into() } }),
         ev(15, Event::ExecFinished(Execution {
@@ -92,6 +94,7 @@ pub fn entries() -> Vec<Entry> {
             command: "delete pod payments-5c6b7-xyz12 -n shop".into(),
             reason: "restart it".into(),
             hypothesis: "h1".into(),
+            origin: Default::default(),
         })),
         ev(16, Event::Refused {
             id: p("p3"),
@@ -103,6 +106,7 @@ pub fn entries() -> Vec<Entry> {
             command: "get secret payments-db -n shop -o yaml".into(),
             reason: "check when the password changed".into(),
             hypothesis: "h1".into(),
+            origin: Default::default(),
         })),
         ev(40, Event::Decided { id: p("p4"), decision: Decision::Reject { reason: Some("the rotation ticket already says 09:58".into()) }, by: Decider::User }),
         ev(45, Event::Usage(Usage { prompt_tokens: 2100, completion_tokens: 150, session_total: 3530 })),
@@ -119,6 +123,6 @@ pub fn entries() -> Vec<Entry> {
                 .remediation("Update the payments-db secret's consumers (restart the payments deployment after syncing the new password), then watch checkout's error rate."),
         ], Confidence::High).also(Problem::new("Deployment cart has 0/1 replicas available").remediation("see why cart's pod is Pending")))),
         ev(61, Event::AwaitingInput),
-        ev(95, Event::SessionEnded { reason: "ended by the engineer".into() }),
+        ev(95, Event::SessionEnded { reason: klue::protocol::EndReason::Engineer }),
     ]
 }

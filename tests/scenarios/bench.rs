@@ -82,6 +82,8 @@ struct Run {
     name: String,
     heldout: bool,
     ok: bool,
+    /// Also passes the stricter reading (the cause's words in a problem's cause line).
+    strict: bool,
     queries: usize,
     wall_ms: f64,
 }
@@ -96,13 +98,18 @@ fn summary(label: &str, runs: &[&Run]) {
     let ok = runs.iter().filter(|r| r.ok).count();
     let q = median(runs.iter().filter(|r| r.ok).map(|r| r.queries).collect()).unwrap_or(0);
     let t = median(runs.iter().map(|r| r.wall_ms).collect()).unwrap_or(0.0);
-    println!(
-        "{label:<9} {ok:>3}/{n:<3} diagnosed ({:>5.1}%)   median queries to diagnosis {q:>2}   median wall time {t:>6.1} ms",
+    let strict = runs.iter().filter(|r| r.ok && r.strict).count();
+    let pct = |k: usize| {
         if n == 0 {
             0.0
         } else {
-            100.0 * ok as f64 / n as f64
+            100.0 * k as f64 / n as f64
         }
+    };
+    println!(
+        "{label:<9} {ok:>3}/{n:<3} diagnosed ({:>5.1}%)   median queries to diagnosis {q:>2}   median wall time {t:>6.1} ms   strict {strict}/{n} ({:.1}%)",
+        pct(ok),
+        pct(strict)
     );
 }
 
@@ -116,15 +123,45 @@ async fn bench_offline_diagnosis_rate() {
     support::install_crypto_provider();
     fixtures::load(env);
     let mut runs = Vec::new();
-    for s in fixtures::all() {
+    let dump = std::env::var_os("KLUE_SCENARIO_DUMP").is_some();
+    for s in fixtures::selected() {
         let d = investigate_scenario(env, &s).await;
         runs.push(Run {
             name: s.name.clone(),
             heldout: s.heldout,
             ok: diagnosed(&s, &d),
+            strict: d
+                .conclusion
+                .as_ref()
+                .is_some_and(|c| fixtures::strict(&s, c).is_empty()),
             queries: d.queries,
             wall_ms: d.wall.as_secs_f64() * 1000.0,
         });
+        if dump {
+            eprintln!(
+                "== {} [{} queries, {:.0} ms] {:?}\n   problems: {:?}\n   strict: {:?}",
+                s.name,
+                d.queries,
+                d.wall.as_secs_f64() * 1000.0,
+                d.commands,
+                crate::planner::check(&s, &d),
+                d.conclusion
+                    .as_ref()
+                    .map(|c| fixtures::strict(&s, c))
+                    .unwrap_or_default()
+            );
+            for (cmd, reason) in &d.proposals {
+                eprintln!("   > {cmd}  ({reason})");
+            }
+            if let Some(c) = &d.conclusion {
+                for r in c.outline() {
+                    eprintln!("   | {}{}", "  ".repeat(usize::from(r.depth)), r.text);
+                }
+                for n in &c.notes {
+                    eprintln!("   note: {n}");
+                }
+            }
+        }
     }
     println!(
         "offline planner, auto-approve, {} scenarios (targets: >= 90% held-out, median <= 8 queries, median < 1000 ms)",
@@ -146,6 +183,17 @@ async fn bench_offline_diagnosis_rate() {
         .collect();
     if !missed.is_empty() {
         println!("not diagnosed: {}", missed.join(", "));
+    }
+    let loose: Vec<&str> = runs
+        .iter()
+        .filter(|r| r.ok && !r.strict)
+        .map(|r| r.name.as_str())
+        .collect();
+    if !loose.is_empty() {
+        println!(
+            "diagnosed only loosely (the cause's words not in a problem's cause): {}",
+            loose.join(", ")
+        );
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use klue::cluster::{Cluster, ConnectOptions};
 use klue::exec::Executor;
 use klue::planner::offline::OfflinePlanner;
-use klue::protocol::{Conclusion, Event, Op, PlannerInfo, SessionInfo, Verdict};
+use klue::protocol::{Conclusion, Event, Op, PlannerInfo, SessionInfo};
 use klue::session::{self, ApprovalPolicy, SessionConfig};
 
 use crate::fixtures;
@@ -108,7 +108,9 @@ pub async fn investigate(cluster: Cluster, symptom: &str) -> Diagnosis {
         }
     }
     d.wall = started.elapsed();
-    let _ = handle.ops.send(Op::End);
+    let _ = handle.ops.send(Op::End {
+        reason: klue::protocol::EndReason::Engineer,
+    });
     d
 }
 
@@ -133,83 +135,13 @@ pub async fn investigate_scenario(env: &support::TestEnv, s: &fixtures::Scenario
 
 /// Check a diagnosis against the scenario; problems as text.
 pub fn check(s: &fixtures::Scenario, d: &Diagnosis) -> Vec<String> {
-    let mut problems = Vec::new();
     let Some(c) = &d.conclusion else {
         return vec![format!(
             "{}: no conclusion after {} queries ({:?}; errors {:?})",
             s.name, d.queries, d.commands, d.errors
         )];
     };
-    let text = d.text();
-    for word in s.expect.cause.iter().chain(&s.expect.names) {
-        if !text.contains(&word.to_lowercase()) {
-            problems.push(format!(
-                "{}: conclusion lacks {word:?}: {}",
-                s.name,
-                c.headline()
-            ));
-        }
-    }
-    if !s.healthy && c.items().all(|e| e.executions.is_empty()) {
-        problems.push(format!("{}: no evidence cites an execution", s.name));
-    }
-    let want_healthy = match s.expect.verdict.as_deref() {
-        Some(v) => v == "healthy",
-        None => s.healthy,
-    };
-    let healthy_verdict = c.verdict == Verdict::Healthy;
-    if want_healthy != healthy_verdict {
-        problems.push(format!(
-            "{}: verdict should be {}, is {}: {}",
-            s.name,
-            if want_healthy { "healthy" } else { "diagnosed" },
-            c.verdict.word(),
-            c.headline()
-        ));
-    }
-    if let Some(n) = s.expect.problems
-        && c.problems.len() != n
-    {
-        problems.push(format!(
-            "{}: {} problems, expected {n}: {}",
-            s.name,
-            c.problems.len(),
-            c.headline()
-        ));
-    }
-    let also = c
-        .also_noticed
-        .iter()
-        .map(|p| p.cause.to_lowercase())
-        .collect::<Vec<_>>()
-        .join("\n");
-    for word in &s.expect.also {
-        if !also.contains(&word.to_lowercase()) {
-            problems.push(format!("{}: also noticed lacks {word:?}: {also}", s.name));
-        }
-    }
-    let causes = c
-        .problems
-        .iter()
-        .map(|p| p.cause.to_lowercase())
-        .collect::<Vec<_>>()
-        .join("\n");
-    for word in &s.expect.absent {
-        if causes.contains(&word.to_lowercase()) {
-            problems.push(format!("{}: a problem names {word:?}: {causes}", s.name));
-        }
-    }
-    if let Some(n) = s.expect.chain {
-        let links = c.problems.iter().map(|p| p.chain.len()).max().unwrap_or(0);
-        if links < n {
-            problems.push(format!(
-                "{}: chain has {links} links, expected at least {n}: {}",
-                s.name,
-                c.headline()
-            ));
-        }
-    }
-    problems
+    fixtures::judge(s, c)
 }
 
 /// Does a diagnosis pass?
@@ -224,7 +156,11 @@ async fn offline_planner_diagnoses_every_scenario() {
     fixtures::load(env);
     let mut problems = Vec::new();
     let mut total_queries = 0;
-    let failing: Vec<_> = fixtures::selected();
+    // Scenarios marked `measure_only` are judged by the benchmark, not here.
+    let failing: Vec<_> = fixtures::selected()
+        .into_iter()
+        .filter(|s| !s.measure_only)
+        .collect();
     for s in &failing {
         let d = investigate_scenario(env, s).await;
         total_queries += d.queries;
@@ -242,6 +178,13 @@ async fn offline_planner_diagnoses_every_scenario() {
                 d.errors,
                 check(s, &d)
             );
+            if std::env::var("KLUE_SCENARIO_DUMP").as_deref() == Ok("full")
+                && let Some(c) = &d.conclusion
+            {
+                for r in c.outline() {
+                    eprintln!("   | {}{}", "  ".repeat(usize::from(r.depth)), r.text);
+                }
+            }
         }
         problems.extend(check(s, &d));
     }
@@ -277,6 +220,10 @@ async fn the_session_namespace_is_the_scope() {
         ("portal", "is the frontend ok?"),
         ("reports-py", "report-worker crashes on start"),
         ("ops-noisy", "anything wrong here?"),
+        (
+            "chain-warehouse",
+            "alerts fired overnight for the warehouse team, is everything back to normal now?",
+        ),
     ] {
         let d = investigate(live_cluster_in(env, Some(ns)).await, symptom).await;
         assert!(d.conclusion.is_some(), "{ns}: no conclusion: {d:?}");
@@ -285,15 +232,17 @@ async fn the_session_namespace_is_the_scope() {
                 !cmd.starts_with("get namespaces") && !cmd.starts_with("get ns"),
                 "{ns}: lists namespaces: {cmd}"
             );
+            // All namespaces only when widening, saying why.
             assert!(
-                !cmd.contains(" -A"),
+                !cmd.contains(" -A") || reason.contains("widening"),
                 "{ns}: all namespaces: {cmd} ({reason})"
             );
             let scoped = cmd.contains(&format!("-n {ns}"))
                 || cmd == "get nodes"
                 || cmd == "get persistentvolumes"
                 || cmd == "get storageclasses";
-            let widened = cmd.contains("-n kube-system") && reason.contains("widening");
+            let widened = (cmd.contains("-n kube-system") || cmd.contains(" -A"))
+                && reason.contains("widening");
             assert!(scoped || widened, "{ns}: out of scope: {cmd} ({reason})");
         }
     }

@@ -208,8 +208,79 @@ fn plant() -> Planted {
         .map(|(i, (t, _))| (format!("corpus.klue.dev/line-{:03}", i + 1), json!(t)))
         .collect();
 
+    // A Helm release Secret whose labels copy a data value; a registry Secret whose
+    // `.dockerconfigjson` is copied into an annotation (and into a Pod's annotation); a
+    // ConfigMap holding a multi-line private key; an Ingress with basic auth in annotations.
+    let helm_payload = "pl4ntedH01helmrelease";
+    let helm_label = "pl4ntedH02helmlabel";
+    secrets.push((
+        "Helm release Secret data.release".into(),
+        helm_payload.into(),
+    ));
+    secrets.push(("Helm release Secret label copy".into(), helm_label.into()));
+    let helm = json!({"apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
+        "metadata": {"name": "sh.helm.release.v1.shop.v3", "namespace": NS,
+            "labels": {"name": "shop", "owner": "helm", "status": "deployed", "version": "3",
+                       "db-token": helm_label}},
+        "data": {"release": b64(helm_payload), "db-token": b64(helm_label)}});
+    visible.push("deployed".into());
+    let docker_auth = b64("robot:pl4ntedD01dockerpw");
+    let dockerconfig = json!({"auths": {"registry.sec.local": {"username": "robot", "password": "pl4ntedD02dockerpw", "auth": docker_auth}}}).to_string();
+    secrets.push((
+        "dockerconfigjson password".into(),
+        "pl4ntedD02dockerpw".into(),
+    ));
+    secrets.push(("dockerconfigjson auth (base64)".into(), docker_auth.clone()));
+    secrets.push(("dockerconfigjson (base64)".into(), b64(&dockerconfig)));
+    let registry = json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+        "metadata": {"name": "registry", "namespace": NS,
+            "annotations": {"tool.example/dockerconfigjson-copy": dockerconfig}},
+        "data": {".dockerconfigjson": b64(&dockerconfig)}});
+    let pem_lines = [
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCpl4ntedK01",
+        "pl4ntedK02bodyline2QWERTYUIOPASDFGHJKLZXCVBNMqwertyuiopasdfghjk",
+        "pl4ntedK03bodyline3zxcvbnmQWERTYUIOPasdfghjklZXCVBNM1234567890ab",
+    ];
+    for (i, l) in pem_lines.iter().enumerate() {
+        secrets.push((
+            format!("ConfigMap certs tls.key line {}", i + 1),
+            l.to_string(),
+        ));
+    }
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        pem_lines.join("\n")
+    );
+    let certs = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "certs", "namespace": NS},
+        "data": {"tls.key": pem, "server.conf": format!("listen 443\nssl_certificate_key_inline {}\n", pem.replace('\n', " ")), "region": "eu-fp-visible"}});
+    visible.push("eu-fp-visible".into());
+    secrets.push((
+        "Ingress auth-url userinfo".into(),
+        "pl4ntedI01ingress".into(),
+    ));
+    secrets.push((
+        "Ingress htpasswd basic-auth".into(),
+        "$apr1$pl4nted$I02htpasswdhash".into(),
+    ));
+    let ingress = json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": "shop", "namespace": NS, "annotations": {
+            "nginx.ingress.kubernetes.io/auth-type": "basic",
+            "nginx.ingress.kubernetes.io/auth-secret": "basic-auth-fp-visible",
+            "nginx.ingress.kubernetes.io/auth-url": "https://admin:pl4ntedI01ingress@auth.sec.local/check",
+            "traefik.ingress.kubernetes.io/basic-auth": "admin:$apr1$pl4nted$I02htpasswdhash"}},
+        "spec": {"rules": [{"host": "shop.sec.local", "http": {"paths": [{"path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "shop", "port": {"number": 80}}}}]}}]}});
+    // (`auth-secret` names a Secret, yet its key ends in a credential word: klue masks it,
+    // erring on the safe side, so it is no false-positive check)
+
+    let mut pod_annotations = annotations.clone();
+    pod_annotations.insert("tool.example/pull-config".into(), json!(dockerconfig));
     let objects = [
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}),
+        helm,
+        registry,
+        certs,
+        ingress,
         json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "sec-node"},
                "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "ok",
                                           "lastHeartbeatTime": "${NOW-1m}", "lastTransitionTime": "${NOW-1d}"}]}}),
@@ -218,7 +289,7 @@ fn plant() -> Planted {
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "corpus", "namespace": NS}, "data": corpus_data}),
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "plain", "namespace": NS}, "data": plain}),
         json!({"apiVersion": "v1", "kind": "Pod",
-               "metadata": {"name": "planted", "namespace": NS, "annotations": annotations},
+               "metadata": {"name": "planted", "namespace": NS, "annotations": pod_annotations},
                "spec": {"nodeName": "sec-node", "containers": [{"name": "app", "image": "shop/app:1", "args": args, "env": env}]},
                "status": {"phase": "Running", "startTime": "${NOW-1h}",
                           "containerStatuses": [{"name": "app", "image": "shop/app:1", "imageID": "", "ready": false, "restartCount": 4,
@@ -354,6 +425,15 @@ const QUERIES: &[&str] = &[
     "logs planted -n sec-corpus --previous",
     "get events -n sec-corpus",
     "describe configmap plain -n sec-corpus",
+    "get secret sh.helm.release.v1.shop.v3 -n sec-corpus -o yaml",
+    "get secrets -n sec-corpus -L db-token",
+    "describe secret sh.helm.release.v1.shop.v3 -n sec-corpus",
+    "get secret registry -n sec-corpus -o json",
+    "describe secret registry -n sec-corpus",
+    "get configmap certs -n sec-corpus -o yaml",
+    "describe configmap certs -n sec-corpus",
+    "get ingress shop -n sec-corpus -o yaml",
+    "describe ingress shop -n sec-corpus",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use klue::exec::{Executor, Output};
-use klue::planner::{Action, Entry, Outcome};
+use klue::planner::{Action, Outcome, TranscriptEntry};
+use klue::protocol::Budget;
 use klue::protocol::{Confidence, Decider, Decision, Event, Op, ProposalId, SessionInfo};
 use klue::query::Query;
-use klue::session::{self, ApprovalPolicy, Budget, QueryRunner, RunError, SessionConfig};
+use klue::session::{self, ApprovalPolicy, QueryRunner, RunError, SessionConfig};
 
 use script::{Script, conclude, hypothesis, propose, step};
 use support::User;
@@ -201,7 +202,7 @@ fn outcome<'a>(t: &'a klue::planner::Transcript, call_id: &str) -> &'a Outcome {
     t.entries
         .iter()
         .find_map(|e| match e {
-            Entry::Result {
+            TranscriptEntry::Result {
                 call_id: c,
                 outcome,
             } if c == call_id => Some(outcome),
@@ -326,7 +327,10 @@ async fn symptom_to_conclusion_with_approve_edit_reject_and_refuse() {
         vec![ProposalId("p3".into()), ProposalId("p1".into())]
     );
     assert_eq!(ev.next().await, Event::AwaitingInput);
-    ops.send(Op::End).expect("end");
+    ops.send(Op::End {
+        reason: klue::protocol::EndReason::Engineer,
+    })
+    .expect("end");
     ev.until("the end", |e| matches!(e, Event::SessionEnded { .. }))
         .await;
 
@@ -378,7 +382,7 @@ async fn cancel_stops_the_model_call_and_the_session_goes_on() {
                 .entries
                 .iter()
                 .filter_map(|e| match e {
-                    Entry::User { text } => Some(text.as_str()),
+                    TranscriptEntry::User { text } => Some(text.as_str()),
                     _ => None,
                 })
                 .collect();
@@ -528,7 +532,7 @@ async fn query_budget_forces_a_conclusion() {
                 matches!(outcome(t, "c3"), Outcome::Refused { why, .. } if why.contains("budget"))
             );
             let last_user = t.entries.iter().rev().find_map(|e| match e {
-                Entry::User { text } => Some(text.clone()),
+                TranscriptEntry::User { text } => Some(text.clone()),
                 _ => None,
             });
             assert!(last_user.unwrap_or_default().contains("conclude now"));
@@ -568,7 +572,7 @@ async fn token_budget_asks_for_a_conclusion_like_the_turn_budget() {
         step(move |t| {
             if t.entries
                 .iter()
-                .any(|e| matches!(e, Entry::User { text } if text == klue::planner::CONCLUDE_NOW))
+                .any(|e| matches!(e, TranscriptEntry::User { text } if text == klue::planner::CONCLUDE_NOW))
             {
                 return ("", vec![conclude("out of tokens", &[("pods", &["c0"])])]);
             }
@@ -630,7 +634,7 @@ async fn turn_budget_ends_a_planner_that_will_not_conclude() {
     assert_eq!(
         ended,
         Event::SessionEnded {
-            reason: "budget exhausted".into()
+            reason: klue::protocol::EndReason::BudgetExhausted
         }
     );
     assert!(
@@ -929,7 +933,10 @@ async fn a_refused_edit_can_be_edited_again_and_the_export_says_so() {
     decide(&ops, &p2, Decision::Reject { reason: None });
     ev.until("the conclusion", |e| matches!(e, Event::Concluded(_)))
         .await;
-    ops.send(Op::End).expect("end");
+    ops.send(Op::End {
+        reason: klue::protocol::EndReason::Engineer,
+    })
+    .expect("end");
     ev.until("the end", |e| matches!(e, Event::SessionEnded { .. }))
         .await;
     let log = klue::protocol::ProposalLog::from_events(&ev.seen);
@@ -974,7 +981,7 @@ async fn own_queries_go_through_the_policy_and_become_evidence() {
             .entries
             .iter()
             .filter_map(|e| match e {
-                Entry::Own { outcome, .. } => Some(outcome),
+                TranscriptEntry::Own { outcome, .. } => Some(outcome),
                 _ => None,
             })
             .collect();
@@ -1024,6 +1031,15 @@ async fn own_queries_go_through_the_policy_and_become_evidence() {
     assert!(x.error.is_none() && x.output.contains("checkout"), "{x:?}");
     assert!(ev.seen.iter().any(|e| matches!(e,
         Event::Decided { id, by: Decider::User, .. } if id.0 == "p2")));
+    // Both are the engineer's by their typed origin, not by a reason string.
+    for id in ["p1", "p2"] {
+        assert!(
+            ev.seen.iter().any(|e| matches!(e, Event::Proposed(p)
+                if p.id.0 == id && p.origin == klue::protocol::ProposalOrigin::Engineer)),
+            "{id}: {:#?}",
+            ev.seen
+        );
+    }
     ev.until("ready", |e| *e == Event::AwaitingInput).await;
     say(&ops, "is checkout there?");
     let Event::Concluded(c) = ev
@@ -1057,7 +1073,7 @@ async fn a_follow_up_after_a_conclusion_is_a_new_inquiry() {
         step(|t| {
             // The follow-up is the last entry; what was observed before is still there.
             assert!(
-                matches!(t.entries.last(), Some(Entry::User { text }) if text == "and the web pod?"),
+                matches!(t.entries.last(), Some(TranscriptEntry::User { text }) if text == "and the web pod?"),
                 "{t:#?}"
             );
             assert!(matches!(outcome(t, "c1"), Outcome::Executed { .. }));
@@ -1121,5 +1137,54 @@ async fn a_follow_up_after_a_conclusion_is_a_new_inquiry() {
             .notes
             .iter()
             .any(|n| n.contains("confidence lowered"))
+    );
+}
+
+#[tokio::test]
+async fn analyzer_hints_gathered_behind_the_start_reach_the_first_planner_call() {
+    let Some(exec) = executor().await else { return };
+    let env = support::shared().expect("the control plane");
+    let opts = klue::cluster::ConnectOptions {
+        kubeconfig: Some(env.kubeconfig(User::Viewer).to_path_buf()),
+        namespace: Some("sess".into()),
+        ..Default::default()
+    };
+    let cluster = klue::cluster::Cluster::connect(&opts)
+        .await
+        .expect("connect as the viewer");
+    // the hints are read from the cluster only once the gate opens
+    let (open, gate) = tokio::sync::oneshot::channel::<()>();
+    let mut c = config(ApprovalPolicy::Ask);
+    c.pending_hints = Some(tokio::spawn(async move {
+        let _ = gate.await;
+        klue::analyze::fetch::hints_for(&cluster.client, Some("sess"), Duration::from_secs(20))
+            .await
+    }));
+    let script = Script::new(vec![step(|_| ("", vec![conclude("fine", &[])]))]);
+    let seen = script.transcripts();
+    let (ops, mut ev) = start(script, exec, c);
+    // the session is up and waiting for the engineer while the hints are still unread
+    ev.until("the start", |e| matches!(e, Event::SessionStarted(_)))
+        .await;
+    ev.until("input awaited", |e| matches!(e, Event::AwaitingInput))
+        .await;
+    say(&ops, "checkout keeps restarting");
+    ev.until("the message", |e| matches!(e, Event::UserMessage { .. }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        seen.lock().expect("lock").is_empty(),
+        "the planner was called before the hints were read"
+    );
+    open.send(()).expect("the hints task waits");
+    ev.until("the conclusion", |e| matches!(e, Event::Concluded(_)))
+        .await;
+    let transcripts = seen.lock().expect("lock").clone();
+    let hints = &transcripts.first().expect("one planner call").hints;
+    assert!(
+        hints
+            .iter()
+            .any(|h| h.contains("checkout") && h.contains("CrashLoopBackOff")),
+        "the first call's hints: {hints:#?}"
     );
 }

@@ -75,6 +75,7 @@ pub fn step(
                 completion_tokens: 50,
                 session_total: 0,
             }),
+            origin: Default::default(),
         }))
     })
 }

@@ -133,6 +133,26 @@ pub async fn apply(env: &TestEnv, text: &str) -> Result<Vec<String>, String> {
     seed::apply_objects(&client, objects).await
 }
 
+/// Creates namespace `ns` with `count` ConfigMaps `big-0`… of about `bytes` each (one
+/// multi-line file, as a ConfigMap of a large config would hold), as the admin: objects far
+/// past any output cap, near the apiserver's own limit on one object (~1.5 MiB in etcd).
+pub async fn seed_huge(env: &TestEnv, ns: &str, count: usize, bytes: usize) -> Result<(), String> {
+    let line = "setting.with.a.longish.name = some value that repeats\n";
+    let file = line.repeat(bytes / line.len() + 1);
+    let mut objects = vec![serde_json::json!({
+        "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}
+    })];
+    for i in 0..count {
+        objects.push(serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": format!("big-{i}"), "namespace": ns},
+            "data": {"app.properties": file},
+        }));
+    }
+    let client = env.client(User::Admin).await;
+    seed::apply_objects(&client, objects).await.map(|_| ())
+}
+
 /// Registers `<dir>/<ns>/<pod>/<container>.log` (and `<container>.previous.log`).
 pub fn register_logs(stub: &LogStub, dir: &Path) -> Result<(), String> {
     if !dir.is_dir() {

@@ -333,6 +333,14 @@ async fn apply_one(
     let applied = loop {
         match api.patch(&name, &pp, &Patch::Apply(&obj)).await {
             Ok(o) => break o,
+            // Two tests applying the same object at once: the apiserver's server-side apply
+            // creates it for one and answers AlreadyExists (or a conflict) to the other; the
+            // same apply again patches the object the first one created.
+            Err(kube::Error::Api(e)) if e.code == 409 && attempt < 5 => {
+                attempt += 1;
+                tracing::debug!("apply {label}: {e}; applying again");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             Err(kube::Error::Api(e)) => return Err(format!("apply {label}: {e}")),
             Err(e) if attempt < 5 => {
                 attempt += 1;

@@ -225,7 +225,12 @@ fn conclusion_jumps_to_evidence_and_copies_remediation() {
     // End the session from the conclusion.
     assert_eq!(
         a.update(key('E')),
-        vec![Effect::Send(Op::End), Effect::Quit]
+        vec![
+            Effect::Send(Op::End {
+                reason: klue::protocol::EndReason::Engineer,
+            }),
+            Effect::Quit
+        ]
     );
 }
 
@@ -239,6 +244,15 @@ fn copy_the_selected_command() {
         // paste-able: the context of the session is named
         vec![Effect::Copy(
             "kubectl --context kind-prod get pods -n shop".into()
+        )]
+    );
+    // A command the read-only policy refused is copied as written, never as a ready
+    // `kubectl --context ...` line.
+    a.commands.select(1);
+    assert_eq!(
+        a.update(key('y')),
+        vec![Effect::Copy(
+            "delete pod checkout-7d9f8b6c4-2xkqp -n shop".into()
         )]
     );
 }

@@ -51,3 +51,55 @@ macro_rules! snap {
         t
     }};
 }
+
+/// The status bar shows the budget used against the budget, as the session reports it.
+#[test]
+fn the_status_bar_shows_the_budget_used_against_the_budget() {
+    use klue::protocol::{Budget, Event, Spent};
+    let mut a = app();
+    let before = screen(&render(&mut a, 120, 20));
+    assert!(
+        !before.contains("turns"),
+        "no budget before the session says it:\n{before}"
+    );
+    feed(
+        &mut a,
+        [Event::Spent(Spent {
+            turns: 3,
+            queries: 7,
+            tokens: 12_345,
+            of: Some(Budget {
+                max_turns: 25,
+                max_queries: 40,
+                max_tokens: Some(200_000),
+            }),
+        })],
+    );
+    let s = screen(&render(&mut a, 120, 20));
+    let bar = s.lines().last().unwrap_or_default();
+    assert!(
+        bar.contains("3/25 turns, 7/40 queries") && bar.contains("12.3k/200.0k tok"),
+        "status bar: {bar}"
+    );
+    // Without a token cap the tokens used are shown alone.
+    feed(
+        &mut a,
+        [Event::Spent(Spent {
+            turns: 4,
+            queries: 9,
+            tokens: 15_000,
+            of: Some(Budget {
+                max_turns: 25,
+                max_queries: 40,
+                max_tokens: None,
+            }),
+        })],
+    );
+    let s = screen(&render(&mut a, 120, 20));
+    let bar = s.lines().last().unwrap_or_default();
+    assert!(
+        bar.contains("4/25 turns, 9/40 queries"),
+        "status bar: {bar}"
+    );
+    assert!(!bar.contains("/200.0k"), "status bar: {bar}");
+}

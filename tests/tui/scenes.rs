@@ -31,6 +31,7 @@ pub fn proposal(id: &str, command: &str) -> Event {
         command: command.into(),
         reason: format!("See what {command} reports about the failing pods."),
         hypothesis: "h1: checkout crashes on start because a config key is missing".into(),
+        origin: Default::default(),
     })
 }
 
@@ -81,6 +82,7 @@ pub fn investigation() -> App {
             },
             Event::AssistantMessage {
                 text: "Let me look at the **pods** in `shop` first.".into(),
+                origin: Default::default(),
             },
             proposal("p1", "get pods -n shop"),
             approved("p1"),
@@ -209,10 +211,13 @@ pub fn concluded() -> App {
                 id: HypothesisId("h1".into()),
                 statement: "checkout crashes on start because a config key is missing".into(),
                 status: HypothesisStatus::Confirmed,
-                evidence_for: vec![Evidence::new(
-                    "the previous container logged `missing key PAYMENTS_URL`",
-                    [pid("p3")],
-                )],
+                evidence_for: vec![Evidence {
+                    verification: Verification::Verified,
+                    ..Evidence::new(
+                        "the previous container logged `missing key PAYMENTS_URL`",
+                        [pid("p3")],
+                    )
+                }],
                 evidence_against: vec![],
             }),
             Event::Hypothesis(Hypothesis {
@@ -220,7 +225,12 @@ pub fn concluded() -> App {
                 statement: "the node is out of memory".into(),
                 status: HypothesisStatus::Refuted,
                 evidence_for: vec![],
-                evidence_against: vec![Evidence::new("other pods on the node run fine", [pid("p1")])],
+                evidence_against: vec![Evidence {
+                    verification: Verification::Unverified {
+                        why: "p7 failed: Forbidden".into(),
+                    },
+                    ..Evidence::new("other pods on the node run fine", [pid("p7")])
+                }],
             }),
             Event::Concluded(
                 Conclusion::diagnosed(
@@ -269,7 +279,13 @@ fn conclusion_80x24() {
 #[test]
 fn conclusion_160x48() {
     let mut a = concluded();
-    snap!("conclusion_160x48", &mut a, 160, 48);
+    let s = screen(&snap!("conclusion_160x48", &mut a, 160, 48));
+    // The overlay marks the evidence the session could not verify, and the confidence says so.
+    assert!(
+        s.contains("the ConfigMap was edited at 13:58  ⚠ unverified: p9 is not an execution"),
+        "{s}"
+    );
+    assert!(s.contains("(1 evidence item unverified)"), "{s}");
 }
 
 #[test]
@@ -280,6 +296,17 @@ fn hypotheses_after_conclusion_160x48() {
     let s = screen(&snap!("hypotheses_160x48", &mut a, 160, 48));
     assert!(s.contains("[confirmed]"), "{s}");
     assert!(s.contains("[refuted]"), "{s}");
+    // What the session's verification decided, as the conclusion and the export show it.
+    assert!(
+        s.contains("other pods on the node run fine [p7]  ⚠ unverified: p7"),
+        "{s}"
+    );
+    assert!(s.contains("failed: Forbidden"), "{s}");
+    assert!(s.contains("[p3] ✓"), "{s}");
+    // The copy of the selected hypothesis says it too.
+    a.hypotheses.selected = 1;
+    let copied = a.hypotheses.selected_text().expect("a hypothesis");
+    assert!(copied.contains("⚠ unverified: p7 failed"), "{copied}");
 }
 
 #[test]
@@ -395,4 +422,101 @@ fn resize_reflows() {
     // Too small to be useful: a message, no panic.
     let s = screen(&render(&mut a, 10, 4));
     assert!(s.contains("klue"), "{s}");
+}
+
+#[path = "../support/raw_names.rs"]
+mod raw_names;
+
+/// Every hypothesis state, confidence, verdict and end reaches the screen in words, never as
+/// its Debug name (`[Open]`, `(High confidence`), in every pane and the conclusion overlay.
+#[test]
+fn the_screen_never_shows_an_enum_name_raw() {
+    let statuses = [
+        HypothesisStatus::Open,
+        HypothesisStatus::Supported,
+        HypothesisStatus::Refuted,
+        HypothesisStatus::Confirmed,
+    ];
+    let confidences = [Confidence::Low, Confidence::Medium, Confidence::High];
+    let ends = [
+        EndReason::Engineer,
+        EndReason::FrontEndClosed,
+        EndReason::BudgetExhausted,
+        EndReason::Concluded,
+        EndReason::Inconclusive,
+        EndReason::ClusterUnusable,
+        EndReason::NoConclusion,
+        EndReason::Cancelled,
+        EndReason::Stopped,
+    ];
+    for (i, status) in statuses.iter().enumerate() {
+        let confidence = confidences[i % confidences.len()];
+        let end = ends[i * 2 % ends.len()];
+        let conclusion = match i % 3 {
+            0 => Conclusion::diagnosed(
+                vec![
+                    Problem::new("ConfigMap checkout-config has no key PAYMENTS_URL").link(
+                        Evidence::new("the previous container logged a missing key", [pid("p3")]),
+                    ),
+                ],
+                confidence,
+            ),
+            1 => Conclusion::healthy(
+                vec![Evidence::new("every checkout pod is ready", [pid("p1")])],
+                confidence,
+            ),
+            _ => Conclusion {
+                confidence,
+                ..Conclusion::inconclusive("the queries failed")
+            },
+        };
+        let mut a = concluded();
+        feed(
+            &mut a,
+            [
+                Event::Hypothesis(Hypothesis {
+                    id: HypothesisId("h3".into()),
+                    statement: "the rollout left an old replica set".into(),
+                    status: *status,
+                    evidence_for: vec![Evidence::new("a second replica set", [pid("p1")])],
+                    evidence_against: vec![],
+                }),
+                Event::Concluded(conclusion.clone()),
+                Event::SessionEnded { reason: end },
+            ],
+        );
+        // A live conclusion opens over the panes.
+        let overlay = screen(&render(&mut a, 160, 48));
+        assert!(
+            overlay.contains(&format!("confidence {}", confidence.word())),
+            "{confidence:?} in words:\n{overlay}"
+        );
+        let mut shown = Vec::new();
+        for focus in [
+            Focus::Chat,
+            Focus::Commands,
+            Focus::Output,
+            Focus::Hypotheses,
+        ] {
+            a.focus = focus;
+            a.overlay = klue::tui::Overlay::None;
+            shown.push(screen(&render(&mut a, 160, 48)));
+        }
+        shown.push(overlay);
+        for s in &shown {
+            if let Some((name, line)) = raw_names::find(s) {
+                panic!("{name} raw on the screen: {line}\n{s}");
+            }
+        }
+        let hypotheses = &shown[3];
+        assert!(
+            hypotheses.contains(&format!("[{}]", status.word())),
+            "{status:?} in words:\n{hypotheses}"
+        );
+        assert!(
+            shown[0].contains(&format!("Session ended: {}", end.words())),
+            "{end:?} in words:\n{}",
+            shown[0]
+        );
+    }
 }

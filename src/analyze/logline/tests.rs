@@ -192,3 +192,471 @@ fn a_source_position_is_not_a_host() {
     let x = d("F0101 00:00:31.000000 1 main.go:77] timed out waiting for caches to sync\n");
     assert!(x.names.is_empty(), "{x:?}");
 }
+
+fn unreachable(host: &str, port: Option<u16>) -> Named {
+    Named::Unreachable {
+        host: host.into(),
+        port,
+        refused: true,
+    }
+}
+
+fn first_host(x: &Decisive) -> (String, Option<u16>, bool) {
+    match x.names.first() {
+        Some(Named::Unreachable { host, port, .. }) => (host.clone(), *port, false),
+        Some(Named::Unresolved { host }) => (host.clone(), None, true),
+        other => panic!("no host in {x:?} ({other:?})"),
+    }
+}
+
+#[test]
+fn rails_exception_with_its_class_in_parentheses() {
+    let log = "=> Booting Puma\nI, [2026-12-02T03:04:05.100000 #1]  INFO -- : Puma starting\n/usr/local/bundle/gems/pg-1.5.4/lib/pg/connection.rb:701:in 'async_connect_or_reset': connection to server at \"10.96.40.7\", port 5432 failed: Connection refused (PG::ConnectionBad)\n\tfrom /usr/local/bundle/gems/pg-1.5.4/lib/pg/connection.rb:824:in 'connect_to_hosts'\n\tfrom bin/rails:4:in '<main>'\n";
+    let x = d(log);
+    assert_eq!(x.rule, "exception");
+    assert!(x.line.ends_with("(PG::ConnectionBad)"), "{x:?}");
+    assert_eq!(x.names, vec![unreachable("10.96.40.7", Some(5432))]);
+    let y = d(
+        "E, [2026-12-02T03:04:05.123456 #1] ERROR -- : Failed to open TCP connection to payments-api:443 (getaddrinfo: Name or service not known)\n",
+    );
+    assert_eq!(first_host(&y), ("payments-api".into(), None, true));
+    let z = d(
+        "F, [2026-12-02T03:04:05.123456 #1] FATAL -- : \nKeyError: key not found: \"SECRET_KEY_BASE\"\n",
+    );
+    assert_eq!(
+        z.names,
+        vec![Named::EnvVar {
+            name: "SECRET_KEY_BASE".into()
+        }]
+    );
+}
+
+#[test]
+fn php_and_laravel() {
+    let x = d(
+        "[02-Dec-2026 03:04:05] NOTICE: fpm is running\n[2026-12-02 03:04:05] production.ERROR: SQLSTATE[HY000] [2002] php_network_getaddresses: getaddrinfo for mysql-primary failed: Name or service not known {\"exception\":\"[object] (PDOException(code: 2002))\"}\n",
+    );
+    assert_eq!(x.rule, "error");
+    assert_eq!(first_host(&x), ("mysql-primary".into(), None, true));
+    let y = d(
+        "PHP Warning:  include(/var/www/html/config/app.php): Failed to open stream: No such file or directory in /var/www/html/index.php on line 3\nPHP Fatal error:  Uncaught Error: Failed opening required '/var/www/html/config/app.php' in /var/www/html/index.php:3\n",
+    );
+    assert_eq!(y.rule, "fatal");
+    assert_eq!(
+        y.names,
+        vec![Named::File {
+            path: "/var/www/html/config/app.php".into()
+        }],
+        "{y:?}"
+    );
+}
+
+#[test]
+fn elixir_and_erlang() {
+    let x = d(
+        "03:04:05.120 [info] Running ShopWeb.Endpoint\n03:04:06.002 [error] Postgrex.Protocol (#PID<0.2317.0>) failed to connect: ** (DBConnection.ConnectionError) tcp connect (orders-db:5432): connection refused - :econnrefused\n",
+    );
+    assert_eq!(x.rule, "error");
+    assert_eq!(x.names, vec![unreachable("orders-db", Some(5432))]);
+    let y = d(
+        "03:04:06.002 [error] Postgrex.Protocol failed to connect: ** (DBConnection.ConnectionError) tcp connect (db.shop:5432): non-existing domain - :nxdomain\n",
+    );
+    assert_eq!(first_host(&y), ("db.shop".into(), None, true));
+    let z = d(
+        "** (System.EnvError) could not fetch environment variable \"DATABASE_URL\" because it is not set\n    (elixir 1.15.7) lib/system.ex:706: System.fetch_env!/1\n",
+    );
+    assert_eq!(z.rule, "exception");
+    assert_eq!(
+        z.names,
+        vec![Named::EnvVar {
+            name: "DATABASE_URL".into()
+        }]
+    );
+}
+
+#[test]
+fn akka_and_log4j_layouts() {
+    let x = d(
+        "[INFO] [12/02/2026 03:04:05.100] [main] [akka://orders/user] started\n[ERROR] [12/02/2026 03:04:06.200] [orders-akka.actor.default-dispatcher-5] [akka://orders/system/kafka-consumer] Tcp command [Connect(kafka-broker:9092,None,List(),Some(10 seconds),true)] failed because of java.net.ConnectException: Connection refused\n",
+    );
+    assert_eq!(x.names, vec![unreachable("kafka-broker", Some(9092))]);
+    let y = d(
+        "03:04:05.123 [main] INFO  c.e.App - starting\n03:04:06.456 [main] ERROR o.a.k.c.NetworkClient - [Consumer clientId=c1] Connection to node -1 (events-kafka/10.96.8.8:9092) could not be established. Broker may not be available.\n",
+    );
+    assert_eq!(y.rule, "error");
+    assert_eq!(first_host(&y), ("events-kafka".into(), Some(9092), false));
+    let z = d(
+        "{\"instant\":{\"epochSecond\":1764644645,\"nanoOfSecond\":0},\"level\":\"ERROR\",\"loggerName\":\"c.e.Db\",\"message\":\"pool init failed\",\"thrown\":{\"name\":\"java.sql.SQLException\",\"message\":\"Access denied for user 'ledger'@'10.244.1.9'\"}}\n",
+    );
+    assert!(z.line.contains("Access denied"), "{z:?}");
+    assert_eq!(
+        z.names,
+        vec![Named::AuthFailed {
+            user: Some("ledger".into())
+        }]
+    );
+}
+
+#[test]
+fn systemd_priorities_and_python_critical() {
+    let x = d("<6>starting\n<3>cannot bind: address already in use\n<6>retrying\n");
+    assert_eq!(x.rule, "error");
+    assert!(x.line.contains("cannot bind"));
+    let y = d(
+        "2026-12-02 03:04:05,100 - worker - INFO - up\n2026-12-02 03:04:06,100 - worker - CRITICAL - Error -2 connecting to redis-cache:6379. Name or service not known.\n2026-12-02 03:04:06,200 - worker - INFO - exiting\n",
+    );
+    assert_eq!(y.rule, "fatal");
+    assert_eq!(first_host(&y), ("redis-cache".into(), None, true));
+}
+
+#[test]
+fn structured_json_with_severity_and_error_fields() {
+    let x = d(
+        "{\"severity\":\"INFO\",\"message\":\"up\"}\n{\"severity\":\"ERROR\",\"message\":\"upstream call failed\",\"error\":\"Post \\\"http://pricing.shop.svc.cluster.local:8080/quote\\\": context deadline exceeded\"}\n",
+    );
+    assert_eq!(x.rule, "error");
+    assert_eq!(
+        first_host(&x),
+        ("pricing.shop.svc.cluster.local".into(), Some(8080), false)
+    );
+    let y = d(
+        "{\"log\":{\"level\":\"error\"},\"message\":\"cache\",\"error\":{\"message\":\"read tcp 10.244.2.9:51234->10.96.7.7:6379: i/o timeout\"}}\n",
+    );
+    assert_eq!(first_host(&y).0, "10.96.7.7");
+}
+
+#[test]
+fn hosts_in_urls_and_dsns() {
+    let cases: &[(&str, &str, Option<u16>)] = &[
+        (
+            "ERROR could not connect to postgres://app:***@orders-pg:5432/orders: connection refused",
+            "orders-pg",
+            Some(5432),
+        ),
+        (
+            "error: failed to connect to mysql://shop@mysql.data:3306/shop (timeout)",
+            "mysql.data",
+            Some(3306),
+        ),
+        (
+            "Error: AMQP connection to amqp://guest:***@rabbitmq:5672/ failed: ECONNREFUSED",
+            "rabbitmq",
+            Some(5672),
+        ),
+        (
+            "fatal: cannot connect to redis://session-cache:6380/0: connection reset by peer",
+            "session-cache",
+            Some(6380),
+        ),
+        (
+            "ERROR HikariPool-1 - Exception during pool initialization: unable to connect to jdbc:sqlserver://ledger-sql:1433;databaseName=ledger",
+            "ledger-sql",
+            Some(1433),
+        ),
+    ];
+    for (line, host, port) in cases {
+        let x = d(line);
+        let (h, p, _) = first_host(&x);
+        assert_eq!((h.as_str(), p), (*host, *port), "{line}");
+    }
+    let m =
+        d("MongoServerSelectionError: querySrv ENOTFOUND _mongodb._tcp.cluster0.orders.internal\n");
+    assert_eq!(
+        first_host(&m),
+        ("cluster0.orders.internal".into(), None, true)
+    );
+    let g = d("panic: dial tcp: lookup inventory-grpc on 10.96.0.10:53: no such host\n");
+    assert_eq!(first_host(&g), ("inventory-grpc".into(), None, true));
+    let h = d("Error: getaddrinfo ENOTFOUND search-es\n    at x (node:dns:1:1)\n");
+    assert_eq!(first_host(&h), ("search-es".into(), None, true));
+    let t = d(
+        "level=error msg=\"export failed\" err=\"rpc error: code = DeadlineExceeded desc = context deadline exceeded\" endpoint=otel-collector:4317\n",
+    );
+    assert!(!t.line.is_empty());
+}
+
+#[test]
+fn a_port_already_taken() {
+    for (line, port) in [
+        (
+            "level=fatal msg=\"metrics listener failed: listen tcp :9100: bind: address already in use\"",
+            9100,
+        ),
+        (
+            "Error: listen EADDRINUSE: address already in use :::3000",
+            3000,
+        ),
+        (
+            "OSError: [Errno 98] Address already in use: port 8000",
+            8000,
+        ),
+        (
+            "***************************\nAPPLICATION FAILED TO START\nDescription:\nWeb server failed to start. Port 8080 was already in use.",
+            8080,
+        ),
+        (
+            "2026/12/02 03:04:05 [emerg] 1#1: bind() to 0.0.0.0:80 failed (98: Address already in use)",
+            80,
+        ),
+    ] {
+        let x = d(line);
+        assert!(
+            x.names.contains(&Named::PortInUse { port }),
+            "{line}: {x:?}"
+        );
+    }
+}
+
+#[test]
+fn what_a_waiting_container_waits_for() {
+    let w = |log: &str| waited_for(log);
+    assert_eq!(
+        w("waiting for kafka:9092\nwaiting for kafka:9092  [× 36]\n"),
+        Some(Named::Unreachable {
+            host: "kafka".into(),
+            port: Some(9092),
+            refused: false
+        })
+    );
+    assert!(matches!(
+        w("nc: connect to orders-db port 5432 (tcp) failed: Connection refused\nsleeping 2\n"),
+        Some(Named::Unreachable { host, port: Some(5432), .. }) if host == "orders-db"
+    ));
+    assert!(matches!(
+        w("waiting for service mysql.data.svc.cluster.local\n"),
+        Some(Named::Unreachable { host, port: None, .. }) if host == "mysql.data.svc.cluster.local"
+    ));
+    assert_eq!(w("migrations applied\ndone\n"), None);
+}
+
+#[test]
+fn java_chain_names_the_host_of_its_own_caused_by_lines() {
+    // A Quarkus/Vert.x style chain: the innermost cause names nothing, the one above names the
+    // host as `name/ip:port`; an unrelated earlier error about another host does not count.
+    let log = "2026-01-04 10:00:01,001 ERROR [io.sm.re.me.kafka] (vert.x-eventloop) SRMSG18207: connection to node -1 (orders-kafka/10.96.3.4:9092) could not be established\n\
+2026-01-04 10:00:02,001 ERROR [io.qu.ru.Application] (main) Failed to start application\n\
+java.lang.RuntimeException: Failed to start quarkus\n\
+\tat io.quarkus.runner.ApplicationImpl.doStart(ApplicationImpl.java:12)\n\
+Caused by: io.vertx.core.impl.NoStackTraceThrowable: Connection refused: ledger-db/10.96.44.9:5432\n\
+Caused by: java.net.ConnectException: Connection refused\n";
+    let d = super::decisive(log).expect("decisive");
+    assert_eq!(
+        d.names.first(),
+        Some(&super::Named::Unreachable {
+            host: "ledger-db".into(),
+            port: Some(5432),
+            refused: true
+        }),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn a_retried_warning_on_the_side_is_not_the_context_of_a_refusal() {
+    let log = [
+        "INFO  app: connecting to catalog at http://catalog:9000",
+        "2026-01-04 10:00:01 metrics.push WARNING push to statsd-exporter:9125 failed, retrying in 5s",
+        "Traceback (most recent call last):",
+        "  File \"/app/main.py\", line 10, in <module>",
+        "    client.ping()",
+        "requests.exceptions.ConnectionError: [Errno 111] Connection refused",
+    ]
+    .join("\n");
+    let log = log.as_str();
+    let d = super::decisive(log).expect("decisive");
+    match d.names.first() {
+        Some(super::Named::Unreachable { host, .. }) => assert_eq!(host, "catalog", "{d:?}"),
+        _ => panic!("{d:?}"),
+    }
+}
+
+#[test]
+fn anyhow_caused_by_block_reads_to_the_root() {
+    let log = "2026-01-04T10:00:00Z  WARN tracing: OTEL_SERVICE_NAME not set\n\
+Error: failed to start indexer\n\
+\n\
+Caused by:\n\
+    0: opening index at /var/lib/indexer/segments.db\n\
+    1: No such file or directory (os error 2)\n";
+    let d = super::decisive(log).expect("decisive");
+    assert_eq!(
+        d.names.first(),
+        Some(&super::Named::File {
+            path: "/var/lib/indexer/segments.db".into()
+        }),
+        "{d:?}"
+    );
+    assert!(d.line.contains("No such file"), "{}", d.line);
+}
+
+#[test]
+fn what_was_being_done_when_the_line_names_nothing() {
+    let log = [
+        "Migrating schema \"app\" to version \"7 - add index\"",
+        "ERROR: Migration V7__add_index.sql failed",
+        "SQL State  : 42501",
+        "Message    : ERROR: permission denied for table accounts",
+        "Caused by: org.postgresql.util.PSQLException: ERROR: permission denied for table accounts",
+    ]
+    .join("\n");
+    let d = super::decisive(&log).expect("decisive");
+    assert!(d.line.contains("permission denied"), "{d:?}");
+    assert!(
+        d.context
+            .as_deref()
+            .is_some_and(|c| c.contains("V7__add_index.sql")),
+        "{d:?}"
+    );
+}
+
+/// Real-shaped logs of formats seen in the wild (.NET console and Serilog, pino, structlog,
+/// loguru, slog, logrus, klog, Rust, Quarkus, Gunicorn): the decisive line and what it names.
+#[test]
+fn decisive_lines_across_log_formats() {
+    let cases: Vec<(&str, &str)> = vec![
+        (
+            "dotnet",
+            "info: Microsoft.Hosting.Lifetime[0]\n      Now listening on: http://[::]:8080\nwarn: Microsoft.AspNetCore.DataProtection[35]\n      No XML encryptor configured.\nUnhandled exception. System.InvalidOperationException: An exception has been raised that is likely due to a transient failure.\n ---> Npgsql.NpgsqlException (0x80004005): Failed to connect to 10.96.44.12:5432\n ---> System.Net.Sockets.SocketException (111): Connection refused\n   at Npgsql.Internal.NpgsqlConnector.Connect(NpgsqlTimeout timeout)\n   --- End of inner exception stack trace ---\n   at Program.<Main>$(String[] args) in /src/Program.cs:line 42\n",
+        ),
+        (
+            "mel-fail",
+            "info: Orders.Worker[0]\n      Starting worker\nfail: Orders.Worker[0]\n      Could not resolve host: orders-db\nwarn: OpenTelemetry[0]\n      Exporter failed\n",
+        ),
+        (
+            "serilog",
+            "{\"@t\":\"2026-12-02T10:00:00Z\",\"@mt\":\"Starting up\"}\n{\"@t\":\"2026-12-02T10:00:01Z\",\"@l\":\"Warning\",\"@mt\":\"OTLP export failed\"}\n{\"@t\":\"2026-12-02T10:00:02Z\",\"@l\":\"Fatal\",\"@mt\":\"Host terminated unexpectedly\",\"@x\":\"StackExchange.Redis.RedisConnectionException: It was not possible to connect to the redis server(s). UnableToConnect on redis-cache:6379\"}\n",
+        ),
+        (
+            "pino",
+            "{\"level\":30,\"time\":1,\"msg\":\"server starting\"}\n{\"level\":40,\"time\":2,\"msg\":\"deprecated option\"}\n{\"level\":50,\"time\":3,\"msg\":\"failed to connect to mongo\",\"err\":{\"type\":\"MongoServerSelectionError\",\"message\":\"getaddrinfo ENOTFOUND mongo-primary\"}}\n{\"level\":30,\"time\":4,\"msg\":\"shutting down\"}\n",
+        ),
+        (
+            "structlog",
+            "{\"event\": \"app starting\", \"level\": \"info\"}\n{\"event\": \"cannot connect to broker\", \"level\": \"error\", \"host\": \"rabbitmq\", \"error\": \"[Errno -2] Name or service not known\"}\n",
+        ),
+        (
+            "loguru",
+            "2026-12-02 10:00:00.000 | INFO     | app.main:startup:12 - starting\n2026-12-02 10:00:01.000 | ERROR    | app.db:connect:40 - could not translate host name \"pg-main\" to address: Name or service not known\n2026-12-02 10:00:01.100 | INFO     | app.main:shutdown:50 - bye\n",
+        ),
+        (
+            "slog",
+            "time=2026-12-02T10:00:00Z level=INFO msg=\"starting\"\ntime=2026-12-02T10:00:01Z level=WARN msg=\"otel exporter failed\"\ntime=2026-12-02T10:00:02Z level=ERROR msg=\"cannot open store\" err=\"dial tcp: lookup etcd-client on 10.96.0.10:53: no such host\"\n",
+        ),
+        (
+            "logrus",
+            "time=\"2026-12-02T10:00:00Z\" level=info msg=starting\ntime=\"2026-12-02T10:00:01Z\" level=fatal msg=\"failed to load config\" error=\"open /etc/app/config.yaml: no such file or directory\"\n",
+        ),
+        (
+            "klog",
+            "I1202 10:00:00.000000       1 main.go:20] starting\nW1202 10:00:00.100000       1 client.go:10] deprecated flag\nF1202 10:00:01.000000       1 main.go:42] failed to get leader lease: leases.coordination.k8s.io \"ctrl\" is forbidden: User \"system:serviceaccount:ops:ctrl\" cannot get resource \"leases\"\n",
+        ),
+        (
+            "rust-panic",
+            "INFO starting\nthread 'main' panicked at src/main.rs:10:5:\ncalled `Result::unwrap()` on an `Err` value: Os { code: 111, kind: ConnectionRefused, message: \"Connection refused\" }\nnote: run with `RUST_BACKTRACE=1`\n",
+        ),
+        (
+            "quarkus",
+            "2026-12-02 10:00:00,000 INFO  [io.quarkus] (main) starting\n2026-12-02 10:00:01,000 ERROR [io.qu.ru.Application] (main) Failed to start application: java.lang.RuntimeException: Failed to start quarkus\n\tat io.quarkus.Foo(Foo.java:1)\nCaused by: io.vertx.core.VertxException: Connection refused: keycloak-db/10.96.3.4:5432\n\t... 12 more\n",
+        ),
+        (
+            "gunicorn",
+            "[2026-12-02 10:00:00 +0000] [1] [INFO] Starting gunicorn 21.2.0\n[2026-12-02 10:00:01 +0000] [7] [ERROR] Exception in worker process\nTraceback (most recent call last):\n  File \"/app/x.py\", line 1, in <module>\nredis.exceptions.ConnectionError: Error -2 connecting to cache-redis:6379. Name or service not known.\n\nDuring handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\n  File \"/app/y.py\", line 2, in <module>\nRuntimeError: cache unavailable\n[2026-12-02 10:00:01 +0000] [7] [INFO] Worker exiting (pid: 7)\n[2026-12-02 10:00:02 +0000] [1] [ERROR] Worker failed to boot.\n",
+        ),
+    ];
+    let want: Vec<(&str, &str, Option<Named>)> = vec![
+        (
+            "dotnet",
+            "SocketException (111): Connection refused",
+            Some(Named::Unreachable {
+                host: "10.96.44.12".into(),
+                port: Some(5432),
+                refused: true,
+            }),
+        ),
+        (
+            "mel-fail",
+            "Could not resolve host: orders-db",
+            Some(Named::Unresolved {
+                host: "orders-db".into(),
+            }),
+        ),
+        (
+            "serilog",
+            "UnableToConnect on redis-cache:6379",
+            Some(Named::Unreachable {
+                host: "redis-cache".into(),
+                port: Some(6379),
+                refused: false,
+            }),
+        ),
+        (
+            "pino",
+            "ENOTFOUND mongo-primary",
+            Some(Named::Unresolved {
+                host: "mongo-primary".into(),
+            }),
+        ),
+        ("structlog", "Name or service not known", None),
+        (
+            "loguru",
+            "could not translate host name \"pg-main\"",
+            Some(Named::Unresolved {
+                host: "pg-main".into(),
+            }),
+        ),
+        (
+            "slog",
+            "lookup etcd-client",
+            Some(Named::Unresolved {
+                host: "etcd-client".into(),
+            }),
+        ),
+        (
+            "logrus",
+            "failed to load config",
+            Some(Named::File {
+                path: "/etc/app/config.yaml".into(),
+            }),
+        ),
+        (
+            "klog",
+            "failed to get leader lease",
+            Some(Named::Forbidden {
+                user: "system:serviceaccount:ops:ctrl".into(),
+                verb: "get".into(),
+                resource: "leases".into(),
+            }),
+        ),
+        ("rust-panic", "ConnectionRefused", None),
+        (
+            "quarkus",
+            "Connection refused: keycloak-db/10.96.3.4:5432",
+            Some(Named::Unreachable {
+                host: "keycloak-db".into(),
+                port: Some(5432),
+                refused: true,
+            }),
+        ),
+        (
+            "gunicorn",
+            "RuntimeError: cache unavailable",
+            Some(Named::Unresolved {
+                host: "cache-redis".into(),
+            }),
+        ),
+    ];
+    assert_eq!(cases.len(), want.len());
+    for ((name, log), (wname, line, named)) in cases.iter().zip(want) {
+        assert_eq!(*name, wname);
+        let x = d(log);
+        assert!(x.line.contains(line), "{name}: {x:?}");
+        if let Some(n) = named {
+            assert_eq!(x.names.first(), Some(&n), "{name}: {x:?}");
+        }
+        // a warning retried on the side, or the shutdown noise after the error, is never it
+        assert!(
+            !x.line.contains("OTLP") && !x.line.contains("shutting down"),
+            "{name}: {x:?}"
+        );
+    }
+}

@@ -4,9 +4,10 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use klue::protocol::{
-    Conclusion, ErrorClass, Event, Execution, Hypothesis, ProposalId, ProposalLog, SessionInfo,
-    Stage, Usage, Verdict,
+    Conclusion, EndReason, Event, Execution, Hypothesis, ProposalId, ProposalLog, SessionInfo,
+    Stage,
 };
+use klue::record::timeline::TokenUse;
 use serde_json::{Value, json};
 
 /// Collects the session's events; in text mode also prints them as they come.
@@ -20,12 +21,13 @@ pub struct Report {
     messages: Vec<String>,
     hypotheses: Vec<Hypothesis>,
     conclusion: Option<Conclusion>,
-    usage: Usage,
+    /// Tokens per model call and for the session (the export's fold).
+    usage: TokenUse,
     errors: Vec<String>,
     /// What klue adapted (capability fallbacks, offline steps), said once each.
     notices: Vec<String>,
     cancelled: bool,
-    ended: Option<String>,
+    ended: Option<EndReason>,
     /// The symptom has been taken in (its echo seen).
     started: bool,
     /// Text deltas printed since the last full message.
@@ -43,7 +45,7 @@ impl Report {
             messages: Vec::new(),
             hypotheses: Vec::new(),
             conclusion: None,
-            usage: Usage::default(),
+            usage: TokenUse::default(),
             errors: Vec::new(),
             notices: Vec::new(),
             cancelled: false,
@@ -71,6 +73,7 @@ impl Report {
             command: e.proposed.clone(),
             reason: e.reason.clone(),
             hypothesis: e.hypothesis.clone(),
+            origin: e.origin,
         })
     }
 
@@ -122,7 +125,7 @@ impl Report {
                 }
                 self.streaming = true;
             }
-            Event::AssistantMessage { text: t } => {
+            Event::AssistantMessage { text: t, .. } => {
                 if text {
                     if self.streaming {
                         writeln!(out)?;
@@ -188,7 +191,7 @@ impl Report {
                         out,
                         "\nhypothesis {} ({}): {}",
                         h.id,
-                        klue::record::timeline::status_word(h.status),
+                        h.status.word(),
                         h.statement
                     )?;
                     for e in &h.evidence_for {
@@ -208,13 +211,9 @@ impl Report {
                 self.conclusion = Some(c);
             }
             Event::Usage(u) => {
-                self.usage = Usage {
-                    prompt_tokens: self.usage.prompt_tokens + u.prompt_tokens,
-                    completion_tokens: self.usage.completion_tokens + u.completion_tokens,
-                    session_total: u.session_total,
-                }
+                self.usage.add(&u);
             }
-            Event::AwaitingInput | Event::Connection(_) | Event::ApiCalls(_) => {}
+            Event::AwaitingInput | Event::Connection(_) | Event::ApiCalls(_) | Event::Spent(_) => {}
             Event::Cancelled => {
                 self.cancelled = true;
                 if text {
@@ -234,34 +233,20 @@ impl Report {
         Ok(())
     }
 
-    pub fn exit_code(&self) -> ExitCode {
-        if let Some(c) = &self.conclusion {
-            return match c.verdict {
-                Verdict::Diagnosed | Verdict::Healthy => ExitCode::SUCCESS,
-                Verdict::Inconclusive if self.cluster_unusable(c) => ExitCode::from(4),
-                Verdict::Inconclusive => ExitCode::from(3),
-            };
-        }
-        if !self.errors.is_empty() && self.ended.as_deref() != Some("budget exhausted") {
-            ExitCode::from(1)
-        } else {
-            ExitCode::from(2)
-        }
+    /// Why this run is over, now that its planner is done.
+    pub fn finished(&self) -> EndReason {
+        EndReason::headless(
+            self.conclusion.as_ref(),
+            &self.executions,
+            !self.errors.is_empty(),
+            self.cancelled,
+        )
     }
 
-    /// Every query of the investigation failed because of the cluster (unreachable,
-    /// credentials refused, forbidden).
-    fn cluster_unusable(&self, c: &Conclusion) -> bool {
-        let ran: Vec<&Execution> = self.executions.iter().collect();
-        let blocking = |class: Option<ErrorClass>| {
-            matches!(
-                class,
-                Some(ErrorClass::Unreachable | ErrorClass::Unauthorized | ErrorClass::Forbidden)
-            )
-        };
-        !c.unchecked.is_empty()
-            && c.unchecked.iter().all(|u| blocking(Some(u.class)))
-            && ran.iter().all(|x| blocking(x.failure()))
+    /// What `klue ask` exits with: from why the session ended (as recorded), or, when the
+    /// core stopped without saying, from what was seen.
+    pub fn exit_code(&self) -> ExitCode {
+        exit_code(self.ended.unwrap_or_else(|| self.finished()))
     }
 
     fn outcome(&self) -> &'static str {
@@ -269,7 +254,7 @@ impl Report {
             "concluded"
         } else if self.cancelled {
             "cancelled"
-        } else if self.ended.as_deref() == Some("budget exhausted") {
+        } else if self.ended == Some(EndReason::BudgetExhausted) {
             "budget_exhausted"
         } else if !self.errors.is_empty() {
             "error"
@@ -322,9 +307,10 @@ impl Report {
                     "id": e.id,
                     "command": e.command(),
                     "proposed": e.proposed,
-                    "paste": self.log.paste(e.command()),
+                    "paste": self.log.paste_of(e),
                     "reason": e.reason,
                     "hypothesis": e.hypothesis,
+                    "origin": e.origin,
                     "status": status,
                     "refused": e.refusal.as_ref().map(|r| r.why.clone()),
                     "refused_edits": e.refused_edits,
@@ -351,6 +337,21 @@ impl Report {
             "ended": self.ended,
         })
     }
+}
+
+/// The exit code for why a session ended (the codes of [`super::EXIT_CODES`]).
+pub fn exit_code(reason: EndReason) -> ExitCode {
+    ExitCode::from(match reason {
+        EndReason::Concluded => 0,
+        EndReason::Error | EndReason::Stopped => 1,
+        EndReason::NoConclusion
+        | EndReason::BudgetExhausted
+        | EndReason::Cancelled
+        | EndReason::Engineer
+        | EndReason::FrontEndClosed => 2,
+        EndReason::Inconclusive => 3,
+        EndReason::ClusterUnusable => 4,
+    })
 }
 
 fn cites(ids: &[ProposalId]) -> String {

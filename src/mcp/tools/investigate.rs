@@ -14,10 +14,11 @@ use super::super::{Options, reply, sessions};
 use crate::exec::Executor;
 use crate::planner::Planner;
 use crate::planner::offline::OfflinePlanner;
-use crate::protocol::{Event, Op, SessionInfo};
+use crate::protocol::Budget;
+use crate::protocol::{EndReason, Event, Op, SessionInfo};
 use crate::query::validate;
-use crate::record::{Entry, Header, Recorder, Recording, Timeline, markdown};
-use crate::session::{self, ApprovalPolicy, Budget, SessionConfig};
+use crate::record::{Header, RecordLine, Recorder, Recording, Timeline, markdown};
+use crate::session::{self, ApprovalPolicy, SessionConfig};
 
 /// Where progress notifications go (when the client asked for them with a token).
 pub struct Progress {
@@ -159,7 +160,7 @@ async fn drive(
     total: u32,
     progress: &Progress,
     ct: CancellationToken,
-) -> Vec<Entry> {
+) -> Vec<RecordLine> {
     let session::SessionHandle {
         ops,
         mut events,
@@ -179,7 +180,7 @@ async fn drive(
                 tracing::info!("investigation cancelled by the client");
                 cancelled = true;
                 let _ = ops.send(Op::Cancel);
-                let _ = ops.send(Op::End);
+                let _ = ops.send(Op::End { reason: EndReason::Cancelled });
                 continue;
             }
             e = events.recv() => e,
@@ -210,7 +211,7 @@ async fn drive(
         }
         let waiting = matches!(event, Event::AwaitingInput);
         let ended = matches!(event, Event::SessionEnded { .. });
-        entries.push(Entry::event(jiff::Timestamp::now(), event));
+        entries.push(RecordLine::event(jiff::Timestamp::now(), event));
         if ended {
             break;
         }
@@ -218,7 +219,9 @@ async fn drive(
         // is done (a conclusion, a question, an error): end the session.
         if waiting {
             if awaited {
-                let _ = ops.send(Op::End);
+                let reason =
+                    EndReason::of_headless_events(entries.iter().filter_map(RecordLine::as_event));
+                let _ = ops.send(Op::End { reason });
             }
             awaited = true;
         }

@@ -32,6 +32,9 @@ pub struct Capabilities {
     /// Streaming fails even without tools.
     #[serde(default)]
     pub no_stream: bool,
+    /// The server refuses a cap on the reply's length (`max_tokens`): replies go uncapped.
+    #[serde(default)]
+    pub no_reply_cap: bool,
 }
 
 impl Capabilities {

@@ -1,7 +1,7 @@
 //! The async-openai client for an OpenAI-compatible endpoint or an Azure OpenAI deployment,
 //! over klue's own transport (short connect timeout, klue's retry policy).
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_openai::config::{AzureConfig, Config, OpenAIConfig};
 use async_openai::error::OpenAIError;
@@ -13,8 +13,16 @@ use super::errors::LlmError;
 use super::transport::{LastCall, RetryPolicy, Transport};
 use crate::config::LlmSettings;
 
-/// A chat-completions client.
+/// A chat-completions client. The HTTP client underneath is built at the first request, not
+/// when the planner is made: building it loads the system's trust store (a few hundred
+/// certificate files), which must not stand between launch and the screen's first frame.
 pub struct Client {
+    settings: LlmSettings,
+    built: OnceLock<Built>,
+}
+
+/// The parts made at the first request.
+struct Built {
     inner: async_openai::Client<Box<dyn Config>>,
     last: Arc<Mutex<LastCall>>,
     http: reqwest::Client,
@@ -25,6 +33,27 @@ pub struct Client {
 
 impl Client {
     pub fn new(settings: &LlmSettings) -> Result<Self, LlmError> {
+        Ok(Client {
+            settings: settings.clone(),
+            built: OnceLock::new(),
+        })
+    }
+
+    fn built(&self) -> Result<&Built, LlmError> {
+        if let Some(b) = self.built.get() {
+            return Ok(b);
+        }
+        let b = Built::new(&self.settings)?;
+        // another task may have built one meanwhile: either is fine
+        let _ = self.built.set(b);
+        self.built.get().ok_or_else(|| LlmError::Setup {
+            detail: "the HTTP client could not be kept".into(),
+        })
+    }
+}
+
+impl Built {
+    fn new(settings: &LlmSettings) -> Result<Self, LlmError> {
         crate::cluster::install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
@@ -67,7 +96,7 @@ impl Client {
             .azure
             .is_none()
             .then(|| format!("{}/models", settings.base_url.trim_end_matches('/')));
-        Ok(Client {
+        Ok(Built {
             inner,
             last,
             http,
@@ -75,17 +104,17 @@ impl Client {
             key: settings.api_key.as_ref().map(|k| k.expose().to_string()),
         })
     }
+}
 
+impl Client {
     /// The context window `GET /v1/models` reports for `model`, if the server says (vLLM's
     /// `max_model_len`, llama.cpp's `meta.n_ctx`, LM Studio's `max_context_length`, ...).
     /// Anything else (no such route, no figure, an error) is None: the configured budget holds.
     pub async fn context_window(&self, model: &str) -> Option<u64> {
-        let url = self.models_url.as_ref()?;
-        let mut req = self
-            .http
-            .get(url)
-            .timeout(std::time::Duration::from_secs(5));
-        if let Some(k) = &self.key {
+        let b = self.built().ok()?;
+        let url = b.models_url.as_ref()?;
+        let mut req = b.http.get(url).timeout(std::time::Duration::from_secs(5));
+        if let Some(k) = &b.key {
             req = req.bearer_auth(k);
         }
         let resp = req.send().await.ok()?;
@@ -100,20 +129,38 @@ impl Client {
         &self,
         request: CreateChatCompletionRequest,
     ) -> Result<ChatCompletionResponseStream, OpenAIError> {
-        self.inner.chat().create_stream(request).await
+        self.built()
+            .map_err(setup_error)?
+            .inner
+            .chat()
+            .create_stream(request)
+            .await
     }
 
     pub async fn create(
         &self,
         request: CreateChatCompletionRequest,
     ) -> Result<CreateChatCompletionResponse, OpenAIError> {
-        self.inner.chat().create(request).await
+        self.built()
+            .map_err(setup_error)?
+            .inner
+            .chat()
+            .create(request)
+            .await
     }
 
     /// Facts about the last request (attempts, Retry-After).
     pub fn last_call(&self) -> LastCall {
-        self.last.lock().map(|l| l.clone()).unwrap_or_default()
+        self.built
+            .get()
+            .and_then(|b| b.last.lock().ok().map(|l| l.clone()))
+            .unwrap_or_default()
     }
+}
+
+/// A client that could not be set up, as the error of the request it was built for.
+fn setup_error(e: LlmError) -> OpenAIError {
+    OpenAIError::InvalidArgument(e.to_string())
 }
 
 /// The context window in a `/v1/models` answer: the entry for `model` (else the only one).

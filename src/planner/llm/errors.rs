@@ -78,6 +78,8 @@ pub enum CallError {
     ToolsUnsupported(String),
     /// The server refuses to stream this request (with tools): ask for a whole reply.
     StreamRefused(String),
+    /// The server refuses the cap on the reply's length (`max_tokens`): ask without it.
+    ReplyCapRefused(String),
     Fatal(LlmError),
 }
 
@@ -102,6 +104,22 @@ fn is_tools_unsupported(message: &str) -> bool {
             || m.contains("enable-auto-tool-choice")
             || m.contains("unknown field")
             || m.contains("not allowed"))
+}
+
+/// A refusal of the `max_tokens` parameter (OpenAI's reasoning models want
+/// `max_completion_tokens`; some servers know neither).
+fn is_reply_cap_refused(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("max_tokens")
+        && (m.contains("not support")
+            || m.contains("unsupported")
+            || m.contains("unknown")
+            || m.contains("unrecognized")
+            || m.contains("not allowed")
+            || m.contains("not permitted")
+            || m.contains("extra inputs")
+            || m.contains("use 'max_completion_tokens'")
+            || m.contains("use max_completion_tokens"))
 }
 
 fn is_stream_unsupported(message: &str) -> bool {
@@ -163,6 +181,9 @@ pub fn classify(
                 },
                 s if (400..500).contains(&s) && is_context_length(code, &message) => {
                     return CallError::ContextLength(message);
+                }
+                s if (400..500).contains(&s) && is_reply_cap_refused(&message) => {
+                    return CallError::ReplyCapRefused(format!("HTTP {s}: {message}"));
                 }
                 s if (400..500).contains(&s) && sent_stream && is_stream_unsupported(&message) => {
                     return CallError::StreamRefused(format!("HTTP {s}: {message}"));
@@ -237,6 +258,16 @@ mod tests {
             "the request exceeds the available context size"
         ));
         assert!(!is_context_length(None, "invalid model"));
+    }
+
+    #[test]
+    fn reply_cap_refusal_detection() {
+        assert!(is_reply_cap_refused(
+            "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
+        ));
+        assert!(is_reply_cap_refused("Unknown field `max_tokens`"));
+        assert!(!is_reply_cap_refused("max_tokens must be at least 1"));
+        assert!(!is_reply_cap_refused("this model does not support tools"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use async_openai::types::chat::{
 use serde_json::{Value, json};
 
 use super::tools;
-use crate::planner::{Action, Entry, Outcome, Transcript};
+use crate::planner::{Action, Outcome, Transcript, TranscriptEntry};
 
 pub const SYSTEM_PROMPT: &str = include_str!("../../../prompts/system.md");
 pub const TOOLS_PROMPT: &str = include_str!("../../../prompts/tools.md");
@@ -115,12 +115,12 @@ results above are still valid evidence (cite their execution ids) and need not b
 
 /// Whether the last planner step before these entries (ignoring results and own queries)
 /// concluded, with no message from the engineer since.
-fn follows_conclusion(before: &[Entry]) -> bool {
+fn follows_conclusion(before: &[TranscriptEntry]) -> bool {
     for e in before.iter().rev() {
         match e {
-            Entry::Result { .. } | Entry::Own { .. } => continue,
-            Entry::User { .. } => return false,
-            Entry::Assistant { actions, .. } => {
+            TranscriptEntry::Result { .. } | TranscriptEntry::Own { .. } => continue,
+            TranscriptEntry::User { .. } => return false,
+            TranscriptEntry::Assistant { actions, .. } => {
                 return actions.iter().any(|a| matches!(a, Action::Conclude(_)));
             }
         }
@@ -130,7 +130,7 @@ fn follows_conclusion(before: &[Entry]) -> bool {
 
 fn find_result<'a>(t: &'a Transcript, call_id: &str) -> Option<&'a Outcome> {
     t.entries.iter().find_map(|e| match e {
-        Entry::Result {
+        TranscriptEntry::Result {
             call_id: c,
             outcome,
         } if c == call_id => Some(outcome),
@@ -143,7 +143,7 @@ pub fn elided_ids(t: &Transcript, elide: usize) -> Vec<String> {
     t.entries
         .iter()
         .filter_map(|e| match e {
-            Entry::Result {
+            TranscriptEntry::Result {
                 call_id,
                 outcome: Outcome::Executed { .. } | Outcome::Duplicate { .. },
             } => Some(call_id.clone()),
@@ -197,14 +197,16 @@ pub fn user(text: String) -> ChatCompletionRequestMessage {
     })
 }
 
+/// An assistant message. `content` is always present, empty beside tool calls: chat
+/// templates rendered strictly (llama.cpp's `chatml-function-calling`) fail with a 500 on an
+/// assistant message that has no `content` key at all.
 #[allow(deprecated)] // `function_call` is a deprecated field of the struct, left empty.
 pub fn assistant(
     text: String,
     calls: Vec<ChatCompletionMessageToolCalls>,
 ) -> ChatCompletionRequestMessage {
     ChatCompletionRequestMessage::Assistant(ChatCompletionRequestAssistantMessage {
-        content: (!text.is_empty() || calls.is_empty())
-            .then_some(ChatCompletionRequestAssistantMessageContent::Text(text)),
+        content: Some(ChatCompletionRequestAssistantMessageContent::Text(text)),
         tool_calls: (!calls.is_empty()).then_some(calls),
         ..Default::default()
     })
@@ -228,18 +230,18 @@ pub fn build(
     for (ei, entry) in transcript.entries.iter().enumerate() {
         match entry {
             // The first message after a conclusion starts a new line of inquiry.
-            Entry::User { text } if follows_conclusion(&transcript.entries[..ei]) => {
+            TranscriptEntry::User { text } if follows_conclusion(&transcript.entries[..ei]) => {
                 out.push(user(format!("{FOLLOW_UP}\n\n{text}")))
             }
-            Entry::User { text } => out.push(user(text.clone())),
+            TranscriptEntry::User { text } => out.push(user(text.clone())),
             // Results are placed right after the reply that asked for them.
-            Entry::Result { .. } => {}
+            TranscriptEntry::Result { .. } => {}
             // The engineer's own query: a message with its result, citable by its id.
-            Entry::Own { call_id, outcome } => out.push(user(format!(
+            TranscriptEntry::Own { call_id, outcome } => out.push(user(format!(
                 "[klue] The engineer ran a query themselves; cite it as execution {call_id}:\n{}",
                 outcome_json(call_id, Some(outcome), elided.contains(call_id))
             ))),
-            Entry::Assistant { text, actions } => {
+            TranscriptEntry::Assistant { text, actions, .. } => {
                 let calls: Vec<(String, &str, Value)> = actions
                     .iter()
                     .enumerate()
@@ -327,10 +329,11 @@ mod tests {
     fn transcript() -> Transcript {
         Transcript {
             entries: vec![
-                Entry::User {
+                TranscriptEntry::User {
                     text: "checkout is down".into(),
                 },
-                Entry::Assistant {
+                TranscriptEntry::Assistant {
+                    origin: Default::default(),
                     text: "Looking.".into(),
                     actions: vec![
                         Action::Hypothesis(Hypothesis {
@@ -360,7 +363,7 @@ mod tests {
                         },
                     ],
                 },
-                Entry::Result {
+                TranscriptEntry::Result {
                     call_id: "call_1".into(),
                     outcome: Outcome::Executed {
                         command: "get pods -n shop".into(),
@@ -369,14 +372,14 @@ mod tests {
                         objects: vec![],
                     },
                 },
-                Entry::Result {
+                TranscriptEntry::Result {
                     call_id: "call_2".into(),
                     outcome: Outcome::Refused {
                         command: "delete pod x".into(),
                         why: "`delete` changes the cluster".into(),
                     },
                 },
-                Entry::User {
+                TranscriptEntry::User {
                     text: "also check nodes".into(),
                 },
             ],
@@ -463,7 +466,8 @@ mod tests {
 
     #[test]
     fn a_message_after_a_conclusion_is_marked_as_a_follow_up() {
-        let conclude = Entry::Assistant {
+        let conclude = TranscriptEntry::Assistant {
+            origin: Default::default(),
             text: String::new(),
             actions: vec![Action::Conclude(crate::protocol::Conclusion::inconclusive(
                 "x",
@@ -471,11 +475,11 @@ mod tests {
         };
         let t = Transcript {
             entries: vec![
-                Entry::User {
+                TranscriptEntry::User {
                     text: "first".into(),
                 },
                 conclude,
-                Entry::User {
+                TranscriptEntry::User {
                     text: "and the cart?".into(),
                 },
             ],

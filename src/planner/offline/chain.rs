@@ -15,6 +15,9 @@ use crate::planner::offline::Ask;
 use crate::planner::offline::observe::Observed;
 use crate::planner::offline::subject::workload_of;
 
+mod address;
+mod config_refs;
+mod image_refs;
 mod targets;
 mod workloads;
 
@@ -86,6 +89,25 @@ impl<'a> Walk<'a> {
         self.chain.remediation = remediation.into();
     }
 
+    /// A link that shows the cause directly (a missing object, a key that is not there, a
+    /// log line), and that cause.
+    pub fn found(
+        &mut self,
+        text: impl Into<String>,
+        calls: Vec<String>,
+        cause: impl Into<String>,
+        remediation: impl Into<String>,
+    ) {
+        self.link(text, calls);
+        self.chain.decisive = true;
+        self.cause(cause, remediation);
+    }
+
+    /// Is `resource` listed in `ns`? (Asked for, or noted as failed, when not.)
+    pub fn listed(&mut self, resource: &str, kind: &str, ns: &str, reason: String) -> bool {
+        matches!(self.need_list(resource, kind, ns, reason), Have::Yes)
+    }
+
     pub fn object(&mut self, o: ObjectRef) {
         if !self.chain.objects.contains(&o) {
             self.chain.objects.push(o);
@@ -142,6 +164,10 @@ pub fn follow(f: &Finding, obs: &Observed) -> Chain {
     let mut w = Walk::new(obs);
     w.object(f.object.clone());
     from_finding(&mut w, f, 0);
+    // A pod of a rollout that does not finish: the Deployment's state is the first link.
+    if let Some(l) = rollout_link(obs, f) {
+        w.chain.links.insert(0, l);
+    }
     if w.chain.cause.is_empty() && w.chain.asks.is_empty() {
         w.cause(finding_cause(f), f.remediation.clone());
     }
@@ -154,6 +180,66 @@ pub fn follow(f: &Finding, obs: &Observed) -> Chain {
         w.link(format!("{}: {}", f.object.short(), f.title), calls);
     }
     w.chain
+}
+
+/// `Deployment d: rollout not finished (1/3 updated, 2 available)` for a failing pod of a new
+/// ReplicaSet while the Deployment still runs older ones.
+fn rollout_link(obs: &Observed, f: &Finding) -> Option<Link> {
+    if f.object.kind != "Pod" || f.analyzer == "rollout" {
+        return None;
+    }
+    let ns = f.object.namespace.as_deref()?;
+    let pod = obs.view.get("Pod", ns, &f.object.name)?;
+    let (kind, name) = workload_of(pod)?;
+    if kind != "Deployment" {
+        return None;
+    }
+    let d = obs.view.get("Deployment", ns, &name)?;
+    let replicas = int(d, "/spec/replicas").unwrap_or(1);
+    let updated = int(d, "/status/updatedReplicas").unwrap_or(0);
+    let available = int(d, "/status/availableReplicas").unwrap_or(0);
+    let rs_of = |p: &Value| {
+        crate::analyze::util::arr(p, "/metadata/ownerReferences")
+            .iter()
+            .find(|o| s(o, "kind") == "ReplicaSet")
+            .map(|o| s(o, "name").to_string())
+    };
+    let mine = rs_of(pod)?;
+    let older: Vec<&Value> = obs
+        .view
+        .in_namespace("Pod", ns)
+        .filter(|p| {
+            workload_of(p).is_some_and(|(k, n)| k == "Deployment" && n == name)
+                && rs_of(p).is_some_and(|r| r != mine)
+        })
+        .collect();
+    if older.is_empty() || updated >= replicas && available >= replicas {
+        return None;
+    }
+    let old_ready = older
+        .iter()
+        .filter(|p| crate::analyze::util::pod_ready(p))
+        .count();
+    let mut calls = obs.object_calls("Deployment", ns, &name);
+    calls.extend(obs.list_calls("Pod", Some(ns)));
+    calls.dedup();
+    Some(Link {
+        text: format!(
+            "Deployment {name}: rollout not finished ({updated}/{replicas} updated, {available} available): pod {} of the new ReplicaSet {mine} fails while {old_ready} pod(s) of the old one still serve",
+            f.object.name
+        ),
+        calls,
+    })
+}
+
+/// End a chain where the evidence ends (the session concludes now): a chain still waiting for
+/// a query states its finding as the cause.
+pub fn settle(c: &mut Chain, f: &Finding) {
+    if c.cause.is_empty() {
+        c.cause = finding_cause(f);
+        c.remediation = f.remediation.clone();
+    }
+    c.asks.clear();
 }
 
 /// Calls that show an object, else the lists of its kind.
@@ -199,6 +285,13 @@ pub(super) fn from_finding(w: &mut Walk<'_>, f: &Finding, depth: usize) {
                 workloads::probe(w, &pod, f);
             }
         }
+        ("oom", "Pod") => {
+            let pod = w.obs.view.get("Pod", &ns, &f.object.name).cloned();
+            w.link(format!("pod {}: {}", f.object.name, f.title), calls);
+            if let Some(pod) = pod {
+                workloads::oom(w, &pod, f);
+            }
+        }
         ("init-containers", "Pod") => {
             let pod = w.obs.view.get("Pod", &ns, &f.object.name).cloned();
             w.link(format!("pod {}: {}", f.object.name, f.title), calls);
@@ -221,9 +314,106 @@ pub(super) fn from_finding(w: &mut Walk<'_>, f: &Finding, depth: usize) {
             w.link(format!("{}: {}", f.object.short(), f.title), calls);
             workloads::rollout(w, f, depth);
         }
+        ("node", "Node") if depth == 0 && !stranded_on(w.obs, &f.object.name).is_empty() => {
+            let pods = stranded_on(w.obs, &f.object.name);
+            let names: Vec<String> = pods.iter().map(|p| meta_name(p).to_string()).collect();
+            let mut owners: Vec<String> = pods.iter().map(|p| owner_words(w.obs, p)).collect();
+            owners.dedup();
+            let mut pod_calls = Vec::new();
+            for p in &pods {
+                let pns = sp(p, "/metadata/namespace");
+                pod_calls.extend(calls_of(w.obs, "Pod", pns, meta_name(p)));
+            }
+            pod_calls.dedup();
+            w.link(
+                format!(
+                    "pod(s) {} ({}) run on node {} and are not ready",
+                    names.join(", "),
+                    owners.join(", "),
+                    f.object.name
+                ),
+                pod_calls,
+            );
+            let t = telling(f);
+            w.found(
+                format!("node {}: {}{}", f.object.name, f.title, parenthesized(&t, "; ")),
+                calls,
+                format!(
+                    "{} has pod(s) not ready because they run on node {}: {}{}",
+                    owners.join(", "),
+                    f.object.name,
+                    f.title,
+                    parenthesized(&t, "; ")
+                ),
+                format!(
+                    "{} The pods of {} come back once node {} does, or once it is drained so they are rescheduled elsewhere.",
+                    f.remediation,
+                    owners.join(", "),
+                    f.object.name
+                ),
+            );
+        }
+        ("node", "Node") if depth == 0 && !evicted_from(w.obs, &f.object.name).is_empty() => {
+            let pods = evicted_from(w.obs, &f.object.name);
+            let mut owners: Vec<String> = pods.iter().map(|p| owner_words(w.obs, p)).collect();
+            owners.sort();
+            owners.dedup();
+            let mut pod_calls = Vec::new();
+            for p in &pods {
+                pod_calls.extend(calls_of(
+                    w.obs,
+                    "Pod",
+                    sp(p, "/metadata/namespace"),
+                    meta_name(p),
+                ));
+            }
+            pod_calls.dedup();
+            let names: Vec<&str> = pods.iter().map(meta_name).collect();
+            w.link(
+                format!(
+                    "pod(s) {} ({}) were evicted from node {}: {}",
+                    names.join(", "),
+                    owners.join(", "),
+                    f.object.name,
+                    shorten_words(sp(&pods[0], "/status/message"))
+                ),
+                pod_calls,
+            );
+            let t = telling(f);
+            w.found(
+                format!("node {}: {}{}", f.object.name, f.title, parenthesized(&t, "; ")),
+                calls,
+                format!(
+                    "{}: pod(s) evicted because node {} {}",
+                    owners.join(", "),
+                    f.object.name,
+                    f.title.trim_start_matches("node ")
+                ),
+                format!(
+                    "{} Then set requests/limits on {} so it is placed where it fits; the evicted pods can be deleted once understood.",
+                    f.remediation,
+                    owners.join(", ")
+                ),
+            );
+        }
         ("service", "Service") => {
             w.link(format!("service {}: {}", f.object.name, f.title), calls);
             targets::service_backends(w, &ns, &f.object.name, depth);
+        }
+        (analyzer @ ("image-pull" | "container-config"), "Pod") => {
+            // What the pod's spec references (pull secrets, ConfigMaps, Secrets), read.
+            let follow = if analyzer == "image-pull" {
+                image_refs::follow
+            } else {
+                config_refs::follow
+            };
+            let pod = w.obs.view.get("Pod", &ns, &f.object.name).cloned();
+            w.link(format!("pod {}: {}", f.object.name, f.title), calls);
+            let followed = pod.as_ref().is_some_and(|p| follow(w, p, f, &ns));
+            if !followed && w.chain.cause.is_empty() {
+                w.chain.decisive = true;
+                w.cause(finding_cause(f), f.remediation.clone());
+            }
         }
         _ => {
             let mut text = format!("{}: {}", f.object.short(), f.title);
@@ -240,6 +430,41 @@ pub(super) fn from_finding(w: &mut Walk<'_>, f: &Finding, depth: usize) {
     }
 }
 
+/// Pods (of the namespaces seen) on a node that are not ready and not finished.
+fn stranded_on(obs: &Observed, node: &str) -> Vec<Value> {
+    obs.view
+        .all("Pod")
+        .filter(|p| {
+            sp(p, "/spec/nodeName") == node
+                && !crate::analyze::util::pod_ready(p)
+                && !matches!(sp(p, "/status/phase"), "Succeeded" | "Failed")
+        })
+        .cloned()
+        .collect()
+}
+
+/// Pods (of the namespaces seen) the kubelet evicted from a node.
+fn evicted_from(obs: &Observed, node: &str) -> Vec<Value> {
+    obs.view
+        .all("Pod")
+        .filter(|p| {
+            sp(p, "/spec/nodeName") == node
+                && sp(p, "/status/phase") == "Failed"
+                && sp(p, "/status/reason") == "Evicted"
+        })
+        .cloned()
+        .collect()
+}
+
+/// A message cut to its first sentence-ish part.
+fn shorten_words(m: &str) -> String {
+    let m = m.trim();
+    match m.char_indices().nth(160) {
+        Some((i, _)) => format!("{}…", &m[..i]),
+        None => m.to_string(),
+    }
+}
+
 /// A finding stated as a cause, with its telling evidence.
 fn finding_cause(f: &Finding) -> String {
     let t = telling(f);
@@ -248,6 +473,24 @@ fn finding_cause(f: &Finding) -> String {
         s.push_str(&format!(" ({})", t.join("; ")));
     }
     s
+}
+
+/// ` (a, b)` for a non-empty list, else nothing.
+pub(super) fn parenthesized(items: &[String], sep: &str) -> String {
+    if items.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", items.join(sep))
+    }
+}
+
+/// The keys an object holds, in words: `no keys`, `key a`, `keys a, b`.
+pub(super) fn holds(keys: &[String]) -> String {
+    match keys {
+        [] => "no keys".to_string(),
+        [one] => format!("key {one}"),
+        many => format!("keys {}", many.join(", ")),
+    }
 }
 
 pub(super) fn qualified(o: &ObjectRef) -> String {
@@ -330,22 +573,81 @@ pub(super) fn follow_log(
     match first {
         Some(named) => targets::follow_named(w, pod, &spec, &named, &line, depth),
         None => {
+            let who = owner_words(w.obs, pod);
+            let doing = d
+                .context
+                .as_ref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
             w.cause(
-                format!("{} exits: {line}", owner_words(pod)),
-                format!(
-                    "Fix what the log reports ({line}); the log is from `{}`.",
-                    log_command(pod, container, previous)
-                ),
+                format!("{who} exits: {line}{doing}"),
+                match database_grant(&line, &spec) {
+                    Some(fix) => fix,
+                    None => format!(
+                        "Fix what the log reports ({line}); the log is from `{}`.",
+                        log_command(pod, container, previous)
+                    ),
+                },
             );
         }
     }
     true
 }
 
-/// The pod's workload in words, for causes: `Deployment shop/checkout`.
-pub(super) fn owner_words(pod: &Value) -> String {
+/// A database refusing a statement for lack of privileges (`permission denied for schema
+/// public`): the grant to ask for, naming the user the container logs in as when its env says
+/// (`*_USER`, `*_USERNAME` with a plain value).
+fn database_grant(line: &str, spec: &Value) -> Option<String> {
+    let r = regex::Regex::new(
+        r"(?i)permission denied for (schema|table|relation|database|sequence|function) ([\w.\x22]+)",
+    )
+    .ok()?;
+    let c = r.captures(line)?;
+    let (what, name) = (c[1].to_lowercase(), c[2].trim_matches('"').to_string());
+    let user = crate::analyze::util::arr(spec, "/env")
+        .iter()
+        .find_map(|e| {
+            let n = s(e, "name").to_ascii_uppercase();
+            let v = s(e, "value");
+            ((n.ends_with("_USER") || n.ends_with("_USERNAME") || n == "PGUSER") && !v.is_empty())
+                .then(|| (s(e, "name").to_string(), v.to_string()))
+        });
+    let privilege = match what.as_str() {
+        "schema" => "CREATE, USAGE",
+        "database" => "CONNECT, CREATE",
+        "table" | "relation" => "SELECT, INSERT, UPDATE, DELETE",
+        "sequence" => "USAGE, SELECT",
+        _ => "EXECUTE",
+    };
+    Some(match user {
+        Some((var, u)) => format!(
+            "The database user {u} (env {var}) lacks privileges on {what} {name}: as the {what}'s owner or an admin, GRANT {privilege} ON {} {name} TO {u}; or run the job as the user that owns it.",
+            what.to_uppercase()
+        ),
+        None => format!(
+            "The database user the container logs in as lacks privileges on {what} {name}: GRANT {privilege} ON {} {name} TO that user (as the {what}'s owner or an admin).",
+            what.to_uppercase()
+        ),
+    })
+}
+
+/// The pod's workload in words, for causes: `Deployment shop/checkout`; the CronJob for a pod
+/// of one of its Jobs (every run fails the same way: one cause, not one per Job).
+pub(super) fn owner_words(obs: &Observed, pod: &Value) -> String {
     let ns = sp(pod, "/metadata/namespace");
     match workload_of(pod) {
+        Some((k, n)) if k == "Job" => {
+            let cron = obs.view.get("Job", ns, &n).and_then(|j| {
+                crate::analyze::util::arr(j, "/metadata/ownerReferences")
+                    .iter()
+                    .find(|o| s(o, "kind") == "CronJob")
+                    .map(|o| s(o, "name").to_string())
+            });
+            match cron {
+                Some(c) => format!("CronJob {ns}/{c}"),
+                None => format!("Job {ns}/{n}"),
+            }
+        }
         Some((k, n)) => format!("{k} {ns}/{n}"),
         None => format!("Pod {ns}/{}", meta_name(pod)),
     }

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::analyze::util::{arr, meta_name, meta_namespace, s, sp};
+use crate::analyze::util::{arr, meta_name, meta_namespace, pod_ready, s, sp};
 use crate::analyze::{self, Finding, Severity};
 use crate::planner::offline::chain::{self, Chain, Link};
 use crate::planner::offline::observe::Observed;
@@ -13,7 +13,7 @@ use crate::planner::offline::scope::{self, Resolved};
 use crate::planner::offline::subject::{self, Subject};
 use crate::planner::offline::symptom::Symptom;
 use crate::planner::offline::{Ask, propose};
-use crate::planner::{Action, Step, Transcript};
+use crate::planner::{Action, CONCLUDE_NOW, Step, Transcript};
 use crate::protocol::{Evidence, Hypothesis, HypothesisId, HypothesisStatus, ProposalId};
 
 /// Planner steps in one line of inquiry before concluding with what is known.
@@ -133,8 +133,28 @@ const WORD_KINDS: &[(&[&str], &[&str])] = &[
 ];
 
 pub fn plan(t: &Transcript) -> Step {
+    plan_in(t, false)
+}
+
+/// The conclusion as the evidence stands, without asking for more: what [`plan`] gives when
+/// the session's budget is spent (the engineer's last words are [`CONCLUDE_NOW`]), for any
+/// transcript. Chains end where the evidence ends; a chain that needed one more query states
+/// its finding as the cause and says what it would have read.
+pub fn settle(t: &Transcript) -> Step {
+    plan_in(t, true)
+}
+
+fn plan_in(t: &Transcript, settle: bool) -> Step {
     let obs = Observed::from_transcript(t);
-    let Some(question) = obs.user_messages.last().cloned() else {
+    // The budget's "conclude now" is not a question: the engineer's last words are.
+    let settle = settle || obs.user_messages.last().is_some_and(|m| m == CONCLUDE_NOW);
+    let Some(question) = obs
+        .user_messages
+        .iter()
+        .rev()
+        .find(|m| *m != CONCLUDE_NOW)
+        .cloned()
+    else {
         return Step {
             text: "Describe the symptom (what fails, where, since when) and I will investigate."
                 .into(),
@@ -169,9 +189,17 @@ pub fn plan(t: &Transcript) -> Step {
 
     // Survey the scope; a new line of inquiry re-reads the pods first (the state may have
     // changed since the last answer, or since the recording on `klue resume`).
-    let mut survey = survey_asks(&symptom, &ns, &obs);
+    let mut survey = if settle {
+        Vec::new()
+    } else {
+        survey_asks(&symptom, &ns, &obs)
+    };
     let refresh = format!("get pods -n {ns} -o wide");
-    if obs.user_messages.len() > 1 && obs.steps_since_user == 0 && !obs.was_proposed(&refresh) {
+    if !settle
+        && obs.user_messages.len() > 1
+        && obs.steps_since_user == 0
+        && !obs.was_proposed(&refresh)
+    {
         survey.insert(
             0,
             Ask {
@@ -223,8 +251,27 @@ pub fn plan(t: &Transcript) -> Step {
     // The subject: in scope, else widen on purpose.
     let mut subject = subject::find(&symptom, &obs, Some(&ns));
     let findings = analyze::analyze(&obs.view);
-    if subject.is_none() {
-        let cands = subject::candidates(&symptom, &ns);
+    // Words used as names that name nothing here, though another word did ("rabbitmq keeps
+    // crashing, the order queue is backing up" in a namespace with order-consumer).
+    let unnamed: Vec<String> = match &subject {
+        Some(s) => subject::plain_names(&symptom, &ns)
+            .into_iter()
+            .filter(|w| {
+                *w != s.word
+                    && !subject::names_one(w, &obs, &ns)
+                    // a node's name, not a workload's
+                    && obs.view.get("Node", "", w).is_none()
+                    && !obs.view.all("Node").any(|n| meta_name(n) == w)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    if subject.is_none() || !unnamed.is_empty() {
+        let cands = if subject.is_none() {
+            subject::name_like_candidates(&symptom, &ns)
+        } else {
+            unnamed.clone()
+        };
         let failing_here = findings.iter().any(|f| {
             f.object.namespace.as_deref() == Some(ns.as_str()) && f.severity != Severity::Info
         });
@@ -232,7 +279,7 @@ pub fn plan(t: &Transcript) -> Step {
             let wide = ["get pods -A".to_string(), "get deployments -A".to_string()];
             let asks: Vec<Ask> = wide
                 .iter()
-                .filter(|c| !obs.was_proposed(c))
+                .filter(|c| !settle && !obs.was_proposed(c))
                 .map(|c| Ask {
                     command: c.clone(),
                     reason: format!(
@@ -265,7 +312,9 @@ pub fn plan(t: &Transcript) -> Step {
                 ));
                 ns = named_ns.clone();
                 subject = subject::find(&symptom, &obs, Some(&ns));
-            } else if let Some(s) = subject::find(&symptom, &obs, None) {
+            } else if let Some(s) = subject::find_among(&cands, &obs, None)
+                .filter(|s| s.object.namespace.as_deref() != Some(ns.as_str()))
+            {
                 let other = s.object.namespace.clone().unwrap_or_default();
                 let mut elsewhere: Vec<String> = obs
                     .view
@@ -290,13 +339,13 @@ pub fn plan(t: &Transcript) -> Step {
                 ));
                 ns = other;
                 subject = Some(s);
-            } else {
+            } else if subject.is_none() {
                 notes.push(format!(
                     "No workload named {} in namespace {ns} or any other namespace.",
                     cands.join(" or ")
                 ));
             }
-            if ns != scope.namespace {
+            if ns != scope.namespace && !settle {
                 let more = survey_asks(&symptom, &ns, &obs);
                 if !more.is_empty() {
                     return propose(
@@ -322,6 +371,7 @@ pub fn plan(t: &Transcript) -> Step {
     };
     let kind_asks: Vec<Ask> = subjects
         .iter()
+        .filter(|_| !settle)
         .filter_map(|s| subject_kind_ask(s, &obs))
         .collect();
     if !kind_asks.is_empty() {
@@ -348,7 +398,10 @@ pub fn plan(t: &Transcript) -> Step {
     let findings = analyze::analyze(&obs.view);
     let in_scope: Vec<Finding> = findings
         .iter()
-        .filter(|f| relevant_to_ns(f, &ns, &obs) || cluster_kind_named(f, &symptom))
+        .filter(|f| {
+            relevant_to_ns(f, &ns, &obs)
+                || cluster_kind_named(f, &symptom, &obs, !subjects.is_empty())
+        })
         .cloned()
         .collect();
     let ranked: Vec<&Finding> = rank(&in_scope, &symptom, Some(&ns))
@@ -374,7 +427,7 @@ pub fn plan(t: &Transcript) -> Step {
             (serious, Vec::new())
         }
     };
-    let focus = root_findings(&focus);
+    let focus = root_findings(&focus, &obs);
     let focus: Vec<&Finding> = focus.into_iter().take(MAX_PROBLEMS).collect();
 
     // Chains.
@@ -398,7 +451,7 @@ pub fn plan(t: &Transcript) -> Step {
             }
         }
     }
-    if !asks.is_empty() && steps < MAX_STEPS {
+    if !asks.is_empty() && steps < MAX_STEPS && !settle {
         let mut step = propose(
             format!(
                 "Following {}: {}",
@@ -431,6 +484,29 @@ pub fn plan(t: &Transcript) -> Step {
         return step;
     }
 
+    // Settling: a chain that still needed a query ends at its finding, saying so.
+    if settle {
+        let n = focus.len();
+        for (c, f) in chains.iter_mut().zip(focus.iter()) {
+            chain::settle(c, f);
+        }
+        // A subject's own chain ends at its last fact.
+        for c in chains.iter_mut().skip(n) {
+            if c.cause.is_empty()
+                && let Some(last) = c.links.last()
+            {
+                c.cause = last.text.clone();
+            }
+            c.asks.clear();
+        }
+        let pending: Vec<String> = asks.iter().map(|a| format!("`{}`", a.command)).collect();
+        if !pending.is_empty() {
+            notes.push(format!(
+                "The session's budget ran out before klue read {}.",
+                pending.join(", ")
+            ));
+        }
+    }
     // Fold consequences into their cause.
     let chains = fold(chains);
     let mut unchecked: Vec<crate::protocol::Unchecked> = Vec::new();
@@ -507,8 +583,26 @@ pub fn plan(t: &Transcript) -> Step {
                 .flat_map(|s| healthy_facts(&obs, Some(s), &ns))
                 .collect()
         };
+        // An empty namespace is not a healthy one: nothing there is what the symptom is about.
+        let runs_nothing = subjects.is_empty()
+            && !obs
+                .view
+                .in_namespace("Pod", &ns)
+                .any(|p| !matches!(sp(p, "/status/phase"), "Succeeded" | "Failed"))
+            && WORKLOAD_KINDS
+                .iter()
+                .all(|k| obs.view.in_namespace(k, &ns).next().is_none());
+        if runs_nothing {
+            notes.push(format!(
+                "Namespace {ns} runs no pods and holds no workloads: there is nothing there to call healthy, and nothing the symptom names was found."
+            ));
+        }
         Report {
-            verdict: Verdict::Healthy,
+            verdict: if runs_nothing {
+                Verdict::Inconclusive
+            } else {
+                Verdict::Healthy
+            },
             subject: subject_words.or_else(|| Some(format!("namespace {ns}"))),
             problems: Vec::new(),
             also_noticed: also,
@@ -531,6 +625,7 @@ fn finish(obs: &Observed, report: Report, hyps: Vec<Hypothesis>) -> Step {
         text,
         actions,
         usage: None,
+        origin: Default::default(),
     }
 }
 
@@ -646,44 +741,125 @@ fn subject_kind_ask(s: &Subject, obs: &Observed) -> Option<Ask> {
 fn relevant_to_ns(f: &Finding, ns: &str, obs: &Observed) -> bool {
     match f.object.namespace.as_deref() {
         Some(n) => n == ns,
+        // A node under pods of the namespace that are not ready or were evicted: a node
+        // that only hosts healthy pods of it is another story.
         None => {
             f.object.kind == "Node"
-                && obs
-                    .view
-                    .in_namespace("Pod", ns)
-                    .any(|p| sp(p, "/spec/nodeName") == f.object.name)
+                && obs.view.in_namespace("Pod", ns).any(|p| {
+                    sp(p, "/spec/nodeName") == f.object.name
+                        && (!pod_ready(p) && sp(p, "/status/phase") != "Succeeded")
+                })
         }
     }
 }
 
-/// A cluster-scoped finding of a kind the symptom names (webhooks, nodes, classes).
-fn cluster_kind_named(f: &Finding, symptom: &Symptom) -> bool {
+/// A cluster-scoped finding of a kind the symptom names (webhooks, nodes, classes). When the
+/// symptom names objects of that kind by name ("node edge-1"), only those; when it is about a
+/// workload, the kind's words alone do not bring in every node of the cluster (a node under
+/// the workload's pods comes in through [`relevant_to_ns`]).
+fn cluster_kind_named(f: &Finding, symptom: &Symptom, obs: &Observed, has_subject: bool) -> bool {
     if f.object.namespace.is_some() {
         return false;
     }
     let text = symptom.text.to_lowercase();
+    let said = |name: &str| {
+        let name = name.to_lowercase();
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+            .any(|w| w.trim_matches('.') == name)
+    };
+    if said(&f.object.name) {
+        return true;
+    }
+    if obs.view.all(&f.object.kind).any(|o| said(meta_name(o))) {
+        return false;
+    }
     let words: &[&str] = match f.object.kind.as_str() {
         "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration" => {
             &["webhook", "admission"]
         }
+        "Node" if has_subject => &[],
         "Node" => &["node", "kubelet"],
         "IngressClass" => &["ingress"],
         "StorageClass" => &["storage", "volume", "pvc"],
         _ => &[],
     };
-    words.iter().any(|w| text.contains(w)) || text.contains(&f.object.name.to_lowercase())
+    words.iter().any(|w| text.contains(w))
 }
 
-/// Drop findings explained by another one in the list (a Service without endpoints whose
-/// pods crash; a probe failing on a crashing container; a rollout stuck on failing pods;
-/// pods of a NotReady node), keeping the cause.
-fn root_findings<'a>(focus: &[&'a Finding]) -> Vec<&'a Finding> {
+/// The workload a pod finding is about (a Deployment through its ReplicaSet, a CronJob
+/// through its Job), for telling one problem on many pods from many problems.
+fn owner_key(f: &Finding, obs: &Observed) -> Option<(String, String)> {
+    let ns = f.object.namespace.as_deref()?;
+    match f.object.kind.as_str() {
+        "Pod" => {
+            let pod = obs.view.get("Pod", ns, &f.object.name)?;
+            let Some((k, n)) = subject::workload_of(pod) else {
+                // A pod without owners named like a Deployment's (`web-5d9c7b8f6d-x7k2p`).
+                let parts: Vec<&str> = f.object.name.rsplitn(3, '-').collect();
+                return match parts.as_slice() {
+                    [suffix, hash, base]
+                        if suffix.len() == 5
+                            && (6..=10).contains(&hash.len())
+                            && hash.chars().all(|c| c.is_ascii_alphanumeric()) =>
+                    {
+                        Some(("Deployment".to_string(), base.to_string()))
+                    }
+                    _ => None,
+                };
+            };
+            if k == "Job" {
+                return Some(cronjob_of(obs, ns, &n).unwrap_or((k, n)));
+            }
+            Some((k, n))
+        }
+        "Job" => cronjob_of(obs, ns, &f.object.name),
+        _ => None,
+    }
+}
+
+/// The CronJob that owns a Job, when it has one.
+fn cronjob_of(obs: &Observed, ns: &str, job: &str) -> Option<(String, String)> {
+    let j = obs.view.get("Job", ns, job)?;
+    arr(j, "/metadata/ownerReferences")
+        .iter()
+        .find(|o| s(o, "kind") == "CronJob")
+        .map(|o| ("CronJob".to_string(), s(o, "name").to_string()))
+}
+
+/// The node a pod finding's pod runs (or ran) on.
+fn node_of(f: &Finding, obs: &Observed) -> Option<String> {
+    if f.object.kind != "Pod" {
+        return None;
+    }
+    let pod = obs
+        .view
+        .get("Pod", f.object.namespace.as_deref()?, &f.object.name)?;
+    let n = sp(pod, "/spec/nodeName");
+    (!n.is_empty()).then(|| n.to_string())
+}
+
+/// Drop findings explained by another one in the list, keeping the cause: a Service without
+/// endpoints whose pods crash; a probe failing on a crashing container (or on another pod of
+/// the same crashing workload); a rollout stuck on failing pods; pods of a NotReady node and
+/// pods evicted by a node under pressure; and the same problem again on another pod of the same
+/// workload or another Job of the same CronJob (one problem, not one per pod).
+fn root_findings<'a>(focus: &[&'a Finding], obs: &Observed) -> Vec<&'a Finding> {
     let mut out: Vec<&Finding> = Vec::new();
+    let crashing = |g: &Finding| matches!(g.analyzer.as_str(), "crashloop" | "oom");
     for f in focus {
+        let owner = owner_key(f, obs);
+        let node = node_of(f, obs);
+        let node_finding = |g: &&&Finding, words: &[&str]| {
+            g.object.kind == "Node"
+                && node.as_deref() == Some(g.object.name.as_str())
+                && words.iter().any(|w| g.title.contains(w))
+        };
         let consequence = explained_by(f, focus).is_some()
             || (f.analyzer == "probes"
                 && focus.iter().any(|g| {
-                    g.object == f.object && matches!(g.analyzer.as_str(), "crashloop" | "oom")
+                    crashing(g)
+                        && (g.object == f.object
+                            || (owner.is_some() && owner_key(g, obs) == owner))
                 }))
             || (f.object.kind == "Pod"
                 && focus.iter().any(|g| {
@@ -691,7 +867,34 @@ fn root_findings<'a>(focus: &[&'a Finding]) -> Vec<&'a Finding> {
                         && f.related
                             .iter()
                             .any(|r| r.kind == "Node" && r.name == g.object.name)
-                }));
+                }))
+            // Pods on a node that is NotReady: the node's problem.
+            || focus.iter().any(|g| node_finding(&g, &["NotReady"]))
+            // Pods the kubelet evicted from a node under pressure.
+            || (f.analyzer == "evicted" && focus.iter().any(|g| node_finding(&g, &["pressure"])))
+            // A Service whose pods have a problem of their own.
+            || (f.analyzer == "service"
+                && f.title.contains("no ready endpoints")
+                && f.related.iter().any(|r| {
+                    r.kind == "Pod"
+                        && focus.iter().any(|g| {
+                            g.analyzer != "service"
+                                && g.object.kind == "Pod"
+                                && g.object.namespace == r.namespace
+                                && (g.object.name == r.name || {
+                                    let rf = Finding {
+                                        object: r.clone(),
+                                        ..(**g).clone()
+                                    };
+                                    owner_key(&rf, obs).is_some() && owner_key(&rf, obs) == owner_key(g, obs)
+                                })
+                        })
+                }))
+            // The same problem on another pod of the workload, another Job of the CronJob.
+            || (owner.is_some()
+                && out
+                    .iter()
+                    .any(|g| g.analyzer == f.analyzer && owner_key(g, obs) == owner));
         if !consequence {
             out.push(f);
         }
@@ -759,6 +962,16 @@ fn hypotheses(chains: &[Chain], status: HypothesisStatus) -> Vec<Hypothesis> {
     out
 }
 
+/// The kinds that run pods: a namespace with none of them and no running pod runs nothing.
+const WORKLOAD_KINDS: &[&str] = &[
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+];
+
 /// What shows the subject (or the namespace) healthy.
 fn healthy_facts(obs: &Observed, subject: Option<&Subject>, ns: &str) -> Vec<Link> {
     let now = obs.view.now().unwrap_or_else(jiff::Timestamp::now);
@@ -776,14 +989,7 @@ fn healthy_facts(obs: &Observed, subject: Option<&Subject>, ns: &str) -> Vec<Lin
                 .iter()
                 .filter(|p| !matches!(sp(p, "/status/phase"), "Succeeded" | "Failed"))
                 .collect();
-            let ready = active
-                .iter()
-                .filter(|p| {
-                    arr(p, "/status/conditions")
-                        .iter()
-                        .any(|c| s(c, "type") == "Ready" && s(c, "status") == "True")
-                })
-                .count();
+            let ready = active.iter().filter(|p| pod_ready(p)).count();
             let done = pods.len() - active.len();
             let hour_ago = now - jiff::SignedDuration::from_secs(3600);
             let warnings = obs

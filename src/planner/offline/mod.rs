@@ -70,6 +70,11 @@ pub fn plan(t: &Transcript) -> Step {
     flow::plan(t)
 }
 
+/// Conclude from the transcript as it stands, asking for nothing more (see [`flow::settle`]).
+pub fn settle(t: &Transcript) -> Step {
+    flow::settle(t)
+}
+
 pub(crate) fn propose(text: String, asks: Vec<Ask>, call: &dyn Fn(usize) -> String) -> Step {
     Step {
         text,
@@ -84,6 +89,7 @@ pub(crate) fn propose(text: String, asks: Vec<Ask>, call: &dyn Fn(usize) -> Stri
             })
             .collect(),
         usage: None,
+        origin: Default::default(),
     }
 }
 

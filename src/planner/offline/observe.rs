@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::analyze::ClusterView;
 use crate::analyze::view::LogKey;
-use crate::planner::{Action, Entry, Outcome, Transcript};
+use crate::planner::{Action, Outcome, Transcript, TranscriptEntry};
 
 /// Resource (as typed in commands) → kind, and whether it is namespaced.
 pub const RESOURCES: &[(&str, &str, bool)] = &[
@@ -188,11 +188,11 @@ impl Observed {
         let mut results: Vec<(String, Outcome)> = Vec::new();
         for e in &t.entries {
             match e {
-                Entry::User { text } => {
+                TranscriptEntry::User { text } => {
                     o.user_messages.push(text.clone());
                     o.steps_since_user = 0;
                 }
-                Entry::Assistant { actions, .. } => {
+                TranscriptEntry::Assistant { actions, .. } => {
                     o.steps += 1;
                     o.steps_since_user += 1;
                     for a in actions {
@@ -212,7 +212,8 @@ impl Observed {
                         }
                     }
                 }
-                Entry::Result { call_id, outcome } | Entry::Own { call_id, outcome } => {
+                TranscriptEntry::Result { call_id, outcome }
+                | TranscriptEntry::Own { call_id, outcome } => {
                     results.push((call_id.clone(), outcome.clone()))
                 }
             }

@@ -75,6 +75,14 @@ impl Report {
         let mut parts = Vec::new();
         parts.extend(self.notes.iter().cloned());
         match self.verdict {
+            Verdict::Inconclusive if self.unchecked.is_empty() => parts.push(format!(
+                "Inconclusive: what klue could check ({}) does not show what the symptom is about.",
+                self.checked
+                    .iter()
+                    .map(|c| c.text.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
             Verdict::Inconclusive => parts.push(format!(
                 "Inconclusive: the queries needed to investigate did not succeed ({}).",
                 self.unchecked

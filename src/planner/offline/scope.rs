@@ -58,6 +58,24 @@ const NOT_NAMESPACES: &[&str] = &[
     "it",
     "them",
     "place",
+    "this",
+    "that",
+    "these",
+    "those",
+    "last",
+    "yesterday",
+    "today",
+    "tonight",
+    "morning",
+    "afternoon",
+    "evening",
+    "general",
+    "parallel",
+    "total",
+    "theory",
+    "practice",
+    "progress",
+    "between",
 ];
 
 pub fn resolve(symptom: &Symptom, session: Option<&str>, obs: &Observed) -> Resolved {
@@ -136,21 +154,27 @@ fn hinted(symptom: &Symptom) -> Vec<String> {
             }
         }
     }
-    for pair in tokens.windows(2) {
-        if matches!(pair[0], "in" | "from" | "on" | "inside")
-            && pair[1].len() >= 2
-            && pair[1].len() <= 63
-            && pair[1]
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_lowercase())
-            && pair[1]
-                .chars()
+    // "on X" names a node as often as a namespace: only when nothing follows "in".
+    let fits = |w: &str| {
+        w.len() >= 2
+            && w.len() <= 63
+            && w.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && w.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !NOT_NAMESPACES.contains(&pair[1])
-            && !out.iter().any(|o: &String| o == pair[1])
-        {
-            out.push(pair[1].to_string());
+            && !NOT_NAMESPACES.contains(&w)
+    };
+    let before = out.len();
+    for pass in [&["in", "from", "inside"][..], &["on"][..]] {
+        if pass == ["on"] && out.len() > before {
+            break;
+        }
+        for pair in tokens.windows(2) {
+            if pass.contains(&pair[0])
+                && fits(pair[1])
+                && !out.iter().any(|o: &String| o == pair[1])
+            {
+                out.push(pair[1].to_string());
+            }
         }
     }
     out
@@ -176,6 +200,15 @@ mod tests {
         assert!(
             matches!(resolve(&s, Some("shop"), &obs), Resolved::Scope(sc) if sc.namespace == "shop")
         );
+        // "on X" is a node as often as a namespace: "in X" wins.
+        let s = Symptom::parse("uploader pods on worker-4 in media-eu keep getting evicted");
+        match resolve(&s, Some("default"), &obs) {
+            Resolved::Ask(_, asks) => {
+                assert_eq!(asks.len(), 1);
+                assert_eq!(asks[0].command, "get namespace media-eu");
+            }
+            Resolved::Scope(_) => panic!("should ask"),
+        }
         let s = Symptom::parse("pods stuck in Init in the cluster");
         assert!(
             matches!(resolve(&s, Some("web"), &obs), Resolved::Scope(sc) if sc.namespace == "web")

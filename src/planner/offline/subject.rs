@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
-use crate::analyze::util::{arr, containers_with_status, int, meta_name, meta_namespace, s, sp};
+use crate::analyze::util::{
+    arr, containers_with_status, int, meta_name, meta_namespace, pod_ready, s, sp,
+};
 use crate::analyze::view::event_time;
 use crate::analyze::{Finding, ObjectRef};
 use crate::planner::offline::observe::Observed;
@@ -312,6 +314,141 @@ pub fn candidates(symptom: &Symptom, ns: &str) -> Vec<String> {
         .collect()
 }
 
+/// Candidate words that read as a workload's name where the symptom uses them, worth looking
+/// for in other namespaces when the scope has nothing by that name: a word with `-`, `_` or a
+/// digit (`tax-engine`, `worker2`), one next to a kind (`the indexer pods`, `service billing`),
+/// the subject of a state (`indexer never starts`, `is accounts ok?`). Not every other word
+/// ("we got paged overnight"): looking for those across the cluster is a query without a reason.
+pub fn name_like_candidates(symptom: &Symptom, ns: &str) -> Vec<String> {
+    const KIND_NOUNS: &[&str] = &[
+        "deployment",
+        "deploy",
+        "service",
+        "svc",
+        "statefulset",
+        "sts",
+        "daemonset",
+        "ds",
+        "cronjob",
+        "job",
+        "app",
+        "application",
+        "pod",
+        "pods",
+        "workload",
+        "container",
+        "api",
+        "worker",
+        "workers",
+        "server",
+        "replicas",
+        "replica",
+        "rollout",
+        "cron",
+        "microservice",
+    ];
+    const STATE_VERBS: &[&str] = &[
+        "is",
+        "isn't",
+        "keeps",
+        "keep",
+        "never",
+        "does",
+        "doesn't",
+        "won't",
+        "can't",
+        "cannot",
+        "returns",
+        "return",
+        "has",
+        "hasn't",
+        "had",
+        "stopped",
+        "stops",
+        "dies",
+        "died",
+        "times",
+        "hangs",
+        "gets",
+        "got",
+        "was",
+        "wasn't",
+        "throws",
+        "shows",
+        "went",
+        "goes",
+        "stuck",
+        "seems",
+        "looks",
+        "not",
+        "fails",
+        "failed",
+        "failing",
+        "crashes",
+        "crashed",
+        "crashing",
+        "crash",
+        "restarts",
+        "restarted",
+        "restarting",
+        "errors",
+        "won",
+        "will",
+        "cant",
+        "ok",
+        "ok?",
+        "down",
+        "broke",
+        "broken",
+        "pending",
+        "oomkilled",
+        "loops",
+        "loop",
+    ];
+    const LEAD: &[&str] = &["is", "check", "with", "about", "restart", "why"];
+    const OK_WORDS: &[&str] = &[
+        "ok", "okay", "healthy", "fine", "up", "down", "running", "working", "alive", "broken",
+        "ready",
+    ];
+    // Clause by clause: "the app is laggy, is dispatch-api healthy?" has two.
+    let lower = symptom.text.to_lowercase();
+    let clauses: Vec<Vec<&str>> = lower
+        .split([',', ';', '?', '!', ':', '(', ')'])
+        .flat_map(|c| c.split(". "))
+        .map(|c| {
+            c.split(|ch: char| {
+                !(ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '\'' || ch == '.')
+            })
+            .map(|t| t.trim_matches(|ch: char| ch == '.' || ch == '-'))
+            .filter(|t| !t.is_empty())
+            .collect()
+        })
+        .collect();
+    candidates(symptom, ns)
+        .into_iter()
+        .filter(|w| {
+            if w.contains(['-', '_']) || w.chars().any(|c| c.is_ascii_digit()) {
+                return true;
+            }
+            clauses.iter().any(|tokens| {
+                tokens.iter().enumerate().any(|(i, t)| {
+                    if *t != w.as_str() {
+                        return false;
+                    }
+                    let prev = i.checked_sub(1).and_then(|j| tokens.get(j)).copied();
+                    let next = tokens.get(i + 1).copied();
+                    let lead = prev.is_some_and(|p| {
+                        LEAD.contains(&p)
+                            && (p != "is" || next.is_some_and(|n| OK_WORDS.contains(&n)))
+                    });
+                    lead || prev.is_some_and(|p| KIND_NOUNS.contains(&p))
+                        || next.is_some_and(|n| KIND_NOUNS.contains(&n) || STATE_VERBS.contains(&n))
+                })
+            })
+        })
+        .collect()
+}
+
 fn name_matches(word: &str, name: &str) -> u8 {
     if name == word {
         3
@@ -392,6 +529,40 @@ fn find_word(word: &str, obs: &Observed, ns: Option<&str>) -> Option<Subject> {
     best.map(|(_, _, s)| s)
 }
 
+/// Of [`name_like_candidates`], the words that are plainly a workload's name: with `-` or `_`
+/// (`payment-gateway`), or opening a clause before a state (`rabbitmq keeps crashing`). Enough
+/// to look elsewhere even when another word named something in scope.
+pub fn plain_names(symptom: &Symptom, ns: &str) -> Vec<String> {
+    const ARTICLES: &[&str] = &[
+        "the", "a", "an", "our", "my", "their", "your", "and", "but", "so",
+    ];
+    let lower = symptom.text.to_lowercase();
+    let openers: Vec<String> = lower
+        .split([',', ';', '?', '!', ':', '(', ')'])
+        .flat_map(|c| c.split(". "))
+        .filter_map(|c| {
+            c.split_whitespace()
+                .map(|t| t.trim_matches(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-')))
+                .find(|t| !t.is_empty() && !ARTICLES.contains(t))
+                .map(str::to_string)
+        })
+        .collect();
+    name_like_candidates(symptom, ns)
+        .into_iter()
+        .filter(|w| w.contains(['-', '_']) || openers.contains(w))
+        .collect()
+}
+
+/// The first of `words` that names a workload (in `ns`, or anywhere with `None`).
+pub fn find_among(words: &[String], obs: &Observed, ns: Option<&str>) -> Option<Subject> {
+    words.iter().find_map(|w| find_word(w, obs, ns))
+}
+
+/// Does `word` name a workload in `ns`?
+pub fn names_one(word: &str, obs: &Observed, ns: &str) -> bool {
+    find_word(word, obs, Some(ns)).is_some()
+}
+
 /// Pods of a workload (by owner chain or name prefix).
 pub fn pods_of<'v>(obs: &'v Observed, subject: &ObjectRef) -> Vec<&'v Value> {
     let ns = subject.namespace.clone().unwrap_or_default();
@@ -441,12 +612,9 @@ pub fn concerns(f: &Finding, subject: &Subject, obs: &Observed) -> bool {
     let pods = pods_of(obs, subject);
     if f.object.kind == "Node" {
         // the node under pods of the subject that are not ready
-        return pods.iter().any(|p| {
-            sp(p, "/spec/nodeName") == f.object.name
-                && !arr(p, "/status/conditions")
-                    .iter()
-                    .any(|c| s(c, "type") == "Ready" && s(c, "status") == "True")
-        });
+        return pods
+            .iter()
+            .any(|p| sp(p, "/spec/nodeName") == f.object.name && !pod_ready(p));
     }
     if f.object.namespace != subject.namespace {
         return false;
@@ -505,14 +673,7 @@ pub fn health(
     let obj = obs.view.get(&subject.kind, ns, &subject.name);
     let mut facts = Vec::new();
     let mut ok = true;
-    let ready_pods = pods
-        .iter()
-        .filter(|p| {
-            arr(p, "/status/conditions")
-                .iter()
-                .any(|c| s(c, "type") == "Ready" && s(c, "status") == "True")
-        })
-        .count();
+    let ready_pods = pods.iter().filter(|p| pod_ready(p)).count();
     let running: Vec<&&Value> = pods
         .iter()
         .filter(|p| !matches!(sp(p, "/status/phase"), "Succeeded" | "Failed"))
@@ -595,4 +756,42 @@ pub(crate) fn workload_of(pod: &Value) -> Option<(String, String)> {
         return Some(("Deployment".into(), d.to_string()));
     }
     Some((kind.to_string(), name.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(text: &str, ns: &str) -> Vec<String> {
+        name_like_candidates(&Symptom::parse(text), ns)
+    }
+
+    #[test]
+    fn only_words_used_as_names_widen_the_search() {
+        assert!(
+            named(
+                "we got paged overnight about ops-tools, is anything still broken?",
+                "ops-tools"
+            )
+            .is_empty()
+        );
+        assert!(
+            named(
+                "alerts fired last night for the warehouse team, all good now?",
+                "wh"
+            )
+            .is_empty()
+        );
+        assert_eq!(named("indexer never starts", "search"), vec!["indexer"]);
+        assert_eq!(
+            named("tax-engine keeps crashing", "shop"),
+            vec!["tax-engine"]
+        );
+        assert_eq!(named("users say accounts is slow", "a"), vec!["accounts"]);
+        assert_eq!(named("the billing pods restart", "x"), vec!["billing"]);
+        assert_eq!(
+            named("restart of service ledger fails", "x"),
+            vec!["ledger"]
+        );
+    }
 }

@@ -4,10 +4,10 @@
 use serde_json::{Value, json};
 
 use super::plan;
-use crate::planner::{Action, Entry, Outcome, Step, Transcript};
+use crate::planner::{Action, Outcome, Step, Transcript, TranscriptEntry};
 
 fn user(t: &mut Transcript, text: &str) {
-    t.entries.push(Entry::User { text: text.into() });
+    t.entries.push(TranscriptEntry::User { text: text.into() });
 }
 
 fn proposals(step: &Step) -> Vec<(String, String)> {
@@ -24,9 +24,10 @@ fn proposals(step: &Step) -> Vec<(String, String)> {
 
 /// Record the step, then answer each proposal with `answer(command)`.
 fn answer(t: &mut Transcript, step: &Step, answer: &dyn Fn(&str) -> Result<Vec<Value>, String>) {
-    t.entries.push(Entry::Assistant {
+    t.entries.push(TranscriptEntry::Assistant {
         text: step.text.clone(),
         actions: step.actions.clone(),
+        origin: step.origin,
     });
     for (call_id, command) in proposals(step) {
         let outcome = match answer(&command) {
@@ -43,7 +44,7 @@ fn answer(t: &mut Transcript, step: &Step, answer: &dyn Fn(&str) -> Result<Vec<V
                 objects: Vec::new(),
             },
         };
-        t.entries.push(Entry::Result { call_id, outcome });
+        t.entries.push(TranscriptEntry::Result { call_id, outcome });
     }
 }
 
@@ -67,9 +68,10 @@ fn run(t: &mut Transcript, f: &dyn Fn(&str) -> Result<Vec<Value>, String>) -> St
     for _ in 0..12 {
         let step = plan(t);
         if conclusion(&step).is_some() || proposals(&step).is_empty() {
-            t.entries.push(Entry::Assistant {
+            t.entries.push(TranscriptEntry::Assistant {
                 text: step.text.clone(),
                 actions: step.actions.clone(),
+                origin: step.origin,
             });
             return step;
         }
@@ -144,7 +146,7 @@ fn the_session_namespace_is_the_scope_and_namespaces_are_not_listed() {
         .entries
         .iter()
         .filter_map(|e| match e {
-            Entry::Result {
+            TranscriptEntry::Result {
                 outcome: Outcome::Executed { command, .. },
                 ..
             } => Some(command.clone()),
@@ -196,4 +198,51 @@ fn a_follow_up_is_a_new_line_of_inquiry() {
     assert_ne!(first, second);
     assert!(second.contains("web"), "{second}");
     assert_eq!(c2.verdict, crate::protocol::Verdict::Healthy, "{second}");
+}
+
+#[test]
+fn a_spent_budget_settles_with_the_evidence_at_hand() {
+    let mut t = Transcript {
+        namespace: Some("shop".into()),
+        ..Default::default()
+    };
+    user(&mut t, "api keeps restarting");
+    let pod = crashing_pod();
+    // The survey, answered; the chain then wants the previous log.
+    let step = plan(&t);
+    answer(&mut t, &step, &|cmd| {
+        Ok(if cmd.starts_with("get pods") {
+            vec![pod.clone()]
+        } else {
+            Vec::new()
+        })
+    });
+    let next = plan(&t);
+    assert!(
+        proposals(&next).iter().any(|(_, c)| c.starts_with("logs ")),
+        "{next:?}"
+    );
+    // The budget is spent: no more queries, and the crash is not reported as health.
+    user(&mut t, crate::planner::CONCLUDE_NOW);
+    let settled = plan(&t);
+    assert!(proposals(&settled).is_empty(), "{settled:?}");
+    let c = conclusion(&settled).expect("a conclusion");
+    assert_eq!(
+        c.verdict,
+        crate::protocol::Verdict::Diagnosed,
+        "{}",
+        text(c)
+    );
+    assert!(text(c).contains("api-7d9c-x1"), "{}", text(c));
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.contains("budget ran out") && n.contains("logs ")),
+        "{:?}",
+        c.notes
+    );
+    // The same from `settle`, before the engineer's budget message.
+    t.entries.pop();
+    let c2 = super::settle(&t);
+    assert!(proposals(&c2).is_empty() && conclusion(&c2).is_some());
 }

@@ -5,6 +5,7 @@
 //! [`Related`]; [`describe`] picks the kind's describer, or the generic one.
 
 pub mod account;
+pub mod claim;
 pub mod config;
 pub mod events;
 pub mod generic;
@@ -18,6 +19,7 @@ pub mod policy;
 pub mod quantity;
 pub mod storage;
 pub mod tabwriter;
+pub mod volume;
 pub mod workloads;
 pub mod writer;
 

@@ -304,7 +304,7 @@ pub fn describe_stateful_set(ss: &Value, rel: &Related) -> String {
             w.w(1, &format!("Name:\t{}\n", s(t, &["metadata", "name"])));
             w.w(
                 1,
-                &format!("StorageClass:\t{}\n", super::storage::claim_class(t)),
+                &format!("StorageClass:\t{}\n", super::claim::claim_class(t)),
             );
             labels_multiline_indent(
                 &mut w,

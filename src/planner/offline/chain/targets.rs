@@ -6,9 +6,12 @@
 
 use serde_json::Value;
 
-use super::{Have, Walk, calls_of, from_finding, owner_words};
+use super::address::port_words;
+use super::{Have, Walk, address, calls_of, from_finding, holds, owner_words, parenthesized};
 use crate::analyze::logline::Named;
-use crate::analyze::util::{arr, label_selector_matches, map_selector_matches, meta_name, s, sp};
+use crate::analyze::util::{
+    arr, label_selector_matches, map_selector_matches, meta_name, pod_ready, s, sp,
+};
 use crate::analyze::{self, ObjectRef};
 
 pub(super) fn follow_named(
@@ -20,7 +23,7 @@ pub(super) fn follow_named(
     depth: usize,
 ) {
     let ns = sp(pod, "/metadata/namespace").to_string();
-    let who = owner_words(pod);
+    let who = owner_words(w.obs, pod);
     match named {
         Named::Unreachable { host, port, .. } => {
             host_chain(w, pod, &ns, host, *port, line, depth, false);
@@ -45,7 +48,58 @@ pub(super) fn follow_named(
             resource,
         } => rbac_chain(w, pod, &ns, user, verb, resource),
         Named::AuthFailed { user } => auth_chain(w, pod, spec, &ns, user.as_deref(), line),
+        Named::PortInUse { port } => port_in_use_chain(w, pod, spec, &ns, *port, line),
     }
+}
+
+/// A port the container cannot listen on: which other container of the pod (they share one
+/// network namespace) declares or is configured with it; with hostNetwork, the node's.
+fn port_in_use_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, port: u16, line: &str) {
+    let who = owner_words(w.obs, pod);
+    let container = s(spec, "name").to_string();
+    let pod_calls = calls_of(w.obs, "Pod", ns, meta_name(pod));
+    let word = regex::Regex::new(&format!(r"(?:^|[^\d]){port}(?:$|[^\d])")).ok();
+    let mentions = |c: &Value| -> bool {
+        let declared = arr(c, "/ports")
+            .iter()
+            .any(|p| p.get("containerPort").and_then(Value::as_u64) == Some(u64::from(port)));
+        let configured = arr(c, "/args")
+            .iter()
+            .chain(arr(c, "/command"))
+            .filter_map(Value::as_str)
+            .chain(arr(c, "/env").iter().map(|e| s(e, "value")))
+            .any(|v| word.as_ref().is_some_and(|r| r.is_match(v)));
+        declared || configured
+    };
+    let holder = arr(pod, "/spec/containers")
+        .iter()
+        .chain(arr(pod, "/spec/initContainers"))
+        .filter(|c| s(c, "name") != container)
+        .find(|c| mentions(c))
+        .map(|c| s(c, "name").to_string());
+    if let Some(o) = holder {
+        w.found(
+            format!("container {o} of the same pod already listens on port {port} (the containers of a pod share one network namespace)"),
+            pod_calls,
+            format!("{who}: container {container} cannot listen on port {port} (address already in use): container {o} of the same pod already listens there ({line})"),
+            format!("Give container {container} or container {o} another port in {who}: they share the pod's network, so only one of them can bind {port} (change {container}'s listen address for it, or {o}'s port/args)."),
+        );
+        return;
+    }
+    if pod.pointer("/spec/hostNetwork").and_then(Value::as_bool) == Some(true) {
+        let node = sp(pod, "/spec/nodeName").to_string();
+        w.found(
+            format!("pod {} uses hostNetwork on node {node}: port {port} is the node's", meta_name(pod)),
+            pod_calls,
+            format!("{who}: container {container} cannot listen on port {port}: the pod uses hostNetwork and another process or pod on node {node} holds it ({line})"),
+            format!("Move {who} to another port, or stop what holds port {port} on node {node} (another hostNetwork pod, a node daemon)."),
+        );
+        return;
+    }
+    w.cause(
+        format!("{who}: container {container} cannot listen on port {port}, which is already in use inside it ({line}); no other container of the pod declares it"),
+        format!("Configure {container} so that only one of its listeners uses port {port}."),
+    );
 }
 
 /// A host as a Service: `name`, `name.ns`, `name.ns.svc[.cluster.local]`, or a ClusterIP.
@@ -90,7 +144,7 @@ fn host_chain(
     depth: usize,
     unresolved: bool,
 ) {
-    let who = owner_words(pod);
+    let who = owner_words(w.obs, pod);
     let is_ip = host.chars().all(|c| c.is_ascii_digit() || c == '.');
     let external =
         !is_ip && host.contains('.') && !host.contains(".svc") && host.split('.').count() > 2;
@@ -133,70 +187,44 @@ fn host_chain(
         (n, sns, s.cloned())
     };
     let list_calls = w.obs.list_calls("Service", Some(&svc_ns));
-    let Some(svc) = svc else {
-        if is_ip {
-            w.link(
-                format!("{host} is the ClusterIP of no Service in namespace {svc_ns}"),
-                list_calls,
-            );
-            w.cause(
-                format!("{who} cannot reach {host}{} and no Service has that address ({line})", port_words(port)),
-                format!("Check which address {who} is configured with; no Service in {svc_ns} has ClusterIP {host}."),
-            );
+    let (name, svc_ns, svc) = match svc {
+        Some(s) => (name, svc_ns, s),
+        None if is_ip => match address::locate(w, ns, host) {
+            address::Owner::Service(s) => (
+                meta_name(&s).to_string(),
+                sp(&s, "/metadata/namespace").to_string(),
+                s,
+            ),
+            owner => {
+                address::follow(w, pod, ns, host, port, line, depth, owner);
+                return;
+            }
+        },
+        None => {
+            // A close name in the namespace itself (`mysql` for `mysql-primary`) is the likely
+            // meant one: no reason to list every namespace's Services.
+            let here: Vec<String> = w
+                .obs
+                .view
+                .in_namespace("Service", &svc_ns)
+                .map(|s| meta_name(s).to_string())
+                .collect();
+            if closest(&name, &here).is_none()
+                && !w.obs.view.is_listed("Service", None)
+                && matches!(
+                    w.need(
+                        "get services -A".into(),
+                        format!("widening to all namespaces: Service {name} does not exist in namespace {svc_ns}; is it in another namespace, under that name or a close one?"),
+                        format!("Service {name} is in another namespace or named differently"),
+                    ),
+                    Have::Asked
+                )
+            {
+                return;
+            }
+            missing_service(w, &who, host, port, &name, &svc_ns, list_calls, unresolved);
             return;
         }
-        let others: Vec<String> = w
-            .obs
-            .view
-            .in_namespace("Service", &svc_ns)
-            .map(|s| meta_name(s).to_string())
-            .collect();
-        let close = closest(&name, &others);
-        // Elsewhere under that name?
-        let elsewhere: Vec<String> = w
-            .obs
-            .view
-            .all("Service")
-            .filter(|s| meta_name(s) == name && sp(s, "/metadata/namespace") != svc_ns)
-            .map(|s| sp(s, "/metadata/namespace").to_string())
-            .collect();
-        let mut text = format!("Service {name} does not exist in namespace {svc_ns}");
-        if others.is_empty() {
-            text.push_str(" (it has no Services)");
-        } else {
-            text.push_str(&format!(" (Services there: {})", others.join(", ")));
-        }
-        w.link(text, list_calls);
-        w.object(ObjectRef::new("Service", Some(&svc_ns), &name));
-        w.chain.decisive = true;
-        let fix = match (&close, elsewhere.first()) {
-            (_, Some(other_ns)) => format!(
-                "Service {name} is in namespace {other_ns}: point {who} at {name}.{other_ns}.svc.cluster.local{}, or create the Service in {svc_ns}.",
-                port_words(port)
-            ),
-            (Some(c), None) => format!(
-                "Point {who} at the existing Service {c} (e.g. {c}.{svc_ns}.svc.cluster.local{}) or create a Service named {name} in {svc_ns}.",
-                port_words(port)
-            ),
-            _ => format!(
-                "Create the Service {name} in namespace {svc_ns} (or fix the host {who} is configured with)."
-            ),
-        };
-        let also = close
-            .map(|c| format!("; the closest Service is {c}"))
-            .unwrap_or_default();
-        w.cause(
-            format!(
-                "{who} {} {host}, but Service {name} does not exist in namespace {svc_ns}{also}",
-                if unresolved {
-                    "cannot resolve"
-                } else {
-                    "cannot reach"
-                }
-            ),
-            fix,
-        );
-        return;
     };
     w.object(ObjectRef::new("Service", Some(&svc_ns), &name));
     if unresolved {
@@ -225,17 +253,13 @@ fn host_chain(
             .map(|p| p.to_string())
             .collect();
         let calls = calls_of(w.obs, "Service", &svc_ns, &name);
-        w.link(
+        w.found(
             format!(
                 "Service {name} in {svc_ns} serves port(s) {}, not {}",
                 ports.join(", "),
                 port.unwrap_or(0)
             ),
-            calls,
-        );
-        w.chain.decisive = true;
-        w.cause(
-            format!(
+            calls, format!(
                 "{who} connects to {name} on port {}, but Service {svc_ns}/{name} serves port(s) {}",
                 port.unwrap_or(0),
                 ports.join(", ")
@@ -244,8 +268,7 @@ fn host_chain(
                 "Use port {} for {name} in {who}'s configuration, or add port {} to Service {svc_ns}/{name}.",
                 ports.first().cloned().unwrap_or_default(),
                 port.unwrap_or(0)
-            ),
-        );
+            ),);
         return;
     }
     let calls = calls_of(w.obs, "Service", &svc_ns, &name);
@@ -263,8 +286,118 @@ fn host_chain(
     }
 }
 
-fn port_words(port: Option<u16>) -> String {
-    port.map(|p| format!(":{p}")).unwrap_or_default()
+/// A host that names no Service in the namespace it points at: the Services there, the
+/// closest name, the same name elsewhere.
+#[allow(clippy::too_many_arguments)]
+fn missing_service(
+    w: &mut Walk<'_>,
+    who: &str,
+    host: &str,
+    port: Option<u16>,
+    name: &str,
+    svc_ns: &str,
+    list_calls: Vec<String>,
+    unresolved: bool,
+) {
+    let others: Vec<String> = w
+        .obs
+        .view
+        .in_namespace("Service", svc_ns)
+        .map(|s| meta_name(s).to_string())
+        .collect();
+    let close = closest(name, &others);
+    // Elsewhere under that name?
+    let elsewhere: Vec<String> = w
+        .obs
+        .view
+        .all("Service")
+        .filter(|s| meta_name(s) == name && sp(s, "/metadata/namespace") != svc_ns)
+        .map(|s| sp(s, "/metadata/namespace").to_string())
+        .collect();
+    // Under a close name in another namespace?
+    let close_elsewhere: Option<(String, String)> = if close.is_none() && elsewhere.is_empty() {
+        let other: Vec<(String, String)> = w
+            .obs
+            .view
+            .all("Service")
+            .filter(|s| sp(s, "/metadata/namespace") != svc_ns)
+            .map(|s| {
+                (
+                    meta_name(s).to_string(),
+                    sp(s, "/metadata/namespace").to_string(),
+                )
+            })
+            .collect();
+        let names: Vec<String> = other.iter().map(|(n, _)| n.clone()).collect();
+        closest(name, &names).and_then(|c| other.into_iter().find(|(n, _)| *n == c))
+    } else {
+        None
+    };
+    let mut list_calls = list_calls;
+    if !elsewhere.is_empty() || close_elsewhere.is_some() {
+        list_calls.extend(w.obs.list_calls("Service", None));
+    }
+    let mut text = format!("Service {name} does not exist in namespace {svc_ns}");
+    if others.is_empty() {
+        text.push_str(" (it has no Services)");
+    } else {
+        text.push_str(&format!(" (Services there: {})", others.join(", ")));
+    }
+    if let Some((c, cns)) = &close_elsewhere {
+        text.push_str(&format!(
+            "; the closest name in the cluster is Service {c} in namespace {cns}"
+        ));
+    } else if let Some(other_ns) = elsewhere.first() {
+        text.push_str(&format!(
+            "; a Service {name} exists in namespace {other_ns}"
+        ));
+    }
+    w.link(text, list_calls);
+    w.object(ObjectRef::new("Service", Some(svc_ns), name));
+    w.chain.decisive = true;
+    let fix = match (&close, elsewhere.first()) {
+        (None, None) if close_elsewhere.is_some() => {
+            let (c, cns) = close_elsewhere.clone().unwrap_or_default();
+            format!(
+                "If Service {c} in namespace {cns} is the one meant, point {who} at {c}.{cns}.svc.cluster.local{}; otherwise create Service {name} in {svc_ns}.",
+                port_words(port)
+            )
+        }
+        (None, Some(other_ns)) => format!(
+            "Service {name} is in namespace {other_ns}: point {who} at {name}.{other_ns}.svc.cluster.local{}, or create the Service in {svc_ns}.",
+            port_words(port)
+        ),
+        (Some(c), _) => format!(
+            "Point {who} at the existing Service {c} (e.g. {c}.{svc_ns}.svc.cluster.local{}) or create a Service named {name} in {svc_ns}.",
+            port_words(port)
+        ),
+        _ => format!(
+            "Create the Service {name} in namespace {svc_ns} (or fix the host {who} is configured with)."
+        ),
+    };
+    let also = match (&close, elsewhere.first(), &close_elsewhere) {
+        (Some(c), _, _) => format!("; the closest Service is {c}"),
+        (None, Some(other_ns), _) => format!("; Service {name} is in namespace {other_ns}"),
+        (None, None, Some((c, cns))) => {
+            format!("; the closest Service is {c} in namespace {cns}")
+        }
+        _ => String::new(),
+    };
+    let also = match &close {
+        Some(c) => format!("; Service {c} exists there"),
+        None => also,
+    };
+    w.cause(
+        format!(
+            "{who} {} {host}: no Service {name} in namespace {svc_ns}{also}",
+            if unresolved {
+                "cannot resolve"
+            } else {
+                "cannot reach"
+            }
+        ),
+        fix,
+    );
 }
 
 /// The name among `others` closest to `name` (sharing a word, or one containing the other).
@@ -277,12 +410,16 @@ pub(super) fn closest(name: &str, others: &[String]) -> Option<String> {
         .iter()
         .filter(|o| o.as_str() != name)
         .map(|o| {
-            let shared = o
+            // Shared words weigh by their length: `inventory` is closer to `inventory-api`
+            // than `api` is.
+            let shared: usize = o
                 .split(['-', '_', '.'])
                 .filter(|x| words.contains(x))
-                .count();
+                .map(str::len)
+                .sum();
             let contains = o.contains(name) || name.contains(o.as_str());
-            (shared + usize::from(contains) * 2, o)
+            let inner = if contains { o.len().min(name.len()) } else { 0 };
+            (shared + inner, o)
         })
         .filter(|(score, _)| *score > 0)
         .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
@@ -334,17 +471,41 @@ pub(super) fn service_backends(w: &mut Walk<'_>, ns: &str, name: &str, depth: us
             format!("Service {ns}/{name} has {ready} ready endpoint(s)"),
             ep_calls,
         );
-        return;
-    }
-    // Pods behind the selector.
-    if !matches!(
-        w.need_list(
+        // Ready pods, yet refused: does the Service forward to a port they listen on?
+        if !w.listed(
             "pods",
             "Pod",
             ns,
-            format!("the pods Service {name} selects, and why they are not ready")
-        ),
-        Have::Yes
+            format!("do the pods behind Service {name} listen on its targetPort?"),
+        ) {
+            return;
+        }
+        let port_finding = analyze::analyze(&w.obs.view).into_iter().find(|f| {
+            f.analyzer == "service"
+                && f.object.kind == "Service"
+                && f.object.namespace.as_deref() == Some(ns)
+                && f.object.name == name
+                && f.severity == analyze::Severity::Critical
+        });
+        if let Some(f) = port_finding {
+            let mut calls = calls_of(w.obs, "Service", ns, name);
+            calls.extend(w.obs.list_calls("Pod", Some(ns)));
+            let ev = f.evidence.join("; ");
+            w.found(
+                format!("Service {ns}/{name}: {} ({ev})", f.title),
+                calls,
+                format!("Service {ns}/{name} {}: {ev}", f.title),
+                f.remediation.clone(),
+            );
+        }
+        return;
+    }
+    // Pods behind the selector.
+    if !w.listed(
+        "pods",
+        "Pod",
+        ns,
+        format!("the pods Service {name} selects, and why they are not ready"),
     ) {
         return;
     }
@@ -383,32 +544,18 @@ pub(super) fn service_backends(w: &mut Walk<'_>, ns: &str, name: &str, depth: us
         let pod_calls = w.obs.list_calls("Pod", Some(ns));
         let mut calls = ep_calls;
         calls.extend(pod_calls);
-        w.link(
-            format!(
-                "Service {ns}/{name} selects {sel_text}, which matches no pod{}",
-                if near.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (pods there have {})", near.join(", "))
-                }
-            ),
+        let have = match near.is_empty() {
+            true => String::new(),
+            false => format!(" (pods there have {})", near.join(", ")),
+        };
+        w.found(
+            format!("Service {ns}/{name} selects {sel_text}, which matches no pod{have}"),
             calls,
-        );
-        w.chain.decisive = true;
-        w.cause(
-            format!(
-                "Service {ns}/{name} has no endpoints: its selector {sel_text} matches no pod{}",
-                if near.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (pods have {})", near.join(", "))
-                }
-            ),
+            format!("Service {ns}/{name} has no endpoints: its selector {sel_text} matches no pod{have}"),
             format!(
                 "Fix the selector of Service {ns}/{name} (spec.selector {sel_text}) to match the pods' labels{}.",
                 near.first().map(|n| format!(", e.g. {n}")).unwrap_or_default()
-            ),
-        );
+            ),);
         return;
     }
     let names: Vec<&str> = pods.iter().map(meta_name).collect();
@@ -463,7 +610,7 @@ pub(super) fn service_backends(w: &mut Walk<'_>, ns: &str, name: &str, depth: us
 
 /// DNS: CoreDNS in kube-system, then egress NetworkPolicies of the pod's namespace.
 fn dns_chain(w: &mut Walk<'_>, pod: &Value, ns: &str, host: &str, line: &str) {
-    let who = owner_words(pod);
+    let who = owner_words(w.obs, pod);
     let what = if host.is_empty() {
         "names".to_string()
     } else {
@@ -557,25 +704,13 @@ fn dns_chain(w: &mut Walk<'_>, pod: &Value, ns: &str, host: &str, line: &str) {
                 == Some("kube-dns")
         })
         .collect();
-    let ready = dns
-        .iter()
-        .filter(|p| {
-            arr(p, "/status/conditions")
-                .iter()
-                .any(|c| s(c, "type") == "Ready" && s(c, "status") == "True")
-        })
-        .count();
+    let ready = dns.iter().filter(|p| pod_ready(p)).count();
     let calls = w.obs.ran.get(&cmd).cloned().unwrap_or_default();
     if ready == 0 {
-        w.link(
+        w.found(
             format!("kube-system: {} CoreDNS pod(s), none ready", dns.len()),
-            calls,
-        );
-        w.chain.decisive = true;
-        w.cause(
-            format!("{who} cannot resolve {what}: no CoreDNS pod is ready in kube-system"),
-            "Restore cluster DNS: check the coredns Deployment in kube-system (its pods' events and logs).".to_string(),
-        );
+            calls, format!("{who} cannot resolve {what}: no CoreDNS pod is ready in kube-system"),
+            "Restore cluster DNS: check the coredns Deployment in kube-system (its pods' events and logs).".to_string(),);
         return;
     }
     w.link(
@@ -603,7 +738,7 @@ fn allows_dns(np: &Value) -> bool {
 
 /// A file the container cannot find: the volume mounted there, its ConfigMap/Secret's keys.
 fn file_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, path: &str, line: &str) {
-    let who = owner_words(pod);
+    let who = owner_words(w.obs, pod);
     let mount = arr(spec, "/volumeMounts")
         .iter()
         .filter(|m| {
@@ -615,18 +750,13 @@ fn file_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, path: &str,
     let pod_calls = calls_of(w.obs, "Pod", ns, meta_name(pod));
     let Some(mount) = mount else {
         let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or(path);
-        w.link(
+        w.found(
             format!(
                 "no volume is mounted at {dir} in container {}",
                 s(spec, "name")
             ),
-            pod_calls,
-        );
-        w.chain.decisive = true;
-        w.cause(
-            format!("{who} exits: {path} does not exist in the container and no volume is mounted at {dir}"),
-            format!("Mount the ConfigMap or Secret that holds {path} at {dir} in {who} (volumes + volumeMounts), or point the application at the right path."),
-        );
+            pod_calls, format!("{who} exits: {path} does not exist in the container and no volume is mounted at {dir}"),
+            format!("Mount the ConfigMap or Secret that holds {path} at {dir} in {who} (volumes + volumeMounts), or point the application at the right path."),);
         return;
     };
     let mount_path = s(&mount, "mountPath").trim_end_matches('/').to_string();
@@ -665,22 +795,19 @@ fn file_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, path: &str,
         format!("{mount_path} is {kind} {obj_name} (volume {vol_name})"),
         pod_calls,
     );
-    if !matches!(
-        w.need_list(
-            resource,
-            kind,
-            ns,
-            format!("which keys {kind} {obj_name} actually holds"),
-        ),
-        Have::Yes
+    if !w.listed(
+        resource,
+        kind,
+        ns,
+        format!("which keys {kind} {obj_name} actually holds"),
     ) {
         return;
     }
     let calls = calls_of(w.obs, kind, ns, &obj_name);
     let Some(obj) = w.obs.view.get(kind, ns, &obj_name).cloned() else {
-        w.link(format!("{kind} {obj_name} does not exist in {ns}"), calls);
-        w.chain.decisive = true;
-        w.cause(
+        w.found(
+            format!("{kind} {obj_name} does not exist in {ns}"),
+            calls,
             format!("{who} exits: {kind} {ns}/{obj_name}, mounted at {mount_path}, does not exist"),
             format!(
                 "Create {kind} {obj_name} in {ns} with key {}, or fix the volume's name in {who}.",
@@ -725,29 +852,17 @@ fn file_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, path: &str,
         );
         return;
     }
-    let holds = if keys.is_empty() {
-        "no keys".to_string()
-    } else {
-        format!(
-            "key{} {}",
-            if keys.len() == 1 { "" } else { "s" },
-            keys.join(", ")
-        )
-    };
-    w.link(format!("{kind} {obj_name} has {holds}, not {top}"), calls);
-    w.chain.decisive = true;
-    w.cause(
-        format!("{who} cannot open {path}: {kind} {ns}/{obj_name} mounted at {mount_path} has {holds}, not {top}"),
+    let holds = holds(&keys);
+    w.found(format!("{kind} {obj_name} has {holds}, not {top}"), calls, format!("{who} cannot open {path}: {kind} {ns}/{obj_name} mounted at {mount_path} has {holds}, not {top}"),
         format!(
             "Add key {top} to {kind} {ns}/{obj_name}{}, or point {who} at {mount_path}/{} (the file the mount provides).",
             if keys.len() == 1 { format!(" (it holds {})", keys[0]) } else { String::new() },
             keys.first().cloned().unwrap_or_default()
-        ),
-    );
+        ),);
 }
 
 /// Keys of a ConfigMap (data and binaryData) or Secret (data, values redacted).
-fn keys_of(obj: &Value) -> Vec<String> {
+pub(super) fn keys_of(obj: &Value) -> Vec<String> {
     let mut keys: Vec<String> = ["data", "binaryData", "stringData"]
         .iter()
         .filter_map(|f| obj.get(*f).and_then(Value::as_object))
@@ -760,7 +875,7 @@ fn keys_of(obj: &Value) -> Vec<String> {
 
 /// An environment variable the application lacks: where the spec takes it from.
 fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, line: &str) {
-    let who = owner_words(pod);
+    let who = owner_words(w.obs, pod);
     let pod_calls = calls_of(w.obs, "Pod", ns, meta_name(pod));
     let entry = arr(spec, "/env")
         .iter()
@@ -787,54 +902,41 @@ fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, l
                 ),
                 pod_calls,
             );
-            if !matches!(
-                w.need_list(
-                    resource,
-                    kind,
-                    ns,
-                    format!("does {kind} {name} hold {var}?")
-                ),
-                Have::Yes
+            if !w.listed(
+                resource,
+                kind,
+                ns,
+                format!("does {kind} {name} hold {var}?"),
             ) {
                 return;
             }
             let calls = calls_of(w.obs, kind, ns, name);
             match w.obs.view.get(kind, ns, name) {
                 None => {
-                    w.link(format!("{kind} {name} does not exist in {ns}"), calls);
-                    w.chain.decisive = true;
-                    w.cause(
+                    w.found(
+                        format!("{kind} {name} does not exist in {ns}"),
+                        calls,
                         format!("{who} lacks {var}: {kind} {ns}/{name} (envFrom) does not exist"),
                         format!("Create {kind} {name} in {ns} with key {var}."),
                     );
                 }
                 Some(obj) => {
                     let keys = keys_of(obj);
-                    w.link(
+                    w.found(
                         format!("{kind} {name} has keys {}, not {var}", keys.join(", ")),
-                        calls,
-                    );
-                    w.chain.decisive = true;
-                    w.cause(
-                        format!("{who} lacks {var}: {kind} {ns}/{name} (envFrom) has keys {}, not {var}", keys.join(", ")),
-                        format!("Add key {var} to {kind} {ns}/{name}."),
-                    );
+                        calls, format!("{who} lacks {var}: {kind} {ns}/{name} (envFrom) has keys {}, not {var}", keys.join(", ")),
+                        format!("Add key {var} to {kind} {ns}/{name}."),);
                 }
             }
             return;
         }
-        w.link(
+        w.found(
             format!(
                 "container {} sets no environment variable {var}",
                 s(spec, "name")
             ),
-            pod_calls,
-        );
-        w.chain.decisive = true;
-        w.cause(
-            format!("{who} exits because {var} is not set: its container spec has no env {var} ({line})"),
-            format!("Set env {var} in {who} (spec.template.spec.containers[{}].env), from a ConfigMap or Secret key if it is configuration.", s(spec, "name")),
-        );
+            pod_calls, format!("{who} exits because {var} is not set: its container spec has no env {var} ({line})"),
+            format!("Set env {var} in {who} (spec.template.spec.containers[{}].env), from a ConfigMap or Secret key if it is configuration.", s(spec, "name")),);
         return;
     };
     let (kind, resource, name, key, optional) = if let Some(r) =
@@ -877,22 +979,19 @@ fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, l
         ),
         pod_calls,
     );
-    if !matches!(
-        w.need_list(
-            resource,
-            kind,
-            ns,
-            format!("does {kind} {name} hold key {key}?")
-        ),
-        Have::Yes
+    if !w.listed(
+        resource,
+        kind,
+        ns,
+        format!("does {kind} {name} hold key {key}?"),
     ) {
         return;
     }
     let calls = calls_of(w.obs, kind, ns, &name);
     let Some(obj) = w.obs.view.get(kind, ns, &name).cloned() else {
-        w.link(format!("{kind} {name} does not exist in {ns}"), calls);
-        w.chain.decisive = true;
-        w.cause(
+        w.found(
+            format!("{kind} {name} does not exist in {ns}"),
+            calls,
             format!("{who} lacks {var}: {kind} {ns}/{name} does not exist"),
             format!("Create {kind} {name} in {ns} with key {key}, or fix env {var} in {who}."),
         );
@@ -909,26 +1008,13 @@ fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, l
         return;
     }
     let close = closest(&key, &keys);
-    w.link(
-        format!(
-            "{kind} {name} holds {}, not {key}",
-            if keys.is_empty() {
-                "no keys".to_string()
-            } else {
-                keys.join(", ")
-            }
-        ),
+    let held = holds(&keys);
+    w.found(
+        format!("{kind} {name} holds {held}, not {key}"),
         calls,
-    );
-    w.chain.decisive = true;
-    w.cause(
+        format!("{who} exits: env {var} refers to key {key} of {kind} {ns}/{name}, which holds {held}"),
         format!(
-            "{who} exits: env {var} refers to key {key} of {kind} {ns}/{name}, which holds {}",
-            if keys.is_empty() { "no keys".to_string() } else { keys.join(", ") }
-        ),
-        format!(
-            "{who}: env {var} refers to key {key}; {kind} {name} holds {}. Point the secretKeyRef/configMapKeyRef at the right key{} or add key {key} to {kind} {ns}/{name}.",
-            if keys.is_empty() { "no keys".to_string() } else { keys.join(", ") },
+            "{who}: env {var} refers to key {key}; {kind} {name} holds {held}. Point the secretKeyRef/configMapKeyRef at the right key{} or add key {key} to {kind} {ns}/{name}.",
             close.map(|c| format!(" ({c}?)")).unwrap_or_default()
         ),
     );
@@ -936,7 +1022,7 @@ fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, l
 
 /// An API call the pod's ServiceAccount may not make: which bindings exist.
 fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, resource: &str) {
-    let who = owner_words(pod);
+    let who = owner_words(w.obs, pod);
     let sa = user
         .strip_prefix("system:serviceaccount:")
         .and_then(|r| r.split_once(':'))
@@ -1015,11 +1101,11 @@ fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, 
         .collect();
     w.chain.decisive = true;
     if mine.is_empty() {
-        let mut text = format!("no RoleBinding in {sa_ns} binds ServiceAccount {sa}");
-        if !granting_others.is_empty() {
-            text.push_str(&format!(" ({})", granting_others.join("; ")));
-        }
-        w.link(text, calls);
+        let others = parenthesized(&granting_others, "; ");
+        w.link(
+            format!("no RoleBinding in {sa_ns} binds ServiceAccount {sa}{others}"),
+            calls,
+        );
         let fix_binding = bindings
             .iter()
             .find(|b| grants(b))
@@ -1027,8 +1113,7 @@ fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, 
             .unwrap_or_else(|| format!("Create a Role allowing `{verb}` on {resource} and a RoleBinding to ServiceAccount {sa_ns}/{sa}"));
         w.cause(
             format!(
-                "{who} is forbidden to {verb} {resource}: no RoleBinding binds its ServiceAccount {sa}{}",
-                if granting_others.is_empty() { String::new() } else { format!(" ({})", granting_others.join("; ")) }
+                "{who} is forbidden to {verb} {resource}: no RoleBinding binds its ServiceAccount {sa}{others}"
             ),
             format!("{fix_binding}."),
         );
@@ -1060,7 +1145,7 @@ fn auth_chain(
     user: Option<&str>,
     line: &str,
 ) {
-    let who = owner_words(pod);
+    let who = owner_words(w.obs, pod);
     let pod_calls = calls_of(w.obs, "Pod", ns, meta_name(pod));
     let from: Option<(String, String, String)> = arr(spec, "/env").iter().find_map(|e| {
         let n = s(e, "name");
@@ -1129,21 +1214,14 @@ pub(super) fn node_under(w: &mut Walk<'_>, pods: &[Value], what: &str) -> bool {
     w.object(f.object.clone());
     let node_calls = calls_of(w.obs, "Node", "", &f.object.name);
     let ev: Vec<String> = f.evidence.iter().take(2).cloned().collect();
-    w.link(
+    w.found(
         format!(
             "node {}: {}{}",
             f.object.name,
             f.title,
-            if ev.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", ev.join("; "))
-            }
+            parenthesized(&ev, "; ")
         ),
         node_calls,
-    );
-    w.chain.decisive = true;
-    w.cause(
         format!(
             "{what} is unavailable because its pods run on node {}: {}",
             f.object.name, f.title

@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use super::targets::node_under;
 use super::{Have, Walk, calls_of, follow_log, from_finding, owner_words, restarts, targets};
-use crate::analyze::util::{arr, containers_with_status, int, meta_name, s, sp};
-use crate::analyze::{self, Finding, ObjectRef};
+use crate::analyze::logline::Named;
+use crate::analyze::util::{arr, containers_with_status, int, meta_name, pod_ready, s, sp};
+use crate::analyze::{self, Finding, ObjectRef, logtime};
 
 /// The container a finding is about (from its title `container X …`), else the first failing.
 fn container_of<'p>(
@@ -62,12 +63,83 @@ pub(super) fn crashing_pod(w: &mut Walk<'_>, pod: &Value, f: &Finding, depth: us
         w.cause(
             format!(
                 "{} keeps exiting{}: {meaning}",
-                owner_words(pod),
+                owner_words(w.obs, pod),
                 code.map(|c| format!(" with code {c}")).unwrap_or_default()
             ),
             f.remediation.clone(),
         );
     }
+}
+
+/// A container the kernel killed at its memory limit: the limit, then what the log of the
+/// killed run was doing last.
+pub(super) fn oom(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
+    let ns = sp(pod, "/metadata/namespace").to_string();
+    let name = meta_name(pod).to_string();
+    let who = owner_words(w.obs, pod);
+    let Some((spec, st)) = container_of(pod, f, false) else {
+        return;
+    };
+    let container = s(spec, "name").to_string();
+    let limit = sp(spec, "/resources/limits/memory").to_string();
+    let request = sp(spec, "/resources/requests/memory").to_string();
+    let code = st
+        .and_then(|st| int(st, "/lastState/terminated/exitCode"))
+        .unwrap_or(137);
+    let pod_calls = calls_of(w.obs, "Pod", &ns, &name);
+    let limit_words = if limit.is_empty() {
+        "no memory limit of its own (the node ran out of memory)".to_string()
+    } else {
+        format!(
+            "a memory limit of {limit}{}",
+            if request.is_empty() {
+                String::new()
+            } else {
+                format!(" (request {request})")
+            }
+        )
+    };
+    w.link(
+        format!("container {container} has {limit_words}; exit code {code}: the kernel killed it for using more ({} restarts)", restarts(st)),
+        pod_calls,
+    );
+    w.chain.decisive = true;
+    let previous = restarts(st) > 0;
+    let have = w.need(
+        super::log_command(pod, &container, previous),
+        format!("what {container} was doing when it ran out of memory"),
+        format!("{container} needs more memory than its limit for what it does"),
+    );
+    if matches!(have, Have::Asked) {
+        return;
+    }
+    let last = w
+        .obs
+        .view
+        .log(&ns, &name, &container, previous)
+        .and_then(|log| {
+            log.lines()
+                .rev()
+                .map(|l| logtime::strip_kubelet_prefix(l).trim())
+                .find(|l| !l.is_empty())
+                .map(str::to_string)
+        });
+    if let Some(l) = &last {
+        w.link(
+            format!(
+                "log of {name}/{container} before the kill ends with: {}",
+                shorten(l)
+            ),
+            w.obs.log_calls(&ns, &name, &container),
+        );
+    }
+    w.cause(
+        format!(
+            "{who}: container {container} is OOMKilled (exit code {code}): it needs more memory than {}",
+            if limit.is_empty() { "the node has free".to_string() } else { format!("its {limit} limit") }
+        ),
+        f.remediation.clone(),
+    );
 }
 
 fn liveness_killed(w: &Walk<'_>, ns: &str, pod: &str) -> bool {
@@ -79,23 +151,6 @@ fn liveness_killed(w: &Walk<'_>, ns: &str, pod: &str) -> bool {
     })
 }
 
-/// Seconds since the start of the day in a log line's leading timestamp.
-fn log_seconds(line: &str) -> Option<f64> {
-    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-    let re = RE
-        .get_or_init(|| regex::Regex::new(r"(\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?").ok())
-        .as_ref()?;
-    let c = re.captures(line.get(..40.min(line.len())).unwrap_or(line))?;
-    let h: f64 = c[1].parse().ok()?;
-    let m: f64 = c[2].parse().ok()?;
-    let sec: f64 = c[3].parse().ok()?;
-    let frac: f64 = c
-        .get(4)
-        .map(|f| format!("0.{}", f.as_str()).parse().unwrap_or(0.0))
-        .unwrap_or(0.0);
-    Some(h * 3600.0 + m * 60.0 + sec + frac)
-}
-
 /// Does a log line say the application finished starting?
 fn started_line(line: &str) -> bool {
     let l = line.to_ascii_lowercase();
@@ -105,22 +160,81 @@ fn started_line(line: &str) -> bool {
         "listening at",
         "server started",
         "ready to accept",
+        "ready to handle connections",
         "startup complete",
         "application started",
         "serving on",
         "now listening",
         "started in",
+        "server online at",
+        "running on http",
+        "ready in ",
+        "booted in",
+        "server is ready",
+        "service is ready",
+        "started server process",
     ]
     .iter()
     .any(|k| l.contains(k))
         && !l.contains("starting")
+        // "shutting down before HTTP server started", "server not started yet"
+        && ![
+            "before",
+            "not ",
+            "never",
+            "shutting down",
+            "sigterm",
+            "stopping",
+            "exiting",
+            "failed",
+            "waiting",
+        ]
+        .iter()
+        .any(|k| l.contains(k))
+}
+
+/// The log of the run a probe killed, timestamped: the plain log when it was read already and
+/// carries its own timestamps, else the log with the kubelet's (`--timestamps`). `None` while
+/// it is asked for.
+fn startup_log(
+    w: &mut Walk<'_>,
+    pod: &Value,
+    container: &str,
+    previous: bool,
+    window: i64,
+) -> Option<String> {
+    let ns = sp(pod, "/metadata/namespace").to_string();
+    let name = meta_name(pod).to_string();
+    let plain = super::log_command(pod, container, previous);
+    let read = |w: &Walk<'_>| {
+        w.obs
+            .view
+            .log(&ns, &name, container, previous)
+            .unwrap_or("")
+            .to_string()
+    };
+    if w.obs.answered(&plain) {
+        let log = read(w);
+        if logtime::span(log.lines()).is_some() {
+            return Some(log);
+        }
+    }
+    let have = w.need(
+        format!("{plain} --timestamps"),
+        format!("how long {container} takes to start (the log's timestamps), against the probe's {window} s"),
+        "the probe kills the container before it has started".into(),
+    );
+    match have {
+        Have::Asked => None,
+        _ => Some(read(w)),
+    }
 }
 
 /// A failing probe: killed while starting, wrong port, wrong path.
 pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
     let ns = sp(pod, "/metadata/namespace").to_string();
     let name = meta_name(pod).to_string();
-    let who = owner_words(pod);
+    let who = owner_words(w.obs, pod);
     let events = w.obs.view.events_for("Pod", &ns, &name);
     let ev_calls = w.obs.events_in.clone();
     let failed: Vec<String> = events
@@ -224,21 +338,17 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
             .filter_map(|p| p.get("containerPort").and_then(Value::as_i64))
             .map(|n| n.to_string())
             .collect();
-        w.link(
+        w.found(
             format!(
                 "the {kind} probe targets port {port}; container {container} listens on {}",
                 declared.join(", ")
             ),
-            pod_calls,
-        );
-        w.chain.decisive = true;
-        w.cause(
-            format!("{who}: the {kind} probe targets port {port}, but container {container} listens on {}", declared.join(", ")),
-            format!("Set {kind}Probe port of container {container} to {} (spec.template.spec.containers[{container}].{kind}Probe).", declared.first().cloned().unwrap_or_default()),
-        );
+            pod_calls, format!("{who}: the {kind} probe targets port {port}, but container {container} listens on {}", declared.join(", ")),
+            format!("Set {kind}Probe port of container {container} to {} (spec.template.spec.containers[{container}].{kind}Probe).", declared.first().cloned().unwrap_or_default()),);
         return;
     }
-    // Timing: still starting when the probe gives up?
+    // Timing: killed while still starting? A liveness probe without a startupProbe, or a
+    // startupProbe that gives up too soon.
     let delay = int(&pr, "/initialDelaySeconds").unwrap_or(0);
     let period = int(&pr, "/periodSeconds").unwrap_or(10);
     let threshold = int(&pr, "/failureThreshold").unwrap_or(3);
@@ -246,30 +356,20 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
     let has_startup = spec.get("startupProbe").is_some();
     let refused = msg.contains("connection refused")
         || msg.contains("context deadline exceeded")
-        || msg.contains("Client.Timeout");
-    if kind == "liveness" && refused && !has_startup {
+        || msg.contains("Client.Timeout")
+        || msg.contains("i/o timeout");
+    let kills = kind == "startup" || kind == "liveness" && !has_startup;
+    if kills && refused {
         let previous = restarts(st) > 0;
-        let cmd = super::log_command(pod, &container, previous);
-        let have = w.need(
-            cmd,
-            format!("how long {container} takes to start, against the liveness probe's {window} s"),
-            "the liveness probe kills the container before it has started".into(),
-        );
-        if matches!(have, Have::Asked) {
+        let Some(log) = startup_log(w, pod, &container, previous, window) else {
             return;
-        }
-        let log = w
-            .obs
-            .view
-            .log(&ns, &name, &container, previous)
-            .unwrap_or("")
-            .to_string();
-        let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
-        let times: Vec<f64> = lines.iter().filter_map(|l| log_seconds(l)).collect();
-        let span = match (times.first(), times.last()) {
-            (Some(a), Some(b)) if b >= a => Some(b - a),
-            _ => None,
         };
+        let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+        // The application's own timestamps when its lines carry them; the kubelet's
+        // (`--timestamps`) otherwise.
+        let span = logtime::span(lines.iter().map(|l| logtime::strip_kubelet_prefix(l)))
+            .filter(|s| *s > 0.0)
+            .or_else(|| logtime::span(lines.iter().copied()));
         let started = lines.iter().any(|l| started_line(l));
         let log_calls = w.obs.log_calls(&ns, &name, &container);
         if !started {
@@ -277,23 +377,43 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
                 .iter()
                 .rev()
                 .find(|l| {
-                    !l.contains("Shutdown") && !l.contains("shutdown") && !l.contains("Closing")
+                    let x = l.to_ascii_lowercase();
+                    ![
+                        "shutdown",
+                        "shutting down",
+                        "closing",
+                        "sigterm",
+                        "stopping",
+                    ]
+                    .iter()
+                    .any(|k| x.contains(k))
                 })
                 .or(lines.last())
-                .map(|l| l.trim().to_string())
+                .map(|l| logtime::strip_kubelet_prefix(l.trim()).trim().to_string())
+                .unwrap_or_default();
+            let ran = span
+                .map(|s| format!(" after {s:.0} s of start-up"))
                 .unwrap_or_default();
             w.link(
                 format!(
-                    "log of {name}/{container}: still starting when it was killed{}; last start-up line: {}",
-                    span.map(|s| format!(" after {s:.0} s")).unwrap_or_default(),
+                    "log of {name}/{container}: still starting when it was killed{ran}; last start-up line: {}",
                     shorten(&last)
                 ),
                 log_calls,
             );
             w.chain.decisive = true;
+            let field = if kind == "startup" {
+                format!(
+                    "raise startupProbe.failureThreshold of container {container} (now {threshold}, × {period} s)"
+                )
+            } else {
+                format!(
+                    "add a startupProbe (the same check, with failureThreshold × periodSeconds above the start-up time), or raise livenessProbe.initialDelaySeconds of container {container} (now {delay})"
+                )
+            };
             w.cause(
-                format!("{who}: the liveness probe kills container {container} while it is still starting (the probe allows {window} s: initialDelaySeconds {delay} + {threshold} × {period} s; the log shows start-up still running{})", span.map(|s| format!(" after {s:.0} s")).unwrap_or_default()),
-                format!("Give {container} time to start: add a startupProbe (e.g. the same check with failureThreshold × periodSeconds above the start-up time), or raise livenessProbe.initialDelaySeconds of container {container} (now {delay})."),
+                format!("{who}: the {kind} probe kills container {container} while it is still starting (the probe allows {window} s: initialDelaySeconds {delay} + {threshold} × {period} s; the log shows start-up still running{})", span.map(|s| format!(" after {s:.0} s")).unwrap_or_default()),
+                format!("Give {container} time to start: {field}."),
             );
             return;
         }
@@ -341,11 +461,30 @@ pub(super) fn init(w: &mut Walk<'_>, pod: &Value, f: &Finding, depth: usize) {
         .collect::<Vec<_>>()
         .join(" ");
     static WAIT: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
-    let host = WAIT
-        .get_or_init(|| regex::Regex::new(r"(?:nslookup|nc -z|nc -zv|host|dig|getent hosts|pg_isready -h|curl -[sSfk]*|wget -[qO-]*|wait-for(?:-it)?(?:\.sh)?)\s+(?:https?://)?([a-z][\w.-]*)").ok())
+    let from_cmd = WAIT
+        .get_or_init(|| regex::Regex::new(r"(nslookup|nc -z|nc -zv|host|dig|getent hosts|pg_isready -h|curl -[sSfk]*|wget -[qO-]*|wait-for(?:-it)?(?:\.sh)?)\s+(?:https?://)?([a-z][\w.-]*)(?:[: ](\d{2,5}))?").ok())
         .as_ref()
         .and_then(|re| re.captures(&cmd))
-        .map(|c| c[1].to_string());
+        .map(|c| {
+            let host = c[2].to_string();
+            if ["nslookup", "host", "dig", "getent hosts"].contains(&&c[1]) {
+                Named::Unresolved { host }
+            } else {
+                Named::Unreachable {
+                    host,
+                    port: c.get(3).and_then(|p| p.as_str().parse().ok()),
+                    refused: false,
+                }
+            }
+        });
+    // What its log says it waits for comes first: the log names the port too.
+    let ns = sp(pod, "/metadata/namespace");
+    let host = w
+        .obs
+        .view
+        .log(ns, meta_name(pod), &container, previous)
+        .and_then(crate::analyze::logline::waited_for)
+        .or(from_cmd);
     if w.chain.links.len() == before {
         let calls = calls_of(w.obs, "Pod", sp(pod, "/metadata/namespace"), meta_name(pod));
         w.link(
@@ -354,8 +493,7 @@ pub(super) fn init(w: &mut Walk<'_>, pod: &Value, f: &Finding, depth: usize) {
         );
     }
     match host {
-        Some(h) => {
-            let named = crate::analyze::logline::Named::Unresolved { host: h };
+        Some(named) => {
             targets::follow_named(
                 w,
                 pod,
@@ -368,7 +506,7 @@ pub(super) fn init(w: &mut Walk<'_>, pod: &Value, f: &Finding, depth: usize) {
         None => w.cause(
             format!(
                 "{}: init container {container} does not complete ({})",
-                owner_words(pod),
+                owner_words(w.obs, pod),
                 f.title
             ),
             f.remediation.clone(),
@@ -380,7 +518,7 @@ pub(super) fn init(w: &mut Walk<'_>, pod: &Value, f: &Finding, depth: usize) {
 pub(super) fn pending(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
     let ns = sp(pod, "/metadata/namespace").to_string();
     let name = meta_name(pod).to_string();
-    let who = owner_words(pod);
+    let who = owner_words(w.obs, pod);
     let msg = arr(pod, "/status/conditions")
         .iter()
         .find(|c| s(c, "type") == "PodScheduled")
@@ -388,14 +526,7 @@ pub(super) fn pending(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
         .unwrap_or_default();
     let lower = msg.to_ascii_lowercase();
     if lower.contains("volume node affinity conflict") {
-        let claims: Vec<String> = arr(pod, "/spec/volumes")
-            .iter()
-            .filter_map(|v| {
-                v.pointer("/persistentVolumeClaim/claimName")
-                    .and_then(Value::as_str)
-            })
-            .map(str::to_string)
-            .collect();
+        let claims = claim_names(pod);
         let a = w.need_list(
             "persistentvolumeclaims",
             "PersistentVolumeClaim",
@@ -510,6 +641,9 @@ pub(super) fn pending(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
             return;
         }
     }
+    if lower.contains("persistentvolumeclaim") && unbound_claim(w, pod, &who) {
+        return;
+    }
     // The analyzer's finding, recomputed over what is now known.
     let fresh = analyze::analyze(&w.obs.view)
         .into_iter()
@@ -548,9 +682,116 @@ pub(super) fn pending(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
     );
 }
 
+/// The PersistentVolumeClaims a pod mounts.
+fn claim_names(pod: &Value) -> Vec<String> {
+    arr(pod, "/spec/volumes")
+        .iter()
+        .filter_map(|v| {
+            v.pointer("/persistentVolumeClaim/claimName")
+                .and_then(Value::as_str)
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// A claim of the pod that is not bound: missing, or asking for a StorageClass that does not
+/// exist (or for the default class when there is none). True when it explains the Pending pod.
+fn unbound_claim(w: &mut Walk<'_>, pod: &Value, who: &str) -> bool {
+    let ns = sp(pod, "/metadata/namespace").to_string();
+    let name = meta_name(pod).to_string();
+    let claims = claim_names(pod);
+    let classes: Vec<Value> = w.obs.view.all("StorageClass").cloned().collect();
+    let class_names: Vec<String> = classes.iter().map(|c| meta_name(c).to_string()).collect();
+    let listed = if class_names.is_empty() {
+        "there are none".to_string()
+    } else {
+        format!("classes: {}", class_names.join(", "))
+    };
+    for claim in &claims {
+        let calls = calls_of(w.obs, "PersistentVolumeClaim", &ns, claim);
+        let Some(pvc) = w.obs.view.get("PersistentVolumeClaim", &ns, claim).cloned() else {
+            w.found(
+                format!("PersistentVolumeClaim {claim} does not exist in {ns}"),
+                calls,
+                format!("{who}: pod {name} is Pending because it mounts PersistentVolumeClaim {claim}, which does not exist in {ns}"),
+                format!("Create PersistentVolumeClaim {claim} in {ns}, or fix the claim name in {who}'s volumes."),
+            );
+            return true;
+        };
+        let phase = sp(&pvc, "/status/phase").to_string();
+        if phase == "Bound" {
+            continue;
+        }
+        w.object(ObjectRef::new("PersistentVolumeClaim", Some(&ns), claim));
+        let class = pvc
+            .pointer("/spec/storageClassName")
+            .and_then(Value::as_str)
+            .or_else(|| {
+                pvc.pointer("/metadata/annotations/volume.beta.kubernetes.io~1storage-class")
+                    .and_then(Value::as_str)
+            })
+            .unwrap_or("")
+            .to_string();
+        let size = sp(&pvc, "/spec/resources/requests/storage").to_string();
+        let phase_words = if phase.is_empty() {
+            "Pending".to_string()
+        } else {
+            phase
+        };
+        w.link(
+            format!(
+                "PersistentVolumeClaim {claim} is {phase_words}, asking {} for {}",
+                if class.is_empty() {
+                    "the default StorageClass".to_string()
+                } else {
+                    format!("StorageClass {class}")
+                },
+                if size.is_empty() { "storage" } else { &size }
+            ),
+            calls,
+        );
+        let class_calls = w.obs.list_calls("StorageClass", None);
+        if !class.is_empty() && !class_names.contains(&class) {
+            w.object(ObjectRef::new("StorageClass", None, &class));
+            w.found(
+                format!("StorageClass {class} does not exist ({listed})"),
+                class_calls,
+                format!("{who}: pod {name} is Pending: its PersistentVolumeClaim {claim} asks for StorageClass {class}, which does not exist ({listed})"),
+                format!("Create StorageClass {class}, or recreate claim {claim} with an existing storageClassName ({listed}; the field cannot be changed on an existing claim, so fix the claim template and delete the claim)."),
+            );
+            return true;
+        }
+        let default = classes.iter().any(|c| {
+            sp(
+                c,
+                "/metadata/annotations/storageclass.kubernetes.io~1is-default-class",
+            ) == "true"
+        });
+        if class.is_empty() && !default {
+            w.found(
+                format!("no StorageClass is marked default ({listed})"),
+                class_calls,
+                format!("{who}: pod {name} is Pending: PersistentVolumeClaim {claim} names no StorageClass and the cluster has no default one ({listed})"),
+                format!("Set storageClassName of claim {claim} to an existing class, or mark one default (annotation storageclass.kubernetes.io/is-default-class=true)."),
+            );
+            return true;
+        }
+    }
+    false
+}
+
 fn first_clause(msg: &str) -> String {
     let m = msg.split(" preemption:").next().unwrap_or(msg).trim();
-    m.trim_end_matches('.').to_string()
+    let m = m.trim_end_matches('.');
+    // Quoted shortened: the scheduler lists every node group; the cause already says which
+    // one matters.
+    const QUOTE: usize = 160;
+    if m.chars().count() <= QUOTE {
+        return m.to_string();
+    }
+    let cut: String = m.chars().take(QUOTE).collect();
+    let at = cut.rfind(", ").unwrap_or(cut.len());
+    format!("{}, …", &cut[..at])
 }
 
 fn term_matches(term: &Value, node: &Value) -> bool {
@@ -577,14 +818,11 @@ pub(super) fn job(w: &mut Walk<'_>, f: &Finding, depth: usize) {
     let ns = f.object.namespace.clone().unwrap_or_default();
     // A CronJob: its newest Job.
     let job_name = if f.object.kind == "CronJob" {
-        if !matches!(
-            w.need_list(
-                "jobs",
-                "Job",
-                &ns,
-                format!("the Jobs CronJob {} created", f.object.name)
-            ),
-            Have::Yes
+        if !w.listed(
+            "jobs",
+            "Job",
+            &ns,
+            format!("the Jobs CronJob {} created", f.object.name),
         ) {
             return;
         }
@@ -614,14 +852,11 @@ pub(super) fn job(w: &mut Walk<'_>, f: &Finding, depth: usize) {
     } else {
         f.object.name.clone()
     };
-    if !matches!(
-        w.need_list(
-            "pods",
-            "Pod",
-            &ns,
-            format!("the pods of Job {job_name} and how they ended")
-        ),
-        Have::Yes
+    if !w.listed(
+        "pods",
+        "Pod",
+        &ns,
+        format!("the pods of Job {job_name} and how they ended"),
     ) {
         return;
     }
@@ -714,17 +949,14 @@ pub(super) fn rollout(w: &mut Walk<'_>, f: &Finding, depth: usize) {
     if f.object.kind != "Deployment" {
         return;
     }
-    if !matches!(
-        w.need_list(
-            "replicasets",
-            "ReplicaSet",
-            &ns,
-            format!(
-                "the newest ReplicaSet of {} and why it has no ready pods",
-                f.object.name
-            )
+    if !w.listed(
+        "replicasets",
+        "ReplicaSet",
+        &ns,
+        format!(
+            "the newest ReplicaSet of {} and why it has no ready pods",
+            f.object.name
         ),
-        Have::Yes
     ) {
         return;
     }
@@ -830,14 +1062,11 @@ pub(super) fn daemonset(w: &mut Walk<'_>, ds: &Value, calls: Vec<String>) {
     ) {
         return;
     }
-    if !matches!(
-        w.need_list(
-            "pods",
-            "Pod",
-            &ns,
-            format!("where the pods of DaemonSet {name} run")
-        ),
-        Have::Yes
+    if !w.listed(
+        "pods",
+        "Pod",
+        &ns,
+        format!("where the pods of DaemonSet {name} run"),
     ) {
         return;
     }
@@ -854,29 +1083,37 @@ pub(super) fn daemonset(w: &mut Walk<'_>, ds: &Value, calls: Vec<String>) {
         .collect();
     let nodes: Vec<Value> = w.obs.view.all("Node").cloned().collect();
     let tolerations = arr(ds, "/spec/template/spec/tolerations").to_vec();
-    let missing: Vec<(String, Vec<String>)> = nodes
+    let selector = ds
+        .pointer("/spec/template/spec/nodeSelector")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    // Why each node without a pod has none: a taint someone put there and the DaemonSet does
+    // not tolerate; the node's own state (NotReady, pressure, cordoned: the condition taints
+    // are that state, not taints to tolerate); labels its nodeSelector wants.
+    let missing: Vec<Missing> = nodes
         .iter()
         .filter(|n| !on.contains(&meta_name(n).to_string()))
         .map(|n| {
-            let untolerated: Vec<String> = arr(n, "/spec/taints")
-                .iter()
-                .filter(|t| matches!(s(t, "effect"), "NoSchedule" | "NoExecute"))
+            let untolerated: Vec<String> = crate::analyze::util::user_taints(n)
                 .filter(|t| !tolerations.iter().any(|tol| tolerates(tol, t)))
-                .map(|t| {
-                    let v = s(t, "value");
-                    format!(
-                        "{}{}:{}",
-                        s(t, "key"),
-                        if v.is_empty() {
-                            String::new()
-                        } else {
-                            format!("={v}")
-                        },
-                        s(t, "effect")
-                    )
-                })
+                .map(crate::analyze::util::taint_words)
                 .collect();
-            (meta_name(n).to_string(), untolerated)
+            let labels = n
+                .pointer("/metadata/labels")
+                .cloned()
+                .unwrap_or(Value::Null);
+            let unlabelled: Vec<String> = selector
+                .iter()
+                .filter(|(k, v)| labels.get(k.as_str()) != Some(*v))
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect();
+            Missing {
+                node: meta_name(n).to_string(),
+                taints: untolerated,
+                troubles: crate::analyze::util::node_troubles(n),
+                unlabelled,
+            }
         })
         .collect();
     let mut all_calls = calls;
@@ -889,52 +1126,188 @@ pub(super) fn daemonset(w: &mut Walk<'_>, ds: &Value, calls: Vec<String>) {
         );
         return;
     }
+    let names = |m: &[&Missing]| {
+        m.iter()
+            .map(|m| m.node.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let all_missing: Vec<&Missing> = missing.iter().collect();
     w.link(
         format!(
             "DaemonSet {name} runs on {} of {} nodes; not on {}",
             nodes.len() - missing.len(),
             nodes.len(),
-            missing
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            names(&all_missing)
         ),
         all_calls.clone(),
     );
-    let tainted: Vec<String> = missing
+    let node_calls = w.obs.list_calls("Node", None);
+    // The nodes the engineer named come first.
+    let asked = w
+        .obs
+        .user_messages
+        .last()
+        .map(|m| m.to_lowercase())
+        .unwrap_or_default();
+    let named: Vec<&Missing> = missing
         .iter()
-        .filter(|(_, t)| !t.is_empty())
-        .map(|(n, t)| format!("{n} has taint {}", t.join(", ")))
+        .filter(|m| {
+            asked
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+                .any(|word| word == m.node)
+        })
         .collect();
-    if tainted.is_empty() {
-        w.cause(
-            format!("DaemonSet {ns}/{name} is missing on {}", missing.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")),
-            format!("Describe DaemonSet {name} and the nodes it misses (nodeSelector/affinity in its pod template)."),
-        );
-        return;
-    }
-    w.link(
-        format!(
-            "{} that DaemonSet {name} does not tolerate",
-            tainted.join("; ")
-        ),
-        w.obs.list_calls("Node", None),
-    );
-    w.chain.decisive = true;
-    let first = missing
+    let tainted: Vec<&Missing> = missing.iter().filter(|m| !m.taints.is_empty()).collect();
+    let troubled: Vec<&Missing> = missing
         .iter()
-        .find(|(_, t)| !t.is_empty())
-        .map(|(_, t)| t[0].clone())
-        .unwrap_or_default();
-    let (key, effect) = first
-        .split_once(':')
-        .map(|(k, e)| (k.split('=').next().unwrap_or(k).to_string(), e.to_string()))
-        .unwrap_or_default();
-    w.cause(
-        format!("DaemonSet {ns}/{name} does not run on every node: {} that it does not tolerate", tainted.join("; ")),
-        format!("If {name} must run there, add a toleration to its pod template (spec.template.spec.tolerations: key {key}, operator Exists, effect {effect}); if not, nothing is wrong."),
-    );
+        .filter(|m| m.taints.is_empty() && !m.troubles.is_empty())
+        .collect();
+    let unlabelled: Vec<&Missing> = missing
+        .iter()
+        .filter(|m| m.taints.is_empty() && m.troubles.is_empty() && !m.unlabelled.is_empty())
+        .collect();
+    let taint_text = |m: &[&Missing]| {
+        m.iter()
+            .map(|m| format!("{} has taint {}", m.node, m.taints.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let trouble_text = |m: &[&Missing]| {
+        m.iter()
+            .map(|m| format!("{} is {}", m.node, m.troubles.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let label_text = |m: &[&Missing]| {
+        m.iter()
+            .map(|m| format!("{} lacks label {}", m.node, m.unlabelled.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    if !tainted.is_empty() {
+        w.link(
+            format!(
+                "{} that DaemonSet {name} does not tolerate",
+                taint_text(&tainted)
+            ),
+            node_calls.clone(),
+        );
+    }
+    if !unlabelled.is_empty() {
+        w.link(
+            format!(
+                "{} that the nodeSelector of DaemonSet {name} requires",
+                label_text(&unlabelled)
+            ),
+            all_calls.clone(),
+        );
+    }
+    if !troubled.is_empty() {
+        // The node's own state: its pods come back with it. Folded here, not a problem of
+        // its own.
+        w.link(
+            format!(
+                "{} (their node.kubernetes.io taints follow from that state): DaemonSet pods run there once the node recovers",
+                trouble_text(&troubled)
+            ),
+            node_calls.clone(),
+        );
+        for m in &troubled {
+            w.object(ObjectRef::new("Node", None, &m.node));
+        }
+    }
+    for m in &tainted {
+        w.object(ObjectRef::new("Node", None, &m.node));
+    }
+    // The cause: about the node asked about, else the taints, else the selector, else the
+    // nodes' state.
+    fn pick<'m>(set: &[&'m Missing], named: &[&Missing]) -> Vec<&'m Missing> {
+        let mine: Vec<&Missing> = set
+            .iter()
+            .copied()
+            .filter(|m| named.iter().any(|n| n.node == m.node))
+            .collect();
+        if mine.is_empty() { set.to_vec() } else { mine }
+    }
+    let category = |m: &Missing| {
+        if !m.taints.is_empty() {
+            0
+        } else if !m.troubles.is_empty() {
+            2
+        } else if !m.unlabelled.is_empty() {
+            1
+        } else {
+            3
+        }
+    };
+    let order = match named.first() {
+        Some(m) => category(m),
+        None => missing.iter().map(category).min().unwrap_or(3),
+    };
+    match order {
+        0 => {
+            let these = pick(&tainted, &named);
+            let first = these[0].taints[0].clone();
+            let (key, effect) = first
+                .split_once(':')
+                .map(|(k, e)| (k.split('=').next().unwrap_or(k).to_string(), e.to_string()))
+                .unwrap_or_default();
+            w.chain.decisive = true;
+            w.cause(
+                format!(
+                    "DaemonSet {ns}/{name} does not run on node {}: {} that it does not tolerate",
+                    names(&these),
+                    taint_text(&these)
+                ),
+                format!("If {name} must run there, add a toleration to its pod template (spec.template.spec.tolerations: key {key}, operator Exists, effect {effect}); if not, nothing is wrong."),
+            );
+        }
+        1 => {
+            let these = pick(&unlabelled, &named);
+            w.chain.decisive = true;
+            w.cause(
+                format!(
+                    "DaemonSet {ns}/{name} does not run on node {}: {} that its nodeSelector requires",
+                    names(&these),
+                    label_text(&these)
+                ),
+                format!("Label the node(s) {} to match, or change spec.template.spec.nodeSelector of DaemonSet {name}.", names(&these)),
+            );
+        }
+        2 => {
+            let these = pick(&troubled, &named);
+            w.chain.decisive = true;
+            w.cause(
+                format!(
+                    "DaemonSet {ns}/{name} does not run on node {}: {}",
+                    names(&these),
+                    trouble_text(&these)
+                ),
+                format!(
+                    "Bring node(s) {} back (kubelet, container runtime, network, resources; uncordon a cordoned node); the DaemonSet's pods follow.",
+                    names(&these)
+                ),
+            );
+        }
+        _ => {
+            w.cause(
+                format!("DaemonSet {ns}/{name} is missing on {}", names(&all_missing)),
+                format!("Describe DaemonSet {name} and the nodes it misses (nodeSelector/affinity in its pod template)."),
+            );
+        }
+    }
+}
+
+/// A node a DaemonSet has no pod on, and what keeps it off.
+struct Missing {
+    node: String,
+    /// Taints someone put there that the DaemonSet does not tolerate.
+    taints: Vec<String>,
+    /// The node's own state (NotReady, pressure, cordoned).
+    troubles: Vec<&'static str>,
+    /// nodeSelector labels the node lacks.
+    unlabelled: Vec<String>,
 }
 
 fn tolerates(tol: &Value, taint: &Value) -> bool {
@@ -957,14 +1330,7 @@ pub(super) fn not_ready_pods(
         .into_iter()
         .cloned()
         .collect();
-    let not_ready: Vec<&Value> = pods
-        .iter()
-        .filter(|p| {
-            !arr(p, "/status/conditions")
-                .iter()
-                .any(|c| s(c, "type") == "Ready" && s(c, "status") == "True")
-        })
-        .collect();
+    let not_ready: Vec<&Value> = pods.iter().filter(|p| !pod_ready(p)).collect();
     if not_ready.is_empty() {
         return;
     }
@@ -998,4 +1364,24 @@ pub(super) fn not_ready_pods(
     );
     let refs: Vec<Value> = not_ready.iter().map(|p| (*p).clone()).collect();
     node_under(w, &refs, &format!("{} {ns}/{}", subject.kind, subject.name));
+}
+
+#[cfg(test)]
+mod started_tests {
+    use super::started_line;
+
+    #[test]
+    fn a_line_about_not_having_started_is_not_a_start() {
+        assert!(started_line(
+            "2026-01-04 10:00:02 INFO Started OrdersApplication in 41.2 seconds"
+        ));
+        assert!(started_line("[info] listening on 0.0.0.0:8080"));
+        assert!(!started_line(
+            "INFO [SIGTERM handler] received SIGTERM, shutting down before HTTP server started"
+        ));
+        assert!(!started_line(
+            "WARN http server not started yet, still loading"
+        ));
+        assert!(!started_line("INFO starting server on :8080"));
+    }
 }
