@@ -8,10 +8,12 @@
 use serde::{Deserialize, Serialize};
 
 mod end;
+mod fault;
 pub mod log;
 mod sink;
 
 pub use end::EndReason;
+pub use fault::FaultClass;
 pub use log::{ProposalLog, ProposalRecord, Stage};
 pub use sink::EventSink;
 mod conclusion;
@@ -581,8 +583,13 @@ pub enum Event {
     AwaitingInput,
     /// The running turn was cancelled.
     Cancelled,
+    /// A failure, with its class: the planner's (the model server's among them), the budget's,
+    /// or an operation the session could not take.
     Error {
         message: String,
+        /// What kind of failure it is (recordings made before classes read as `planner`).
+        #[serde(default)]
+        class: FaultClass,
     },
     /// The outcome of the connection check that runs while the screen is already up.
     Connection(Connection),

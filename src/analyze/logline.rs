@@ -908,6 +908,17 @@ pub fn names_in(t: &str) -> Vec<Named> {
     {
         add(&mut out, Named::AuthFailed { user: None });
     }
+    // Credentials rejected means the host answered: `cannot connect to db:5432: password
+    // authentication failed` is about the password, not about reaching db (unless the line
+    // also says the connection itself failed).
+    if out.iter().any(|n| matches!(n, Named::AuthFailed { .. }))
+        && !regex!(
+            r"(?i)connection refused|econnrefused|timed out|timeout|no route to host|unreachable|connection reset|no such host|name or service not known|could not resolve"
+        )
+        .is_some_and(|r| r.is_match(t))
+    {
+        out.retain(|n| !matches!(n, Named::Unreachable { .. }));
+    }
     out
 }
 

@@ -18,7 +18,7 @@ use klue::config::PlannerKind;
 use klue::planner::offline::DEMO_SYMPTOM;
 use klue::session::ApprovalPolicy;
 
-use super::launch::{GlobalArgs, Launch, Launched, launch};
+use super::launch::{GlobalArgs, Launch};
 
 /// The namespace the bundled shop runs in.
 const DEMO_NAMESPACE: &str = "shop";
@@ -34,9 +34,9 @@ pub struct Args {
     /// Write the bundled snapshot to FILE (for `--snapshot FILE`) and exit.
     #[arg(long, value_name = "FILE")]
     pub write_snapshot: Option<PathBuf>,
-    /// Headless: how the investigation runs and prints.
+    /// The session's budget and recording; headless, how it prints.
     #[command(flatten)]
-    pub flags: super::ask::Headless,
+    pub flags: super::headless::Headless,
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
@@ -60,13 +60,16 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
     how.cluster = Some(cluster);
     how.planner_default = Some(PlannerKind::Offline);
     if tty && !args.headless {
-        super::screen::require_terminal()?;
-        let _log = super::logging::init_log();
-        how.record = !args.flags.no_record;
-        let (handle, recorder) = launch(global, how).await?.into_parts();
-        let code = super::screen::open(handle).await;
-        Launched::finish_recording(recorder).await;
-        return code;
+        if args.symptom.is_some() {
+            anyhow::bail!(
+                "--symptom starts the headless demo; on the screen, type the symptom (or add \
+                 --headless)"
+            );
+        }
+        args.flags
+            .refuse_on_screen("add --headless for the text demo")?;
+        args.flags.session.apply(&mut how);
+        return super::screen::run_live(global, how).await;
     }
     how.default_approval = ApprovalPolicy::AllReadOnly;
     let symptom = args.symptom.unwrap_or_else(|| DEMO_SYMPTOM.to_string());
@@ -75,7 +78,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
          in a terminal to investigate it yourself, or `klue demo --write-snapshot FILE` to get \
          the snapshot for `klue scan --snapshot FILE`.\n"
     );
-    super::ask::investigate(global, &symptom, &args.flags, how).await
+    super::headless::investigate(global, &symptom, &args.flags, how).await
 }
 
 fn write_snapshot(path: &std::path::Path) -> anyhow::Result<ExitCode> {

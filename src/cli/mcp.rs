@@ -36,11 +36,8 @@ pub async fn run(global: &super::launch::GlobalArgs, args: Args) -> anyhow::Resu
         query_timeout: args
             .query_timeout
             .map_or(budget.query_timeout, Duration::from_secs),
-        budget: Budget {
-            max_turns: budget.max_turns,
-            max_queries: budget.max_queries,
-            max_tokens: budget.max_tokens,
-        },
+        budget: Budget::from(&budget),
+        limits: klue::condense::Limits::from(&budget),
         ..Options::default()
     };
     Server::new(cluster, options).serve_stdio().await?;

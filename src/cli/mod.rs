@@ -4,6 +4,7 @@ pub mod ask;
 pub mod completions;
 pub mod demo;
 pub mod export;
+pub mod headless;
 pub mod launch;
 pub mod logging;
 pub mod mcp;
@@ -36,7 +37,7 @@ pub enum Command {
     /// Open the interactive TUI (the default).
     Tui(tui::Args),
     /// Investigate a symptom headless: proposals, decisions, outputs, conclusion.
-    #[command(after_help = ask::EXIT_CODES)]
+    #[command(after_help = headless::EXIT_CODES)]
     Ask(ask::Args),
     /// Run one read-only kubectl-style query, e.g. `klue query 'get pods -n shop'`.
     Query(query::Args),

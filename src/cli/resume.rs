@@ -13,7 +13,7 @@ use anyhow::bail;
 use klue::protocol::{Event, SessionInfo, Target};
 use klue::record;
 
-use super::launch::{GlobalArgs, Launch, Launched, launch};
+use super::launch::{GlobalArgs, Launch};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {
@@ -22,12 +22,16 @@ pub struct Args {
     /// Continue headless with this message (like `klue ask`) instead of opening the screen.
     #[arg(long, value_name = "MESSAGE")]
     pub ask: Option<String>,
-    /// With `--ask`: how the headless investigation runs and prints.
+    /// The session's budget and recording; with `--ask`, how it prints.
     #[command(flatten)]
-    pub headless: super::ask::Headless,
+    pub headless: super::headless::Headless,
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
+    if args.ask.is_none() {
+        args.headless
+            .refuse_on_screen("add --ask \"<message>\" to continue headless")?;
+    }
     let path = record::resolve(&args.file);
     let rec = tokio::task::spawn_blocking(move || record::read(&path)).await??;
     for w in &rec.warnings {
@@ -50,22 +54,14 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitCode> {
             let mut how = Launch::new("resume");
             how.earlier = earlier;
             on_demo(&mut how, &global, recorded)?;
-            super::ask::investigate(&global, message, &args.headless, how).await
+            super::headless::investigate(&global, message, &args.headless, how).await
         }
         None => {
-            super::screen::require_terminal()?;
-            let _log = super::logging::init_log();
             let mut how = Launch::new("resume");
             how.earlier = earlier;
-            how.record = !args.headless.no_record;
+            args.headless.session.apply(&mut how);
             on_demo(&mut how, &global, recorded)?;
-            let launched = launch(&global, how).await?;
-            let cluster = launched.cluster.clone();
-            let (handle, recorder) = launched.into_parts();
-            let handle = super::screen::with_connection_check(handle, cluster);
-            let code = super::screen::open(handle).await;
-            Launched::finish_recording(recorder).await;
-            code
+            super::screen::run_live(&global, how).await
         }
     }
 }

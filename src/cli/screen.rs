@@ -11,6 +11,8 @@ use klue::session::SessionHandle;
 use klue::tui::replay::Player;
 use klue::tui::{App, Mode, Source, TerminalGuard, Theme};
 
+use super::launch::{GlobalArgs, Launch, Launched, launch};
+
 /// The screen needs a terminal; headless use has `klue ask`.
 pub fn require_terminal() -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
@@ -20,6 +22,21 @@ pub fn require_terminal() -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The screen on a new session `how` describes: the terminal checked, the log opened, the
+/// session launched, its connection checked behind the first frame, the recording finished
+/// when the engineer quits. `klue`/`tui`, `resume` and `demo` open their sessions here.
+pub async fn run_live(global: &GlobalArgs, how: Launch) -> anyhow::Result<ExitCode> {
+    require_terminal()?;
+    let _log = super::logging::init_log();
+    let launched = launch(global, how).await?;
+    let cluster = launched.cluster.clone();
+    let (handle, recorder) = launched.into_parts();
+    let handle = with_connection_check(handle, cluster);
+    let code = open(handle).await;
+    Launched::finish_recording(recorder).await;
+    code
 }
 
 /// Open the screen on a running session until the engineer quits.

@@ -4,20 +4,12 @@
 
 use std::process::ExitCode;
 
-use super::launch::{GlobalArgs, Launch, Launched, launch};
+use super::launch::{GlobalArgs, Launch};
 
 /// The screen takes only the shared flags.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Args {}
 
 pub async fn run(global: &GlobalArgs, _args: Args) -> anyhow::Result<ExitCode> {
-    super::screen::require_terminal()?;
-    let _log = super::logging::init_log();
-    let launched = launch(global, Launch::new("s")).await?;
-    let cluster = launched.cluster.clone();
-    let (handle, recorder) = launched.into_parts();
-    let handle = super::screen::with_connection_check(handle, cluster);
-    let code = super::screen::open(handle).await;
-    Launched::finish_recording(recorder).await;
-    code
+    super::screen::run_live(global, Launch::new("s")).await
 }

@@ -56,6 +56,9 @@ pub struct Options {
     pub query_timeout: Duration,
     /// Default budget of an `investigate` call (`max_queries` overrides its queries).
     pub budget: Budget,
+    /// Token limits of an `investigate` call's session (the config's `[budget]
+    /// output_tokens` and `context_tokens`), as in every other session.
+    pub limits: crate::condense::Limits,
     /// Where recordings are written and read (`klue sessions` lists them); `None` leaves
     /// investigations unrecorded and the resource list empty.
     pub sessions_dir: Option<PathBuf>,
@@ -67,6 +70,7 @@ impl Default for Options {
             cap: OutputCap::default(),
             query_timeout: crate::exec::DEFAULT_TIMEOUT,
             budget: Budget::default(),
+            limits: crate::condense::Limits::default(),
             sessions_dir: crate::record::sessions_dir(),
         }
     }

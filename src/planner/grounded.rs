@@ -250,7 +250,13 @@ impl GroundedPlanner {
             // The model's text was streamed already: klue's starts on a line of its own.
             let _ = deltas.send(format!("\n\n{}", offline.text));
             let mut step = offline;
-            step.text = format!("{OFFLINE_MARK} {}", step.text);
+            // What the model said as it concluded stays in the session (the screen shows
+            // the step's text in place of what streamed, and the recording keeps it), with
+            // klue's own step after it.
+            step.text = match model_step.text.trim() {
+                "" => format!("{OFFLINE_MARK} {}", step.text),
+                said => format!("{said}\n\n{OFFLINE_MARK} {}", step.text),
+            };
             step.usage = model_step.usage;
             // The model's hypothesis updates of its concluding turn stand.
             let updates: Vec<Action> = model_step

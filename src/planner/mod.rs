@@ -100,6 +100,16 @@ pub enum PlannerError {
     Other(String),
 }
 
+impl PlannerError {
+    /// The class of this failure, for [`Event::Error`](crate::protocol::Event::Error).
+    pub fn class(&self) -> crate::protocol::FaultClass {
+        match self {
+            PlannerError::Llm(e) => e.class(),
+            PlannerError::Other(_) => crate::protocol::FaultClass::Planner,
+        }
+    }
+}
+
 /// Streamed text pieces go here as they arrive.
 pub type DeltaSink = tokio::sync::mpsc::UnboundedSender<String>;
 

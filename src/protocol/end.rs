@@ -163,6 +163,7 @@ mod tests {
         );
         let errored = [Event::Error {
             message: "model unreachable".into(),
+            class: crate::protocol::FaultClass::ModelUnreachable,
         }];
         assert_eq!(EndReason::of_headless_events(&errored), EndReason::Error);
         assert_eq!(

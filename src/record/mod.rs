@@ -1,7 +1,7 @@
 //! Session recording (JSONL), reading, replay support and export.
 //!
 //! - **Writing**: [`Recorder`] owns the file in a task fed by a bounded channel; give
-//!   [`Recorder::sink`] to the session as an [`EventSink`](crate::session::EventSink). Every
+//!   [`Recorder::sink`] to the session as an [`EventSink`](crate::protocol::EventSink). Every
 //!   line is redacted and reaches the file as soon as the task has it. Recordings live in
 //!   [`sessions_dir`] (`$XDG_STATE_HOME/klue/sessions`).
 //! - **Reading**: [`RecordingReader`] streams entries (replay: open, header, first entries,

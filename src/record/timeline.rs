@@ -396,7 +396,12 @@ impl Timeline {
             Event::Cancelled => {
                 self.push(at, start, "engineer", "cancelled the running turn".into());
             }
-            Event::Error { message } => self.push(at, start, "klue", format!("error: {message}")),
+            Event::Error { message, class } => self.push(
+                at,
+                start,
+                "klue",
+                format!("error ({}): {message}", class.word()),
+            ),
             Event::Notice { text } => self.push(at, start, "klue", text.clone()),
             Event::SessionEnded { reason } => {
                 self.push(at, start, "klue", format!("session ended: {reason}"));

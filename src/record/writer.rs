@@ -15,8 +15,8 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use super::format::{Header, RecordLine, encode_line};
+use crate::protocol::EventSink;
 use crate::protocol::{Event, Op, SessionInfo};
-use crate::session::EventSink;
 
 /// How many entries may wait for the writer before senders spill into their own buffer.
 pub const CHANNEL_CAPACITY: usize = 4096;
@@ -161,7 +161,7 @@ impl Recorder {
         self.written.load(Ordering::Acquire)
     }
 
-    /// A sink for the session's events (see [`crate::session::SessionConfig`]).
+    /// A sink for the session's events (the session config's sink).
     pub fn sink(&self) -> RecordSink {
         RecordSink {
             tx: self.tx.clone(),

@@ -70,6 +70,15 @@ impl From<&crate::config::BudgetSettings> for Budget {
     }
 }
 
+impl From<&crate::config::BudgetSettings> for Limits {
+    fn from(b: &crate::config::BudgetSettings) -> Self {
+        Limits {
+            per_output: b.output_tokens,
+            context: b.context_tokens,
+        }
+    }
+}
+
 /// Everything [`spawn`](super::spawn) needs besides the planner and the query runner.
 pub struct SessionConfig {
     /// Sent as [`Event::SessionStarted`](crate::protocol::Event::SessionStarted); its
@@ -102,10 +111,7 @@ impl SessionConfig {
     /// caps of what the model sees.
     pub fn apply_budget(&mut self, b: &crate::config::BudgetSettings) {
         self.budget = Budget::from(b);
-        self.limits = Limits {
-            per_output: b.output_tokens,
-            context: b.context_tokens,
-        };
+        self.limits = Limits::from(b);
     }
 
     /// A configuration with defaults for everything but the session facts.

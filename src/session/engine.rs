@@ -10,7 +10,8 @@ use crate::condense;
 use crate::planner::{Action, Outcome, Planner, Step, Transcript, TranscriptEntry};
 use crate::protocol::{
     ApiCalls, Conclusion, Decider, Decision, EndReason, ErrorClass, Event, Evidence, Execution,
-    Hypothesis, OWN_QUERY_REASON, Op, Proposal, ProposalId, ProposalOrigin, Spent, Usage,
+    FaultClass, Hypothesis, OWN_QUERY_REASON, Op, Proposal, ProposalId, ProposalOrigin, Spent,
+    Usage,
 };
 use crate::query::{self, Query};
 use crate::redact;
@@ -79,6 +80,7 @@ impl Io {
             Some(Op::Decide { id, .. } | Op::ApproveShape { id }) => {
                 self.emit(Event::Error {
                     message: format!("no proposal {id} is waiting for a decision"),
+                    class: FaultClass::NoSuchProposal,
                 });
                 Busy::Going
             }
@@ -251,6 +253,7 @@ impl Engine {
                 Op::Decide { id, .. } | Op::ApproveShape { id } => {
                     self.io.emit(Event::Error {
                         message: format!("no proposal {id} is waiting for a decision"),
+                        class: FaultClass::NoSuchProposal,
                     });
                 }
                 Op::RunQuery { command } => {
@@ -310,8 +313,8 @@ impl Engine {
                     self.io.emit(Event::Cancelled);
                     return Flow::Idle;
                 }
-                Called::Failed(message) => {
-                    self.io.emit(Event::Error { message });
+                Called::Failed(message, class) => {
+                    self.io.emit(Event::Error { message, class });
                     return Flow::Idle;
                 }
                 Called::Ended => return Flow::Ended,
@@ -353,6 +356,7 @@ impl Engine {
                     .map(|m| format!(", {} of {m} tokens", self.tokens_total))
                     .unwrap_or_default()
             ),
+            class: FaultClass::Budget,
         });
         self.end(EndReason::BudgetExhausted);
         Flow::Ended
@@ -407,7 +411,7 @@ impl Engine {
         match result {
             None => Called::Cancelled,
             Some(Ok(step)) => Called::Step(step),
-            Some(Err(err)) => Called::Failed(format!("planner: {err}")),
+            Some(Err(err)) => Called::Failed(format!("planner: {err}"), err.class()),
         }
     }
 
@@ -774,6 +778,7 @@ impl Engine {
                 let Some(pos) = work.waiting.iter().position(|p| p.id == id) else {
                     self.io.emit(Event::Error {
                         message: format!("no proposal {id} is waiting for a decision"),
+                        class: FaultClass::NoSuchProposal,
                     });
                     return Flow::Continue;
                 };
@@ -830,6 +835,7 @@ impl Engine {
                 let Some(pos) = work.waiting.iter().position(|p| p.id == id) else {
                     self.io.emit(Event::Error {
                         message: format!("no proposal {id} is waiting for a decision"),
+                        class: FaultClass::NoSuchProposal,
                     });
                     return Flow::Continue;
                 };
@@ -1163,7 +1169,7 @@ enum Busy {
 enum Called {
     Step(Step),
     Cancelled,
-    Failed(String),
+    Failed(String, FaultClass),
     Ended,
 }
 

@@ -229,6 +229,40 @@ fn add_unchecked(c: &mut Conclusion, inquiry: &[&Execution]) {
     }
 }
 
+/// Problems that a query that answered confirms come before those that rest only on
+/// unverified evidence (a model's claim whose quotes are not in any output, say): the engineer
+/// reads the confirmed cause first, and a note says why the order is not the planner's.
+fn confirmed_first(c: &mut Conclusion, confirmed: &dyn Fn(&crate::protocol::Problem) -> bool) {
+    let marks: Vec<bool> = c.problems.iter().map(confirmed).collect();
+    let first_unconfirmed = marks.iter().position(|m| !m);
+    let moved = match first_unconfirmed {
+        // Some unconfirmed problem stands before a confirmed one.
+        Some(i) => marks[i..].iter().filter(|m| **m).count(),
+        None => 0,
+    };
+    if moved == 0 {
+        return;
+    }
+    let (mut yes, no): (Vec<_>, Vec<_>) = std::mem::take(&mut c.problems)
+        .into_iter()
+        .zip(marks)
+        .partition(|(_, m)| *m);
+    let unconfirmed = no.len();
+    yes.extend(no);
+    c.problems = yes.into_iter().map(|(p, _)| p).collect();
+    c.notes.push(format!(
+        "{unconfirmed} problem{} whose evidence no query confirms {} listed after the {} that \
+         the queries confirm",
+        if unconfirmed == 1 { "" } else { "s" },
+        if unconfirmed == 1 { "is" } else { "are" },
+        if c.problems.len() - unconfirmed == 1 {
+            "one".to_string()
+        } else {
+            format!("{}", c.problems.len() - unconfirmed)
+        },
+    ));
+}
+
 /// Verdict and confidence that follow from the verification and the failures: a diagnosis
 /// none of whose evidence holds, while it cites failed or missing executions (or nothing
 /// answered at all), is inconclusive; so is a "healthy" with nothing verified.
@@ -270,6 +304,7 @@ fn settle(c: &mut Conclusion, on_failures: bool) {
         }
         _ => {}
     }
+    confirmed_first(c, &answered);
     let blocking: Vec<&Unchecked> = c
         .unchecked
         .iter()
@@ -482,5 +517,56 @@ mod tests {
         let c = verify_conclusion(&Conclusion::diagnosed(vec![p], Confidence::High), &xs);
         assert_eq!(c.unverified(), 0, "{:?}", c.items().collect::<Vec<_>>());
         assert!(c.unchecked.is_empty());
+    }
+
+    #[test]
+    fn a_claim_no_query_confirms_is_listed_after_the_confirmed_cause() {
+        let xs = [
+            ok(
+                "p1",
+                "get pods -n shop",
+                "checkout-1 0/1 CrashLoopBackOff 7",
+            ),
+            ok(
+                "p2",
+                "logs checkout-1 -n shop --previous",
+                "FATAL: missing key PAYMENTS_URL\n",
+            ),
+        ];
+        let claim = Problem::new("the node is out of memory")
+            .link(Evidence::new("the kernel says `oom-kill invoked`", ["p2"]));
+        let c = verify_conclusion(
+            &Conclusion::diagnosed(vec![claim.clone(), problem()], Confidence::High),
+            &xs,
+        );
+        let causes: Vec<&str> = c.problems.iter().map(|p| p.cause.as_str()).collect();
+        assert_eq!(
+            causes,
+            [
+                "ConfigMap checkout-config has no key PAYMENTS_URL",
+                "the node is out of memory"
+            ]
+        );
+        assert!(
+            c.notes
+                .iter()
+                .any(|n| n.contains("1 problem whose evidence no query confirms is listed after")),
+            "{:?}",
+            c.notes
+        );
+        // In the planner's order already: nothing moves, nothing is said.
+        let c = verify_conclusion(
+            &Conclusion::diagnosed(vec![problem(), claim], Confidence::High),
+            &xs,
+        );
+        assert_eq!(
+            c.problems[0].cause,
+            "ConfigMap checkout-config has no key PAYMENTS_URL"
+        );
+        assert!(
+            !c.notes.iter().any(|n| n.contains("listed after")),
+            "{:?}",
+            c.notes
+        );
     }
 }

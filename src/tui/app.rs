@@ -362,7 +362,7 @@ impl App {
                 self.chat.push(Role::Info, "Turn cancelled.");
                 self.busy = false;
             }
-            Event::Error { message } => self.chat.push(Role::Error, message),
+            Event::Error { message, .. } => self.chat.push(Role::Error, message),
             Event::Notice { text } => self.chat.push(Role::Info, text),
             Event::Connection(c) => {
                 if let Connection::Unreachable { detail } = &c {

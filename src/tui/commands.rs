@@ -198,14 +198,24 @@ impl Commands {
     }
 
     /// Draw the list into `area` (already inside the pane's border).
-    pub fn render(&self, area: Rect, buf: &mut Buffer, theme: &Theme, focused: bool) {
+    pub fn render(
+        &self,
+        area: Rect,
+        buf: &mut Buffer,
+        theme: &Theme,
+        focused: bool,
+        mode: super::Mode,
+    ) {
         let h = area.height as usize;
         let w = area.width as usize;
         if h == 0 || w == 0 {
             return;
         }
         if self.is_empty() {
-            let msg = "No queries yet. Proposed queries appear here for approval.";
+            let msg = match mode {
+                super::Mode::Live => "No queries yet. Proposed queries appear here for approval.",
+                super::Mode::Replay => "No queries yet at this point of the recording.",
+            };
             for (i, l) in wrap_spans(&[Span::styled(msg, theme.dim())], w, 0)
                 .iter()
                 .take(h)

@@ -29,11 +29,29 @@ fn tail(s: &str, max: usize) -> String {
     format!("…{}", chars[start..].iter().collect::<String>())
 }
 
+/// `s` cut to `max` columns from the end, with an ellipsis.
+fn head(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for c in s.chars() {
+        if width(&out) + 2 > max {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     buf.set_style(area, t.status_bar());
     let w = area.width as usize;
     let mut left: Vec<String> = Vec::new();
+    // Where the items that give way when the bar is narrow are.
+    let (mut planner_at, mut version_at) = (None, None);
     if app.mode == Mode::Replay {
         left.push("REPLAY (read-only)".into());
     }
@@ -48,21 +66,28 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 Some(m) => format!("{} {m}", i.planner.kind),
                 None => i.planner.kind.to_string(),
             };
+            planner_at = Some(left.len());
             left.push(planner);
             // the connection check runs behind the first frame
-            match &app.connection {
-                Some(Connection::Checking) => left.push("checking…".into()),
+            let connection = match &app.connection {
+                Some(Connection::Checking) => Some("checking…".to_string()),
                 Some(Connection::Connected { version, .. }) if !version.is_empty() => {
-                    left.push(version.clone())
+                    Some(version.clone())
                 }
-                Some(Connection::Unreachable { .. }) => left.push("unreachable".into()),
-                Some(Connection::Connected { .. }) | None => {}
+                Some(Connection::Unreachable { .. }) => Some("unreachable".into()),
+                Some(Connection::Connected { .. }) | None => None,
+            };
+            if let Some(c) = connection {
+                version_at = Some(left.len());
+                left.push(c);
             }
         }
         None => left.push("connecting…".into()),
     }
     let spent = &app.spent;
+    let mut budget_at = None;
     if let Some(of) = &spent.of {
+        budget_at = Some(left.len());
         left.push(format!(
             "{}/{} turns, {}/{} queries",
             spent.turns, of.max_turns, spent.queries, of.max_queries
@@ -97,7 +122,34 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             left[tok_at] = with;
         }
     }
-    let mut text = format!(" {}", left.join(sep));
+    // Never over the hint on the right: the least needed items go first (the token count,
+    // the budget, the server's version, the planner), then the rest is cut.
+    let mut keep: Vec<bool> = vec![true; left.len()];
+    let shown = |keep: &[bool]| {
+        let items: Vec<&str> = left
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|(l, _)| l.as_str())
+            .collect();
+        format!(" {}", items.join(sep))
+    };
+    for drop in [Some(tok_at), budget_at, version_at, planner_at]
+        .into_iter()
+        .flatten()
+    {
+        if width(&shown(&keep)) + right_w <= w {
+            break;
+        }
+        if let Some(k) = keep.get_mut(drop) {
+            *k = false;
+        }
+    }
+    let mut text = shown(&keep);
+    let room = w.saturating_sub(right_w);
+    if width(&text) > room {
+        text = head(&text, room);
+    }
     if let Some(rec) = rec {
         let room = w.saturating_sub(width(&text) + width(sep) + right_w);
         if room >= 12 {
@@ -132,5 +184,7 @@ mod tests {
         assert_eq!(tokens(999), "999");
         assert_eq!(tokens(12_345), "12.3k");
         assert_eq!(tail("/a/b/c/d.jsonl", 8), "…d.jsonl");
+        assert_eq!(head("abcdefgh", 5), "abcd…");
+        assert_eq!(head("abc", 5), "abc");
     }
 }

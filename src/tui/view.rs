@@ -72,8 +72,13 @@ pub fn view(app: &App, frame: &mut Frame) {
         let b = commands_block(app);
         let inner = b.inner(rects.commands);
         b.render(rects.commands, buf);
-        app.commands
-            .render(inner, buf, &app.theme, app.focus == Focus::Commands);
+        app.commands.render(
+            inner,
+            buf,
+            &app.theme,
+            app.focus == Focus::Commands,
+            app.mode,
+        );
     }
     if rects.output.area() > 0 {
         render_output(app, rects.output, buf);
@@ -125,8 +130,19 @@ fn chat_block(app: &App) -> Block<'_> {
     let focused = app.focus == Focus::Chat;
     let mut spans = vec![Span::styled(" Chat ", t.title(focused))];
     if app.busy {
-        let s = SPINNER[app.spinner % SPINNER.len()];
-        spans.push(Span::styled(format!("{s} working "), t.warn()));
+        // A paused replay stands still at a moment the planner was working: no spinner.
+        let paused = app.mode == Mode::Replay && app.replay.as_ref().is_none_or(|r| r.paused);
+        let s = if paused {
+            "‖"
+        } else {
+            SPINNER[app.spinner % SPINNER.len()]
+        };
+        let what = if app.mode == Mode::Replay {
+            "was working"
+        } else {
+            "working"
+        };
+        spans.push(Span::styled(format!("{s} {what} "), t.warn()));
     }
     if app.chat.scroll > 0 {
         spans.push(Span::styled(

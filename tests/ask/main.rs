@@ -163,7 +163,7 @@ async fn all_read_only_runs_to_a_conclusion_as_json() {
         "{doc:#}"
     );
     assert_eq!(proposals[0]["command"], "get pods -n asking");
-    assert_eq!(proposals[0]["status"], "executed");
+    assert_eq!(proposals[0]["status"], "done");
     assert_eq!(
         proposals[0]["decided_by"]["policy"]["rule"],
         "all-read-only"
@@ -548,7 +548,7 @@ async fn the_engineer_answers_prompts_on_a_terminal() {
                 "delete pod checkout -n asking".to_string(),
                 "refused".to_string()
             ),
-            ("get events -n asking".to_string(), "executed".to_string())
+            ("get events -n asking".to_string(), "done".to_string())
         ],
         "{doc:#}"
     );

@@ -292,7 +292,9 @@ fn the_screen_takes_the_shared_flags_before_and_after() {
         ];
         let since = settled(env);
         let t = tmux::Tmux::start(&vars, &command, 120, 40);
-        let s = t.wait_for("Message", Duration::from_secs(20));
+        // The first frame comes before the session's facts (`connecting…`): wait for them.
+        let s = t.wait_for("ns launching", Duration::from_secs(20));
+        assert!(s.contains("Message"), "{s}");
         assert!(s.contains(User::Limited.context()), "{s}");
         assert!(s.contains("ns launching"), "{s}");
         t.type_text("web keeps restarting");
@@ -371,6 +373,18 @@ fn a_flag_a_subcommand_cannot_use_is_an_error() {
             "{args:?}: {err}"
         );
     }
+    // A headless flag on the screen's path is an error too, never ignored.
+    let out = klue(
+        home.path(),
+        &kubeconfig,
+        &["resume", "x.jsonl", "-o", "json"],
+    );
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("--output json prints a headless investigation") && err.contains("add --ask"),
+        "{err}"
+    );
     // One approval vocabulary everywhere.
     let out = klue(home.path(), &kubeconfig, &["ask", "--approve", "yes", "x"]);
     let err = text(&out.stderr);

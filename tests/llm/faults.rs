@@ -416,6 +416,7 @@ async fn planner_errors_carry_the_llm_error_class() {
         matches!(e, PlannerError::Llm(LlmError::Unauthorized { .. })),
         "{e:?}"
     );
+    assert_eq!(e.class(), klue::protocol::FaultClass::ModelAuth);
 
     let mut s = LlmSettings::new(format!("http://{}/v1", unused_addr()), "m");
     s.api_key = Some(ApiKey::new("k"));
@@ -425,4 +426,5 @@ async fn planner_errors_carry_the_llm_error_class() {
         matches!(e, PlannerError::Llm(LlmError::Unreachable { .. })),
         "{e:?}"
     );
+    assert_eq!(e.class(), klue::protocol::FaultClass::ModelUnreachable);
 }

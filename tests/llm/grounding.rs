@@ -66,7 +66,7 @@ fn errors(events: &[Event]) -> Vec<&str> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Error { message } => Some(message.as_str()),
+            Event::Error { message, .. } => Some(message.as_str()),
             _ => None,
         })
         .collect()
@@ -202,6 +202,60 @@ async fn a_conclusion_that_misses_klues_finding_gets_klue_also_found() {
     );
     // The model was not asked again while klue checked.
     assert_eq!(server.requests().len(), 2);
+    assert!(errors(&events).is_empty(), "{:?}", errors(&events));
+}
+
+/// A model's claim that no query confirms (its quote is in no output) is listed after the
+/// cause klue's checks confirm, and what the model said as it concluded stays in the session.
+#[tokio::test]
+async fn an_unconfirmed_claim_comes_after_klues_confirmed_cause() {
+    let env = support::testenv!();
+    let server = OpenAiServer::start(vec![
+        Reply::tools(
+            "Looking at the pods.",
+            vec![call(
+                "propose_query",
+                json!({"command": "get pods -n llm-shop", "reason": "states", "hypothesis": "h1"}),
+            )],
+        ),
+        Reply::tools(
+            "The database is refusing connections, that explains it.",
+            vec![call(
+                "conclude",
+                json!({"root_cause": "the orders database is overloaded", "evidence": [{"text": "the pods show `too many connections`", "executions": ["call_0001"]}], "confidence": "high", "remediation": "scale the database"}),
+            )],
+        ),
+    ])
+    .await;
+    let events = run(env, &server).await;
+    let c = conclusion(&events);
+    assert!(
+        c.problems[0].cause.starts_with(&format!("{ALSO_FOUND}: ")),
+        "klue's confirmed cause first: {}",
+        said(c)
+    );
+    assert!(c.problems[0].cause.contains(CHECKOUT_POD), "{}", said(c));
+    let last = c.problems.last().map(|p| p.cause.as_str());
+    assert_eq!(
+        last,
+        Some("the orders database is overloaded"),
+        "{}",
+        said(c)
+    );
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.contains("whose evidence no query confirms is listed after")),
+        "{:?}",
+        c.notes
+    );
+    assert!(c.unverified() >= 1, "{}", said(c));
+    // The model's concluding words were not replaced by klue's step.
+    assert!(
+        events.iter().any(|e| matches!(e, Event::AssistantMessage { text, .. }
+            if text.contains("The database is refusing connections") && text.contains(OFFLINE_MARK))),
+        "{events:#?}"
+    );
     assert!(errors(&events).is_empty(), "{:?}", errors(&events));
 }
 

@@ -232,7 +232,7 @@ async fn investigate(
                 origin: klue::protocol::ProposalOrigin::OfflineStep,
                 ..
             } => run.offline_steps += 1,
-            Event::Error { message } => run.errors.push(message),
+            Event::Error { message, .. } => run.errors.push(message),
             Event::Concluded(c) => {
                 run.conclusion = Some(c);
                 break;

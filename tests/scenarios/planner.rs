@@ -98,7 +98,7 @@ pub async fn investigate(cluster: Cluster, symptom: &str) -> Diagnosis {
             Event::Refused { command, why, .. } => {
                 d.errors.push(format!("refused {command}: {why}"))
             }
-            Event::Error { message } => d.errors.push(message),
+            Event::Error { message, .. } => d.errors.push(message),
             Event::Concluded(c) => {
                 d.conclusion = Some(c);
                 break;

@@ -13,7 +13,9 @@ use std::time::Duration;
 use klue::exec::{Executor, Output};
 use klue::planner::{Action, Outcome, TranscriptEntry};
 use klue::protocol::Budget;
-use klue::protocol::{Confidence, Decider, Decision, Event, Op, ProposalId, SessionInfo};
+use klue::protocol::{
+    Confidence, Decider, Decision, Event, FaultClass, Op, ProposalId, SessionInfo,
+};
 use klue::query::Query;
 use klue::session::{self, ApprovalPolicy, QueryRunner, RunError, SessionConfig};
 
@@ -640,7 +642,7 @@ async fn turn_budget_ends_a_planner_that_will_not_conclude() {
     assert!(
         ev.seen
             .iter()
-            .any(|e| matches!(e, Event::Error { message } if message.contains("budget")))
+            .any(|e| matches!(e, Event::Error { message, .. } if message.contains("budget")))
     );
     // Two turns ran queries; the forced-conclusion turn's proposal was refused.
     assert_eq!(ev.count(|e| matches!(e, Event::ExecStarted { .. })), 2);
@@ -743,11 +745,15 @@ async fn planner_errors_are_reported_and_the_session_goes_on() {
     let e = ev
         .until("an error", |e| matches!(e, Event::Error { .. }))
         .await;
-    assert!(matches!(e, Event::Error { message } if message.contains("503")));
+    assert!(
+        matches!(e, Event::Error { message, class } if message.contains("503") && class == FaultClass::Planner)
+    );
     assert_eq!(ev.next().await, Event::AwaitingInput);
     // Deciding on a proposal that does not exist is an error, not a crash.
     decide(&ops, &ProposalId("p9".into()), Decision::Approve);
-    assert!(matches!(ev.next().await, Event::Error { message } if message.contains("p9")));
+    assert!(
+        matches!(ev.next().await, Event::Error { message, class } if message.contains("p9") && class == FaultClass::NoSuchProposal)
+    );
     say(&ops, "again");
     ev.until("the conclusion", |e| matches!(e, Event::Concluded(_)))
         .await;

@@ -660,3 +660,31 @@ fn decisive_lines_across_log_formats() {
         );
     }
 }
+
+#[test]
+fn rejected_credentials_mean_the_host_answered() {
+    for line in [
+        "FATAL cannot connect to orders-db:5432: password authentication failed for user \"shop\"",
+        "Error: failed to connect to mysql:3306: Access denied for user 'app'@'10.0.0.4'",
+        "redis-cache:6379: WRONGPASS invalid username-password pair",
+    ] {
+        let n = names_in(line);
+        assert!(
+            n.iter().any(|n| matches!(n, Named::AuthFailed { .. })),
+            "{line}: {n:?}"
+        );
+        assert!(
+            !n.iter().any(|n| matches!(n, Named::Unreachable { .. })),
+            "{line}: {n:?}"
+        );
+    }
+    // The connection itself failing is still about reaching the host.
+    let n = names_in(
+        "dial tcp orders-db:5432: connect: connection refused (authentication failed before)",
+    );
+    assert!(
+        n.iter()
+            .any(|n| matches!(n, Named::Unreachable { host, .. } if host == "orders-db")),
+        "{n:?}"
+    );
+}

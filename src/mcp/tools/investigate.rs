@@ -99,6 +99,7 @@ pub async fn run(
         max_queries,
         max_tokens: options.budget.max_tokens,
     };
+    config.limits = options.limits;
     config.query_timeout = options.query_timeout;
     // The offline planner reads the objects behind table output.
     let runner = Arc::new(

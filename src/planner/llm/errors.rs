@@ -68,6 +68,31 @@ pub enum LlmError {
 }
 
 /// How one call failed, as the planner's retry logic sees it.
+impl LlmError {
+    /// The class a front end (or a script reading `ask`'s JSON) decides on.
+    pub fn class(&self) -> crate::protocol::FaultClass {
+        use crate::protocol::FaultClass as F;
+        match self {
+            LlmError::Unauthorized { .. }
+            | LlmError::MissingKey { .. }
+            | LlmError::Forbidden { .. } => F::ModelAuth,
+            LlmError::Quota { .. }
+            | LlmError::RateLimited { .. }
+            | LlmError::WaitTooLong { .. } => F::ModelQuota,
+            LlmError::Unreachable { .. } | LlmError::Timeout { .. } => F::ModelUnreachable,
+            LlmError::Server { .. }
+            | LlmError::NotFound { .. }
+            | LlmError::BadRequest { .. }
+            | LlmError::StreamCut { .. }
+            | LlmError::Broken { .. }
+            | LlmError::Protocol { .. } => F::ModelServer,
+            LlmError::ContextLength { .. } => F::ModelContext,
+            LlmError::BadOutput { .. } => F::ModelOutput,
+            LlmError::Setup { .. } => F::Setup,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum CallError {
     /// The prompt is too long: compact and retry once.

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use klue::protocol::{
-    Conclusion, EndReason, Event, Execution, Hypothesis, ProposalId, ProposalLog, SessionInfo,
-    Stage,
+    Conclusion, EndReason, Event, Execution, FaultClass, Hypothesis, ProposalId, ProposalLog,
+    SessionInfo, Stage,
 };
 use klue::record::timeline::TokenUse;
 use serde_json::{Value, json};
@@ -23,7 +23,8 @@ pub struct Report {
     conclusion: Option<Conclusion>,
     /// Tokens per model call and for the session (the export's fold).
     usage: TokenUse,
-    errors: Vec<String>,
+    /// Each error's text and class (`errors` in the JSON: `{"message", "class"}`).
+    errors: Vec<(String, FaultClass)>,
     /// What klue adapted (capability fallbacks, offline steps), said once each.
     notices: Vec<String>,
     cancelled: bool,
@@ -224,9 +225,9 @@ impl Report {
                 eprintln!("klue: {text}");
                 self.notices.push(text);
             }
-            Event::Error { message } => {
+            Event::Error { message, class } => {
                 eprintln!("klue: {message}");
-                self.errors.push(message);
+                self.errors.push((message, class));
             }
             Event::SessionEnded { reason } => self.ended = Some(reason),
         }
@@ -293,16 +294,8 @@ impl Report {
             .entries()
             .iter()
             .map(|e| {
-                let status = match e.stage {
-                    Stage::Pending => "undecided",
-                    Stage::Approved => "approved",
-                    Stage::Running => "running",
-                    Stage::Done => "executed",
-                    Stage::Failed => "failed",
-                    Stage::Refused => "refused",
-                    Stage::Rejected => "rejected",
-                    Stage::Duplicate => "duplicate",
-                };
+                // The proposal log's own words, as in the export and on the screen.
+                let status = e.stage.label();
                 json!({
                     "id": e.id,
                     "command": e.command(),
@@ -333,7 +326,11 @@ impl Report {
             "hypotheses": self.hypotheses,
             "conclusion": self.conclusion,
             "usage": self.usage,
-            "errors": self.errors,
+            "errors": self
+                .errors
+                .iter()
+                .map(|(message, class)| json!({"message": message, "class": class.word()}))
+                .collect::<Vec<_>>(),
             "ended": self.ended,
         })
     }
