@@ -6,6 +6,25 @@ use super::util::{
 };
 use super::{ClusterView, Finding, ObjectRef, Severity};
 
+/// A CronJob's failed run that a later run of the same CronJob completed after: history the
+/// CronJob keeps (`failedJobsHistoryLimit`), not a failure that stands.
+fn superseded(view: &ClusterView, job: &serde_json::Value) -> bool {
+    let Some(("CronJob", cron)) = owner(job) else {
+        return false;
+    };
+    let ns = meta_namespace(job).unwrap_or("");
+    let started =
+        |j: &serde_json::Value| sp(j, "/status/startTime").parse::<jiff::Timestamp>().ok();
+    let Some(failed_at) = started(job) else {
+        return false;
+    };
+    view.in_namespace("Job", ns).any(|other| {
+        owner(other) == Some(("CronJob", cron))
+            && condition(other, "Complete").is_some_and(|(st, _, _)| st == "True")
+            && started(other).is_some_and(|t| t > failed_at)
+    })
+}
+
 pub fn analyze(view: &ClusterView) -> Vec<Finding> {
     let mut out = Vec::new();
     for job in view.all("Job") {
@@ -15,6 +34,9 @@ pub fn analyze(view: &ClusterView) -> Vec<Finding> {
         };
         let ns = meta_namespace(job).unwrap_or("");
         let name = meta_name(job);
+        if superseded(view, job) {
+            continue;
+        }
         let mut evidence = vec![
             format!("condition Failed=True ({reason}): {msg}"),
             format!(

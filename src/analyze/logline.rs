@@ -351,18 +351,40 @@ pub fn decisive(log: &str) -> Option<Decisive> {
     // anyhow's `Caused by:` block: numbered causes, outermost first; the last is the root,
     // the ones before it say what was being done (`0: reading tokenizer from /models/x`).
     if line == "Caused by:" {
-        let numbered: Vec<&Line> = lines[idx + 1..]
+        let mut numbered: Vec<&Line> = lines[idx + 1..]
             .iter()
             .take_while(|l| regex!(r"^\s*\d+: ").is_some_and(|r| r.is_match(&l.text)))
             .collect();
+        // A single cause is not numbered: the indented lines that follow.
+        if numbered.is_empty() {
+            numbered = lines[idx + 1..]
+                .iter()
+                .take_while(|l| l.indented && !l.text.trim().is_empty())
+                .take(4)
+                .collect();
+        }
+        // The outer error (`Error: reading route table /etc/edge/routes.yaml`) says what was
+        // being done, often the only place the file or host is named.
+        let outer = lines[..idx]
+            .iter()
+            .rev()
+            .take(3)
+            .find(|l| l.text.trim_start().starts_with("Error: "))
+            .map(|l| l.text.trim().trim_start_matches("Error: ").to_string());
         if let Some(last) = numbered.last() {
             let strip = |l: &Line| {
                 regex!(r"^\s*\d+: ")
                     .map(|r| r.replace(&l.text, "").to_string())
                     .unwrap_or_else(|| l.text.clone())
             };
-            let chain: Vec<String> = numbered.iter().map(|l| strip(l)).collect();
-            line = format!("Caused by: {}", chain.join(": "));
+            let chain: Vec<String> = numbered
+                .iter()
+                .map(|l| strip(l).trim().to_string())
+                .collect();
+            line = match &outer {
+                Some(o) => format!("{o}: {}", chain.join(": ")),
+                None => format!("Caused by: {}", chain.join(": ")),
+            };
             names = names_in(&line);
             if names.is_empty() {
                 names = names_in(&strip(last));
@@ -409,11 +431,17 @@ pub fn decisive(log: &str) -> Option<Decisive> {
             }
         }
     }
-    // What the decisive line does not name, the error lines before it may; not a warning
-    // about something retried on the side (an exporter, a metrics push).
+    // What the decisive line does not name, the error lines before it may, when it reads as
+    // their consequence (`timed out waiting for caches to sync`, `startup failed`); not a
+    // warning about something retried on the side (an exporter, a metrics push), and not when
+    // the line states a failure of its own (`No application encryption key has been
+    // specified` after an unrelated timeout of an external API).
     if names.is_empty() {
+        let consequence = reads_as_consequence(&line);
         for l in lines[..idx].iter().rev().filter(|l| !on_the_side(&l.text)) {
-            if l.level >= Level::Error || crate::analyze::util::is_error_line(&l.text) {
+            if (consequence || shares_a_path(&line, &l.text))
+                && (l.level >= Level::Error || crate::analyze::util::is_error_line(&l.text))
+            {
                 let n = names_in(&l.text);
                 if !n.is_empty() {
                     context = Some(shorten(&l.text));
@@ -477,6 +505,36 @@ pub fn decisive(log: &str) -> Option<Decisive> {
         names,
         rule,
     })
+}
+
+/// Do two lines name the same path or URL (`/var/www/html/config/app.php` in a warning and
+/// in the fatal error after it)?
+fn shares_a_path(a: &str, b: &str) -> bool {
+    let paths = |t: &str| -> Vec<String> {
+        t.split(|c: char| c.is_whitespace() || "'\"`()[]{},;".contains(c))
+            .filter(|w| w.contains('/') && w.len() >= 5)
+            .map(|w| w.trim_end_matches([':', '.']).to_string())
+            .collect()
+    };
+    let theirs = paths(b);
+    paths(a).iter().any(|p| theirs.contains(p))
+}
+
+/// Does a decisive line report the outcome of an earlier failure rather than a failure of
+/// its own: a wait that timed out, a start that failed, an exit, or hardly any message?
+fn reads_as_consequence(line: &str) -> bool {
+    let message = regex!(r"^.*?\b(?:FATAL|fatal|ERROR|error|CRITICAL|critical|F\d{4} [\d:.]+ +\d+ [\w.]+:\d+\])[\]:]*\s*")
+        .map(|r| r.replace(line, "").to_string())
+        .unwrap_or_else(|| line.to_string());
+    let words = message
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 2)
+        .count();
+    words <= 3
+        || regex!(
+            r"(?i)\b(?:timed? ?out|waiting|wait(?:ed)? for|failed to (?:start|initiali[sz]e|sync|boot|connect|load)|start-?up failed|could not (?:start|connect)|unable to (?:start|connect)|exiting|exited|giving up|gave up|retries exhausted|max(?:imum)? retries|aborting|shutting down|see above|initiali[sz]ation failed|not ready|unavailable|cannot continue|dependency|deadline exceeded|could not acquire|connection ?error|connection refused|e?connrefused|econnreset|etimedout|unreachable|no route to host)\b"
+        )
+        .is_some_and(|r| r.is_match(&message))
 }
 
 /// A warning about something the application retries on the side (a trace exporter, a
@@ -820,6 +878,12 @@ pub fn names_in(t: &str) -> Vec<Named> {
         r"rb_sysopen - (/[\w./-]+)",
         r"(?i)(?:cannot|can't|could not|unable to|failed to) (?:open|read|load|find|stat)[\w ]*? ['\x22`]?(?:file:)?(/[\w./-]+)",
         r"(?i)(?:file|config(?:uration)?|location) ['\x22`]?(?:file:)?(/[\w./-]+)['\x22`]? (?:not found|does not exist|is missing)",
+        // `EISDIR: illegal operation on a directory, read '/etc/x'`, `/etc/x: Is a directory`
+        r"(?i)(/[\w./-]+)['\x22`]?: (?:is a directory|not a directory|permission denied|EISDIR|EACCES|ENOTDIR)",
+        r"(?i)(?:EISDIR|EACCES|ENOTDIR)[^']*'(/[\w./-]+)'",
+        // anyhow / Rust io errors: `reading route table /etc/x: Is a directory (os error 21)`
+        r"(?i)(?:read|reading|open|opening|load|loading|parse|parsing)\b[\w ]{0,40}? ['\x22`]?(/[\w./-]+)['\x22`]?\s*:.*(?:is a directory|no such file|not a directory|permission denied|os error \d+)",
+        r"Failed opening required '(/[\w./-]+)'",
     ];
     for p in files {
         if let Some(r) = Regex::new(p).ok()

@@ -21,7 +21,7 @@ mod image_pull;
 mod ingress;
 mod init_containers;
 mod job;
-mod network_policy;
+pub mod network_policy;
 mod node;
 mod oom;
 mod pdb;

@@ -17,11 +17,13 @@ fn has_type(np: &Value, ty: &str) -> bool {
     types.iter().any(|t| t.as_str() == Some(ty))
 }
 
-/// Does an egress rule allow DNS (port 53) to somewhere outside the pod's own namespace's
-/// plain pod selectors (DNS lives in kube-system)?
-fn rule_allows_dns(rule: &Value, own_ns: &str) -> bool {
+/// The namespace the cluster DNS (CoreDNS / kube-dns) runs in.
+pub const DNS_NAMESPACE: &str = "kube-system";
+
+/// Does an egress rule's port list include DNS (53, a named `dns` port, or a range over 53)?
+fn ports_allow_dns(rule: &Value) -> bool {
     let ports = arr(rule, "/ports");
-    let port_ok = ports.is_empty()
+    ports.is_empty()
         || ports.iter().any(|p| {
             let port = p.get("port");
             port.is_none()
@@ -31,18 +33,104 @@ fn rule_allows_dns(rule: &Value, own_ns: &str) -> bool {
                     .is_some_and(|n| n == "dns" || n == "dns-tcp" || n == "53")
                 || int(p, "/endPort").is_some_and(|e| e >= 53)
                     && port.and_then(Value::as_i64).is_some_and(|s| s <= 53)
-        });
+        })
+}
+
+/// The labels the DNS namespace carries: its object's labels when it was read, plus
+/// `kubernetes.io/metadata.name`, which the API server sets on every namespace (1.21 on).
+/// `None` when the namespace was not read and the selector asks for another label.
+fn dns_namespace_matches(selector: &Value, dns_ns: Option<&Value>) -> Option<bool> {
+    let mut labels = dns_ns
+        .and_then(|n| n.pointer("/metadata/labels"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    labels.insert(
+        "kubernetes.io/metadata.name".into(),
+        Value::String(DNS_NAMESPACE.into()),
+    );
+    let ns = serde_json::json!({"metadata": {"labels": labels}});
+    if dns_ns.is_none() && !selector_keys(selector).all(|k| k == "kubernetes.io/metadata.name") {
+        return None;
+    }
+    Some(label_selector_matches(selector, &ns))
+}
+
+fn selector_keys(selector: &Value) -> impl Iterator<Item = &str> {
+    selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|m| m.keys().map(String::as_str))
+        .chain(
+            arr(selector, "/matchExpressions")
+                .iter()
+                .map(|e| e.get("key").and_then(Value::as_str).unwrap_or("")),
+        )
+}
+
+/// Does an egress rule allow DNS (port 53) to the cluster DNS? `dns_ns` is the DNS
+/// namespace's object when it was read: a `namespaceSelector` that does not select it opens
+/// port 53 to other namespaces only. Unknown labels count as allowing (nothing shows a block).
+pub fn rule_allows_dns(rule: &Value, own_ns: &str, dns_ns: Option<&Value>) -> bool {
+    if !ports_allow_dns(rule) {
+        return false;
+    }
     let to = arr(rule, "/to");
-    let peer_ok = to.is_empty()
-        || own_ns == "kube-system"
-        || to
-            .iter()
-            .any(|peer| peer.get("namespaceSelector").is_some() || peer.get("ipBlock").is_some());
-    port_ok && peer_ok
+    to.is_empty()
+        || own_ns == DNS_NAMESPACE
+        || to.iter().any(|peer| {
+            peer.get("ipBlock").is_some()
+                || peer
+                    .get("namespaceSelector")
+                    .is_some_and(|sel| dns_namespace_matches(sel, dns_ns).unwrap_or(true))
+        })
+}
+
+/// A rule that opens port 53 only to namespaces the DNS namespace is not among: the selector
+/// it uses (`name=kube-system`), to say why DNS stays blocked.
+pub fn dns_selector_missed(rule: &Value, own_ns: &str, dns_ns: Option<&Value>) -> Option<String> {
+    if !ports_allow_dns(rule) || rule_allows_dns(rule, own_ns, dns_ns) {
+        return None;
+    }
+    arr(rule, "/to").iter().find_map(|peer| {
+        let sel = peer.get("namespaceSelector")?;
+        let words: Vec<String> = sel
+            .get("matchLabels")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+            .chain(arr(sel, "/matchExpressions").iter().map(|e| {
+                format!(
+                    "{} {} ({})",
+                    e.get("key").and_then(Value::as_str).unwrap_or(""),
+                    e.get("operator").and_then(Value::as_str).unwrap_or(""),
+                    arr(e, "/values")
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }))
+            .collect();
+        Some(words.join(", "))
+    })
+}
+
+/// Would a rule's verdict on DNS change with the DNS namespace's labels (a `namespaceSelector`
+/// on a label other than `kubernetes.io/metadata.name` on a rule that opens port 53)?
+pub fn needs_dns_namespace(rule: &Value) -> bool {
+    ports_allow_dns(rule)
+        && arr(rule, "/to").iter().any(|peer| {
+            peer.get("namespaceSelector")
+                .is_some_and(|sel| dns_namespace_matches(sel, None).is_none())
+        })
 }
 
 pub fn analyze(view: &ClusterView) -> Vec<Finding> {
     let mut out = Vec::new();
+    let dns_ns = view.get("Namespace", "", DNS_NAMESPACE);
     for np in view.all("NetworkPolicy") {
         let ns = meta_namespace(np).unwrap_or("");
         let name = meta_name(np);
@@ -79,7 +167,7 @@ pub fn analyze(view: &ClusterView) -> Vec<Finding> {
                     !policies_for(p, "Egress").iter().any(|pol| {
                         arr(pol, "/spec/egress")
                             .iter()
-                            .any(|r| rule_allows_dns(r, ns))
+                            .any(|r| rule_allows_dns(r, ns, dns_ns))
                     })
                 })
                 .map(|p| meta_name(p))

@@ -688,3 +688,32 @@ fn rejected_credentials_mean_the_host_answered() {
         "{n:?}"
     );
 }
+
+#[test]
+fn anyhow_single_cause_is_not_numbered_and_the_outer_error_names_the_file() {
+    let log = r#"{"timestamp":"2024-05-14T09:12:03.421577Z","level":"ERROR","fields":{"message":"failed to fetch JWKS, will retry in 5s","url":"https://login.example.net/.well-known/jwks.json","error":"operation timed out"}}
+Error: reading route table /etc/edge/routes.yaml
+
+Caused by:
+    Is a directory (os error 21)
+"#;
+    let d = super::decisive(log).expect("decisive");
+    assert_eq!(
+        d.names.first(),
+        Some(&super::Named::File {
+            path: "/etc/edge/routes.yaml".into()
+        }),
+        "{d:?}"
+    );
+    assert!(d.line.contains("Is a directory"), "{}", d.line);
+}
+
+#[test]
+fn an_error_of_its_own_does_not_borrow_an_earlier_unrelated_host() {
+    let log = r#"[14-May-2024 14:05:21] WARNING: [pool www] child 17 said into stderr: "[2024-05-14 14:05:21] production.ERROR: cURL error 28: Operation timed out after 5001 milliseconds for https://rates.example.org/latest?base=EUR"
+[14-May-2024 14:05:30] WARNING: [pool www] child 18 said into stderr: "[2024-05-14 14:05:30] production.ERROR: No application encryption key has been specified. {"exception":"[object] (Illuminate\\Encryption\\MissingAppKeyException(code: 0): No application encryption key has been specified."
+"#;
+    let d = super::decisive(log).expect("decisive");
+    assert!(d.line.contains("encryption key"), "{d:?}");
+    assert!(d.names.is_empty(), "{d:?}");
+}

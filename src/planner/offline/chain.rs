@@ -573,6 +573,9 @@ pub(super) fn follow_log(
     match first {
         Some(named) => targets::follow_named(w, pod, &spec, &named, &line, depth),
         None => {
+            if targets::optional_ref_gap(w, pod, &spec, &ns, &line) {
+                return true;
+            }
             let who = owner_words(w.obs, pod);
             let doing = d
                 .context

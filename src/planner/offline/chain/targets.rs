@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::address::port_words;
 use super::{Have, Walk, address, calls_of, from_finding, holds, owner_words, parenthesized};
 use crate::analyze::logline::Named;
+use crate::analyze::network_policy as netpol;
 use crate::analyze::util::{
     arr, label_selector_matches, map_selector_matches, meta_name, pod_ready, s, sp,
 };
@@ -627,7 +628,7 @@ fn dns_chain(w: &mut Walk<'_>, pod: &Value, ns: &str, host: &str, line: &str) {
         return;
     }
     if matches!(have, Have::Yes) {
-        let blocking: Vec<String> = w
+        let applying: Vec<Value> = w
             .obs
             .view
             .in_namespace("NetworkPolicy", ns)
@@ -639,38 +640,119 @@ fn dns_chain(w: &mut Walk<'_>, pod: &Value, ns: &str, host: &str, line: &str) {
                     .iter()
                     .any(|t| t.as_str() == Some("Egress"))
                     || np.pointer("/spec/egress").is_some();
-                applies && egress && !allows_dns(np)
+                applies && egress
             })
-            .map(|np| meta_name(np).to_string())
+            .cloned()
             .collect();
-        // Blocking means no policy that applies allows DNS.
-        let any_allows = w.obs.view.in_namespace("NetworkPolicy", ns).any(|np| {
-            np.pointer("/spec/podSelector")
-                .is_some_and(|sel| label_selector_matches(sel, pod))
-                && allows_dns(np)
-        });
-        if !blocking.is_empty() && !any_allows {
-            let calls = w.obs.list_calls("NetworkPolicy", Some(ns));
+        // A rule opening port 53 to namespaces picked by a label: which labels does the DNS
+        // namespace carry? (Cluster level, said so.)
+        let dns_ns_name = netpol::DNS_NAMESPACE;
+        let rules = || {
+            applying
+                .iter()
+                .flat_map(|np| arr(np, "/spec/egress").iter())
+        };
+        if rules().any(netpol::needs_dns_namespace)
+            && w.obs.view.get("Namespace", "", dns_ns_name).is_none()
+        {
+            let cmd = format!("get namespace {dns_ns_name}");
+            let have = w.need(
+                cmd,
+                format!("an egress rule in {ns} opens port 53 only to namespaces with certain labels: does {dns_ns_name} (where the cluster DNS runs) carry them?"),
+                format!("the namespaceSelector of the DNS rule does not select {dns_ns_name}"),
+            );
+            if matches!(have, Have::Asked) {
+                return;
+            }
+        }
+        let dns_ns = w.obs.view.get("Namespace", "", dns_ns_name).cloned();
+        let allows = |np: &Value| {
+            arr(np, "/spec/egress")
+                .iter()
+                .any(|r| netpol::rule_allows_dns(r, ns, dns_ns.as_ref()))
+        };
+        let any_allows = applying.iter().any(allows);
+        if !applying.is_empty() && !any_allows {
+            let mut calls = w.obs.list_calls("NetworkPolicy", Some(ns));
+            let names: Vec<String> = applying
+                .iter()
+                .map(|np| meta_name(np).to_string())
+                .collect();
+            for b in &names {
+                w.object(ObjectRef::new("NetworkPolicy", Some(ns), b));
+            }
+            // The near miss: a rule meant for DNS whose namespaceSelector picks nothing there.
+            let missed = applying.iter().find_map(|np| {
+                arr(np, "/spec/egress").iter().find_map(|r| {
+                    netpol::dns_selector_missed(r, ns, dns_ns.as_ref())
+                        .map(|sel| (meta_name(np).to_string(), sel))
+                })
+            });
+            w.chain.decisive = true;
+            if let Some((policy, sel)) = missed {
+                let labels = dns_ns
+                    .as_ref()
+                    .and_then(|n| n.pointer("/metadata/labels"))
+                    .and_then(Value::as_object)
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default();
+                let carries = if labels.is_empty() {
+                    format!("namespace {dns_ns_name} carries no such label")
+                } else {
+                    format!(
+                        "namespace {dns_ns_name} carries {} (no {sel})",
+                        labels.join(", ")
+                    )
+                };
+                w.link(
+                    format!(
+                        "NetworkPolicy {} in {ns} restricts egress of {}; {policy} opens port 53 only to namespaces labelled {sel}",
+                        names.join(", "),
+                        meta_name(pod)
+                    ),
+                    calls.clone(),
+                );
+                calls.extend(
+                    w.obs
+                        .ran
+                        .get(&format!("get namespace {dns_ns_name}"))
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+                w.link(
+                    format!("{carries}: the DNS rule of {policy} selects no namespace the cluster DNS runs in"),
+                    calls,
+                );
+                w.cause(
+                    format!(
+                        "{who} cannot resolve {what}: NetworkPolicy {policy} allows DNS (port 53) only to namespaces labelled {sel}, and {carries}, so egress to the cluster DNS is blocked"
+                    ),
+                    format!(
+                        "Select the DNS namespace by the label every namespace carries: in NetworkPolicy {ns}/{policy}, namespaceSelector matchLabels kubernetes.io/metadata.name: {dns_ns_name} (or label namespace {dns_ns_name} {sel})."
+                    ),
+                );
+                return;
+            }
             w.link(
                 format!(
                     "NetworkPolicy {} in {ns} restricts egress of {} and allows nothing to port 53 (DNS)",
-                    blocking.join(", "),
+                    names.join(", "),
                     meta_name(pod)
                 ),
                 calls,
             );
-            for b in &blocking {
-                w.object(ObjectRef::new("NetworkPolicy", Some(ns), b));
-            }
-            w.chain.decisive = true;
             w.cause(
                 format!(
                     "{who} cannot resolve {what}: NetworkPolicy {} blocks egress to DNS (UDP/TCP 53)",
-                    blocking.join(", ")
+                    names.join(", ")
                 ),
                 format!(
                     "Allow DNS egress in NetworkPolicy {ns}/{}: an egress rule to the kube-dns pods in kube-system on UDP and TCP port 53.",
-                    blocking[0]
+                    names[0]
                 ),
             );
             return;
@@ -721,19 +803,6 @@ fn dns_chain(w: &mut Walk<'_>, pod: &Value, ns: &str, host: &str, line: &str) {
         format!("{who} cannot resolve {what} ({line}); CoreDNS is ready and no NetworkPolicy in {ns} blocks DNS"),
         format!("Check the name {who} uses ({what}) and the pod's /etc/resolv.conf (dnsPolicy, dnsConfig)."),
     );
-}
-
-/// Does a policy allow egress to port 53 (or to everything)?
-fn allows_dns(np: &Value) -> bool {
-    arr(np, "/spec/egress").iter().any(|rule| {
-        let ports = arr(rule, "/ports");
-        ports.is_empty()
-            || ports.iter().any(|p| {
-                p.get("port").and_then(Value::as_i64) == Some(53)
-                    || p.get("port").and_then(Value::as_str) == Some("dns")
-                    || p.get("port").and_then(Value::as_str) == Some("53")
-            })
-    })
 }
 
 /// A file the container cannot find: the volume mounted there, its ConfigMap/Secret's keys.
@@ -853,6 +922,20 @@ fn file_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, path: &str,
         return;
     }
     let holds = holds(&keys);
+    if !sub_path.is_empty() {
+        // A subPath naming a key the object lacks: the kubelet mounts an empty directory there.
+        let close = closest(&top, &keys).or_else(|| (keys.len() == 1).then(|| keys[0].clone()));
+        w.found(
+            format!("{kind} {obj_name} has {holds}, not {top} (the mount's subPath)"),
+            calls,
+            format!("{who} cannot read {path}: the volumeMount's subPath {sub_path} names no key of {kind} {ns}/{obj_name}, which has {holds}, so the kubelet mounts an empty directory there"),
+            format!(
+                "Set subPath of the volumeMount at {mount_path} in {who} to {}, or add key {top} to {kind} {ns}/{obj_name}.",
+                close.unwrap_or_else(|| "a key the object holds".into())
+            ),
+        );
+        return;
+    }
     w.found(format!("{kind} {obj_name} has {holds}, not {top}"), calls, format!("{who} cannot open {path}: {kind} {ns}/{obj_name} mounted at {mount_path} has {holds}, not {top}"),
         format!(
             "Add key {top} to {kind} {ns}/{obj_name}{}, or point {who} at {mount_path}/{} (the file the mount provides).",
@@ -1018,6 +1101,123 @@ fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, l
             close.map(|c| format!(" ({c}?)")).unwrap_or_default()
         ),
     );
+}
+
+/// A quoted log line cut to what a cause can carry.
+fn brief(line: &str) -> String {
+    if line.chars().count() > 140 {
+        format!("{}…", line.chars().take(140).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}
+
+/// Environment variables a container takes from a ConfigMap or Secret key marked
+/// `optional: true`. When that key (or the object) is missing the kubelet starts the container
+/// anyway with the variable unset, and the application fails on it without naming it ("No
+/// application encryption key has been specified"). True when such a gap explains the
+/// decisive line (or the walk waits for the objects), false when there is none.
+pub(super) fn optional_ref_gap(
+    w: &mut Walk<'_>,
+    pod: &Value,
+    spec: &Value,
+    ns: &str,
+    line: &str,
+) -> bool {
+    struct Ref {
+        var: String,
+        kind: &'static str,
+        name: String,
+        key: String,
+    }
+    let mut refs: Vec<Ref> = arr(spec, "/env")
+        .iter()
+        .filter_map(|e| {
+            let (kind, r) = if let Some(r) = e.pointer("/valueFrom/secretKeyRef") {
+                ("Secret", r)
+            } else {
+                ("ConfigMap", e.pointer("/valueFrom/configMapKeyRef")?)
+            };
+            (r.get("optional").and_then(Value::as_bool) == Some(true)).then(|| Ref {
+                var: s(e, "name").to_string(),
+                kind,
+                name: s(r, "name").to_string(),
+                key: s(r, "key").to_string(),
+            })
+        })
+        .collect();
+    if refs.is_empty() {
+        return false;
+    }
+    // The variable whose words the line uses first (APP_KEY for "application encryption key").
+    let lower = line.to_ascii_lowercase();
+    let overlap = |var: &str| {
+        var.to_ascii_lowercase()
+            .split('_')
+            .filter(|p| p.len() >= 3 && lower.contains(*p))
+            .count()
+    };
+    refs.sort_by_key(|r| std::cmp::Reverse(overlap(&r.var)));
+    for (resource, kind) in [("secrets", "Secret"), ("configmaps", "ConfigMap")] {
+        if refs.iter().any(|r| r.kind == kind)
+            && !w.listed(
+                resource,
+                kind,
+                ns,
+                format!("do the {kind}s that optional env references of the container name hold those keys?"),
+            )
+        {
+            return !w.chain.asks.is_empty();
+        }
+    }
+    let who = owner_words(w.obs, pod);
+    for r in &refs {
+        let calls = calls_of(w.obs, r.kind, ns, &r.name);
+        let held = match w.obs.view.get(r.kind, ns, &r.name) {
+            Some(obj) if keys_of(obj).contains(&r.key) => continue,
+            Some(obj) => {
+                w.object(ObjectRef::new(r.kind, Some(ns), &r.name));
+                format!(
+                    "{} {} holds {}, not {}",
+                    r.kind,
+                    r.name,
+                    holds(&keys_of(obj)),
+                    r.key
+                )
+            }
+            None => format!("{} {} does not exist in {ns}", r.kind, r.name),
+        };
+        let close = w
+            .obs
+            .view
+            .get(r.kind, ns, &r.name)
+            .and_then(|obj| closest(&r.key, &keys_of(obj)));
+        w.link(
+            format!(
+                "env {} comes from {} {} key {} (optional: true, so a missing key leaves it unset)",
+                r.var, r.kind, r.name, r.key
+            ),
+            calls_of(w.obs, "Pod", ns, meta_name(pod)),
+        );
+        w.found(
+            held.clone(),
+            calls,
+            format!(
+                "{who} fails ({}): env {} is unset because its optional {} reference {} key {} finds nothing: {held}",
+                brief(line), r.var, r.kind, r.name, r.key
+            ),
+            format!(
+                "Point env {} of {who} at the key that exists{} in {} {ns}/{}, or add key {} there; drop `optional: true` so a missing key stops the container with a clear error.",
+                r.var,
+                close.map(|c| format!(" ({c})")).unwrap_or_default(),
+                r.kind,
+                r.name,
+                r.key
+            ),
+        );
+        return true;
+    }
+    false
 }
 
 /// An API call the pod's ServiceAccount may not make: which bindings exist.

@@ -152,7 +152,38 @@ fn liveness_killed(w: &Walk<'_>, ns: &str, pod: &str) -> bool {
 }
 
 /// Does a log line say the application finished starting?
-fn started_line(line: &str) -> bool {
+/// The ports a log line says something listens on or binds: `host:port` (an address with a
+/// dot, `localhost`, `*` or `[::]` before the colon, so a time of day is not one) and
+/// `port 8080` / `port=8080`.
+fn ports_in(line: &str) -> Vec<u16> {
+    static PORTS: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let Some(re) = PORTS
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"(?i)(?:(?:\d{1,3}(?:\.\d{1,3}){3}|localhost|\*|\[[0-9a-f:]*\]|[a-z][\w-]*(?:\.[\w-]+)+|^|[\s(=])):(\d{2,5})\b|\bport[ =:]+(\d{2,5})\b",
+            )
+            .ok()
+        })
+        .as_ref()
+    else {
+        return Vec::new();
+    };
+    re.captures_iter(line)
+        .filter_map(|c| c.get(1).or_else(|| c.get(2))?.as_str().parse().ok())
+        .collect()
+}
+
+/// A line that says the application started serving. When the probed port is known, a line
+/// that names only other ports reports another component (Akka remoting on 25520, a metrics
+/// endpoint, an admin port), not the server the probe asks.
+fn started_line(line: &str, probed: Option<u16>) -> bool {
+    let ports = ports_in(line);
+    if let Some(p) = probed
+        && !ports.is_empty()
+        && !ports.contains(&p)
+    {
+        return false;
+    }
     let l = line.to_ascii_lowercase();
     [
         "started ",
@@ -228,6 +259,42 @@ fn startup_log(
         Have::Asked => None,
         _ => Some(read(w)),
     }
+}
+
+/// Why a probed endpoint answers a server error: the logs of the probed container, then of
+/// the pod's other containers, until one has a decisive line (followed like a crash's). True
+/// when the walk found it or is waiting for a log.
+fn server_error_log(
+    w: &mut Walk<'_>,
+    pod: &Value,
+    probed: &str,
+    who: &str,
+    kind: &str,
+    path: &str,
+    code: &str,
+) -> bool {
+    let mut names: Vec<String> = vec![probed.to_string()];
+    names.extend(
+        arr(pod, "/spec/containers")
+            .iter()
+            .map(|c| s(c, "name").to_string())
+            .filter(|n| n != probed),
+    );
+    for container in names {
+        let asked = w.chain.asks.len();
+        if super::follow_log(w, pod, &container, false, 1) {
+            // The application is running: it answers errors, it does not exit.
+            if let Some(rest) = w.chain.cause.strip_prefix(&format!("{who} exits: ")) {
+                w.chain.cause =
+                    format!("{who} answers its {kind} probe ({path}) with HTTP {code}: {rest}");
+            }
+            return true;
+        }
+        if w.chain.asks.len() > asked {
+            return true;
+        }
+    }
+    false
 }
 
 /// A failing probe: killed while starting, wrong port, wrong path.
@@ -312,6 +379,13 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
                 format!("the {kind} probe GET {path} on port {port} answers HTTP {code}"),
                 pod_calls,
             );
+            // A server error: the application says why in a log, its own or a sidecar's
+            // (nginx in front of PHP-FPM answers 500 for what the PHP log explains).
+            if code.starts_with('5')
+                && server_error_log(w, pod, &container, &who, kind, &path, &code)
+            {
+                return;
+            }
             w.cause(
                 format!("{who}: the {kind} probe GET {path} answers HTTP {code}: the application reports itself unhealthy"),
                 format!("Read {who}'s log for why {path} returns {code}; fix the dependency it reports, or the health check."),
@@ -370,7 +444,15 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
         let span = logtime::span(lines.iter().map(|l| logtime::strip_kubelet_prefix(l)))
             .filter(|s| *s > 0.0)
             .or_else(|| logtime::span(lines.iter().copied()));
-        let started = lines.iter().any(|l| started_line(l));
+        // The probed port as a number (a named port resolves through the container's ports).
+        let probed: Option<u16> = port.parse().ok().or_else(|| {
+            arr(spec, "/ports")
+                .iter()
+                .find(|p| p.get("name").and_then(Value::as_str) == Some(port.as_str()))
+                .and_then(|p| p.get("containerPort").and_then(Value::as_u64))
+                .and_then(|n| u16::try_from(n).ok())
+        });
+        let started = lines.iter().any(|l| started_line(l, probed));
         let log_calls = w.obs.log_calls(&ns, &name, &container);
         if !started {
             let last = lines
@@ -380,6 +462,7 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
                     let x = l.to_ascii_lowercase();
                     ![
                         "shutdown",
+                        "shut down",
                         "shutting down",
                         "closing",
                         "sigterm",
@@ -1371,17 +1454,40 @@ mod started_tests {
     use super::started_line;
 
     #[test]
+    fn another_components_port_is_not_the_probed_server() {
+        let remoting = "2024-05-14 07:29:03,561 INFO  [dispatcher-5] a.r.a.ArteryTransport - Remoting started with transport [Artery tcp]; listening on address [akka://QuoteEngine@10.244.2.57:25520]";
+        assert!(!started_line(remoting, Some(8080)));
+        assert!(started_line(remoting, None));
+        assert!(started_line(
+            "12:00:01.200 INFO HTTP server listening on 0.0.0.0:8080",
+            Some(8080)
+        ));
+        // A time of day is no port.
+        assert!(started_line(
+            "07:29:03 INFO server started in 3.1 s",
+            Some(8080)
+        ));
+        assert!(!started_line(
+            "INFO admin server listening on port 9901",
+            Some(8080)
+        ));
+    }
+
+    #[test]
     fn a_line_about_not_having_started_is_not_a_start() {
         assert!(started_line(
-            "2026-01-04 10:00:02 INFO Started OrdersApplication in 41.2 seconds"
+            "2026-01-04 10:00:02 INFO Started OrdersApplication in 41.2 seconds",
+            Some(8080)
         ));
-        assert!(started_line("[info] listening on 0.0.0.0:8080"));
+        assert!(started_line("[info] listening on 0.0.0.0:8080", None));
         assert!(!started_line(
-            "INFO [SIGTERM handler] received SIGTERM, shutting down before HTTP server started"
+            "INFO [SIGTERM handler] received SIGTERM, shutting down before HTTP server started",
+            None
         ));
         assert!(!started_line(
-            "WARN http server not started yet, still loading"
+            "WARN http server not started yet, still loading",
+            None
         ));
-        assert!(!started_line("INFO starting server on :8080"));
+        assert!(!started_line("INFO starting server on :8080", None));
     }
 }
