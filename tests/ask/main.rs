@@ -189,15 +189,26 @@ async fn all_read_only_runs_to_a_conclusion_as_json() {
             .unwrap_or("")
             .contains("checkout")
     );
-    let problem = &doc["conclusion"]["problems"][0];
+    // klue's own finding, which a query confirms, comes first; the model's claim, whose
+    // evidence cites no execution, after it: marked unverified, the confidence lowered.
+    let problems = doc["conclusion"]["problems"].as_array().expect("problems");
+    let first = &problems[0];
     assert!(
-        problem["cause"]
+        first["cause"]
             .as_str()
             .unwrap_or("")
-            .contains("CrashLoopBackOff"),
+            .starts_with("klue also found"),
         "{doc:#}"
     );
-    // The model's evidence cites no execution: marked unverified, the confidence lowered.
+    assert_eq!(first["chain"][0]["verification"]["state"], "verified", "{doc:#}");
+    let problem = problems
+        .iter()
+        .find(|p| {
+            p["cause"]
+                .as_str()
+                .is_some_and(|c| c.contains("CrashLoopBackOff") && !c.starts_with("klue"))
+        })
+        .expect("the model's problem");
     assert_eq!(doc["conclusion"]["verdict"], "diagnosed");
     assert_eq!(
         problem["evidence"][0]["verification"]["state"], "unverified",
