@@ -229,21 +229,37 @@ fn mask_metadata_copies(obj: &mut Value, values: &[String]) -> usize {
 
 /// On any object: annotations that hold a Secret manifest (a tool's copy of one it applied).
 fn mask_manifest_annotations(obj: &mut Value) -> usize {
-    let Some(map) = obj
-        .pointer_mut("/metadata/annotations")
-        .and_then(Value::as_object_mut)
-    else {
-        return 0;
-    };
     let mut n = 0;
-    for v in map.values_mut() {
-        if let Value::String(s) = v
-            && s != COPY_MASK
-            && holds_secret_manifest(s)
-        {
-            *s = COPY_MASK.to_string();
-            n += 1;
+    match obj {
+        Value::Object(m) => {
+            // this object's own annotations, then those of embedded objects (pod templates of
+            // workloads, job templates of CronJobs, a ControllerRevision's data, list items)
+            if let Some(Value::Object(ann)) = m
+                .get_mut("metadata")
+                .and_then(|md| md.get_mut("annotations"))
+            {
+                for v in ann.values_mut() {
+                    if let Value::String(s) = v
+                        && s != COPY_MASK
+                        && holds_secret_manifest(s)
+                    {
+                        *s = COPY_MASK.to_string();
+                        n += 1;
+                    }
+                }
+            }
+            for (k, child) in m.iter_mut() {
+                if k != "metadata" && (child.is_object() || child.is_array()) {
+                    n += mask_manifest_annotations(child);
+                }
+            }
         }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                n += mask_manifest_annotations(item);
+            }
+        }
+        _ => {}
     }
     n
 }
@@ -457,6 +473,19 @@ mod tests {
             "a kind: Secret holds data: see the docs",
         ] {
             assert!(!holds_secret_manifest(not), "{not}");
+        }
+    }
+
+    #[test]
+    fn manifest_copies_in_pod_templates() {
+        let copy = "kind: 'Secret'\nstringData:\n  username: pl4nted-template\n";
+        let mut d = json!({"kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"template": {"metadata": {"annotations": {"tool.example/applied": copy}}}}});
+        let mut cr = json!({"kind": "ControllerRevision", "metadata": {"name": "db-1"},
+            "data": {"spec": {"template": {"metadata": {"annotations": {"a": copy}}}}}});
+        for o in [&mut d, &mut cr] {
+            assert_eq!(mask_object(o).metadata_copies, 1);
+            assert!(!o.to_string().contains("pl4nted-template"), "{o}");
         }
     }
 
