@@ -359,12 +359,13 @@ pub fn mask_argv(items: &mut [Value]) -> usize {
             mask_next = None;
             continue;
         };
-        if let Some(flag) = mask_next.take() {
-            if !s.starts_with('-') && !vocabulary::is_harmless_value(&flag, s) {
-                *s = MASK.to_string();
-                n += 1;
-                continue;
-            }
+        if let Some(flag) = mask_next.take()
+            && !s.starts_with('-')
+            && !vocabulary::is_harmless_value(&flag, s)
+        {
+            *s = MASK.to_string();
+            n += 1;
+            continue;
         }
         if let Some(flag) = s.strip_prefix('-') {
             let flag = flag.trim_start_matches('-');
