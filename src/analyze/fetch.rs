@@ -241,6 +241,21 @@ pub fn strip_secret_values(obj: &mut Value) {
     }
 }
 
+/// An object as analyzers may read it: sanitized like every object klue shows (env values
+/// and args under credential names, copies of Secret data or manifests in annotations,
+/// credentials in ConfigMaps), and for a Secret no values at all.
+pub fn prepare_item(kind: &str, item: &mut Value) {
+    if item.get("kind").is_none()
+        && let Some(m) = item.as_object_mut()
+    {
+        m.insert("kind".into(), Value::String(kind.to_string()));
+    }
+    crate::render::sanitize::sanitize(item);
+    if kind == "Secret" {
+        strip_secret_values(item);
+    }
+}
+
 /// List one kind (in `ns`, when it is namespaced and a namespace is given).
 async fn list_kind(
     client: &kube::Client,
@@ -279,9 +294,7 @@ pub async fn fetch_view(client: &kube::Client, opts: &FetchOptions) -> Result<Fe
                     && let Some(Value::Array(items)) = m.remove("items")
                 {
                     for mut item in items {
-                        if wk.kind == "Secret" {
-                            strip_secret_values(&mut item);
-                        }
+                        prepare_item(wk.kind, &mut item);
                         view.insert_as(wk.kind, item);
                     }
                 }

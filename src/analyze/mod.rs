@@ -144,9 +144,27 @@ pub const ANALYZERS: &[(&str, Analyzer)] = &[
 /// object. Deterministic.
 pub fn analyze(view: &ClusterView) -> Vec<Finding> {
     let mut findings: Vec<Finding> = ANALYZERS.iter().flat_map(|(_, f)| f(view)).collect();
+    // Findings quote the cluster (status and termination messages, events, log lines): what
+    // they say is masked here, once, before any screen, scan, planner or recording sees it.
+    findings.iter_mut().for_each(mask_finding);
     sort_findings(&mut findings);
     findings.dedup();
     group_replicas(findings)
+}
+
+/// Mask every credential a finding's text quotes ([`crate::redact::redact`]).
+fn mask_finding(f: &mut Finding) {
+    let mask = |t: &mut String| {
+        let r = crate::redact::redact(t);
+        if r != *t {
+            *t = r;
+        }
+    };
+    mask(&mut f.title);
+    mask(&mut f.explanation);
+    mask(&mut f.remediation);
+    f.evidence.iter_mut().for_each(mask);
+    f.checks.iter_mut().for_each(mask);
 }
 
 /// Pods of one workload failing the same way are reported once, naming the other pods.
@@ -200,4 +218,74 @@ pub fn hints(findings: &[Finding]) -> Vec<String> {
             s
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::view::LogKey;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn findings_never_quote_a_credential() {
+        let mut view = ClusterView::new();
+        view.insert_as(
+            "Pod",
+            json!({"metadata": {"name": "api-1", "namespace": "shop"},
+                "spec": {"containers": [{"name": "api", "image": "api:1"}]},
+                "status": {"containerStatuses": [{"name": "api", "restartCount": 5,
+                    "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                    "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+                        "message": "cannot connect with password=pl4ntedF01term"}}}]}}),
+        );
+        view.add_log(
+            LogKey {
+                namespace: "shop".into(),
+                pod: "api-1".into(),
+                container: "api".into(),
+                previous: true,
+            },
+            "ERROR login failed: DB_PASSWORD=123456 rejected\nFATAL redis://:pl4ntedF02log@cache:6379 refused\n"
+                .into(),
+        );
+        let findings = analyze(&view);
+        assert!(!findings.is_empty());
+        let text = serde_json::to_string(&findings).unwrap();
+        for leak in ["pl4ntedF01term", "pl4ntedF02log", "123456"] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+        assert!(
+            text.contains("termination message: cannot connect with password="),
+            "{text}"
+        );
+        for h in hints(&findings) {
+            assert!(!h.contains("pl4nted"), "{h}");
+        }
+    }
+
+    #[test]
+    fn fetched_objects_are_sanitized_before_analyzers_read_them() {
+        let mut pod = json!({"metadata": {"name": "p", "namespace": "shop", "annotations": {
+                "tool.example/applied": "apiVersion: v1\nkind: 'Secret'\nstringData:\n  username: pl4ntedF03user\n"}},
+            "spec": {"containers": [{"name": "c", "args": ["--password", "pl4ntedF04argv"],
+                "env": [{"name": "DB_PASSWORD", "value": "123456"}, {"name": "MODE", "value": "prod"}]}]}});
+        fetch::prepare_item("Pod", &mut pod);
+        let text = pod.to_string();
+        for leak in ["pl4ntedF03user", "pl4ntedF04argv", "123456"] {
+            assert!(!text.contains(leak), "{leak} in {text}");
+        }
+        assert!(
+            text.contains("prod") && text.contains("\"kind\":\"Pod\""),
+            "{text}"
+        );
+        let mut secret = json!({"metadata": {"name": "s", "annotations": {"copy": "pl4ntedF05copy"}},
+            "data": {"k": "cGw0bnRlZEYwNWNvcHk="}});
+        fetch::prepare_item("Secret", &mut secret);
+        let text = secret.to_string();
+        assert!(
+            !text.contains("pl4ntedF05copy") && !text.contains("cGw0bnRl"),
+            "{text}"
+        );
+        assert_eq!(secret["data"]["k"], "");
+    }
 }

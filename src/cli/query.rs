@@ -85,7 +85,9 @@ pub async fn run(global: &super::launch::GlobalArgs, args: Args) -> anyhow::Resu
             Ok(ExitCode::from(2))
         }
         Err(e) => {
-            eprintln!("{e}");
+            // an error can quote the cluster (a kubelet's or webhook's message): redacted
+            // like any output
+            eprintln!("{}", klue::redact::redact(&e.to_string()));
             Ok(ExitCode::from(1))
         }
     }

@@ -155,8 +155,9 @@ async fn find_objects(
     }
 }
 
-/// List a collection (following `continue`), returning its items; a listing past the read
-/// bound ([`api::MAX_LIST_BYTES`]) is an output-cap error.
+/// List a collection (following `continue`), returning its items sanitized (like every
+/// object a renderer may print: `rollout history`'s pod templates, related pods, events);
+/// a listing past the read bound ([`api::MAX_LIST_BYTES`]) is an output-cap error.
 pub(crate) async fn list_items(
     ex: &Executor,
     path: &str,
@@ -185,6 +186,7 @@ pub(crate) async fn list_items(
                         obj.insert("apiVersion".into(), av.clone());
                     }
                 }
+                crate::render::sanitize::sanitize(&mut item);
                 items.push(item);
             }
         }

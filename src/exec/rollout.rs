@@ -44,12 +44,14 @@ pub async fn run(
     let ns = ex
         .namespace_for(scope)
         .unwrap_or_else(|| ex.cluster().namespace().to_string());
-    let obj = api::get_json(
+    let mut obj = api::get_json(
         ex.cluster(),
         &res.object_path(Some(&ns), &name),
         api::ACCEPT_JSON,
     )
     .await?;
+    // sanitized like the revisions listed below (their templates are compared with it)
+    crate::render::sanitize::sanitize(&mut obj);
     let text = match kind {
         RolloutKind::Status => rollout_status(&res.kind, &obj)?,
         RolloutKind::History { revision } => {

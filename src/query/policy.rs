@@ -112,7 +112,7 @@ pub fn forbidden_flag(spelled: &str) -> Option<String> {
             "`{spelled}` changes how the client runs; klue manages its own client"
         )),
         "--request-timeout" => Some(format!(
-            "`{spelled}` is not needed: klue applies its own timeout to every query"
+            "`{spelled}` is not needed: klue bounds every query with its own timeout, set by `query_timeout_secs` under `[budget]` in klue's config.toml (default 60 s; `klue query --timeout SECS`, `klue ask --query-timeout SECS`)"
         )),
         "-v" | "--v" | "--vmodule" => Some(format!(
             "`{spelled}` (log verbosity) is not available: it could print request headers including credentials"

@@ -231,6 +231,11 @@ fn refusal_reasons_are_specific() {
         ("get pods/x -l app=web", "not both"),
         ("get pod x -A", "across all namespaces"),
         ("cluster-info dump", "dump"),
+        // names the setting that really bounds a query
+        (
+            "get pods --request-timeout=1s",
+            "`query_timeout_secs` under `[budget]`",
+        ),
     ];
     for (line, needle) in cases {
         let r = refused(line);

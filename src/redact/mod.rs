@@ -11,6 +11,10 @@
 //!   GitLab tokens; secret keys and Azure connection-string parts through their key names;
 //! - `password=…`, `token: …`, `"apiKey": "…"`, `--password …` style pairs;
 //! - credentials inside URLs (`scheme://user:pass@host`).
+//!
+//! Which names announce a secret, and which values carry none whatever the name says
+//! (`true`, a placeholder, a short number under a size name), is decided in one place,
+//! [`vocabulary`], for every masker.
 
 pub mod object;
 mod patterns;

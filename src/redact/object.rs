@@ -13,7 +13,10 @@
 //!
 //! [`mask_object`] reports what it removed, so `klue snapshot` can say it.
 
+use std::sync::LazyLock;
+
 use base64::Engine;
+use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::{MASK, vocabulary};
@@ -86,22 +89,38 @@ pub fn mask_object(obj: &mut Value) -> Removed {
     removed
 }
 
+/// `kind: Secret` however a copy writes it: JSON or YAML, key and value quoted or not,
+/// single or double quotes, any spaces (escapes are undone first); where a field sits
+/// (a line's start, after `{` or `,`), so prose that says "a kind: Secret holds data:" is
+/// no manifest; not `SecretList` or `SecretProviderClass`.
+static SECRET_KIND: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r#"(?m)(?:^|[{,])\s*(?:-\s+)?["']?kind["']?\s*:\s*["']?Secret["']?\s*(?:$|[,}])"#)
+        .ok()
+});
+
+/// A data field of a manifest (`"data":`, `stringData:`, `'data' :`), where a field sits.
+static DATA_FIELD: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r#"(?m)(?:^|[{,])\s*(?:-\s+)?["']?(?:data|stringData)["']?\s*:"#).ok()
+});
+
+/// A JSON patch on a Secret's data (`"path": "/data/x"`, kapp's `original-diff`).
+static PATCH_PATH: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r#"["']/(?:data|stringData)(?:/|["'])"#).ok());
+
 /// Whether `text` holds (a piece of) a Secret manifest: a `kind: Secret` with data, or data
 /// paths of a patch.
 pub fn holds_secret_manifest(text: &str) -> bool {
-    let t: String = text.chars().filter(|c| *c != '\\').collect();
-    let compact: String = t.chars().filter(|c| !c.is_whitespace()).collect();
-    let secret_kind = compact.contains("\"kind\":\"Secret\"")
-        || compact.contains("kind:Secret")
-        || compact.contains("'kind':'Secret'");
-    let data = compact.contains("\"data\":")
-        || compact.contains("\"stringData\":")
-        || compact.contains("data:")
-        || compact.contains("stringData:");
-    (secret_kind && data)
-        || compact.contains("\"/data/")
-        || compact.contains("\"/stringData/")
-        || compact.contains("\"path\":\"/data")
+    if !text.contains("Secret") && !text.contains("/data") && !text.contains("/stringData") {
+        return false;
+    }
+    // escaped newlines are newlines, tabs spaces; other escapes go (`\"kind\": \"Secret\"`)
+    let t = text
+        .replace("\\n", "\n")
+        .replace("\\r", " ")
+        .replace("\\t", " ")
+        .replace('\\', "");
+    let found = |re: &LazyLock<Option<Regex>>| re.as_ref().is_some_and(|re| re.is_match(&t));
+    (found(&SECRET_KIND) && found(&DATA_FIELD)) || found(&PATCH_PATH)
 }
 
 /// Every value of a Secret in the forms a copy may take: as stored (base64), decoded, and
@@ -146,6 +165,8 @@ fn mask_secret_data(obj: &mut Value) -> usize {
         if let Some(Value::Object(data)) = obj.get_mut(field) {
             for v in data.values_mut() {
                 let len = match &*v {
+                    // masked already (an object sanitized twice keeps its sizes)
+                    Value::String(s) if is_size_mask(s) => continue,
                     Value::String(s) if field == "data" => decoded_len(s),
                     Value::String(s) => s.len(),
                     _ => 0,
@@ -156,6 +177,13 @@ fn mask_secret_data(obj: &mut Value) -> usize {
         }
     }
     n
+}
+
+/// `<redacted: N bytes>`, what [`mask_secret_data`] leaves.
+fn is_size_mask(s: &str) -> bool {
+    s.strip_prefix("<redacted: ")
+        .and_then(|r| r.strip_suffix(" bytes>"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Decoded size of base64 data.
@@ -201,21 +229,37 @@ fn mask_metadata_copies(obj: &mut Value, values: &[String]) -> usize {
 
 /// On any object: annotations that hold a Secret manifest (a tool's copy of one it applied).
 fn mask_manifest_annotations(obj: &mut Value) -> usize {
-    let Some(map) = obj
-        .pointer_mut("/metadata/annotations")
-        .and_then(Value::as_object_mut)
-    else {
-        return 0;
-    };
     let mut n = 0;
-    for v in map.values_mut() {
-        if let Value::String(s) = v
-            && s != COPY_MASK
-            && holds_secret_manifest(s)
-        {
-            *s = COPY_MASK.to_string();
-            n += 1;
+    match obj {
+        Value::Object(m) => {
+            // this object's own annotations, then those of embedded objects (pod templates of
+            // workloads, job templates of CronJobs, a ControllerRevision's data, list items)
+            if let Some(Value::Object(ann)) = m
+                .get_mut("metadata")
+                .and_then(|md| md.get_mut("annotations"))
+            {
+                for v in ann.values_mut() {
+                    if let Value::String(s) = v
+                        && s != COPY_MASK
+                        && holds_secret_manifest(s)
+                    {
+                        *s = COPY_MASK.to_string();
+                        n += 1;
+                    }
+                }
+            }
+            for (k, child) in m.iter_mut() {
+                if k != "metadata" && (child.is_object() || child.is_array()) {
+                    n += mask_manifest_annotations(child);
+                }
+            }
         }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                n += mask_manifest_annotations(item);
+            }
+        }
+        _ => {}
     }
     n
 }
@@ -226,7 +270,7 @@ fn mask_config_map(obj: &mut Value) -> usize {
     if let Some(Value::Object(data)) = obj.get_mut("data") {
         for (k, v) in data.iter_mut() {
             if let Value::String(s) = v {
-                if vocabulary::is_secret_name(k) && !s.is_empty() {
+                if vocabulary::is_secret_name(k) && !vocabulary::is_harmless_value(k, s) {
                     *s = MASK.to_string();
                     n += 1;
                 } else {
@@ -293,7 +337,7 @@ fn mask_env_entry(item: &mut Value) -> usize {
     if value.is_empty() || value.starts_with("<redacted") {
         return 0;
     }
-    if vocabulary::is_secret_name(&name) {
+    if vocabulary::is_secret_name(&name) && !vocabulary::is_harmless_value(&name, value) {
         *value = format!("<redacted: {} bytes>", value.len());
         return 1;
     }
@@ -308,31 +352,35 @@ fn mask_env_entry(item: &mut Value) -> usize {
 /// `["--password", "VALUE"]`, `["--password=VALUE"]`, `["-p", …]` stays (too short to say).
 pub fn mask_argv(items: &mut [Value]) -> usize {
     let mut n = 0;
-    let mut mask_next = false;
+    // the flag whose value the next element is
+    let mut mask_next: Option<String> = None;
     for item in items.iter_mut() {
         let Value::String(s) = item else {
-            mask_next = false;
+            mask_next = None;
             continue;
         };
-        if mask_next {
-            mask_next = false;
-            if !s.starts_with('-') && !s.is_empty() {
-                *s = MASK.to_string();
-                n += 1;
-                continue;
-            }
+        if let Some(flag) = mask_next.take()
+            && !s.starts_with('-')
+            && !vocabulary::is_harmless_value(&flag, s)
+        {
+            *s = MASK.to_string();
+            n += 1;
+            continue;
         }
         if let Some(flag) = s.strip_prefix('-') {
             let flag = flag.trim_start_matches('-');
             match flag.split_once('=') {
-                Some((name, value)) if vocabulary::is_secret_name(name) && !value.is_empty() => {
+                Some((name, value))
+                    if vocabulary::is_secret_name(name)
+                        && !vocabulary::is_harmless_value(name, value) =>
+                {
                     let dashes = &s[..s.len() - flag.len()];
                     *s = format!("{dashes}{name}={MASK}");
                     n += 1;
                     continue;
                 }
                 Some(_) => {}
-                None => mask_next = vocabulary::is_secret_name(flag),
+                None => mask_next = vocabulary::is_secret_name(flag).then(|| flag.to_string()),
             }
         }
         let r = super::redact(s);
@@ -383,6 +431,63 @@ mod tests {
         assert_eq!(r.secret_values, 3);
         assert_eq!(r.metadata_copies, 5);
         assert_eq!(r.managed_fields, 1);
+        // masking twice (a listed object sanitized again) keeps the sizes
+        let once = s.clone();
+        assert_eq!(mask_object(&mut s).total(), 0);
+        assert_eq!(s, once);
+    }
+
+    #[test]
+    fn manifest_copies_however_the_kind_is_written() {
+        let copies = [
+            "{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"data\": {\"k\": \"cGw0bnRlZA==\"}}",
+            "{ \"kind\" :  \"Secret\" , \"stringData\" : {\"k\": \"pl4nted\"} }",
+            "apiVersion: v1\nkind: 'Secret'\ndata:\n  k: cGw0bnRlZA==\n",
+            "apiVersion: v1\nkind: \"Secret\"\nstringData:\n  k: pl4nted\n",
+            "apiVersion: v1\nkind:   Secret   \nstringData:\n  k: pl4nted\n",
+            "{'kind': 'Secret', 'data': {'k': 'cGw0bnRlZA=='}}",
+            "apiVersion: v1\\nkind: \\\"Secret\\\"\\nstringData:\\n  k: pl4nted",
+            "[{\"op\": \"add\", \"path\": \"/data/k\", \"value\": \"cGw0bnRlZA==\"}]",
+            "items:\n- apiVersion: v1\n  kind: Secret\n  data:\n    k: cGw0bnRlZA==\n",
+            "{kind: Secret, stringData: {k: pl4nted}}",
+        ];
+        for (i, copy) in copies.iter().enumerate() {
+            assert!(holds_secret_manifest(copy), "copy {i}: {copy}");
+            // on any object, under any annotation
+            let mut cm = json!({"kind": "ConfigMap", "metadata": {"name": "x",
+                "annotations": {"tool.example/applied": copy, "note": "kind: Secret is mentioned"}}});
+            assert_eq!(mask_object(&mut cm).metadata_copies, 1, "copy {i}");
+            assert_eq!(
+                cm["metadata"]["annotations"]["tool.example/applied"],
+                COPY_MASK
+            );
+            assert_eq!(
+                cm["metadata"]["annotations"]["note"],
+                "kind: Secret is mentioned"
+            );
+        }
+        for not in [
+            "kind: SecretProviderClass\nspec:\n  data: []",
+            "{\"kind\":\"ConfigMap\",\"data\":{\"a\":\"b\"}}",
+            "kind: Secret (no data here)",
+            "the data: path is /database",
+            "a kind: Secret holds data: see the docs",
+        ] {
+            assert!(!holds_secret_manifest(not), "{not}");
+        }
+    }
+
+    #[test]
+    fn manifest_copies_in_pod_templates() {
+        let copy = "kind: 'Secret'\nstringData:\n  username: pl4nted-template\n";
+        let mut d = json!({"kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"template": {"metadata": {"annotations": {"tool.example/applied": copy}}}}});
+        let mut cr = json!({"kind": "ControllerRevision", "metadata": {"name": "db-1"},
+            "data": {"spec": {"template": {"metadata": {"annotations": {"a": copy}}}}}});
+        for o in [&mut d, &mut cr] {
+            assert_eq!(mask_object(o).metadata_copies, 1);
+            assert!(!o.to_string().contains("pl4nted-template"), "{o}");
+        }
     }
 
     #[test]

@@ -25,11 +25,12 @@ fn compile(name: &'static str, pattern: &str) -> Option<Regex> {
     }
 }
 
-/// Keys whose value is a secret when the key *ends* with one of these words
-/// (`DB_PASSWORD`, `client_secret`, `x-api-key`), but not `secretName` or `tokenTTL`.
-const SECRET_KEY_WORDS: &str = super::vocabulary::KEY_WORDS_PATTERN;
+use super::vocabulary::{is_harmless_value, is_secret_name};
 
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
+    // Keys that *end* with a credential word of the one vocabulary are candidates
+    // (`DB_PASSWORD`, `client_secret`, `x-api-key`, `bypass`); `is_secret_name` decides.
+    let secret_key_words = super::vocabulary::key_words_pattern();
     vec![
         Rule {
             name: "pem",
@@ -103,7 +104,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
                 r#"(?i)\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:[A-Za-z0-9\-]+[ \t]+)?)([^\s"',;]{6,})"#,
             ),
             rewrite: |c| {
-                if is_harmless_value(&c[2]) {
+                if is_harmless_value("", &c[2]) {
                     c[0].to_string()
                 } else {
                     format!("{}{MASK}", &c[1])
@@ -125,11 +126,12 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             re: compile(
                 "flag-value",
                 &format!(
-                    r#"(?im)(^|[\s"'\[(,=])(--?[a-z0-9\-]*(?:{SECRET_KEY_WORDS}))(=|[ \t]+)([^\s"'\-][^\s"']*|"[^"]*"|'[^']*')"#
+                    r#"(?im)(^|[\s"'\[(,=])(--?[a-z0-9\-]*(?:{secret_key_words}))(=|[ \t]+)([^\s"'\-][^\s"']*|"[^"]*"|'[^']*')"#
                 ),
             ),
             rewrite: |c| {
-                if is_harmless_value(&c[4]) {
+                let flag = c[2].trim_start_matches('-');
+                if !is_secret_name(flag) || is_harmless_value(flag, &c[4]) {
                     return c[0].to_string();
                 }
                 format!("{}{}{}{}", &c[1], &c[2], &c[3], quoted_mask(&c[4]))
@@ -137,55 +139,26 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         },
         Rule {
             name: "key-value",
-            // `password=…`, `token: …`, `"apiKey": "…"`, `AccountKey=…;`.
+            // `password=…`, `token: …`, `"apiKey": "…"`, `AccountKey=…;`. The key is the whole
+            // run of key characters (so the vocabulary judges `bypass`, not `pass`).
             re: compile(
                 "key-value",
                 &format!(
                     // Quotes may be escaped (`\"password\": \"…\"`: JSON inside a JSON string).
-                    r#"(?i)(["']?[a-z0-9_.\-]*?(?:{SECRET_KEY_WORDS})(?:\\?["'])?[ \t]*[:=][ \t]*)(\\"(?:[^"\\]|\\[^"])*\\"|"(?:[^"\\]|\\.)*"|'[^']*'|`[^`]*`|[^\s,;&"'`}}\]\\]+)"#
+                    r#"(?i)(^|[^a-z0-9_.\-])(["']?)([a-z0-9_.\-]*(?:{secret_key_words}))((?:\\?["'])?[ \t]*[:=][ \t]*)(\\"(?:[^"\\]|\\[^"])*\\"|"(?:[^"\\]|\\.)*"|'[^']*'|`[^`]*`|[^\s,;&"'`}}\]\\]+)"#
                 ),
             ),
             rewrite: |c| {
-                let value = &c[2];
-                if is_harmless_value(value) {
+                let (key, value) = (&c[3], &c[5]);
+                if !is_secret_name(key) || is_harmless_value(key, value) {
                     c[0].to_string()
                 } else {
-                    format!("{}{}", &c[1], quoted_mask(value))
+                    format!("{}{}{}{}{}", &c[1], &c[2], key, &c[4], quoted_mask(value))
                 }
             },
         },
     ]
 });
-
-/// Values that carry no secret: booleans, nulls, empty strings, masks, YAML block markers,
-/// and small numbers (`tokenTTL: 3600`-like keys that slipped through).
-fn is_harmless_value(value: &str) -> bool {
-    let v = value.trim_matches(|c| c == '"' || c == '\'' || c == '`');
-    v.is_empty()
-        || v.contains(MASK)
-        // what kubectl prints in place of a credential
-        || v == "REDACTED"
-        || v == "DATA+OMITTED"
-        || v.starts_with('[')
-        || v.starts_with('{')
-        || v.starts_with('$')
-        || v.starts_with('<')
-        || matches!(
-            v.to_ascii_lowercase().as_str(),
-            "true"
-                | "false"
-                | "null"
-                | "~"
-                | "none"
-                | "|"
-                | ">"
-                | "|-"
-                | ">-"
-                | "required"
-                | "optional"
-        )
-        || (v.len() <= 6 && v.chars().all(|c| c.is_ascii_digit()))
-}
 
 fn quoted_mask(value: &str) -> String {
     if value.starts_with("\\\"") {

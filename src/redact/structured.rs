@@ -25,6 +25,8 @@ static ENV_JSON: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r#"("name"\s*:\s*"([^"]*)"\s*,\s*"value"\s*:\s*)"(?:[^"\\]|\\.)*""#).ok()
 });
 
+use super::vocabulary::is_harmless_value;
+
 /// Whether an env var / key name announces a secret value.
 pub(super) fn is_sensitive_name(name: &str) -> bool {
     super::vocabulary::is_secret_name(name)
@@ -181,7 +183,11 @@ pub(super) fn redact_blocks(text: &str) -> String {
                 let (start, end) = object_bounds(&lines, i, l.key_col);
                 for j in start..end {
                     let s = &lines[j];
-                    if j != i && s.key_col == l.key_col && key_of(s.text) == Some("value") {
+                    if j != i
+                        && s.key_col == l.key_col
+                        && key_of(s.text) == Some("value")
+                        && !is_harmless_value(name, value_of(s.text).trim_end_matches(','))
+                    {
                         out[j] = Some(mask_line_value(s.text));
                     }
                 }
@@ -215,7 +221,8 @@ pub(super) fn redact_compact(text: &str) -> String {
     if let Some(env) = ENV_JSON.as_ref() {
         out = env
             .replace_all(&out, |c: &Captures| {
-                if is_sensitive_name(&c[2]) {
+                let value = &c[0][c[1].len()..];
+                if is_sensitive_name(&c[2]) && !is_harmless_value(&c[2], value) {
                     format!("{}\"{MASK}\"", &c[1])
                 } else {
                     c[0].to_string()
@@ -343,14 +350,13 @@ fn redact_value_into(value: &mut Value, removed: &mut super::Removed) {
                     }
                 }
             }
-            let sensitive_env = map
-                .get("name")
-                .and_then(Value::as_str)
-                .is_some_and(is_sensitive_name)
-                && map
-                    .get("value")
-                    .and_then(Value::as_str)
-                    .is_some_and(|v| !v.is_empty() && v != MASK && !v.starts_with("<redacted"));
+            let sensitive_env = match (
+                map.get("name").and_then(Value::as_str),
+                map.get("value").and_then(Value::as_str),
+            ) {
+                (Some(name), Some(v)) => is_sensitive_name(name) && !is_harmless_value(name, v),
+                _ => false,
+            };
             if sensitive_env {
                 map.insert("value".into(), Value::String(MASK.to_string()));
                 removed.credentials += 1;

@@ -125,9 +125,138 @@ pub fn is_secret_name(name: &str) -> bool {
     false
 }
 
+/// Words that, anywhere in a name, say its value is a size, a limit or a duration
+/// (`max_password_length`, `tokenTTL`, `AUTH_TIMEOUT`): a short number under such a name
+/// carries no secret. Under any other name (`DB_PASSWORD=123456`) a number is a value.
+const SIZE_WORDS: &[&str] = &[
+    "length",
+    "len",
+    "max",
+    "min",
+    "count",
+    "ttl",
+    "timeout",
+    "size",
+    "port",
+    "retries",
+    "retry",
+    "rounds",
+    "expiry",
+    "expires",
+    "expiration",
+    "lifetime",
+    "age",
+    "limit",
+    "bits",
+    "iterations",
+    "interval",
+    "duration",
+    "seconds",
+    "secs",
+    "minutes",
+    "hours",
+    "days",
+    "attempts",
+    "version",
+];
+
+/// Whether a name is clearly that of a size, limit or duration (see [`SIZE_WORDS`]).
+pub fn is_size_name(name: &str) -> bool {
+    words(name).iter().any(|w| SIZE_WORDS.contains(&w.as_str()))
+}
+
+/// Whether `value`, found under `name`, carries no secret whatever the name says: the one
+/// check every masker applies (text rules, env, args, ConfigMaps, describe).
+///
+/// Harmless: empty values, masks (klue's and kubectl's), booleans and nulls, YAML block
+/// markers and the opening of a nested structure, placeholders (`<set to the key …>`,
+/// `${VAR}`, `$(VAR)`, `$VAR`, `{{ .Values.x }}`), and a short number (up to 6 digits)
+/// under a name that is clearly a size or a limit. Not harmless: `changeme`-like
+/// placeholder *passwords* (they are the password), hashes (`$apr1$…`, `{SHA}…`) and
+/// numbers under any other name.
+pub fn is_harmless_value(name: &str, value: &str) -> bool {
+    let v = value
+        .trim()
+        .trim_matches(|c| matches!(c, '"' | '\'' | '`' | '\\'))
+        .trim();
+    if v.is_empty()
+        || v.contains(super::MASK)
+        || v.contains(super::object::COPY_MASK)
+        || v.starts_with("<redacted")
+        || v.starts_with("<masked")
+        || matches!(
+            v,
+            "REDACTED" | "[REDACTED" | "DATA+OMITTED" | "{" | "[" | "{}" | "[]"
+        )
+    {
+        return true;
+    }
+    if matches!(
+        v.to_ascii_lowercase().as_str(),
+        "true"
+            | "false"
+            | "null"
+            | "~"
+            | "none"
+            | "|"
+            | ">"
+            | "|-"
+            | ">-"
+            | "|+"
+            | ">+"
+            | "required"
+            | "optional"
+    ) {
+        return true;
+    }
+    if is_placeholder(v) {
+        return true;
+    }
+    v.len() <= 6 && v.bytes().all(|b| b.is_ascii_digit()) && is_size_name(name)
+}
+
+/// A reference to a value kept elsewhere, not the value: `<set to the key 'p' in secret
+/// 'db'>`, `<none>`, `${DB_PASSWORD}`, `$(DB_PASSWORD)`, `$DB_PASSWORD`, `{{ .Values.pw }}`.
+fn is_placeholder(v: &str) -> bool {
+    if v.starts_with('<') || v.starts_with("{{") || v.starts_with("${") || v.starts_with("$(") {
+        return true;
+    }
+    // `$NAME` as the whole value; `$apr1$…`, `$2y$…` are hashes
+    v.strip_prefix('$').is_some_and(|rest| {
+        rest.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
 /// The regex alternation of credential words for text rules that see `key=value` pairs
-/// (`password=…`, `"apiKey": "…"`, `--token …`): a key matches when it *ends* with one.
-pub const KEY_WORDS_PATTERN: &str = r"password|passwd|passphrase|[_.\-]pass|pwd|secret|token|apikey|api[_-]?key|(?:access|secret|private|signing|encryption|master|account|shared[_-]?access|session|client|license|webhook|hmac)[_-]?key|private[_-]?key[_-]?id|credentials?|creds|auth|signature|sig|dsn|connection[_-]?string|conn[_-]?str";
+/// (`password=…`, `"apiKey": "…"`, `--token …`), built from the word lists above. A key
+/// that ends with one of them is a candidate; [`is_secret_name`] decides (so `bypass`,
+/// `passwordPolicy` and `tokenTTL` stay).
+pub fn key_words_pattern() -> &'static str {
+    static PATTERN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let mut alts: Vec<String> = LAST_WORDS
+            .iter()
+            .chain(GLUED_SUFFIXES)
+            .map(|w| regex::escape(w))
+            .collect();
+        let qualifiers = KEY_QUALIFIERS
+            .iter()
+            .map(|q| regex::escape(q))
+            .collect::<Vec<_>>()
+            .join("|");
+        alts.push(format!(r"(?:{qualifiers})[_.\-]?key"));
+        alts.push(r"private[_.\-]?key[_.\-]?id".into());
+        alts.push(r"connection[_.\-]?string".into());
+        alts.push(r"conn[_.\-]?str".into());
+        // longest first: the alternation prefers the whole word
+        alts.sort_by_key(|a| std::cmp::Reverse(a.len()));
+        alts.dedup();
+        alts.join("|")
+    });
+    PATTERN.as_str()
+}
 
 #[cfg(test)]
 mod tests {
@@ -192,6 +321,64 @@ mod tests {
             "",
         ] {
             assert!(!is_secret_name(n), "{n} should not be a secret name");
+        }
+    }
+
+    #[test]
+    fn harmless_values() {
+        for (n, v) in [
+            ("DB_PASSWORD", ""),
+            ("DB_PASSWORD", "[REDACTED]"),
+            ("password", "<set to the key 'password' in secret 'db'>"),
+            ("password", "${DB_PASSWORD}"),
+            ("password", "$(DB_PASSWORD)"),
+            ("password", "$DB_PASSWORD"),
+            ("password", "{{ .Values.db.password }}"),
+            ("ENABLE_AUTH", "true"),
+            ("token", "null"),
+            ("max_password_length", "64"),
+            ("tokenTTL", "3600"),
+            ("AUTH_TIMEOUT", "30"),
+            ("bcrypt_rounds", "12"),
+            ("secret", "|"),
+        ] {
+            assert!(is_harmless_value(n, v), "{n}={v} should be harmless");
+        }
+        for (n, v) in [
+            ("DB_PASSWORD", "123456"),
+            ("pin_secret", "0000"),
+            ("API_TOKEN", "42"),
+            ("", "123456"),
+            ("password", "changeme"),
+            ("password", "$apr1$salt$hash"),
+            ("password", "$2y$10$abcdefgh"),
+            ("password", "{SHA}abcdef="),
+            ("password", "hunter2"),
+        ] {
+            assert!(!is_harmless_value(n, v), "{n}={v} should not be harmless");
+        }
+    }
+
+    #[test]
+    fn the_text_pattern_comes_from_the_word_lists() {
+        let p = key_words_pattern();
+        for w in LAST_WORDS.iter().chain(GLUED_SUFFIXES) {
+            assert!(p.split('|').any(|a| a == *w), "{w} not in {p}");
+        }
+        let re = regex::Regex::new(&format!("(?i)^[a-z0-9_.\\-]*(?:{p})$")).unwrap();
+        // every secret name ends with a word of the pattern
+        for n in [
+            "DB_PASSWORD",
+            "REDIS_PW",
+            "session_cookie",
+            "x-api-key",
+            "AccountKey",
+            "private_key_id",
+            "connection_string",
+            "SharedAccessKey",
+            "pwd_salt",
+        ] {
+            assert!(is_secret_name(n) && re.is_match(n), "{n}");
         }
     }
 

@@ -136,6 +136,8 @@ fn plant() -> Planted {
         ("smtp_pass", "pl4ntedC04cm"),
         ("aws_creds", "pl4ntedC05cm"),
         ("gpg_passphrase", "pl4ntedC06cm"),
+        // a number under a credential name is a value, not a size
+        ("db_password", "481920"),
     ];
     for (k, v) in settings {
         secrets.push((format!("ConfigMap settings.{k}"), v.to_string()));
@@ -167,6 +169,7 @@ fn plant() -> Planted {
         ("APP_DSN", "pl4ntedE04env"),
         ("CLIENT_SECRET", "pl4ntedE05env"),
         ("REDIS_URL", "redis://:pl4ntedE06env@cache:6379"),
+        ("DB_PASSWORD", "908172"),
     ]
     .iter()
     .map(|(n, v)| {
@@ -179,6 +182,9 @@ fn plant() -> Planted {
     })
     .collect();
     env.push(json!({"name": "PASSWORD_POLICY", "value": "strict-fp-visible"}));
+    // sizes and switches under credential words stay visible
+    env.push(json!({"name": "MAX_PASSWORD_LENGTH", "value": "64"}));
+    env.push(json!({"name": "ENABLE_AUTH", "value": "true"}));
     env.extend(
         text.iter()
             .enumerate()
@@ -275,6 +281,98 @@ fn plant() -> Planted {
 
     let mut pod_annotations = annotations.clone();
     pod_annotations.insert("tool.example/pull-config".into(), json!(dockerconfig));
+
+    // Manifest copies of a Secret in annotations of other objects, the kind written quoted
+    // or spaced (YAML single and double quotes, pretty JSON, JSON with extra spaces), under
+    // keys no credential word names.
+    let quoted = [
+        (
+            "tool.example/applied-yaml-sq",
+            "apiVersion: v1\nkind: 'Secret'\nmetadata:\n  name: app-login\nstringData:\n  username: pl4ntedQ01yamlsq\n",
+            "pl4ntedQ01yamlsq",
+        ),
+        (
+            "tool.example/applied-yaml-dq",
+            "apiVersion: v1\nkind: \"Secret\"\nmetadata:\n  name: app-login\ndata:\n  login: cGw0bnRlZFEwMnlhbWxkcQ==\n",
+            "cGw0bnRlZFEwMnlhbWxkcQ==",
+        ),
+    ];
+    for (k, v, secret) in quoted {
+        pod_annotations.insert(k.into(), json!(v));
+        secrets.push((format!("Pod annotation {k} (quoted kind)"), secret.into()));
+    }
+    let pretty = serde_json::to_string_pretty(&json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "app-login"}, "stringData": {"username": "pl4ntedQ03jsonpretty"}}))
+    .expect("json");
+    let spaced = "{ \"kind\" :   \"Secret\" ,  \"apiVersion\" : \"v1\", \"stringData\" : { \"login\" : \"pl4ntedQ04spaced\" } }";
+    let yaml_spaced =
+        "apiVersion: v1\nkind:    \"Secret\"   \nstringData:\n  login: pl4ntedQ05yamlspaced\n";
+    secrets.push((
+        "ConfigMap annotation kapp original (pretty JSON)".into(),
+        "pl4ntedQ03jsonpretty".into(),
+    ));
+    secrets.push((
+        "ConfigMap annotation last-applied (spaced JSON)".into(),
+        "pl4ntedQ04spaced".into(),
+    ));
+    secrets.push((
+        "ConfigMap annotation (spaced YAML)".into(),
+        "pl4ntedQ05yamlspaced".into(),
+    ));
+    let quoted_cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "quoted", "namespace": NS, "annotations": {
+            "kapp.k14s.io/original": pretty,
+            "kubectl.kubernetes.io/last-applied-configuration": spaced,
+            "tool.example/original": yaml_spaced,
+            "tool.example/doc": "a kind: Secret holds data: see the-docs-fp-visible"}},
+        "data": {"region": "quoted-region-fp-visible"}});
+    visible.extend([
+        "the-docs-fp-visible".into(),
+        "quoted-region-fp-visible".into(),
+    ]);
+
+    // A Deployment and its ReplicaSet: `rollout history` prints the revision's pod template
+    // (annotations, args, env) and the change cause.
+    let template = |hash: &str| {
+        json!({"metadata": {"labels": {"app": "vault-app", "pod-template-hash": hash},
+                "annotations": {"tool.example/applied": "kind: 'Secret'\nstringData:\n  username: pl4ntedR01rollout\n"}},
+            "spec": {"containers": [{"name": "app", "image": "shop/app:1",
+                "args": ["--password", "pl4ntedR02rollout", "--passwordPolicy", "rollout-policy-fp"],
+                "env": [{"name": "DB_PASSWORD", "value": "615243"},
+                        {"name": "SESSION_TTL", "value": "rollout-ttl-fp"}]}]}})
+    };
+    for (from, v) in [
+        (
+            "rollout template annotation (Secret copy)",
+            "pl4ntedR01rollout",
+        ),
+        ("rollout template args pair", "pl4ntedR02rollout"),
+        ("rollout template numeric DB_PASSWORD", "615243"),
+        ("rollout change-cause", "pl4ntedR03cause"),
+    ] {
+        secrets.push((from.into(), v.into()));
+    }
+    visible.extend(["rollout-policy-fp".into(), "rollout-ttl-fp".into()]);
+    let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "vault-app", "namespace": NS,
+            "annotations": {"deployment.kubernetes.io/revision": "1"}},
+        "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "vault-app"}},
+            "template": template("5f7c9d")}});
+    let replica_set = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": "vault-app-5f7c9d", "namespace": NS,
+            "labels": {"app": "vault-app", "pod-template-hash": "5f7c9d"},
+            "annotations": {"deployment.kubernetes.io/revision": "1",
+                "kubernetes.io/change-cause": "kubectl set env deployment/vault-app DB_PASSWORD=pl4ntedR03cause"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "vault-app", "controller": true}]},
+        "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "vault-app", "pod-template-hash": "5f7c9d"}},
+            "template": template("5f7c9d")}});
+
+    // A container whose log read fails with a message quoting what it wrote: error text.
+    secrets.push((
+        "kubelet error text (password=)".into(),
+        "pl4ntedX01errtext".into(),
+    ));
+    secrets.push(("kubelet error text (numeric token)".into(), "530871".into()));
     let objects = [
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}),
         helm,
@@ -288,6 +386,13 @@ fn plant() -> Planted {
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": NS}, "data": settings_data}),
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "corpus", "namespace": NS}, "data": corpus_data}),
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "plain", "namespace": NS}, "data": plain}),
+        quoted_cm,
+        deployment,
+        replica_set,
+        json!({"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": "errlog", "namespace": NS},
+               "spec": {"nodeName": "sec-node", "containers": [{"name": "app", "image": "shop/app:1"}]},
+               "status": {"phase": "Running"}}),
         json!({"apiVersion": "v1", "kind": "Pod",
                "metadata": {"name": "planted", "namespace": NS, "annotations": pod_annotations},
                "spec": {"nodeName": "sec-node", "containers": [{"name": "app", "image": "shop/app:1", "args": args, "env": env}]},
@@ -329,6 +434,7 @@ async fn seeded() -> Option<(&'static support::TestEnv, &'static Planted)> {
             let p = plant();
             support::apply(env, &p.manifests).await.expect("plant");
             support::kubelet().set(NS, "planted", "app", &p.log, Some(&p.log));
+            support::kubelet().set_failure(NS, "errlog", "app", ERROR_TEXT);
             p
         })
         .await;
@@ -403,6 +509,12 @@ fn leaks_in(where_: &str, text: &str, planted: &Planted) -> Vec<String> {
         .collect()
 }
 
+/// What the kubelet says when `errlog`'s log cannot be read: it quotes the log.
+const ERROR_TEXT: &str = "failed to read the log: unexpected line 3: `login password=pl4ntedX01errtext`, then `API_TOKEN=530871`";
+
+/// A query that fails with [`ERROR_TEXT`].
+const ERROR_QUERY: &str = "logs errlog -n sec-corpus";
+
 const QUERIES: &[&str] = &[
     "get secret vault -n sec-corpus -o yaml",
     "get secret vault -n sec-corpus -o json",
@@ -433,6 +545,16 @@ const QUERIES: &[&str] = &[
     "get configmap certs -n sec-corpus -o yaml",
     "describe configmap certs -n sec-corpus",
     "get ingress shop -n sec-corpus -o yaml",
+    "get configmap quoted -n sec-corpus -o json",
+    "get configmap quoted -n sec-corpus -o yaml",
+    "describe configmap quoted -n sec-corpus",
+    "get pod planted -n sec-corpus -o json",
+    "get pods -n sec-corpus -o jsonpath={.items[*].metadata.annotations}",
+    "rollout history deployment/vault-app -n sec-corpus",
+    "rollout history deployment/vault-app -n sec-corpus --revision=1",
+    "get replicasets -n sec-corpus -o json",
+    "describe replicaset vault-app-5f7c9d -n sec-corpus",
+    "describe deployment vault-app -n sec-corpus",
     "describe ingress shop -n sec-corpus",
 ];
 
@@ -471,22 +593,85 @@ async fn no_planted_secret_leaves_klue() {
     ] {
         assert!(outputs.contains(expected), "no `{expected}` in the outputs");
     }
+    // Sizes and switches under credential words stay; a number under one does not.
+    let pod = run(klue(
+        env,
+        home.path(),
+        &["query", "get pod planted -n sec-corpus -o json"],
+    ))
+    .await;
+    let pod: Value = serde_json::from_slice(&pod.stdout).expect("pod JSON");
+    let env_value = |name: &str| {
+        pod["spec"]["containers"][0]["env"]
+            .as_array()
+            .and_then(|e| e.iter().find(|v| v["name"] == name))
+            .map(|v| v["value"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_default()
+    };
+    let mut hidden: Vec<String> = Vec::new();
+    for (name, value) in [("MAX_PASSWORD_LENGTH", "64"), ("ENABLE_AUTH", "true")] {
+        if env_value(name) != value {
+            hidden.push(format!(
+                "env {name}={value} (shown as `{}`)",
+                env_value(name)
+            ));
+        }
+    }
+    let masked = env_value("DB_PASSWORD");
+    assert!(
+        masked.to_ascii_lowercase().contains("redacted"),
+        "DB_PASSWORD shown as `{masked}`"
+    );
+    // `rollout history` shows the revision's template, masked like `describe`.
+    assert!(
+        outputs.contains("deployment.apps/vault-app with revision #1")
+            && outputs.contains("--passwordPolicy"),
+        "no rollout history in the outputs"
+    );
+
+    // A query whose error quotes the log: the error is shown, masked.
+    let out = run(klue(env, home.path(), &["query", ERROR_QUERY])).await;
+    let text = text_of(&out);
+    assert!(
+        !out.status.success(),
+        "`{ERROR_QUERY}` did not fail: {text}"
+    );
+    assert!(text.contains("failed to read the log"), "{text}");
+    leaks.extend(leaks_in(
+        &format!("klue query '{ERROR_QUERY}' (error)"),
+        &text,
+        planted,
+    ));
+
     // 2. False positives: what is not a secret stays readable.
-    let mut hidden: Vec<String> = planted
-        .visible
-        .iter()
-        .filter(|v| !outputs.contains(v.as_str()))
-        .cloned()
-        .collect();
+    hidden.extend(
+        planted
+            .visible
+            .iter()
+            .filter(|v| !outputs.contains(v.as_str()))
+            .cloned(),
+    );
     hidden.extend(
         not_secrets()
             .into_iter()
             .filter(|l| !outputs.contains(l.trim())),
     );
 
-    // 3. `klue scan`.
+    // 3. `klue scan`, as text and as JSON: findings quote logs and specs.
     let out = run(klue(env, home.path(), &["scan", "-n", NS])).await;
-    leaks.extend(leaks_in("klue scan", &text_of(&out), planted));
+    let scan = text_of(&out);
+    assert!(scan.contains("CrashLoopBackOff"), "{scan}");
+    leaks.extend(leaks_in("klue scan", &scan, planted));
+    let out = run(klue(env, home.path(), &["scan", "-n", NS, "-o", "json"])).await;
+    let scan: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("scan -o json: {e}: {}", text_of(&out)));
+    assert!(
+        scan["findings"].as_array().is_some_and(|f| f
+            .iter()
+            .any(|f| f["evidence"].to_string().contains("log: "))),
+        "no finding quotes a log: {scan}"
+    );
+    leaks.extend(leaks_in("klue scan -o json", &text_of(&out), planted));
 
     // 4. `klue snapshot`: the file, and what it says it removed.
     let snap = home.path().join("cluster.klue.gz");
@@ -532,8 +717,9 @@ async fn no_planted_secret_leaves_klue() {
     }
 
     // 5. A recorded `klue ask` session with the LLM planner reading everything.
-    let proposals: Vec<_> = QUERIES
-        .iter()
+    let proposals: Vec<_> = [&ERROR_QUERY]
+        .into_iter()
+        .chain(QUERIES)
         .map(|q| {
             call(
                 "propose_query",
@@ -566,6 +752,8 @@ async fn no_planted_secret_leaves_klue() {
             "test-model",
             "--approve",
             "all-read-only",
+            "--max-queries",
+            "80",
             "--base-url",
             &server.base_url(),
         ],
@@ -579,6 +767,20 @@ async fn no_planted_secret_leaves_klue() {
     assert!(
         reqs[1].raw.contains("line-001"),
         "the outputs reached the model"
+    );
+    // The failed query's error reached the model inside a block of untrusted data.
+    let failed = reqs[1]
+        .tool_results()
+        .into_iter()
+        .find(|r| r["command"].as_str() == Some(ERROR_QUERY))
+        .expect("the failed query's result");
+    let error = failed["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with(&format!(
+            "<<<klue:untrusted-data source=\"error of {ERROR_QUERY}\">>>\n"
+        )) && error.contains("failed to read the log")
+            && error.ends_with("<<<klue:end-untrusted-data>>>"),
+        "{error}"
     );
     for (i, r) in reqs.iter().enumerate() {
         let decoded: String = r
@@ -617,6 +819,28 @@ async fn no_planted_secret_leaves_klue() {
     assert!(log.1.lines().count() > 10, "the trace log is nearly empty");
     for (p, text) in &files {
         leaks.extend(leaks_in(&p.display().to_string(), text, planted));
+    }
+    // The recording exported, as markdown and as JSON.
+    for rec in &recordings {
+        for format in ["markdown", "json"] {
+            let out = run({
+                let mut c = Command::new(env!("CARGO_BIN_EXE_klue"));
+                c.arg("export").arg(&rec.0).args(["--format", format]);
+                c
+            })
+            .await;
+            let text = text_of(&out);
+            assert!(out.status.success(), "export --format {format}: {text}");
+            assert!(
+                text.contains("line-001"),
+                "export --format {format} lacks outputs"
+            );
+            leaks.extend(leaks_in(
+                &format!("klue export --format {format} {}", rec.0.display()),
+                &text,
+                planted,
+            ));
+        }
     }
     // The kubeconfig's token is a credential too.
     let token = env.token(User::Viewer);

@@ -24,6 +24,8 @@ pub struct LogLine {
 struct ContainerLogs {
     current: Vec<LogLine>,
     previous: Option<Vec<LogLine>>,
+    /// A kubelet that cannot serve the log: its answer (400) instead of lines.
+    failure: Option<String>,
 }
 
 type Key = (String, String, String);
@@ -50,6 +52,7 @@ impl LogStub {
         let entry = ContainerLogs {
             current: parse_lines(current),
             previous: previous.map(parse_lines),
+            failure: None,
         };
         lock(&self.logs).insert((ns.into(), pod.into(), container.into()), entry);
     }
@@ -65,7 +68,23 @@ impl LogStub {
     ) {
         lock(&self.logs).insert(
             (ns.into(), pod.into(), container.into()),
-            ContainerLogs { current, previous },
+            ContainerLogs {
+                current,
+                previous,
+                failure: None,
+            },
+        );
+    }
+
+    /// Makes every log read of the container fail with `message` (a 400, as a kubelet says
+    /// why it cannot serve a log): error text that quotes what the container wrote.
+    pub fn set_failure(&self, ns: &str, pod: &str, container: &str, message: &str) {
+        lock(&self.logs).insert(
+            (ns.into(), pod.into(), container.into()),
+            ContainerLogs {
+                failure: Some(message.to_string()),
+                ..Default::default()
+            },
         );
     }
 
@@ -100,6 +119,9 @@ impl LogStub {
                 ),
             );
         };
+        if let Some(message) = &entry.failure {
+            return (StatusCode::BAD_REQUEST, message.clone());
+        }
         let lines = if flag("previous") {
             match &entry.previous {
                 Some(p) => p,

@@ -16,7 +16,9 @@ pub fn is_credential(name: &str, value: &str) -> bool {
     if value.starts_with("<redacted: ") {
         return true;
     }
-    redact::vocabulary::is_secret_name(name) || redact::redact(value) != value
+    (redact::vocabulary::is_secret_name(name)
+        && !redact::vocabulary::is_harmless_value(name, value))
+        || redact::redact(value) != value
 }
 
 /// The value to display for a literal environment variable.
@@ -54,6 +56,11 @@ mod tests {
         assert!(is_credential("CACHE_URL", "redis://:pw-123@cache:6379"));
         assert!(!is_credential("PASSWORD_POLICY", "strict"));
         assert!(!is_credential("MOTD", "pass the test"));
+        // one harmless-value rule: numbers are values under a credential name
+        assert!(is_credential("DB_PASSWORD", "123456"));
+        assert!(!is_credential("PASSWORD_MAX_LENGTH", "64"));
+        assert!(!is_credential("ENABLE_AUTH", "true"));
+        assert!(!is_credential("DB_PASSWORD", "$(DB_PASSWORD_FROM_SECRET)"));
         assert_eq!(env_value("MODE", "prod"), "prod");
         assert_eq!(env_value("API_KEY", "abc"), MASKED);
     }
