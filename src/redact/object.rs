@@ -63,8 +63,7 @@ impl Removed {
     }
 }
 
-/// What a masked annotation or label becomes.
-pub const COPY_MASK: &str = "<redacted: holds Secret data>";
+pub use super::vocabulary::COPY_MASK;
 
 /// Mask one object in place (see the module documentation); `managedFields` is dropped.
 pub fn mask_object(obj: &mut Value) -> Removed {

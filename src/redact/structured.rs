@@ -240,7 +240,7 @@ fn is_masked(v: &str) -> bool {
         .strip_prefix("<redacted: ")
         .and_then(|r| r.strip_suffix(" bytes>"))
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-    size || v == MASK || v == super::object::COPY_MASK
+    size || v == MASK || v == super::vocabulary::COPY_MASK
 }
 
 /// Mask every string value inside each compact `data`/`stringData` object of `text`,

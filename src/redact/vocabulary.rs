@@ -8,6 +8,9 @@
 //! `accessKey`, `private_key_id`). So `passwordPolicy`, `PASSWORD_FILE`, `tokenTTL` and
 //! `secretName` are not: they name something about a secret, not the secret.
 
+/// What a masked annotation or label becomes (a copy of Secret data).
+pub const COPY_MASK: &str = "<redacted: holds Secret data>";
+
 /// Words that, last in a name, announce a secret value.
 const LAST_WORDS: &[&str] = &[
     "password",
@@ -181,7 +184,7 @@ pub fn is_harmless_value(name: &str, value: &str) -> bool {
         .trim();
     if v.is_empty()
         || v.contains(super::MASK)
-        || v.contains(super::object::COPY_MASK)
+        || v.contains(COPY_MASK)
         || v.starts_with("<redacted")
         || v.starts_with("<masked")
         || matches!(

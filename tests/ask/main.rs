@@ -200,7 +200,10 @@ async fn all_read_only_runs_to_a_conclusion_as_json() {
             .starts_with("klue also found"),
         "{doc:#}"
     );
-    assert_eq!(first["chain"][0]["verification"]["state"], "verified", "{doc:#}");
+    assert_eq!(
+        first["chain"][0]["verification"]["state"], "verified",
+        "{doc:#}"
+    );
     let problem = problems
         .iter()
         .find(|p| {
