@@ -145,15 +145,25 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
                 "key-value",
                 &format!(
                     // Quotes may be escaped (`\"password\": \"…\"`: JSON inside a JSON string).
-                    r#"(?i)(^|[^a-z0-9_.\-])(["']?)([a-z0-9_.\-]*(?:{secret_key_words}))((?:\\?["'])?[ \t]*[:=][ \t]*)(\\"(?:[^"\\]|\\[^"])*\\"|"(?:[^"\\]|\\.)*"|'[^']*'|`[^`]*`|[^\s,;&"'`}}\]\\]+)"#
+                    r#"(?i)(^|[^a-z0-9_.\-])(["']?)([a-z0-9_.\-]*(?:{secret_key_words}))((?:\\?["'])?[ \t]*[:=][ \t]*)(\\"(?:[^"\\]|\\[^"])*\\"|"(?:[^"\\]|\\.)*"|'[^']*'|`[^`]*`|[^\s,;&"'`}}\]\\]+)([ \t]+bytes\b)?"#
                 ),
             ),
             rewrite: |c| {
                 let (key, value) = (&c[3], &c[5]);
-                if !is_secret_name(key) || is_harmless_value(key, value) {
+                // `describe secret` prints a key's size (`password:  23 bytes`), not its value.
+                let size = c.get(6).is_some() && value.bytes().all(|b| b.is_ascii_digit());
+                if !is_secret_name(key) || size || is_harmless_value(key, value) {
                     c[0].to_string()
                 } else {
-                    format!("{}{}{}{}{}", &c[1], &c[2], key, &c[4], quoted_mask(value))
+                    format!(
+                        "{}{}{}{}{}{}",
+                        &c[1],
+                        &c[2],
+                        key,
+                        &c[4],
+                        quoted_mask(value),
+                        c.get(6).map_or("", |m| m.as_str())
+                    )
                 }
             },
         },

@@ -271,3 +271,12 @@ fn lines_without_secrets_are_left_alone() {
         changed.join("\n")
     );
 }
+
+#[test]
+fn a_secret_keys_size_in_describe_is_not_a_value() {
+    let text = "Data\n====\npassword:  23 bytes\nusername:  4 bytes\n";
+    assert_eq!(super::redact(text), text);
+    // A value that happens to be followed by the word stays masked.
+    assert!(!super::redact("password: hunter2 bytes").contains("hunter2"));
+    assert!(!super::redact("DB_PASSWORD=123456").contains("123456"));
+}

@@ -382,6 +382,18 @@ mod tests {
         }
     }
 
+    /// The pod list showing the crash, and the previous log with `log` in it.
+    fn crash_and_log(log: &str) -> [Execution; 2] {
+        [
+            ok(
+                "p1",
+                "get pods -n shop",
+                "checkout-1 0/1 CrashLoopBackOff 7",
+            ),
+            ok("p2", "logs checkout-1 -n shop --previous", log),
+        ]
+    }
+
     fn problem() -> Problem {
         Problem::new("ConfigMap checkout-config has no key PAYMENTS_URL")
             .link(Evidence::new("checkout crash-loops", ["p1"]))
@@ -393,18 +405,7 @@ mod tests {
 
     #[test]
     fn verified_when_cited_and_quoted_text_is_there() {
-        let xs = [
-            ok(
-                "p1",
-                "get pods -n shop",
-                "checkout-1 0/1 CrashLoopBackOff 7",
-            ),
-            ok(
-                "p2",
-                "logs checkout-1 -n shop --previous",
-                "FATAL: missing key   PAYMENTS_URL\n",
-            ),
-        ];
+        let xs = crash_and_log("FATAL: missing key   PAYMENTS_URL\n");
         let c = verify_conclusion(
             &Conclusion::diagnosed(vec![problem()], Confidence::High),
             &xs,
@@ -521,18 +522,7 @@ mod tests {
 
     #[test]
     fn a_claim_no_query_confirms_is_listed_after_the_confirmed_cause() {
-        let xs = [
-            ok(
-                "p1",
-                "get pods -n shop",
-                "checkout-1 0/1 CrashLoopBackOff 7",
-            ),
-            ok(
-                "p2",
-                "logs checkout-1 -n shop --previous",
-                "FATAL: missing key PAYMENTS_URL\n",
-            ),
-        ];
+        let xs = crash_and_log("FATAL: missing key PAYMENTS_URL\n");
         let claim = Problem::new("the node is out of memory")
             .link(Evidence::new("the kernel says `oom-kill invoked`", ["p2"]));
         let c = verify_conclusion(
