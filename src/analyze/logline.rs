@@ -532,7 +532,7 @@ fn reads_as_consequence(line: &str) -> bool {
         .count();
     words <= 3
         || regex!(
-            r"(?i)\b(?:timed? ?out|waiting|wait(?:ed)? for|failed to (?:start|initiali[sz]e|sync|boot|connect|load)|start-?up failed|could not (?:start|connect)|unable to (?:start|connect)|exiting|exited|giving up|gave up|retries exhausted|max(?:imum)? retries|aborting|shutting down|see above|initiali[sz]ation failed|not ready|unavailable|cannot continue|dependency|deadline exceeded|could not acquire|connection ?error|connection refused|e?connrefused|econnreset|etimedout|unreachable|no route to host)\b"
+            r"(?i)\b(?:timed? ?out|waiting|wait(?:ed)? for|failed to (?:start|initiali[sz]e|sync|boot|connect|load)|start-?up failed|could not (?:start|connect)|unable to (?:start|connect)|exiting|exited|giving up|gave up|retries exhausted|max(?:imum)? retries|aborting|shutting down|see above|initiali[sz]ation failed|not ready|unavailable|cannot continue|dependency|deadline exceeded|could not acquire|connection ?error|connection refused|e?connrefused|econnreset|etimedout|unreachable|no route to host|forbidden|unauthori[sz]ed|40[13])\b"
         )
         .is_some_and(|r| r.is_match(&message))
 }
@@ -677,7 +677,7 @@ fn host_port_anywhere(t: &str) -> Option<Named> {
         });
     }
     let hp = regex!(
-        r#"(?:(?:server|host|addr|address|url|to|at)\W{0,3}(?:[a-z][a-z0-9+]*://)?|[a-z][a-z0-9+]*://(?:[^@/\s]+@)?)([a-zA-Z][\w-]*(?:\.[\w-]+)*)[:,](\d{2,5})\b"#
+        r#"(?:\b(?:server|host|addr|address|url|to|at)\W{0,3}(?:[a-z][a-z0-9+]*://)?|\b[a-z][a-z0-9+]*://(?:[^@/\s]+@)?)([a-zA-Z][\w-]*(?:\.[\w-]+)*)[:,](\d{2,5})\b"#
     )?;
     let c = hp.captures(t)?;
     if is_source_file(&c[1]) {

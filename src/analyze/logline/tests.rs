@@ -717,3 +717,27 @@ fn an_error_of_its_own_does_not_borrow_an_earlier_unrelated_host() {
     assert!(d.line.contains("encryption key"), "{d:?}");
     assert!(d.names.is_empty(), "{d:?}");
 }
+
+#[test]
+fn celery_broker_host_from_the_lines_before() {
+    let log = include_str!(
+        "../../../tests/fixtures/scenarios/wild2-celery-rabbitmq-other-ns/logs/wild2-fulfil/fulfilment-worker-6d8f7c9b54-bnh95/worker.previous.log"
+    );
+    let d = super::decisive(log).expect("decisive");
+    assert!(
+        matches!(d.names.first(), Some(Named::Unresolved { host }) if host == "rabbitmq.wild2-mq.svc.cluster.local"),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn a_ruby_backtrace_position_is_not_a_host() {
+    let log = "E, [2024-05-14T03:01:19.970000 #1] ERROR -- : rotation aborted: Kubeclient::HttpError: secrets is forbidden: User \"system:serviceaccount:ops:rotator\" cannot list resource \"secrets\" in API group \"\" in the namespace \"ops\"\n/gems/rest-client-2.1.0/lib/restclient/abstract_response.rb:249:in `exception_with_response': 403 Forbidden (RestClient::Forbidden)\n\tfrom /app/bin/rotate:18:in `<main>'\n";
+    let d = super::decisive(log).expect("decisive");
+    assert!(
+        d.names
+            .iter()
+            .all(|n| !matches!(n, Named::Unreachable { .. })),
+        "{d:?}"
+    );
+}

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::analyze::util::{arr, meta_name, meta_namespace, pod_ready, s, sp};
+use crate::analyze::util::{arr, meta_name, meta_namespace, owner, pod_ready, s, sp};
 use crate::analyze::{self, Finding, Severity};
 use crate::planner::offline::chain::{self, Chain, Link};
 use crate::planner::offline::observe::Observed;
@@ -675,6 +675,36 @@ fn survey_asks(symptom: &Symptom, ns: &str, obs: &Observed) -> Vec<Ask> {
                     "an object of this kind explains the symptom",
                 );
             }
+        }
+    }
+    // What listed objects point at: the controllers of the pods (a Job's failed pods, a
+    // StatefulSet's), the kinds events are about, the CronJob a Job belongs to. A namespace
+    // is not "without workloads" while its pods say who made them.
+    let mut pointed: Vec<String> = obs
+        .view
+        .in_namespace("Pod", ns)
+        .chain(obs.view.in_namespace("Job", ns))
+        .filter_map(|o| owner(o).map(|(k, _)| k.to_string()))
+        .chain(
+            obs.view
+                .in_namespace("Event", ns)
+                .map(|e| sp(e, "/involvedObject/kind").to_string()),
+        )
+        .collect();
+    pointed.sort();
+    pointed.dedup();
+    for (kind, resource) in [
+        ("Job", "jobs"),
+        ("CronJob", "cronjobs"),
+        ("StatefulSet", "statefulsets"),
+        ("DaemonSet", "daemonsets"),
+    ] {
+        if pointed.iter().any(|k| k == kind) {
+            add(
+                resource,
+                format!("pods or events in namespace {ns} belong to a {kind}"),
+                "a controller other than a Deployment explains the failure",
+            );
         }
     }
     // What listed objects point at: the Services webhooks call.

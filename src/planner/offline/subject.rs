@@ -302,16 +302,26 @@ pub struct Subject {
 
 /// Candidate words for a workload name.
 pub fn candidates(symptom: &Symptom, ns: &str) -> Vec<String> {
-    symptom
-        .words
-        .iter()
-        .filter(|w| w.as_str() != ns && !GENERIC.contains(&w.as_str()) && w.len() >= 3)
-        .filter(|w| {
-            !w.chars()
+    let plain = |w: &String| {
+        w.as_str() != ns
+            && !GENERIC.contains(&w.as_str())
+            && w.len() >= 3
+            && !w
+                .chars()
                 .all(|c| c.is_ascii_digit() || c == ':' || c == '.')
-        })
-        .cloned()
-        .collect()
+    };
+    let mut out: Vec<String> = symptom.words.iter().filter(|w| plain(w)).cloned().collect();
+    // Two words written apart that a name joins ("rate limiting" for `ratelimit`).
+    for pair in symptom.words.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if plain(a) && plain(b) && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_lowercase()) {
+            let joined = format!("{a}{b}");
+            if !out.contains(&joined) {
+                out.push(joined);
+            }
+        }
+    }
+    out
 }
 
 /// Candidate words that read as a workload's name where the symptom uses them, worth looking
@@ -456,9 +466,29 @@ fn name_matches(word: &str, name: &str) -> u8 {
         2
     } else if word.len() >= 4 && name.split('-').any(|p| p == word) {
         1
+    } else if name.split('-').any(|p| same_stem(word, p)) || same_stem(word, &name.replace('-', ""))
+    {
+        // "the embeddings service" for `embedder`, "rate limiting" for `ratelimit`.
+        1
     } else {
         0
     }
+}
+
+/// Two forms of one word: a shared stem of five letters or more, each rest an ending
+/// (`embeddings`/`embedder`, `payments`/`payment`, `ratelimiting`/`ratelimit`).
+fn same_stem(a: &str, b: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "", "s", "es", "e", "er", "ers", "ing", "ings", "ed", "ion", "ions", "or", "ors", "y",
+        "ies", "ment", "ments",
+    ];
+    if a == b || !a.is_ascii() || !b.is_ascii() {
+        return false;
+    }
+    let common = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    (5..=common)
+        .rev()
+        .any(|n| ENDINGS.contains(&&a[n..]) && ENDINGS.contains(&&b[n..]))
 }
 
 /// Find the named workload in `ns` (or anywhere, with `None`).
@@ -756,6 +786,24 @@ pub(crate) fn workload_of(pod: &Value) -> Option<(String, String)> {
         return Some(("Deployment".into(), d.to_string()));
     }
     Some((kind.to_string(), name.to_string()))
+}
+
+#[cfg(test)]
+mod stem_tests {
+    #[test]
+    fn forms_of_one_word_name_one_workload() {
+        use super::{name_matches, same_stem};
+        assert!(same_stem("embeddings", "embedder"));
+        assert!(same_stem("ratelimiting", "ratelimit"));
+        assert!(same_stem("payments", "payment"));
+        assert!(!same_stem("search", "searchlight"));
+        assert!(!same_stem("order", "orders-db"));
+        assert!(!same_stem("cart", "carts"));
+        assert_eq!(name_matches("embeddings", "embedder"), 1);
+        assert_eq!(name_matches("ratelimiting", "ratelimit"), 1);
+        assert_eq!(name_matches("search", "semantic-search"), 1);
+        assert_eq!(name_matches("semantic", "semantic-search"), 2);
+    }
 }
 
 #[cfg(test)]
