@@ -14,6 +14,7 @@
 
 use std::sync::OnceLock;
 
+use crate::analyze::util::cut;
 use regex::Regex;
 use serde_json::Value;
 
@@ -90,15 +91,6 @@ struct Line {
     indented: bool,
 }
 
-fn shorten(s: &str) -> String {
-    let s = s.trim();
-    if s.chars().count() <= MAX_LINE {
-        return s.to_string();
-    }
-    let cut: String = s.chars().take(MAX_LINE).collect();
-    format!("{cut}…")
-}
-
 fn level_word(w: &str) -> Level {
     match w.trim().to_ascii_lowercase().as_str() {
         "fatal" | "critical" | "crit" | "panic" | "emerg" | "emergency" | "alert" | "dpanic"
@@ -154,7 +146,8 @@ fn json_line(raw: &str) -> Option<Line> {
     ]
     .iter()
     .find_map(|k| obj.get(*k).and_then(Value::as_str))
-    .unwrap_or("");
+    .map(|m| render_template(m, obj))
+    .unwrap_or_default();
     let mut detail = Vec::new();
     for k in [
         "error",
@@ -171,7 +164,7 @@ fn json_line(raw: &str) -> Option<Line> {
         "Exception",
     ] {
         match obj.get(k) {
-            Some(Value::String(s)) if !s.is_empty() => detail.push(s.clone()),
+            Some(Value::String(s)) if !s.is_empty() => detail.push(exception_head(s)),
             // pino/bunyan `err`, ECS `error`, log4j2 `thrown`, logstash `exception`
             Some(Value::Object(o)) => {
                 if let Some(m) = ["message", "localizedMessage", "exception_message", "msg"]
@@ -200,6 +193,42 @@ fn json_line(raw: &str) -> Option<Line> {
         level,
         indented: false,
     })
+}
+
+/// A structured message template with its properties filled in (Serilog, NLog and
+/// Microsoft.Extensions.Logging write `{Application} stopped; exit code {ExitCode}` beside
+/// `"Application": "…", "ExitCode": 1`). A hole without a property stays as written.
+fn render_template(template: &str, obj: &serde_json::Map<String, Value>) -> String {
+    let Some(hole) = regex!(r"\{[@$]?([A-Za-z_][\w.]*)(?:[,:][^}]*)?\}") else {
+        return template.to_string();
+    };
+    hole.replace_all(template, |c: &regex::Captures<'_>| match obj.get(&c[1]) {
+        Some(Value::String(s)) => s.clone(),
+        Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string(),
+        _ => c[0].to_string(),
+    })
+    .to_string()
+}
+
+/// The part of an exception text that says what failed: its first line and its innermost
+/// cause (.NET's ` ---> `, Java's `Caused by:`), not the stack frames; with the quotes of an
+/// embedded response body unescaped (a Kubernetes client's `response body {"kind":"Status",
+/// …,"message":"configmaps is forbidden: User \"…\" …"}`).
+fn exception_head(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let head = lines.next().unwrap_or("");
+    let inner = lines
+        .filter_map(|l| {
+            l.strip_prefix("--->")
+                .or_else(|| l.strip_prefix("Caused by:"))
+                .map(str::trim)
+        })
+        .next_back();
+    let text = match inner {
+        Some(i) if !head.contains(i) => format!("{head} ---> {i}"),
+        _ => head.to_string(),
+    };
+    text.replace("\\\"", "\"").replace("\\\\", "\\")
 }
 
 /// A logfmt line (`level=fatal msg="…" error="…"`).
@@ -342,6 +371,10 @@ pub fn decisive(log: &str) -> Option<Decisive> {
     }
     let (idx, rule) = pick(&lines)?;
     let mut line = lines[idx].text.trim().to_string();
+    // Perl lists every directory it searched: noise in a quoted cause.
+    if let Some(r) = regex!(r"\s*\(@INC (?:contains|entries checked):[^)]*\)") {
+        line = r.replace(&line, "").to_string();
+    }
     // A Rust panic's message follows the "panicked at" line: quote both as one.
     if idx > 0 && lines[idx - 1].text.contains("panicked at") && !line.contains("panicked at") {
         line = format!("{} {line}", lines[idx - 1].text.trim());
@@ -408,7 +441,7 @@ pub fn decisive(log: &str) -> Option<Decisive> {
                 n
             };
             if !n.is_empty() {
-                context = Some(shorten(&l.text));
+                context = Some(cut(&l.text, MAX_LINE));
                 // the innermost cause says how it failed (`---> SocketException (111):
                 // Connection refused`), the line above it where
                 let refused_here = line.to_ascii_lowercase().contains("refused");
@@ -444,7 +477,7 @@ pub fn decisive(log: &str) -> Option<Decisive> {
             {
                 let n = names_in(&l.text);
                 if !n.is_empty() {
-                    context = Some(shorten(&l.text));
+                    context = Some(cut(&l.text, MAX_LINE));
                     names = n;
                     break;
                 }
@@ -456,7 +489,7 @@ pub fn decisive(log: &str) -> Option<Decisive> {
     {
         for l in lines[..idx].iter().rev().filter(|l| !on_the_side(&l.text)) {
             if let Some(h) = host_port_anywhere(&l.text) {
-                context = Some(shorten(&l.text));
+                context = Some(cut(&l.text, MAX_LINE));
                 names.push(h);
                 break;
             }
@@ -469,7 +502,7 @@ pub fn decisive(log: &str) -> Option<Decisive> {
         for l in lines[..idx].iter().rev() {
             if let Some(Named::Unreachable { host: h, .. }) = host_port_anywhere(&l.text) {
                 names[0] = Named::Unresolved { host: h };
-                context = Some(shorten(&l.text));
+                context = Some(cut(&l.text, MAX_LINE));
                 break;
             }
         }
@@ -488,6 +521,8 @@ pub fn decisive(log: &str) -> Option<Decisive> {
             .rev()
             .take(12)
             .filter(|l| !on_the_side(&l.text))
+            // a warning is not what was being done when it failed
+            .filter(|l| !regex!(r"(?i)\bwarn(?:ing)?\b").is_some_and(|r| r.is_match(&l.text)))
             .find(|l| {
                 (l.level >= Level::Error || crate::analyze::util::is_error_line(&l.text))
                     && !l.text.to_ascii_lowercase().contains(&mine)
@@ -497,10 +532,10 @@ pub fn decisive(log: &str) -> Option<Decisive> {
                     )
                     .is_some_and(|r| r.is_match(&l.text))
             })
-            .map(|l| shorten(l.text.trim()));
+            .map(|l| cut(&l.text, MAX_LINE));
     }
     Some(Decisive {
-        line: shorten(&line),
+        line: cut(&line, MAX_LINE),
         context,
         names,
         rule,
@@ -532,7 +567,7 @@ fn reads_as_consequence(line: &str) -> bool {
         .count();
     words <= 3
         || regex!(
-            r"(?i)\b(?:timed? ?out|waiting|wait(?:ed)? for|failed to (?:start|initiali[sz]e|sync|boot|connect|load)|start-?up failed|could not (?:start|connect)|unable to (?:start|connect)|exiting|exited|giving up|gave up|retries exhausted|max(?:imum)? retries|aborting|shutting down|see above|initiali[sz]ation failed|not ready|unavailable|cannot continue|dependency|deadline exceeded|could not acquire|connection ?error|connection refused|e?connrefused|econnreset|etimedout|unreachable|no route to host|forbidden|unauthori[sz]ed|40[13])\b"
+            r"(?i)\b(?:timed? ?out|waiting|wait(?:ed)? for|failed to (?:start|initiali[sz]e|sync|boot|connect|load)|start-?up failed|could not (?:start|connect)|unable to (?:start|connect)|exiting|exited|giving up|gave up|retries exhausted|max(?:imum)? retries|aborting|shutting down|see above|initiali[sz]ation failed|not ready|unavailable|cannot continue|dependency|deadline exceeded|could not acquire|connection ?error|connection refused|e?connrefused|econnreset|etimedout|unreachable|no route to host|forbidden|unauthori[sz]ed|40[13]|stopped because|stopping because|because (?:a|an|the) [\w ]{1,40}(?:failed|crashed|threw|exited)|exit(?:ing|ed)? (?:with )?(?:code|status) \d+)\b"
         )
         .is_some_and(|r| r.is_match(&message))
 }
@@ -611,6 +646,21 @@ fn pick(lines: &[Line]) -> Option<(usize, &'static str)> {
             return Some((i + 1, "panic"));
         }
         return Some((i, "panic"));
+    }
+    // Perl: a compile-time error (`Can't locate Text/CSV_XS.pm in @INC …`) is followed by
+    // the files that required it (`BEGIN failed--compilation aborted at …`, `Compilation
+    // failed in require at …`): the line above the first of those.
+    let perl_frame = |l: &Line| {
+        let x = l.text.trim_start();
+        x.starts_with("BEGIN failed--compilation aborted")
+            || x.starts_with("Compilation failed in require")
+    };
+    if let Some(first) = lines.iter().position(perl_frame)
+        && let Some(i) = lines[..first]
+            .iter()
+            .rposition(|l| !l.text.trim().is_empty() && !perl_frame(l))
+    {
+        return Some((i, "perl"));
     }
     // Java: the innermost cause.
     if let Some(i) = last_match(&|l| l.text.trim_start().starts_with("Caused by:")) {

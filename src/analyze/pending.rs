@@ -36,6 +36,21 @@ pub fn pod_request(pod: &Value, resource: &str) -> f64 {
     sum.max(init)
 }
 
+/// A pod's request as its manifest writes it (`6Gi`) when one container asks for it, else the
+/// sum.
+fn requested_words(pod: &Value, res: &str, total: f64) -> String {
+    let ptr = format!("/resources/requests/{res}");
+    let written: Vec<&str> = arr(pod, "/spec/containers")
+        .iter()
+        .map(|c| sp(c, &ptr))
+        .filter(|q| !q.is_empty())
+        .collect();
+    match written.as_slice() {
+        [one] if quantity(one) == Some(total) => one.to_string(),
+        _ => human_quantity(res, total),
+    }
+}
+
 /// Taints that keep pods off a node: NoSchedule/NoExecute ones someone put there, and the
 /// condition taints (`node.kubernetes.io/not-ready`, `…/disk-pressure`) only while the node's
 /// state still says so: a node that reports Ready=True carries them until the node lifecycle
@@ -236,23 +251,69 @@ fn check(view: &ClusterView, pod: &Value) -> Option<Finding> {
     let mem = pod_request(pod, "memory");
     if msg.contains("insufficient memory") || msg.contains("insufficient cpu") || !nodes.is_empty()
     {
+        // The nodes the pod could go to: schedulable, matching its selector and affinity,
+        // taints tolerated (all nodes when none qualifies).
+        let candidates: Vec<&Value> = nodes
+            .iter()
+            .copied()
+            .filter(|n| {
+                n.pointer("/spec/unschedulable").and_then(Value::as_bool) != Some(true)
+                    && selector_ok(pod, n)
+                    && affinity_ok(pod, n)
+                    && blocking_taints(n).all(|t| tolerates(pod, t))
+            })
+            .collect();
+        let (among, which) = if candidates.is_empty() || candidates.len() == nodes.len() {
+            (nodes.clone(), "the largest node allocatable".to_string())
+        } else {
+            let n = candidates.len();
+            (
+                candidates,
+                format!(
+                    "the largest allocatable of the {n} node{} it may run on (schedulable, matching its selector, taints tolerated)",
+                    if n == 1 { "" } else { "s" }
+                ),
+            )
+        };
         for (res, want) in [("memory", mem), ("cpu", cpu)] {
             let said = msg.contains(&format!("insufficient {res}"));
-            let max_alloc = nodes
-                .iter()
-                .filter_map(|n| quantity(sp(n, &format!("/status/allocatable/{res}"))))
-                .fold(0.0, f64::max);
+            let alloc = |n: &Value| quantity(sp(n, &format!("/status/allocatable/{res}")));
+            let max_alloc = among.iter().filter_map(|n| alloc(n)).fold(0.0, f64::max);
             let too_big = !nodes.is_empty() && want > 0.0 && want > max_alloc;
             if said || too_big {
                 let mut c = format!(
                     "insufficient {res}: the pod requests {}",
-                    human_quantity(res, want)
+                    requested_words(pod, res, want)
                 );
                 if !nodes.is_empty() {
-                    c.push_str(&format!(
-                        ", the largest node allocatable is {}",
-                        human_quantity(res, max_alloc)
-                    ));
+                    c.push_str(&format!(", {which} is {}", human_quantity(res, max_alloc)));
+                    // What the pods klue sees there already request.
+                    let free = among
+                        .iter()
+                        .filter_map(|n| {
+                            let used: f64 = view
+                                .all("Pod")
+                                .filter(|p| {
+                                    sp(p, "/spec/nodeName") == meta_name(n)
+                                        && !matches!(sp(p, "/status/phase"), "Succeeded" | "Failed")
+                                })
+                                .map(|p| pod_request(p, res))
+                                .sum();
+                            alloc(n).map(|a| (a - used, used))
+                        })
+                        .fold(None, |best: Option<(f64, f64)>, x| match best {
+                            Some(b) if b.0 >= x.0 => Some(b),
+                            _ => Some(x),
+                        });
+                    if let Some((free, used)) = free
+                        && used > 0.0
+                    {
+                        c.push_str(&format!(
+                            "; at most {} is free there after the {} its pods already request",
+                            human_quantity(res, free.max(0.0)),
+                            human_quantity(res, used)
+                        ));
+                    }
                 }
                 causes.push(c);
                 fixes.push(format!(

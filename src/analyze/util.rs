@@ -139,7 +139,12 @@ pub fn human_quantity(resource: &str, value: f64) -> String {
     if resource == "cpu" {
         format!("{}m", (value * 1000.0).round() as i64)
     } else if value >= 1024.0 * 1024.0 * 1024.0 {
-        format!("{:.1}Gi", value / (1024.0 * 1024.0 * 1024.0))
+        let gi = value / (1024.0 * 1024.0 * 1024.0);
+        if gi.fract() == 0.0 {
+            format!("{gi}Gi")
+        } else {
+            format!("{gi:.1}Gi")
+        }
     } else {
         format!("{}Mi", (value / (1024.0 * 1024.0)).round() as i64)
     }
@@ -321,6 +326,16 @@ pub fn taint_words(t: &Value) -> String {
         },
         s(t, "effect")
     )
+}
+
+/// A text trimmed and cut to `max` characters, with `…` where it was cut: one rule for every
+/// quoted line and message a finding, cause or error carries.
+pub fn cut(text: &str, max: usize) -> String {
+    let text = text.trim();
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ mod logs;
 mod manifest;
 mod table;
 
-use crate::planner::{Outcome, Transcript, TranscriptEntry};
 use crate::query::{OutputFormat, Query, Verb};
 use crate::tokens;
 
@@ -16,17 +15,11 @@ use crate::tokens;
 pub struct Limits {
     /// Most tokens one condensed output may take.
     pub per_output: usize,
-    /// Most tokens all outputs of the transcript may take together; the oldest are elided
-    /// first (with a marker) when they do not fit.
-    pub context: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            per_output: 2_000,
-            context: 24_000,
-        }
+        Self { per_output: 2_000 }
     }
 }
 
@@ -158,53 +151,6 @@ fn tables(text: &str, level: u32) -> String {
         }
     }
     out
-}
-
-/// The transcript as the planner should see it: outputs beyond the context budget are
-/// replaced, oldest first, by a marker.
-pub fn fit_transcript(transcript: &Transcript, limits: &Limits) -> Transcript {
-    let mut view = transcript.clone();
-    let mut total: usize = view
-        .entries
-        .iter()
-        .map(|e| match e {
-            TranscriptEntry::Result { outcome, .. } | TranscriptEntry::Own { outcome, .. } => {
-                outcome_tokens(outcome)
-            }
-            _ => 0,
-        })
-        .sum();
-    for entry in &mut view.entries {
-        if total <= limits.context {
-            break;
-        }
-        if let TranscriptEntry::Result { outcome, .. } | TranscriptEntry::Own { outcome, .. } =
-            entry
-        {
-            let before = outcome_tokens(outcome);
-            if let Outcome::Executed {
-                command, condensed, ..
-            }
-            | Outcome::Duplicate { command, condensed } = outcome
-                && before > 0
-            {
-                *condensed = format!(
-                    "[output elided to fit the context budget; run `{command}` again if it is still needed]"
-                );
-                total = total - before + tokens::count(condensed);
-            }
-        }
-    }
-    view
-}
-
-fn outcome_tokens(outcome: &Outcome) -> usize {
-    match outcome {
-        Outcome::Executed { condensed, .. } | Outcome::Duplicate { condensed, .. } => {
-            tokens::count(condensed)
-        }
-        _ => 0,
-    }
 }
 
 #[cfg(test)]

@@ -275,8 +275,9 @@ fn budget_defaults_match_the_session_and_condenser() {
     let s = crate::protocol::Budget::default();
     let l = crate::condense::Limits::default();
     assert_eq!((b.max_turns, b.max_queries), (s.max_turns, s.max_queries));
+    assert_eq!(b.output_tokens, l.per_output);
     assert_eq!(
-        (b.output_tokens, b.context_tokens),
-        (l.per_output, l.context)
+        b.context_tokens,
+        crate::config::LlmSettings::new("http://h/v1", "m").context_tokens
     );
 }

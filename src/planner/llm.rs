@@ -56,6 +56,8 @@ pub struct LlmPlanner {
     json_this_session: bool,
     /// Oldest outputs elided after a context-length error (kept for later steps).
     elided: usize,
+    /// Oldest outputs elided to fit the context window (kept for later steps).
+    fit_elided: usize,
     session_total: u64,
     /// Numbers tool-call ids the server left out, and JSON-mode proposals.
     local_ids: u64,
@@ -83,6 +85,7 @@ impl LlmPlanner {
             caps,
             json_this_session: false,
             elided: 0,
+            fit_elided: 0,
             session_total: 0,
             local_ids: 0,
             stream: true,
@@ -280,22 +283,30 @@ impl LlmPlanner {
     }
 
     /// Messages for `transcript`, with the oldest outputs elided until they fit the model's
-    /// context window (when the server reports one).
+    /// context window (the configured budget, or the smaller window the server reports). When outputs must go, they
+    /// go until a third of the room is free, and stay gone on later steps: the start of the
+    /// request then stays the same for several steps, so the server's prompt cache (llama.cpp,
+    /// vLLM, hosted prompt caching) keeps serving it instead of reading it all again.
     fn fitted_messages(
-        &self,
+        &mut self,
         transcript: &Transcript,
         window: Option<u64>,
     ) -> Vec<ChatCompletionRequestMessage> {
         let mode = self.mode();
-        let mut msgs = messages::build(transcript, mode, self.elided);
-        // The window the server reports, else the configured budget.
-        let window = window.unwrap_or(self.settings.context_tokens as u64);
+        let mut elide = self.elided.max(self.fit_elided);
+        let mut msgs = messages::build(transcript, mode, elide);
+        // The configured budget; a smaller window the server reports wins.
+        let budget = self.settings.context_tokens as u64;
+        let window = window.map_or(budget, |w| w.min(budget));
         let limit = window.saturating_sub(REPLY_RESERVE + TOOLS_RESERVE);
         let total = messages::outputs_count(transcript);
-        let mut elide = self.elided;
-        while usage::count_messages(&msgs) > limit && elide < total {
-            elide += 1;
-            msgs = messages::build(transcript, mode, elide);
+        if usage::count_messages(&msgs) > limit {
+            let roomy = limit * 2 / 3;
+            while usage::count_messages(&msgs) > roomy && elide < total {
+                elide += 1;
+                msgs = messages::build(transcript, mode, elide);
+            }
+            self.fit_elided = elide;
         }
         msgs
     }

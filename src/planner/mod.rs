@@ -35,10 +35,13 @@ pub enum TranscriptEntry {
 /// What became of a proposal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// Run; `condensed` is the model's copy, `objects` the structured data (never sent to a model).
+    /// Run; `condensed` is the model's copy; `output` the whole redacted output and `objects`
+    /// the structured data, which klue's own checks read (never sent to a model: a model's
+    /// small copy must not change what klue's checks see).
     Executed {
         command: String,
         condensed: String,
+        output: String,
         error: Option<String>,
         objects: Vec<serde_json::Value>,
     },

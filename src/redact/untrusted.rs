@@ -78,6 +78,21 @@ pub fn notice(lines: &[(usize, String)]) -> Option<String> {
     Some(out)
 }
 
+/// An output without the [`notice`] above it (the cluster's own text).
+pub fn without_notice(text: &str) -> &str {
+    if !text.starts_with("⚠ klue: ") {
+        return text;
+    }
+    let mut rest = text;
+    while rest.starts_with('⚠') {
+        match rest.find('\n') {
+            Some(i) => rest = &rest[i + 1..],
+            None => return "",
+        }
+    }
+    rest
+}
+
 /// Put `text` (from the cluster) inside a delimited block of untrusted data, for a model.
 /// The markers cannot be forged from inside: any `<<<klue:` in the text is defused.
 pub fn fence(source: &str, text: &str) -> String {

@@ -74,7 +74,6 @@ impl From<&crate::config::BudgetSettings> for Limits {
     fn from(b: &crate::config::BudgetSettings) -> Self {
         Limits {
             per_output: b.output_tokens,
-            context: b.context_tokens,
         }
     }
 }
@@ -86,7 +85,8 @@ pub struct SessionConfig {
     pub info: SessionInfo,
     pub budget: Budget,
     pub approval: ApprovalPolicy,
-    /// Per-output and whole-transcript token limits for what the model sees.
+    /// The token cap of one condensed output (the model's whole request is fitted to its
+    /// context window by the model's planner, which alone has one).
     pub limits: Limits,
     /// Analyzer findings given to the planner as hints before the investigation.
     pub hints: Vec<String>,

@@ -383,7 +383,10 @@ impl Engine {
         if let Some(called) = self.await_hints().await {
             return called;
         }
-        let view = condense::fit_transcript(&self.transcript, &self.config.limits);
+        // The whole transcript: a model's planner fits it to the model's context window
+        // itself; klue's own checks (the offline planner, also inside a grounded model) must
+        // read every output in full.
+        let view = self.transcript.clone();
         let (delta_tx, mut delta_rx) = mpsc::unbounded_channel::<String>();
         let result = {
             let io = &mut self.io;
@@ -944,6 +947,7 @@ impl Engine {
             Some((e, c)) => (Some(e), Some(c)),
             None => (None, None),
         };
+        let whole = redact::untrusted::without_notice(&output).to_string();
         self.finished(Execution {
             id: job.id.clone(),
             command: job.command.clone(),
@@ -964,6 +968,7 @@ impl Engine {
             Outcome::Executed {
                 command: job.command,
                 condensed,
+                output: whole,
                 error,
                 objects,
             },

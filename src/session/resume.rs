@@ -112,15 +112,15 @@ impl Rebuild<'_> {
 
     fn executed(&self, r: &ProposalRecord) -> Option<Outcome> {
         let ran = r.execution.as_ref()?;
+        let run = self.runs.get(&r.id);
         Some(Outcome::Executed {
             command: ran.command.clone(),
             condensed: ran.condensed.clone(),
-            error: ran.error.clone(),
-            objects: self
-                .runs
-                .get(&r.id)
-                .map(|x| x.objects.clone())
+            output: run
+                .map(|x| crate::redact::untrusted::without_notice(&x.output).to_string())
                 .unwrap_or_default(),
+            error: ran.error.clone(),
+            objects: run.map(|x| x.objects.clone()).unwrap_or_default(),
         })
     }
 

@@ -252,6 +252,7 @@ fn long_transcript(n: usize) -> Transcript {
             outcome: Outcome::Executed {
                 command: format!("logs app-{i} -n shop"),
                 condensed: format!("OUTPUT-{i} ") + &"line of log output\n".repeat(50),
+                output: String::new(),
                 error: None,
                 objects: vec![],
             },

@@ -152,6 +152,7 @@ async fn transcript_outcomes_are_structured_tool_results() {
                 outcome: Outcome::Executed {
                     command: "get pods -n shop".into(),
                     condensed: "NAME READY STATUS\napi-1 0/1 CrashLoopBackOff".into(),
+                    output: String::new(),
                     error: None,
                     objects: vec![],
                 },

@@ -137,6 +137,7 @@ fn transcript_with_outputs(n: usize) -> Transcript {
             outcome: Outcome::Executed {
                 command: format!("logs app-{i} -n shop"),
                 condensed: format!("OUTPUT-{i} ") + &"a line of log output here\n".repeat(150),
+                output: String::new(),
                 error: None,
                 objects: vec![],
             },

@@ -108,6 +108,7 @@ async fn real_server_answers_a_turn_after_tool_calls() {
             condensed:
                 "NAME READY STATUS RESTARTS AGE\ncheckout-7d9f8-x2k9p 0/1 CrashLoopBackOff 14 1h\n"
                     .into(),
+            output: String::new(),
             error: None,
             objects: Vec::new(),
         },
@@ -191,11 +192,9 @@ async fn investigate(
     });
     config.approval = ApprovalPolicy::AllReadOnly;
     if hints {
-        // The model's copy of the outputs, small (the offline planner reads the objects).
-        config.limits = klue::condense::Limits {
-            per_output: 500,
-            context: 2_000,
-        };
+        // The model's copy of the outputs, small (klue's own checks read the whole outputs
+        // and the objects; the model's requests fit its 4,000 tokens).
+        config.limits = klue::condense::Limits { per_output: 500 };
         // As `klue ask` does for a model.
         config.hints = klue::analyze::fetch::hints_for(
             &cluster.client,

@@ -741,3 +741,59 @@ fn a_ruby_backtrace_position_is_not_a_host() {
         "{d:?}"
     );
 }
+
+#[test]
+fn serilog_templates_are_filled_and_the_exception_names_the_refusal() {
+    let log = r#"{"@t":"2026-01-01T09:30:02.1Z","@mt":"Now listening on: {address}","address":"http://[::]:8080"}
+{"@t":"2026-01-01T09:30:08.7Z","@mt":"Watch failed, giving up after {MaxAttempts} attempts","@l":"Error","MaxAttempts":3,"@x":"k8s.Autorest.HttpOperationException: Operation returned an invalid status code 'Forbidden', response body {\"kind\":\"Status\",\"message\":\"configmaps is forbidden: User \\\"system:serviceaccount:flags:flag-service\\\" cannot watch resource \\\"configmaps\\\" in API group \\\"\\\" in the namespace \\\"flags\\\"\",\"reason\":\"Forbidden\",\"code\":403}\n   at k8s.Kubernetes.SendRequestRaw(String requestContent)\n   at Acme.Flags.Watch()"}
+{"@t":"2026-01-01T09:30:08.8Z","@mt":"{Application} stopped because a background service failed; exit code {ExitCode}","@l":"Fatal","Application":"Acme.Flags","ExitCode":1}
+"#;
+    let x = d(log);
+    assert_eq!(
+        x.line,
+        "Acme.Flags stopped because a background service failed; exit code 1"
+    );
+    assert_eq!(
+        x.names,
+        vec![Named::Forbidden {
+            user: "system:serviceaccount:flags:flag-service".into(),
+            verb: "watch".into(),
+            resource: "configmaps".into()
+        }]
+    );
+    // The stack frames of the exception are not quoted.
+    assert!(
+        !x.context
+            .as_deref()
+            .unwrap_or("")
+            .contains("SendRequestRaw"),
+        "{x:?}"
+    );
+}
+
+#[test]
+fn a_template_hole_without_a_property_stays() {
+    let obj = serde_json::json!({"N": 2, "who": "api"});
+    let m = obj.as_object().unwrap();
+    assert_eq!(
+        render_template("{who} failed {N:000} times, {Missing}", m),
+        "api failed 2 times, {Missing}"
+    );
+}
+
+#[test]
+fn perl_compile_errors_point_at_the_missing_module() {
+    let log = "perl: warning: Setting locale failed.\n\
+perl: warning: Falling back to the standard locale (\"C\").\n\
+Can't locate Text/CSV_XS.pm in @INC (you may need to install the Text::CSV_XS module) (@INC entries checked: /app/lib /usr/local/lib/perl5) at /app/lib/Recon/Parser.pm line 9.\n\
+BEGIN failed--compilation aborted at /app/lib/Recon/Parser.pm line 9.\n\
+Compilation failed in require at /app/bin/recon.pl line 14.\n\
+BEGIN failed--compilation aborted at /app/bin/recon.pl line 14.\n\
+[run] recon.pl exited with status 2\n";
+    let x = d(log);
+    assert_eq!(x.rule, "perl");
+    assert!(x.line.starts_with("Can't locate Text/CSV_XS.pm"), "{x:?}");
+    assert!(!x.line.contains("/usr/local/lib/perl5"), "{x:?}");
+    // The locale warnings before it are not what was being done.
+    assert!(x.context.is_none(), "{x:?}");
+}

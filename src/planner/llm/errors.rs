@@ -3,6 +3,7 @@
 use async_openai::error::OpenAIError;
 
 use super::transport::LastCall;
+use crate::analyze::util::cut;
 use crate::config::LlmSettings;
 
 /// A failure of the LLM planner. Every message is specific and user-facing.
@@ -202,7 +203,7 @@ pub fn classify(
                 s if s >= 500 => LlmError::Server {
                     status: s,
                     attempts,
-                    message: shorten(&message),
+                    message: cut(&message, 300),
                 },
                 s if (400..500).contains(&s) && is_context_length(code, &message) => {
                     return CallError::ContextLength(message);
@@ -236,7 +237,7 @@ pub fn classify(
         }
         OpenAIError::StreamError(e) => CallError::StreamCut(e.to_string()),
         OpenAIError::JSONDeserialize(e, content) => CallError::Fatal(LlmError::Protocol {
-            detail: format!("{e}: {}", shorten(&content)),
+            detail: format!("{e}: {}", cut(&content, 300)),
         }),
         other => CallError::Fatal(LlmError::Protocol {
             detail: other.to_string(),
@@ -256,15 +257,6 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
         return format!("connection timed out ({last})");
     }
     last
-}
-
-fn shorten(s: &str) -> String {
-    let s = s.trim();
-    if s.chars().count() > 300 {
-        format!("{}…", s.chars().take(300).collect::<String>())
-    } else {
-        s.to_string()
-    }
 }
 
 #[cfg(test)]

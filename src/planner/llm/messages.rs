@@ -375,6 +375,7 @@ mod tests {
                     outcome: Outcome::Executed {
                         command: "get pods -n shop".into(),
                         condensed: "NAME READY\napi 0/1".into(),
+                        output: String::new(),
                         error: None,
                         objects: vec![],
                     },
@@ -451,6 +452,7 @@ mod tests {
         let outcome = Outcome::Executed {
             command: "logs web -n shop".into(),
             condensed: String::new(),
+            output: String::new(),
             error: Some(err.into()),
             objects: vec![],
         };

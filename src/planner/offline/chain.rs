@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::analyze::logline;
-use crate::analyze::util::{containers_with_status, int, meta_name, s, sp};
+use crate::analyze::util::{arr, containers_with_status, int, meta_name, s, sp};
 use crate::analyze::{Finding, ObjectRef};
 use crate::planner::offline::Ask;
 use crate::planner::offline::observe::Observed;
@@ -375,7 +375,7 @@ pub(super) fn from_finding(w: &mut Walk<'_>, f: &Finding, depth: usize) {
                     names.join(", "),
                     owners.join(", "),
                     f.object.name,
-                    shorten_words(sp(&pods[0], "/status/message"))
+                    crate::analyze::util::cut(sp(&pods[0], "/status/message"), 160)
                 ),
                 pod_calls,
             );
@@ -456,15 +456,6 @@ fn evicted_from(obs: &Observed, node: &str) -> Vec<Value> {
         .collect()
 }
 
-/// A message cut to its first sentence-ish part.
-fn shorten_words(m: &str) -> String {
-    let m = m.trim();
-    match m.char_indices().nth(160) {
-        Some((i, _)) => format!("{}…", &m[..i]),
-        None => m.to_string(),
-    }
-}
-
 /// A finding stated as a cause, with its telling evidence.
 fn finding_cause(f: &Finding) -> String {
     let t = telling(f);
@@ -523,7 +514,7 @@ pub(super) fn follow_log(
     let name = meta_name(pod).to_string();
     let cmd = log_command(pod, container, previous);
     let have = w.need(
-        cmd,
+        cmd.clone(),
         format!(
             "read {} log of {name}/{container} for the line that explains the failure",
             if previous {
@@ -537,10 +528,11 @@ pub(super) fn follow_log(
     if !matches!(have, Have::Yes) {
         return false;
     }
-    let Some(log) = w.obs.view.log(&ns, &name, container, previous) else {
+    // The text of this very command: a log someone else fetched (another tail, another
+    // instance) can hold a different decisive line.
+    let Some((log, calls)) = w.obs.log_for(&cmd, &ns, &name, container, previous) else {
         return false;
     };
-    let calls = w.obs.log_calls(&ns, &name, container);
     let Some(d) = logline::decisive(log) else {
         let last = log
             .lines()
@@ -584,7 +576,9 @@ pub(super) fn follow_log(
                 .unwrap_or_default();
             w.cause(
                 format!("{who} exits: {line}{doing}"),
-                match database_grant(&line, &spec) {
+                match database_grant(&line, &spec)
+                    .or_else(|| missing_module_fix(w.obs, pod, &spec, &line))
+                {
                     Some(fix) => fix,
                     None => format!(
                         "Fix what the log reports ({line}); the log is from `{}`.",
@@ -595,6 +589,64 @@ pub(super) fn follow_log(
         }
     }
     true
+}
+
+/// A module or class the program cannot load (`Can't locate Text/CSV_XS.pm in @INC`,
+/// `ModuleNotFoundError: No module named 'x'`, `Cannot find module 'x'`, `cannot load such
+/// file -- x`, `ClassNotFoundException: x`): the image lacks it. Names the image, and the one
+/// another pod of the same workload ran fine with, when klue saw one.
+fn missing_module_fix(obs: &Observed, pod: &Value, spec: &Value, line: &str) -> Option<String> {
+    let r = regex::Regex::new(
+        r#"(?i)(?:can't locate (\S+?)\.pm in @INC|no module named '?([\w.]+)'?|cannot find module '([^']+)'|cannot load such file -- (\S+)|(?:ClassNotFoundException|NoClassDefFoundError): ([\w.$/]+))"#,
+    )
+    .ok()?;
+    let c = r.captures(line)?;
+    let module = (1..=5)
+        .find_map(|i| c.get(i))
+        .map(|m| m.as_str().replace('/', "::"))?;
+    let image = s(spec, "image");
+    let container = s(spec, "name");
+    let (kind, owner) = workload_of(pod).unwrap_or_default();
+    let ns = sp(pod, "/metadata/namespace");
+    // Another pod of the same workload (a CronJob's earlier Jobs too) that ran this container
+    // with another image and did not fail.
+    let cron_of = |p: &Value| {
+        workload_of(p).and_then(|(k, n)| {
+            (k == "Job")
+                .then(|| obs.view.get("Job", ns, &n))
+                .flatten()
+                .and_then(|j| crate::analyze::util::owner(j))
+                .map(|(_, c)| c.to_string())
+        })
+    };
+    let mine = cron_of(pod).unwrap_or_else(|| owner.clone());
+    let worked = obs
+        .view
+        .in_namespace("Pod", ns)
+        .filter(|p| meta_name(p) != meta_name(pod))
+        .filter(|p| {
+            cron_of(p).unwrap_or_else(|| workload_of(p).map(|(_, n)| n).unwrap_or_default()) == mine
+        })
+        .filter(|p| sp(p, "/status/phase") == "Succeeded" || crate::analyze::util::pod_ready(p))
+        .find_map(|p| {
+            arr(p, "/spec/containers")
+                .iter()
+                .find(|c| s(c, "name") == container && s(c, "image") != image)
+                .map(|c| s(c, "image").to_string())
+        });
+    let what = if kind.is_empty() {
+        "the pod".to_string()
+    } else {
+        format!("{kind} {owner}")
+    };
+    Some(match worked {
+        Some(old) => format!(
+            "The image {image} of container {container} lacks {module}; pods of the same workload ran fine with {old}. Add {module} to the image (or go back to {old} in {what}'s pod template)."
+        ),
+        None => format!(
+            "The image {image} of container {container} lacks {module}: add it to the image (its dependencies or build), or use an image that has it."
+        ),
+    })
 }
 
 /// A database refusing a statement for lack of privileges (`permission denied for schema

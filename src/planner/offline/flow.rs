@@ -250,6 +250,65 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
 
     // The subject: in scope, else widen on purpose.
     let mut subject = subject::find(&symptom, &obs, Some(&ns));
+    // A workload the symptom names that is scaled to 0 here while one of that name runs in
+    // another namespace (it moved): the one that runs is meant.
+    if let Some(idle) = subject.clone().filter(|s| {
+        matches!(s.object.kind.as_str(), "Deployment" | "StatefulSet")
+            && obs
+                .view
+                .get(&s.object.kind, &ns, &s.object.name)
+                .and_then(|o| crate::analyze::util::int(o, "/spec/replicas"))
+                == Some(0)
+    }) {
+        let kind = idle.object.kind.clone();
+        let name = idle.object.name.clone();
+        let resource = if kind == "Deployment" {
+            "deployments"
+        } else {
+            "statefulsets"
+        };
+        let wide = format!("get {resource} -A");
+        if !settle && !obs.view.is_listed(&kind, None) && !obs.was_proposed(&wide) {
+            return propose(
+                format!(
+                    "{kind} {name} is scaled to 0 in namespace {ns}: looking for it in the other namespaces (it may have moved)."
+                ),
+                vec![Ask {
+                    command: wide,
+                    reason: format!(
+                        "{kind} {name} runs no pods in namespace {ns} (0 replicas): widening to all namespaces to see whether it runs elsewhere"
+                    ),
+                    hypothesis: format!("{name} moved to another namespace"),
+                }],
+                &call,
+            );
+        }
+        let running = obs.view.all(&kind).find(|o| {
+            meta_name(o) == name
+                && meta_namespace(o).is_some_and(|n| n != ns)
+                && crate::analyze::util::int(o, "/spec/replicas").unwrap_or(1) > 0
+        });
+        if let Some(other) = running.and_then(meta_namespace).map(str::to_string) {
+            notes.push(format!(
+                "{kind} {name} is scaled to 0 in namespace {ns}; the {kind} {name} that runs is in namespace {other}, not {ns}: looked there."
+            ));
+            ns = other.clone();
+            subject = Some(Subject {
+                object: crate::analyze::ObjectRef::new(&kind, Some(&other), &name),
+                word: idle.word.clone(),
+            });
+            if !settle {
+                let more = survey_asks(&symptom, &ns, &obs);
+                if !more.is_empty() {
+                    return propose(
+                        format!("{} Looking at namespace {ns}.", notes.join(" ")),
+                        more,
+                        &call,
+                    );
+                }
+            }
+        }
+    }
     let findings = analyze::analyze(&obs.view);
     // Words used as names that name nothing here, though another word did ("rabbitmq keeps
     // crashing, the order queue is backing up" in a namespace with order-consumer).

@@ -155,12 +155,15 @@ pub struct Observed {
     pub seen_in: BTreeMap<String, Vec<String>>,
     /// Which call ids showed a container's log: `ns/pod/container` → call ids.
     pub logs_in: BTreeMap<String, Vec<String>>,
+    /// What each log command showed (normalised command → text, call ids): another query of
+    /// the same container with another tail or instance can show a different decisive line.
+    pub log_outputs: BTreeMap<String, (String, Vec<String>)>,
     /// Which call ids listed events of a namespace.
     pub events_in: Vec<String>,
     /// Commands whose last run failed, with the error (never evidence of anything).
     pub failed: BTreeMap<String, String>,
-    /// Commands refused or declined, with why.
-    pub declined: Vec<String>,
+    /// Commands refused or declined: their key, and why.
+    pub declined: Vec<(String, String)>,
     /// Which call ids listed a kind in full: `(kind, namespace or None for everywhere)`.
     pub listed_in: BTreeMap<(String, Option<String>), Vec<String>>,
     /// Hypotheses stated so far: statement → id.
@@ -175,6 +178,14 @@ pub struct Observed {
 
 pub fn normalize(cmd: &str) -> String {
     cmd.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What a command is looked up by: its canonical form (`--tail=50` and `--tail 50`, flags in
+/// any order, are one query), or its words when it does not parse.
+pub fn key(cmd: &str) -> String {
+    crate::query::parse(cmd.trim())
+        .map(|q| q.canonical())
+        .unwrap_or_else(|_| normalize(cmd))
 }
 
 pub fn object_key(kind: &str, ns: &str, name: &str) -> String {
@@ -200,7 +211,7 @@ impl Observed {
                             Action::Propose {
                                 call_id, command, ..
                             } => {
-                                o.proposed.insert(normalize(command));
+                                o.proposed.insert(key(command));
                                 commands.insert(call_id.clone(), command.clone());
                             }
                             Action::Hypothesis(h) => {
@@ -220,22 +231,25 @@ impl Observed {
         }
         // Earlier outputs by command, for duplicates answered from history.
         let mut by_command: BTreeMap<String, (Vec<Value>, String)> = BTreeMap::new();
+        // What klue's checks read of an output: the whole text, else the model's copy.
         for (call_id, outcome) in results {
             match outcome {
                 Outcome::Executed {
                     command,
                     condensed,
+                    output,
                     error,
                     objects,
                 } => {
-                    let cmd = normalize(&command);
+                    let text = if output.is_empty() { condensed } else { output };
+                    let cmd = key(&command);
                     o.proposed.insert(cmd.clone());
                     o.ran.entry(cmd.clone()).or_default().push(call_id.clone());
                     match error {
                         None => {
                             o.failed.remove(&cmd);
-                            o.absorb(&call_id, &command, &objects, &condensed);
-                            by_command.insert(cmd, (objects, condensed));
+                            o.absorb(&call_id, &command, &objects, &text);
+                            by_command.insert(cmd, (objects, text));
                         }
                         Some(e) => {
                             o.failed.insert(cmd, e);
@@ -243,23 +257,26 @@ impl Observed {
                     }
                 }
                 Outcome::Duplicate { command, condensed } => {
-                    let cmd = normalize(&command);
+                    let cmd = key(&command);
                     o.ran.entry(cmd.clone()).or_default().push(call_id.clone());
-                    let objects = by_command
+                    let (objects, text) = by_command
                         .get(&cmd)
-                        .map(|(ob, _)| ob.clone())
-                        .unwrap_or_default();
-                    o.absorb(&call_id, &command, &objects, &condensed);
+                        .cloned()
+                        .unwrap_or_else(|| (Vec::new(), condensed));
+                    o.absorb(&call_id, &command, &objects, &text);
                 }
                 Outcome::Refused { command, why } => {
-                    o.proposed.insert(normalize(&command));
-                    o.declined.push(format!("{command}: refused ({why})"));
+                    o.proposed.insert(key(&command));
+                    o.declined.push((key(&command), format!("refused ({why})")));
                 }
                 Outcome::Rejected { command, reason } => {
-                    o.proposed.insert(normalize(&command));
-                    o.declined.push(format!(
-                        "{command}: declined{}",
-                        reason.map(|r| format!(" ({r})")).unwrap_or_default()
+                    o.proposed.insert(key(&command));
+                    o.declined.push((
+                        key(&command),
+                        format!(
+                            "declined{}",
+                            reason.map(|r| format!(" ({r})")).unwrap_or_default()
+                        ),
                     ));
                 }
             }
@@ -268,7 +285,7 @@ impl Observed {
         o
     }
 
-    fn absorb(&mut self, call_id: &str, command: &str, objects: &[Value], condensed: &str) {
+    fn absorb(&mut self, call_id: &str, command: &str, objects: &[Value], text: &str) {
         let parsed = parse_command(command);
         let known_kind = parsed.as_ref().and_then(|p| kind_of(&p.resource));
         for obj in objects {
@@ -334,12 +351,18 @@ impl Observed {
                             container: container.clone(),
                             previous: p.previous,
                         },
-                        condensed.to_string(),
+                        text.to_string(),
                     );
                     self.logs_in
                         .entry(format!("{ns}/{pod}/{container}"))
                         .or_default()
                         .push(call_id.to_string());
+                    let out = self
+                        .log_outputs
+                        .entry(key(command))
+                        .or_insert_with(|| (String::new(), Vec::new()));
+                    out.0 = text.to_string();
+                    out.1.push(call_id.to_string());
                 }
             }
             _ => {}
@@ -348,13 +371,13 @@ impl Observed {
 
     /// Was this command (normalised) proposed already?
     pub fn was_proposed(&self, cmd: &str) -> bool {
-        self.proposed.contains(&normalize(cmd))
+        self.proposed.contains(&key(cmd))
     }
 
     /// Did the server answer this command: it succeeded, or said the object does not exist
     /// (a NotFound is an answer; every other failure is not)?
     pub fn answered(&self, cmd: &str) -> bool {
-        let c = normalize(cmd);
+        let c = key(cmd);
         self.ran.contains_key(&c)
             && self
                 .failed
@@ -365,7 +388,7 @@ impl Observed {
     /// What could not be checked by this command (failed, refused or declined), if anything.
     pub fn unchecked(&self, cmd: &str) -> Option<crate::protocol::Unchecked> {
         use crate::protocol::{ErrorClass, ProposalId, Unchecked};
-        let c = normalize(cmd);
+        let c = key(cmd);
         if let Some(e) = self.failed.get(&c) {
             let class = ErrorClass::of_message(e);
             if class.is_answer() {
@@ -378,20 +401,25 @@ impl Observed {
                     .and_then(|v| v.last())
                     .cloned()
                     .map(ProposalId),
-                command: c,
+                command: normalize(cmd),
                 class,
                 error: e.clone(),
             });
         }
         self.declined
             .iter()
-            .find(|d| normalize(d).starts_with(&format!("{c}:")))
-            .map(|d| Unchecked {
+            .find(|(k, _)| *k == c)
+            .map(|(_, why)| Unchecked {
                 id: None,
-                command: c.clone(),
+                command: normalize(cmd),
                 class: ErrorClass::Other,
-                error: d[c.len() + 1..].trim().to_string(),
+                error: why.clone(),
             })
+    }
+
+    /// The calls that ran `cmd` (in any spelling of it).
+    pub fn calls_for(&self, cmd: &str) -> Vec<String> {
+        self.ran.get(&key(cmd)).cloned().unwrap_or_default()
     }
 
     /// The calls that listed `kind` in `namespace` (or everywhere).
@@ -419,6 +447,24 @@ impl Observed {
             .get(&object_key(kind, namespace, name))
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The log exactly `cmd` showed and the calls that ran it; else the container's latest
+    /// log (whoever fetched it, with whatever tail) and every call that showed one.
+    pub fn log_for(
+        &self,
+        cmd: &str,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+    ) -> Option<(&str, Vec<String>)> {
+        if let Some((text, calls)) = self.log_outputs.get(&normalize(cmd)) {
+            return Some((text.as_str(), calls.clone()));
+        }
+        self.view
+            .log(namespace, pod, container, previous)
+            .map(|text| (text, self.log_calls(namespace, pod, container)))
     }
 
     /// The calls that showed a container's log.

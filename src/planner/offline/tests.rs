@@ -34,12 +34,14 @@ fn answer(t: &mut Transcript, step: &Step, answer: &dyn Fn(&str) -> Result<Vec<V
             Ok(objects) => Outcome::Executed {
                 command: command.clone(),
                 condensed: format!("{} objects", objects.len()),
+                output: String::new(),
                 error: None,
                 objects,
             },
             Err(e) => Outcome::Executed {
                 command: command.clone(),
                 condensed: String::new(),
+                output: String::new(),
                 error: Some(e),
                 objects: Vec::new(),
             },

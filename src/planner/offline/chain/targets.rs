@@ -716,13 +716,7 @@ fn dns_chain(w: &mut Walk<'_>, pod: &Value, ns: &str, host: &str, line: &str) {
                     ),
                     calls.clone(),
                 );
-                calls.extend(
-                    w.obs
-                        .ran
-                        .get(&format!("get namespace {dns_ns_name}"))
-                        .cloned()
-                        .unwrap_or_default(),
-                );
+                calls.extend(w.obs.calls_for(&format!("get namespace {dns_ns_name}")));
                 w.link(
                     format!("{carries}: the DNS rule of {policy} selects no namespace the cluster DNS runs in"),
                     calls,
@@ -787,7 +781,7 @@ fn dns_chain(w: &mut Walk<'_>, pod: &Value, ns: &str, host: &str, line: &str) {
         })
         .collect();
     let ready = dns.iter().filter(|p| pod_ready(p)).count();
-    let calls = w.obs.ran.get(&cmd).cloned().unwrap_or_default();
+    let calls = w.obs.calls_for(&cmd);
     if ready == 0 {
         w.found(
             format!("kube-system: {} CoreDNS pod(s), none ready", dns.len()),
@@ -1103,15 +1097,6 @@ fn env_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, var: &str, l
     );
 }
 
-/// A quoted log line cut to what a cause can carry.
-fn brief(line: &str) -> String {
-    if line.chars().count() > 140 {
-        format!("{}…", line.chars().take(140).collect::<String>())
-    } else {
-        line.to_string()
-    }
-}
-
 /// Environment variables a container takes from a ConfigMap or Secret key marked
 /// `optional: true`. When that key (or the object) is missing the kubelet starts the container
 /// anyway with the variable unset, and the application fails on it without naming it ("No
@@ -1204,7 +1189,7 @@ pub(super) fn optional_ref_gap(
             calls,
             format!(
                 "{who} fails ({}): env {} is unset because its optional {} reference {} key {} finds nothing: {held}",
-                brief(line), r.var, r.kind, r.name, r.key
+                crate::analyze::util::cut(line, 140), r.var, r.kind, r.name, r.key
             ),
             format!(
                 "Point env {} of {who} at the key that exists{} in {} {ns}/{}, or add key {} there; drop `optional: true` so a missing key stops the container with a clear error.",

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::targets::node_under;
 use super::{Have, Walk, calls_of, follow_log, from_finding, owner_words, restarts, targets};
 use crate::analyze::logline::Named;
-use crate::analyze::util::{arr, containers_with_status, int, meta_name, pod_ready, s, sp};
+use crate::analyze::util::{arr, containers_with_status, cut, int, meta_name, pod_ready, s, sp};
 use crate::analyze::{self, Finding, ObjectRef, logtime};
 
 /// The container a finding is about (from its title `container X …`), else the first failing.
@@ -105,8 +105,9 @@ pub(super) fn oom(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
     );
     w.chain.decisive = true;
     let previous = restarts(st) > 0;
+    let cmd = super::log_command(pod, &container, previous);
     let have = w.need(
-        super::log_command(pod, &container, previous),
+        cmd.clone(),
         format!("what {container} was doing when it ran out of memory"),
         format!("{container} needs more memory than its limit for what it does"),
     );
@@ -115,22 +116,21 @@ pub(super) fn oom(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
     }
     let last = w
         .obs
-        .view
-        .log(&ns, &name, &container, previous)
-        .and_then(|log| {
+        .log_for(&cmd, &ns, &name, &container, previous)
+        .and_then(|(log, calls)| {
             log.lines()
                 .rev()
                 .map(|l| logtime::strip_kubelet_prefix(l).trim())
                 .find(|l| !l.is_empty())
-                .map(str::to_string)
+                .map(|l| (l.to_string(), calls))
         });
-    if let Some(l) = &last {
+    if let Some((l, calls)) = last {
         w.link(
             format!(
                 "log of {name}/{container} before the kill ends with: {}",
-                shorten(l)
+                cut(&l, 200)
             ),
-            w.obs.log_calls(&ns, &name, &container),
+            calls,
         );
     }
     w.cause(
@@ -237,27 +237,27 @@ fn startup_log(
     let ns = sp(pod, "/metadata/namespace").to_string();
     let name = meta_name(pod).to_string();
     let plain = super::log_command(pod, container, previous);
-    let read = |w: &Walk<'_>| {
+    let stamped = format!("{plain} --timestamps");
+    let read = |w: &Walk<'_>, cmd: &str| {
         w.obs
-            .view
-            .log(&ns, &name, container, previous)
-            .unwrap_or("")
-            .to_string()
+            .log_for(cmd, &ns, &name, container, previous)
+            .map(|(log, _)| log.to_string())
+            .unwrap_or_default()
     };
     if w.obs.answered(&plain) {
-        let log = read(w);
+        let log = read(w, &plain);
         if logtime::span(log.lines()).is_some() {
             return Some(log);
         }
     }
     let have = w.need(
-        format!("{plain} --timestamps"),
+        stamped.clone(),
         format!("how long {container} takes to start (the log's timestamps), against the probe's {window} s"),
         "the probe kills the container before it has started".into(),
     );
     match have {
         Have::Asked => None,
-        _ => Some(read(w)),
+        _ => Some(read(w, &stamped)),
     }
 }
 
@@ -480,7 +480,7 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
             w.link(
                 format!(
                     "log of {name}/{container}: still starting when it was killed{ran}; last start-up line: {}",
-                    shorten(&last)
+                    cut(&last, 200)
                 ),
                 log_calls,
             );
@@ -513,14 +513,6 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
         ),
         f.remediation.clone(),
     );
-}
-
-fn shorten(s: &str) -> String {
-    if s.chars().count() > 200 {
-        format!("{}…", s.chars().take(200).collect::<String>())
-    } else {
-        s.to_string()
-    }
 }
 
 /// An init container that does not complete: its log, then what it waits for.
@@ -571,7 +563,7 @@ pub(super) fn init(w: &mut Walk<'_>, pod: &Value, f: &Finding, depth: usize) {
     if w.chain.links.len() == before {
         let calls = calls_of(w.obs, "Pod", sp(pod, "/metadata/namespace"), meta_name(pod));
         w.link(
-            format!("init container {container} runs: {}", shorten(&cmd)),
+            format!("init container {container} runs: {}", cut(&cmd, 200)),
             calls,
         );
     }
