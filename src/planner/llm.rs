@@ -301,8 +301,14 @@ impl LlmPlanner {
         let limit = window.saturating_sub(REPLY_RESERVE + TOOLS_RESERVE);
         let total = messages::outputs_count(transcript);
         if usage::count_messages(&msgs) > limit {
+            // Room to spare, though never by eliding the newest output...
             let roomy = limit * 2 / 3;
-            while usage::count_messages(&msgs) > roomy && elide < total {
+            while usage::count_messages(&msgs) > roomy && elide + 1 < total {
+                elide += 1;
+                msgs = messages::build(transcript, mode, elide);
+            }
+            // ...unless nothing else fits.
+            while usage::count_messages(&msgs) > limit && elide < total {
                 elide += 1;
                 msgs = messages::build(transcript, mode, elide);
             }

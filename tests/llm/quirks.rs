@@ -218,6 +218,54 @@ async fn the_context_window_the_server_reports_is_respected() {
     assert!(planner.take_notices().is_empty());
 }
 
+/// A server that reports a window larger than the configured budget does not widen it; and
+/// what was elided stays elided on the next step, so the start of the request (the part a
+/// server's prompt cache holds) does not change from step to step.
+#[tokio::test]
+async fn the_configured_budget_holds_under_a_larger_window_and_elisions_stay() {
+    let reply = || {
+        Reply::tools(
+            "",
+            vec![call("propose_query", json!({"command": "get nodes"}))],
+        )
+    };
+    let server = OpenAiServer::start(vec![reply(), reply()]).await;
+    server.set_models(json!({"object": "list", "data": [
+        {"id": "klue-test-model", "object": "model", "max_model_len": 131072}
+    ]}));
+    let mut s = settings(&server);
+    s.context_tokens = 6_000;
+    let mut planner = LlmPlanner::new(s).unwrap();
+    let (r, _) = step(&mut planner, &transcript_with_outputs(8)).await;
+    r.unwrap();
+    let (r, _) = step(&mut planner, &transcript_with_outputs(9)).await;
+    r.unwrap();
+    let requests = server.requests();
+    let elided = |i: usize| -> Vec<bool> {
+        requests[i]
+            .tool_results()
+            .iter()
+            .map(|r| r["output"].as_str().unwrap().contains("elided"))
+            .collect()
+    };
+    let (first, second) = (elided(0), elided(1));
+    assert!(first[0], "the configured 6,000 tokens hold: {first:?}");
+    assert!(
+        requests[0].raw.len() / 4 < 6_000,
+        "{} bytes",
+        requests[0].raw.len()
+    );
+    // Elided on the first step, elided on the second: the same start.
+    for (i, e) in first.iter().enumerate() {
+        assert!(
+            !e || second[i],
+            "output {i} came back: {first:?} then {second:?}"
+        );
+    }
+    // Room was left: the newest outputs of both steps are whole.
+    assert!(!first[7] && !second[8], "{first:?} {second:?}");
+}
+
 #[tokio::test]
 async fn a_text_reply_cut_at_the_token_limit_is_continued() {
     let server = OpenAiServer::start(vec![

@@ -1194,3 +1194,58 @@ async fn analyzer_hints_gathered_behind_the_start_reach_the_first_planner_call()
         "the first call's hints: {hints:#?}"
     );
 }
+
+/// The planner is handed every output whole (redacted) beside the model's small copy, and
+/// nothing is elided from the transcript it gets: klue's own checks read what ran, however
+/// small the model's copies are; fitting a model's context is the model planner's job.
+#[tokio::test]
+async fn planners_get_whole_outputs_beside_the_models_copy() {
+    let Some(exec) = executor().await else { return };
+    let script = Script::new(vec![
+        step(|_| {
+            (
+                "",
+                vec![
+                    propose("c1", "logs checkout -n sess -c app --previous"),
+                    propose("c2", "get pods -n sess"),
+                ],
+            )
+        }),
+        step(|t| {
+            let Outcome::Executed {
+                condensed, output, ..
+            } = outcome(t, "c1")
+            else {
+                panic!("{t:?}")
+            };
+            assert!(
+                output.contains("FATAL: password authentication failed"),
+                "{output}"
+            );
+            assert!(
+                output.contains("exiting with code 1"),
+                "the whole log: {output}"
+            );
+            assert!(
+                !output.contains("logPlantedUrlPass99"),
+                "redacted: {output}"
+            );
+            assert!(
+                condensed.len() < output.len(),
+                "{condensed:?} vs {output:?}"
+            );
+            let Outcome::Executed { output, .. } = outcome(t, "c2") else {
+                panic!("{t:?}")
+            };
+            assert!(output.contains("checkout"), "{output}");
+            ("", vec![conclude("seen", &[("log", &["c1"])])])
+        }),
+    ]);
+    let mut cfg = config(ApprovalPolicy::AllReadOnly);
+    // The model's copies: a few tokens each.
+    cfg.limits = klue::condense::Limits { per_output: 12 };
+    let (ops, mut ev) = start(script, exec, cfg);
+    say(&ops, "checkout?");
+    ev.until("the conclusion", |e| matches!(e, Event::Concluded(_)))
+        .await;
+}

@@ -491,14 +491,37 @@ pub(super) fn qualified(o: &ObjectRef) -> String {
     }
 }
 
+/// Lines of a container's log read first.
+const LOG_TAIL: usize = 50;
+/// Lines read when the first ones do not name what failed.
+const LONG_LOG_TAIL: usize = 300;
+
 /// The container's log to read for the run that failed: previous when it restarted.
 pub(super) fn log_command(pod: &Value, container: &str, previous: bool) -> String {
+    log_command_tail(pod, container, previous, LOG_TAIL)
+}
+
+fn log_command_tail(pod: &Value, container: &str, previous: bool, tail: usize) -> String {
     let ns = sp(pod, "/metadata/namespace");
     format!(
-        "logs {} -n {ns} -c {container}{} --tail 50",
+        "logs {} -n {ns} -c {container}{} --tail {tail}",
         meta_name(pod),
         if previous { " --previous" } else { "" }
     )
+}
+
+/// A decisive line that reports a failed lookup or connection without naming the host.
+fn unnamed_network_failure(d: &logline::Decisive) -> bool {
+    let unnamed = match d.names.as_slice() {
+        [] => true,
+        [logline::Named::Unresolved { host }] => host.is_empty(),
+        _ => false,
+    };
+    unnamed
+        && regex::Regex::new(
+            r"(?i)not known|no such host|could not resolve|failed to resolve|getaddrinfo|ENOTFOUND|EAI_AGAIN|nxdomain|temporary failure in name resolution|connection refused|ECONNREFUSED|timed? ?out|unreachable|could not connect|cannot connect|failed to connect",
+        )
+        .is_ok_and(|r| r.is_match(&d.line))
 }
 
 /// Read a container's log (asking for it first), then follow its decisive line.
@@ -530,9 +553,32 @@ pub(super) fn follow_log(
     }
     // The text of this very command: a log someone else fetched (another tail, another
     // instance) can hold a different decisive line.
-    let Some((log, calls)) = w.obs.log_for(&cmd, &ns, &name, container, previous) else {
+    let Some((mut log, mut calls)) = w.obs.log_for(&cmd, &ns, &name, container, previous) else {
         return false;
     };
+    // A failed lookup or connection whose host the last lines do not name (a traceback
+    // that fills the tail): the lines before them do, so read more of the log.
+    if log.lines().count() >= LOG_TAIL
+        && logline::decisive(log).is_some_and(|d| unnamed_network_failure(&d))
+    {
+        let longer = log_command_tail(pod, container, previous, LONG_LOG_TAIL);
+        let have = w.need(
+            longer.clone(),
+            format!(
+                "the last {LOG_TAIL} lines of {name}/{container}'s log say a connection or lookup failed but not to what: reading the last {LONG_LOG_TAIL} lines"
+            ),
+            format!("earlier lines of {name}/{container}'s log name the host it failed to reach"),
+        );
+        match have {
+            Have::Yes => {
+                if let Some((l, c)) = w.obs.log_for(&longer, &ns, &name, container, previous) {
+                    (log, calls) = (l, c);
+                }
+            }
+            Have::Asked => return false,
+            Have::No => {}
+        }
+    }
     let Some(d) = logline::decisive(log) else {
         let last = log
             .lines()

@@ -459,7 +459,7 @@ impl Observed {
         container: &str,
         previous: bool,
     ) -> Option<(&str, Vec<String>)> {
-        if let Some((text, calls)) = self.log_outputs.get(&normalize(cmd)) {
+        if let Some((text, calls)) = self.log_outputs.get(&key(cmd)) {
             return Some((text.as_str(), calls.clone()));
         }
         self.view

@@ -163,14 +163,30 @@ fn hinted(symptom: &Symptom) -> Vec<String> {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !NOT_NAMESPACES.contains(&w)
     };
+    // A quoted word is a state or a value ("stuck in \"released\""), not a namespace; so is
+    // what something is stuck in.
+    let quoted: Vec<String> = ['"', '\'', '“', '”', '`']
+        .iter()
+        .flat_map(|q| {
+            lower
+                .split(*q)
+                .skip(1)
+                .step_by(2)
+                .map(|w| w.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let before = out.len();
     for pass in [&["in", "from", "inside"][..], &["on"][..]] {
         if pass == ["on"] && out.len() > before {
             break;
         }
-        for pair in tokens.windows(2) {
+        for (i, pair) in tokens.windows(2).enumerate() {
+            let stuck = i > 0 && tokens[i - 1] == "stuck";
             if pass.contains(&pair[0])
                 && fits(pair[1])
+                && !stuck
+                && !quoted.iter().any(|q| q == pair[1])
                 && !out.iter().any(|o: &String| o == pair[1])
             {
                 out.push(pair[1].to_string());
@@ -183,6 +199,14 @@ fn hinted(symptom: &Symptom) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_states_are_no_namespaces() {
+        let s = |t: &str| hinted(&Symptom::parse(t));
+        assert!(s("orders are stuck in \"released\" since noon").is_empty());
+        assert!(s("jobs stuck in pending").is_empty());
+        assert_eq!(s("checkout fails in shop"), vec!["shop".to_string()]);
+    }
 
     #[test]
     fn explicit_then_hinted_then_session() {

@@ -248,3 +248,59 @@ fn a_spent_budget_settles_with_the_evidence_at_hand() {
     let c2 = super::settle(&t);
     assert!(proposals(&c2).is_empty() && conclusion(&c2).is_some());
 }
+
+#[test]
+fn a_log_is_read_from_the_command_that_fetched_it_in_whole() {
+    use super::observe::Observed;
+    let result = |id: &str, command: &str, condensed: &str, output: &str| TranscriptEntry::Result {
+        call_id: id.into(),
+        outcome: Outcome::Executed {
+            command: command.into(),
+            condensed: condensed.into(),
+            output: output.into(),
+            error: None,
+            objects: Vec::new(),
+        },
+    };
+    let mut t = Transcript::default();
+    user(&mut t, "api crashes");
+    // klue's own read, then a model's read of the same container with another tail.
+    t.entries.push(result(
+        "c1",
+        "logs api-1 -n shop -c api --previous --tail 50",
+        "[cut to fit the model]",
+        "INFO start\nFATAL: cannot open /etc/api/config.yaml\n",
+    ));
+    t.entries.push(result(
+        "c2",
+        "logs api-1 -n shop -c api --previous --tail=5",
+        "ERROR statsd flush failed",
+        "",
+    ));
+    let o = Observed::from_transcript(&t);
+    let (text, calls) = o
+        .log_for(
+            "logs api-1 -n shop -c api --previous --tail 50",
+            "shop",
+            "api-1",
+            "api",
+            true,
+        )
+        .expect("the log");
+    // The whole output, not the model's copy; and not the later read.
+    assert!(text.contains("cannot open /etc/api/config.yaml"), "{text}");
+    assert_eq!(calls, vec!["c1".to_string()]);
+    // One query in any spelling: `--tail=50` is `--tail 50`.
+    assert!(o.answered("logs api-1 -n shop --previous --tail=50 -c api"));
+    // Without the output, the model's copy is what there is.
+    let (text, _) = o
+        .log_for(
+            "logs api-1 -n shop -c api --previous --tail 5",
+            "shop",
+            "api-1",
+            "api",
+            true,
+        )
+        .expect("the log");
+    assert_eq!(text, "ERROR statsd flush failed");
+}
