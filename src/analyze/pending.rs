@@ -270,7 +270,7 @@ fn check(view: &ClusterView, pod: &Value) -> Option<Finding> {
             (
                 candidates,
                 format!(
-                    "the largest allocatable of the {n} node{} it may run on (schedulable, matching its selector, taints tolerated)",
+                    "the largest allocatable of the {n} node{} it can use (schedulable, selector and taints allow it)",
                     if n == 1 { "" } else { "s" }
                 ),
             )

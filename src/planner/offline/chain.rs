@@ -620,8 +620,27 @@ pub(super) fn follow_log(
                 .as_ref()
                 .map(|c| format!(" ({c})"))
                 .unwrap_or_default();
+            // Which container, when it is not the main one; the Job's own verdict.
+            let init = arr(pod, "/spec/initContainers")
+                .iter()
+                .any(|c| s(c, "name") == container);
+            let failed_job = workload_of(pod)
+                .filter(|(k, _)| k == "Job")
+                .and_then(|(_, j)| w.obs.view.get("Job", &ns, &j))
+                .and_then(|j| {
+                    arr(j, "/status/conditions")
+                        .iter()
+                        .find(|c| s(c, "type") == "Failed" && s(c, "status") == "True")
+                        .map(|c| s(c, "reason").to_string())
+                })
+                .filter(|r| !r.is_empty());
+            let subject = match (init, failed_job) {
+                (true, _) => format!("{who}: init container {container} exits"),
+                (false, Some(reason)) => format!("{who} failed ({reason}): its pods exit"),
+                (false, None) => format!("{who} exits"),
+            };
             w.cause(
-                format!("{who} exits: {line}{doing}"),
+                format!("{subject}: {line}{doing}"),
                 match database_grant(&line, &spec)
                     .or_else(|| missing_module_fix(w.obs, pod, &spec, &line))
                 {
