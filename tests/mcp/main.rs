@@ -223,6 +223,14 @@ async fn a_real_client_uses_every_tool_and_only_reads() {
         pods_text.contains("web") && pods_text.contains("CrashLoopBackOff"),
         "{pods_text}"
     );
+    // The cluster's text reaches the client's model fenced as untrusted data.
+    assert!(
+        pods_text.starts_with("<<<klue:untrusted-data source=\"output of `get pods")
+            && pods_text
+                .trim_end()
+                .ends_with("<<<klue:end-untrusted-data>>>"),
+        "{pods_text}"
+    );
     // The same table either way (the AGE column, last, may have ticked between the calls).
     let without_age = |t: &str| -> Vec<String> {
         t.lines()

@@ -35,9 +35,9 @@ pub async fn run(
     tracing::debug!(query = %q, ms = started.elapsed().as_millis() as u64, "query done");
     match outcome {
         Ok(out) if out.text.is_empty() => reply::text("(no output)"),
-        Ok(out) => reply::text(&out.text),
+        Ok(out) => reply::cluster_text(&format!("output of `{q}`"), &out.text),
         Err(ExecError::Refused(why)) => reply::error(&format!("refused: {why}")),
-        Err(e) => reply::error(&e.to_string()),
+        Err(e) => reply::cluster_error(&format!("error of `{q}`"), &e.to_string()),
     }
 }
 
