@@ -4,6 +4,11 @@ use super::util::{condition, meta_name, meta_namespace, ns_flag, owner, sp};
 use super::{ClusterView, Finding, ObjectRef, Severity};
 
 pub fn analyze(view: &ClusterView) -> Vec<Finding> {
+    // Annotation words that say a suspension is meant to last.
+    let intended = regex::Regex::new(
+        r"(?i)\b(?:on purpose|intentional(?:ly)?|deliberate(?:ly)?|retired|decommissioned|deprecated|do not (?:resume|enable|unsuspend)|kept for rollback)\b",
+    )
+    .ok();
     let mut out = Vec::new();
     for cj in view.all("CronJob") {
         let ns = meta_namespace(cj).unwrap_or("");
@@ -21,10 +26,21 @@ pub fn analyze(view: &ClusterView) -> Vec<Finding> {
             related: Vec::new(),
             rank,
         };
+        // Suspended, unless its annotations say so on purpose (retired, kept for rollback):
+        // a pause for maintenance ("resume after the cut-over") is still reported.
+        let on_purpose = cj
+            .pointer("/metadata/annotations")
+            .and_then(serde_json::Value::as_object)
+            .is_some_and(|a| {
+                a.values()
+                    .filter_map(serde_json::Value::as_str)
+                    .any(|v| intended.as_ref().is_some_and(|r| r.is_match(v)))
+            });
         if cj
             .pointer("/spec/suspend")
             .and_then(serde_json::Value::as_bool)
             == Some(true)
+            && !on_purpose
         {
             let mut f = base(
                 Severity::Info,
@@ -77,4 +93,31 @@ pub fn analyze(view: &ClusterView) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn suspended(annotation: &str) -> Vec<Finding> {
+        let mut v = ClusterView::default();
+        v.insert(json!({
+            "kind": "CronJob",
+            "metadata": {"name": "report", "namespace": "ops",
+                         "annotations": {"ops/status": annotation}},
+            "spec": {"schedule": "0 1 * * *", "suspend": true}
+        }));
+        analyze(&v)
+    }
+
+    #[test]
+    fn a_pause_is_reported_a_retirement_is_not() {
+        assert_eq!(
+            suspended("paused for the warehouse migration, resume after cut-over").len(),
+            1
+        );
+        assert!(suspended("retired: replaced by sitemap-service, suspended on purpose").is_empty());
+    }
 }

@@ -567,7 +567,7 @@ fn reads_as_consequence(line: &str) -> bool {
         .count();
     words <= 3
         || regex!(
-            r"(?i)\b(?:timed? ?out|waiting|wait(?:ed)? for|failed to (?:start|initiali[sz]e|sync|boot|connect|load)|start-?up failed|could not (?:start|connect)|unable to (?:start|connect)|exiting|exited|giving up|gave up|retries exhausted|max(?:imum)? retries|aborting|shutting down|see above|initiali[sz]ation failed|not ready|unavailable|cannot continue|dependency|deadline exceeded|could not acquire|connection ?error|connection refused|e?connrefused|econnreset|etimedout|unreachable|no route to host|forbidden|unauthori[sz]ed|40[13]|stopped because|stopping because|because (?:a|an|the) [\w ]{1,40}(?:failed|crashed|threw|exited)|exit(?:ing|ed)? (?:with )?(?:code|status) \d+)\b"
+            r"(?i)\b(?:timed? ?out|waiting|wait(?:ed)? for|failed to (?:start|initiali[sz]e|sync|boot|connect|load|construct|create|build|instantiate|bootstrap|establish|open)|start-?up failed|could not (?:start|connect)|unable to (?:start|connect)|exiting|exited|giving up|gave up|retries exhausted|max(?:imum)? retries|aborting|shutting down|see above|initiali[sz]ation failed|not ready|unavailable|cannot continue|dependency|deadline exceeded|could not acquire|connection ?error|connection refused|e?connrefused|econnreset|etimedout|unreachable|no route to host|forbidden|unauthori[sz]ed|40[13]|stopped because|stopping because|because (?:a|an|the) [\w ]{1,40}(?:failed|crashed|threw|exited)|exit(?:ing|ed)? (?:with )?(?:code|status) \d+)\b"
         )
         .is_some_and(|r| r.is_match(&message))
 }
@@ -793,6 +793,9 @@ pub fn names_in(t: &str) -> Vec<Named> {
     let unresolved: &[&str] = &[
         r"UnknownHostException: ([\w.-]+)",
         r"lookup ([\w.-]+)(?: on [\d.:\[\]a-f]+)?: (?:no such host|server misbehaving|i/o timeout)",
+        // Go's resolver when the DNS server does not answer: `lookup db.ns.svc.cluster.local
+        // on 10.96.0.10:53: read udp 10.244.1.6:51718->10.96.0.10:53: i/o timeout`
+        r"lookup ([\w.-]+) on [\d.:\[\]a-f]+: (?:read|dial|write) (?:udp|tcp) .*?(?:i/o timeout|connection refused|no route to host)",
         r"getaddrinfo (?:ENOTFOUND|EAI_AGAIN|EAI_NONAME) ([\w.-]+)",
         r"can't find ([\w.-]+?)\.?: NXDOMAIN",
         r#"could not translate host name "([\w.-]+)""#,
@@ -807,6 +810,8 @@ pub fn names_in(t: &str) -> Vec<Named> {
         r"querySrv (?:ENOTFOUND|ESERVFAIL|ETIMEOUT|ECONNREFUSED) (?:_mongodb\._tcp\.)?([\w.-]+)",
         r"(?i)unknown host:? ['\x22]?([a-z][\w-]*(?:\.[\w-]+)*)",
         r#"host not found in upstream "([\w.-]+?)(?::\d+)?""#,
+        r"DNS resolution failed for ([\w-]+(?:\.[\w-]+)+)",
+        r"(?i)(?:couldn't|could not|cannot|unable to) resolve (?:server |host |address )?['\x22]?([a-z][\w-]*(?:\.[\w-]+)+)",
     ];
     for p in unresolved {
         if let Some(r) = Regex::new(p).ok()

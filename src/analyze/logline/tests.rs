@@ -797,3 +797,33 @@ BEGIN failed--compilation aborted at /app/bin/recon.pl line 14.\n\
     // The locale warnings before it are not what was being done.
     assert!(x.context.is_none(), "{x:?}");
 }
+
+#[test]
+fn go_resolver_timeouts_name_the_host_not_the_dns_server() {
+    let x = d(
+        r#"{"time":"2026-12-03T10:42:41Z","level":"ERROR","msg":"startup failed","err":"connect to database: hostname resolving error: lookup postgis.geo.svc.cluster.local on 10.96.0.10:53: read udp 10.244.1.61:51718->10.96.0.10:53: i/o timeout"}"#,
+    );
+    assert_eq!(
+        x.names.first(),
+        Some(&Named::Unresolved {
+            host: "postgis.geo.svc.cluster.local".into()
+        }),
+        "{x:?}"
+    );
+}
+
+#[test]
+fn a_wrapping_failure_borrows_the_host_a_warning_could_not_resolve() {
+    let log = "2026-12-03 10:34:42,785 WARN  [org.apa.kaf.cli.ClientUtils] (main) Couldn't resolve server kafka-bootstrap.streaming.svc.cluster.local:9092 from bootstrap.servers as DNS resolution failed for kafka-bootstrap.streaming.svc.cluster.local\n\
+2026-12-03 10:34:42,986 ERROR [io.qua.run.Application] (main) Failed to start application: org.apache.kafka.common.config.ConfigException: No resolvable bootstrap urls given in bootstrap.servers\n\
+\tat org.apache.kafka.clients.ClientUtils.parseAndValidateAddresses(ClientUtils.java:89)\n\
+Caused by: org.apache.kafka.common.KafkaException: Failed to construct kafka consumer\n";
+    let x = d(log);
+    assert_eq!(
+        x.names.first(),
+        Some(&Named::Unresolved {
+            host: "kafka-bootstrap.streaming.svc.cluster.local".into()
+        }),
+        "{x:?}"
+    );
+}

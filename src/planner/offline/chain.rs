@@ -808,6 +808,9 @@ pub fn subject_chain(obs: &Observed, subject: &ObjectRef) -> Option<Chain> {
                 w.chain.decisive = true;
             } else {
                 workloads::not_ready_pods(&mut w, subject, desired, calls);
+                if w.chain.cause.is_empty() && w.chain.asks.is_empty() {
+                    workloads::service_in_front(&mut w, subject);
+                }
             }
         }
         _ => return None,

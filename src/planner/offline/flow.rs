@@ -310,6 +310,105 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
         }
     }
     let findings = analyze::analyze(&obs.view);
+    let failing_in = |n: &str, f: &&Finding| {
+        f.object.namespace.as_deref() == Some(n) && f.severity != Severity::Info
+    };
+    // A subject named only by a word the namespace's name carries too ("ingest" for
+    // ingest-worker in namespace data-ingest) stands for the namespace when it is healthy
+    // and something else there fails.
+    if let Some(s) = subject.clone()
+        && s.word != s.object.name
+        && !symptom.text.to_lowercase().contains(&s.object.name)
+        && ns.split(['-', '_']).any(|p| p == s.word)
+        && !findings
+            .iter()
+            .filter(|f| failing_in(&ns, f))
+            .any(|f| subject::concerns(f, &s, &obs))
+        && findings.iter().any(|f| failing_in(&ns, &f))
+    {
+        notes.push(format!(
+            "\"{}\" names namespace {ns} as much as {} {}, which is healthy: looked at what fails in the namespace.",
+            s.word, s.object.kind, s.object.name
+        ));
+        subject = None;
+    }
+    // A healthy subject in a namespace where nothing fails, while the symptom's other words
+    // name a workload elsewhere that does fail ("the loyalty box in the CRM says unavailable,
+    // check crm" with loyalty-points crash-looping in its own namespace): that one is meant.
+    if let Some(s) = subject.clone()
+        && !findings.iter().any(|f| failing_in(&ns, &f))
+    {
+        let words: Vec<String> = subject::name_like_candidates(&symptom, &ns)
+            .into_iter()
+            .filter(|w| w.len() >= 4 && *w != s.word && !s.object.name.contains(w.as_str()))
+            .filter(|w| !ns.split(['-', '_']).any(|p| p == w))
+            .collect();
+        if !words.is_empty() {
+            let wide = ["get pods -A".to_string(), "get deployments -A".to_string()];
+            let asks: Vec<Ask> = wide
+                .iter()
+                .filter(|c| !settle && !obs.was_proposed(c))
+                .map(|c| Ask {
+                    command: c.clone(),
+                    reason: format!(
+                        "{} {} is healthy and nothing fails in namespace {ns}: widening to all namespaces for what the symptom's other words ({}) name",
+                        s.object.kind,
+                        s.object.name,
+                        words.join(", ")
+                    ),
+                    hypothesis: format!("{} runs in another namespace and fails there", words[0]),
+                })
+                .collect();
+            if !asks.is_empty() {
+                return propose(
+                    format!(
+                        "{} {} looks healthy and nothing in namespace {ns} fails: looking in all namespaces for {}.",
+                        s.object.kind,
+                        s.object.name,
+                        words.join(" or ")
+                    ),
+                    asks,
+                    &call,
+                );
+            }
+            // A failing workload elsewhere whose name carries one of those words.
+            let elsewhere = findings
+                .iter()
+                .filter(|f| f.severity != Severity::Info)
+                .filter(|f| f.object.namespace.as_deref().is_some_and(|n| n != ns))
+                .find_map(|f| {
+                    let fns = f.object.namespace.clone().unwrap_or_default();
+                    let pod = obs.view.get(&f.object.kind, &fns, &f.object.name)?;
+                    let (kind, name) = subject::workload_of(pod)
+                        .unwrap_or((f.object.kind.clone(), f.object.name.clone()));
+                    let word = words
+                        .iter()
+                        .find(|w| name.split(['-', '_']).any(|p| p == w.as_str()))?;
+                    Some((kind, name, fns, word.clone()))
+                });
+            if let Some((kind, name, other, word)) = elsewhere {
+                notes.push(format!(
+                    "{} {} in namespace {ns} is healthy and nothing there fails; {kind} {name}, which the symptom's \"{word}\" names, runs in namespace {other}, not {ns}, and fails: looked there.",
+                    s.object.kind, s.object.name
+                ));
+                ns = other.clone();
+                subject = Some(Subject {
+                    object: crate::analyze::ObjectRef::new(&kind, Some(&other), &name),
+                    word,
+                });
+                if !settle {
+                    let more = survey_asks(&symptom, &ns, &obs);
+                    if !more.is_empty() {
+                        return propose(
+                            format!("{} Looking at namespace {ns}.", notes.join(" ")),
+                            more,
+                            &call,
+                        );
+                    }
+                }
+            }
+        }
+    }
     // Words used as names that name nothing here, though another word did ("rabbitmq keeps
     // crashing, the order queue is backing up" in a namespace with order-consumer).
     let unnamed: Vec<String> = match &subject {

@@ -32,6 +32,7 @@ pub const RESOURCES: &[(&str, &str, bool)] = &[
     ("serviceaccounts", "ServiceAccount", true),
     ("roles", "Role", true),
     ("rolebindings", "RoleBinding", true),
+    ("clusterroles", "ClusterRole", false),
     ("nodes", "Node", false),
     ("namespaces", "Namespace", false),
     ("storageclasses", "StorageClass", false),

@@ -1304,6 +1304,63 @@ fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, 
         );
         return;
     }
+    // A binding whose roleRef names a role that does not exist.
+    for b in &mine {
+        let (kind, role) = (sp(b, "/roleRef/kind"), sp(b, "/roleRef/name"));
+        let exists = match kind {
+            "ClusterRole" => {
+                let cmd = format!("get clusterrole {role}");
+                match w.need(
+                    cmd,
+                    format!(
+                        "RoleBinding {} refers to ClusterRole {role}: does it exist?",
+                        meta_name(b)
+                    ),
+                    format!("ClusterRole {role} does not exist"),
+                ) {
+                    Have::Yes => w.obs.view.get("ClusterRole", "", role).is_some(),
+                    Have::Asked => return,
+                    Have::No => true,
+                }
+            }
+            _ => w.obs.view.get("Role", &sa_ns, role).is_some(),
+        };
+        if exists {
+            continue;
+        }
+        let granting: Option<String> = w
+            .obs
+            .view
+            .in_namespace("Role", &sa_ns)
+            .find(|r| {
+                arr(r, "/rules").iter().any(|rule| {
+                    let has = |f: &str, want: &str| {
+                        arr(rule, f)
+                            .iter()
+                            .any(|v| v.as_str() == Some(want) || v.as_str() == Some("*"))
+                    };
+                    has("/verbs", verb) && has("/resources", resource)
+                })
+            })
+            .map(|r| meta_name(r).to_string());
+        let binding = meta_name(b).to_string();
+        let there = granting
+            .as_ref()
+            .map(|g| format!("; Role {g} in {sa_ns} allows {verb} on {resource}"))
+            .unwrap_or_default();
+        w.link(
+            format!("RoleBinding {binding} binds ServiceAccount {sa} to {kind} {role}, which does not exist{there}"),
+            calls,
+        );
+        w.cause(
+            format!("{who} is forbidden to {verb} {resource}: RoleBinding {binding} refers to {kind} {role}, which does not exist{there}"),
+            match &granting {
+                Some(g) => format!("Recreate RoleBinding {sa_ns}/{binding} with roleRef Role {g} (a binding's roleRef cannot be changed in place)."),
+                None => format!("Create {kind} {role} allowing `{verb}` on {resource}, or recreate RoleBinding {sa_ns}/{binding} with a roleRef that exists."),
+            },
+        );
+        return;
+    }
     let roles: Vec<String> = mine
         .iter()
         .map(|b| sp(b, "/roleRef/name").to_string())

@@ -368,7 +368,60 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
         .map(|c| c[1].to_string());
     if let Some(code) = status {
         w.chain.decisive = true;
-        if code == "404" {
+        // The container's other probes: one on another port that passes says where the
+        // health endpoints are (a management port).
+        let port_of = |p: &Value| {
+            p.pointer("/httpGet/port")
+                .map(|v| {
+                    v.as_i64()
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| v.as_str().unwrap_or("").to_string())
+                })
+                .unwrap_or_default()
+        };
+        let passing_elsewhere = if kind == "liveness" {
+            let c = arr(pod, "/spec/containers")
+                .iter()
+                .find(|c| s(c, "name") == container);
+            c.and_then(|c| {
+                ["readinessProbe", "startupProbe"].iter().find_map(|k| {
+                    let other = c.get(*k)?;
+                    let (op, opath) = (port_of(other), sp(other, "/httpGet/path").to_string());
+                    (!op.is_empty() && op != port)
+                        .then(|| (k.trim_end_matches("Probe").to_string(), op, opath))
+                })
+            })
+        } else {
+            None
+        };
+        // A named port with its number (`management (8081)`).
+        let numbered = |p: &str| -> String {
+            if p.parse::<u16>().is_ok() {
+                return p.to_string();
+            }
+            arr(pod, "/spec/containers")
+                .iter()
+                .filter(|c| s(c, "name") == container)
+                .flat_map(|c| arr(c, "/ports"))
+                .find(|cp| s(cp, "name") == p)
+                .and_then(|cp| cp.get("containerPort").and_then(Value::as_i64))
+                .map(|n| format!("{p} ({n})"))
+                .unwrap_or_else(|| p.to_string())
+        };
+        if code == "404"
+            && let Some((other, oport, opath)) = passing_elsewhere
+        {
+            let (port, oport) = (numbered(&port), numbered(&oport));
+            w.link(format!("the {kind} probe asks GET {path} on port {port}: the server answers 404 (no such path)"), pod_calls.clone());
+            w.link(
+                format!("the {other} probe of the same container asks GET {opath} on port {oport}, and no event says it fails with 404"),
+                pod_calls,
+            );
+            w.cause(
+                format!("{who}: the {kind} probe asks port {port}, but the health endpoints are on port {oport} (where its {other} probe asks): GET {path} on {port} answers 404 and the kubelet keeps restarting a healthy container"),
+                format!("Set the {kind} probe of container {container} to port {oport} (spec.template.spec.containers[{container}].{kind}Probe.httpGet.port, now {port}), as its {other} probe."),
+            );
+        } else if code == "404" {
             w.link(format!("the {kind} probe asks GET {path} on port {port}: the server answers 404 (no such path)"), pod_calls);
             w.cause(
                 format!("{who}: the {kind} probe path {path} is not served (HTTP 404), so the probe fails{}", if kind == "liveness" { " and the kubelet keeps restarting a healthy container" } else { " and the pod never becomes ready" }),
@@ -1439,6 +1492,112 @@ pub(super) fn not_ready_pods(
     );
     let refs: Vec<Value> = not_ready.iter().map(|p| (*p).clone()).collect();
     node_under(w, &refs, &format!("{} {ns}/{}", subject.kind, subject.name));
+}
+
+/// A workload whose pods are all ready, reached through a Service of its name that selects
+/// none of them (a label renamed in the pod template, a typo in the selector): nothing
+/// answers behind the Service.
+pub(super) fn service_in_front(w: &mut Walk<'_>, subject: &ObjectRef) {
+    let ns = subject.namespace.clone().unwrap_or_default();
+    let name = subject.name.clone();
+    let reason =
+        format!("{name}'s pods are ready: does the Service in front of {name} select them?");
+    if !matches!(w.need_list("services", "Service", &ns, reason), Have::Yes) {
+        return;
+    }
+    let pods: Vec<Value> = crate::planner::offline::subject::pods_of(w.obs, subject)
+        .into_iter()
+        .cloned()
+        .collect();
+    if pods.is_empty() {
+        return;
+    }
+    let services: Vec<Value> = w
+        .obs
+        .view
+        .in_namespace("Service", &ns)
+        .filter(|svc| {
+            svc.pointer("/spec/selector")
+                .and_then(Value::as_object)
+                .is_some()
+        })
+        .cloned()
+        .collect();
+    let names: Vec<String> = services.iter().map(|s| meta_name(s).to_string()).collect();
+    let front = if names.contains(&name) {
+        Some(name.clone())
+    } else {
+        targets::closest(&name, &names)
+    };
+    let Some(svc) = front.and_then(|f| services.into_iter().find(|s| meta_name(s) == f)) else {
+        return;
+    };
+    let Some(selector) = svc.pointer("/spec/selector").and_then(Value::as_object) else {
+        return;
+    };
+    let selects = |p: &Value| {
+        p.pointer("/metadata/labels")
+            .is_some_and(|l| crate::analyze::util::map_selector_matches(selector, l))
+    };
+    // Another workload's pods may be what it selects: then it is not in front of this one.
+    let selects_any = w.obs.view.in_namespace("Pod", &ns).any(&selects);
+    if pods.iter().any(selects) || selects_any {
+        return;
+    }
+    let svc_name = meta_name(&svc).to_string();
+    let wanted: Vec<String> = selector
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .collect();
+    let theirs: Vec<String> = selector
+        .keys()
+        .map(|k| {
+            let v = pods[0]
+                .pointer(&format!(
+                    "/metadata/labels/{}",
+                    k.replace('~', "~0").replace('/', "~1")
+                ))
+                .and_then(Value::as_str);
+            match v {
+                Some(v) => format!("{k}={v}"),
+                None => format!("no {k} label"),
+            }
+        })
+        .collect();
+    let calls = w.obs.list_calls("Service", Some(&ns));
+    let pod_calls = w.obs.list_calls("Pod", Some(&ns));
+    w.object(ObjectRef::new("Service", Some(&ns), &svc_name));
+    w.link(
+        format!("{} {name}: {} pod(s), all ready", subject.kind, pods.len()),
+        pod_calls.clone(),
+    );
+    w.link(
+        format!(
+            "Service {svc_name} selects {}: no pod in {ns} carries that, so it has no endpoints",
+            wanted.join(", ")
+        ),
+        calls,
+    );
+    w.found(
+        format!(
+            "the pods of {} {name} carry {}",
+            subject.kind,
+            theirs.join(", ")
+        ),
+        pod_calls,
+        format!(
+            "Service {ns}/{svc_name} selects no pod ({}), so it has no endpoints: the pods of {} {name} are ready but carry {}",
+            wanted.join(", "),
+            subject.kind,
+            theirs.join(", ")
+        ),
+        format!(
+            "Make spec.selector of Service {svc_name} match the pods' labels ({}), or put the labels it selects ({}) back on {} {name}'s pod template.",
+            theirs.join(", "),
+            wanted.join(", "),
+            subject.kind
+        ),
+    );
 }
 
 #[cfg(test)]
