@@ -172,7 +172,17 @@ pub async fn apply_objects(
             .unwrap_or_default();
         wait_crd_established(client, name).await?;
     }
-    for o in rest {
+    // Services with a written ClusterIP before any Service the apiserver gives a random one:
+    // a random address can otherwise take one a later manifest names ("provided IP is
+    // already allocated"), a failure that comes and goes with the draw.
+    let fixed_ip = |o: &Value| {
+        kind_of(o) == "Service"
+            && o.pointer("/spec/clusterIP")
+                .and_then(Value::as_str)
+                .is_some_and(|ip| !ip.is_empty() && ip != "None")
+    };
+    let (fixed, rest): (Vec<_>, Vec<_>) = rest.into_iter().partition(|o| fixed_ip(o));
+    for o in fixed.into_iter().chain(rest) {
         written.push(apply_one(client, &mut resolver, o).await?);
     }
     Ok(written)
