@@ -1255,17 +1255,7 @@ fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, 
         w.obs
             .view
             .get("Role", &sa_ns, role)
-            .map(|r| {
-                arr(r, "/rules").iter().any(|rule| {
-                    let has = |f: &str, want: &str| {
-                        arr(rule, f)
-                            .iter()
-                            .any(|v| v.as_str() == Some(want) || v.as_str() == Some("*"))
-                    };
-                    has("/verbs", verb) && has("/resources", resource)
-                })
-            })
-            .unwrap_or(false)
+            .is_some_and(|r| role_allows(r, verb, resource))
     };
     let mine: Vec<&Value> = bindings.iter().filter(|b| binds_sa(b)).collect();
     let granting_others: Vec<String> = bindings
@@ -1332,16 +1322,7 @@ fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, 
             .obs
             .view
             .in_namespace("Role", &sa_ns)
-            .find(|r| {
-                arr(r, "/rules").iter().any(|rule| {
-                    let has = |f: &str, want: &str| {
-                        arr(rule, f)
-                            .iter()
-                            .any(|v| v.as_str() == Some(want) || v.as_str() == Some("*"))
-                    };
-                    has("/verbs", verb) && has("/resources", resource)
-                })
-            })
+            .find(|r| role_allows(r, verb, resource))
             .map(|r| meta_name(r).to_string());
         let binding = meta_name(b).to_string();
         let there = granting
@@ -1376,6 +1357,18 @@ fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, 
         format!("{who} is forbidden to {verb} {resource}: Role(s) {} bound to ServiceAccount {sa} do not allow it", roles.join(", ")),
         format!("Add `{verb}` on {resource} to Role {sa_ns}/{}.", roles[0]),
     );
+}
+
+/// Does a Role's rules allow `verb` on `resource` (`*` counts)?
+fn role_allows(role: &Value, verb: &str, resource: &str) -> bool {
+    arr(role, "/rules").iter().any(|rule| {
+        let has = |f: &str, want: &str| {
+            arr(rule, f)
+                .iter()
+                .any(|v| v.as_str() == Some(want) || v.as_str() == Some("*"))
+        };
+        has("/verbs", verb) && has("/resources", resource)
+    })
 }
 
 /// Credentials a dependency rejected: where the container takes them from.
