@@ -297,15 +297,8 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
                 object: crate::analyze::ObjectRef::new(&kind, Some(&other), &name),
                 word: idle.word.clone(),
             });
-            if !settle {
-                let more = survey_asks(&symptom, &ns, &obs);
-                if !more.is_empty() {
-                    return propose(
-                        format!("{} Looking at namespace {ns}.", notes.join(" ")),
-                        more,
-                        &call,
-                    );
-                }
+            if let Some(step) = survey_there(&symptom, &ns, &obs, &notes, settle, &call) {
+                return step;
             }
         }
     }
@@ -344,21 +337,17 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
             .filter(|w| !ns.split(['-', '_']).any(|p| p == w))
             .collect();
         if !words.is_empty() {
-            let wide = ["get pods -A".to_string(), "get deployments -A".to_string()];
-            let asks: Vec<Ask> = wide
-                .iter()
-                .filter(|c| !settle && !obs.was_proposed(c))
-                .map(|c| Ask {
-                    command: c.clone(),
-                    reason: format!(
-                        "{} {} is healthy and nothing fails in namespace {ns}: widening to all namespaces for what the symptom's other words ({}) name",
-                        s.object.kind,
-                        s.object.name,
-                        words.join(", ")
-                    ),
-                    hypothesis: format!("{} runs in another namespace and fails there", words[0]),
-                })
-                .collect();
+            let asks = widen_asks(
+                &obs,
+                settle,
+                &format!(
+                    "{} {} is healthy and nothing fails in namespace {ns}: widening to all namespaces for what the symptom's other words ({}) name",
+                    s.object.kind,
+                    s.object.name,
+                    words.join(", ")
+                ),
+                &format!("{} runs in another namespace and fails there", words[0]),
+            );
             if !asks.is_empty() {
                 return propose(
                     format!(
@@ -396,15 +385,8 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
                     object: crate::analyze::ObjectRef::new(&kind, Some(&other), &name),
                     word,
                 });
-                if !settle {
-                    let more = survey_asks(&symptom, &ns, &obs);
-                    if !more.is_empty() {
-                        return propose(
-                            format!("{} Looking at namespace {ns}.", notes.join(" ")),
-                            more,
-                            &call,
-                        );
-                    }
+                if let Some(step) = survey_there(&symptom, &ns, &obs, &notes, settle, &call) {
+                    return step;
                 }
             }
         }
@@ -434,19 +416,15 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
             f.object.namespace.as_deref() == Some(ns.as_str()) && f.severity != Severity::Info
         });
         if !cands.is_empty() && !failing_here {
-            let wide = ["get pods -A".to_string(), "get deployments -A".to_string()];
-            let asks: Vec<Ask> = wide
-                .iter()
-                .filter(|c| !settle && !obs.was_proposed(c))
-                .map(|c| Ask {
-                    command: c.clone(),
-                    reason: format!(
-                        "nothing named {} and nothing failing in namespace {ns}: widening to all namespaces to find it",
-                        cands.join("/")
-                    ),
-                    hypothesis: format!("{} runs in another namespace", cands[0]),
-                })
-                .collect();
+            let asks = widen_asks(
+                &obs,
+                settle,
+                &format!(
+                    "nothing named {} and nothing failing in namespace {ns}: widening to all namespaces to find it",
+                    cands.join("/")
+                ),
+                &format!("{} runs in another namespace", cands[0]),
+            );
             if !asks.is_empty() {
                 return propose(
                     format!(
@@ -503,15 +481,10 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
                     cands.join(" or ")
                 ));
             }
-            if ns != scope.namespace && !settle {
-                let more = survey_asks(&symptom, &ns, &obs);
-                if !more.is_empty() {
-                    return propose(
-                        format!("{} Looking at namespace {ns}.", notes.join(" ")),
-                        more,
-                        &call,
-                    );
-                }
+            if ns != scope.namespace
+                && let Some(step) = survey_there(&symptom, &ns, &obs, &notes, settle, &call)
+            {
+                return step;
             }
         }
     }
@@ -771,6 +744,44 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
     };
     let hyps = hypotheses(&chains, HypothesisStatus::Confirmed);
     finish(&obs, report, hyps)
+}
+
+/// Widening on purpose: every pod and Deployment in the cluster, each query once.
+fn widen_asks(obs: &Observed, settle: bool, reason: &str, hypothesis: &str) -> Vec<Ask> {
+    if settle {
+        return Vec::new();
+    }
+    ["get pods -A", "get deployments -A"]
+        .into_iter()
+        .filter(|c| !obs.was_proposed(c))
+        .map(|c| Ask {
+            command: c.to_string(),
+            reason: reason.to_string(),
+            hypothesis: hypothesis.to_string(),
+        })
+        .collect()
+}
+
+/// After moving to another namespace (the subject runs there): survey it, saying why.
+fn survey_there(
+    symptom: &Symptom,
+    ns: &str,
+    obs: &Observed,
+    notes: &[String],
+    settle: bool,
+    call: &dyn Fn(usize) -> String,
+) -> Option<Step> {
+    if settle {
+        return None;
+    }
+    let more = survey_asks(symptom, ns, obs);
+    (!more.is_empty()).then(|| {
+        propose(
+            format!("{} Looking at namespace {ns}.", notes.join(" ")),
+            more,
+            call,
+        )
+    })
 }
 
 fn finish(obs: &Observed, report: Report, hyps: Vec<Hypothesis>) -> Step {
