@@ -69,6 +69,19 @@ fn re(cell: &'static OnceLock<Option<Regex>>, pattern: &str) -> Option<&'static 
     cell.get_or_init(|| Regex::new(pattern).ok()).as_ref()
 }
 
+/// A pattern from a list, compiled once for the process (names_in walks its lists for every
+/// line it reads).
+fn cached(pattern: &'static str) -> Option<Regex> {
+    static CACHE: OnceLock<
+        std::sync::Mutex<std::collections::HashMap<&'static str, Option<Regex>>>,
+    > = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut map = cache.lock().ok()?;
+    map.entry(pattern)
+        .or_insert_with(|| Regex::new(pattern).ok())
+        .clone()
+}
+
 macro_rules! regex {
     ($pattern:expr) => {{
         static CELL: OnceLock<Option<Regex>> = OnceLock::new();
@@ -369,7 +382,25 @@ pub fn decisive(log: &str) -> Option<Decisive> {
     if lines.is_empty() {
         return None;
     }
-    let (idx, rule) = pick(&lines)?;
+    let (mut idx, rule) = pick(&lines)?;
+    // A heading that announces the error on the next line (Dart's `Unhandled exception:`,
+    // `Error:` alone): that next line is the message. (anyhow's `Caused by:` blocks are read
+    // by their own rule.)
+    if rule != "caused by"
+        && let Some(next) = lines.get(idx + 1)
+    {
+        let t = lines[idx].text.trim();
+        let n = next.text.trim();
+        if t.ends_with(':')
+            && t.split_whitespace().count() <= 3
+            && !n.is_empty()
+            && !n.starts_with('#')
+            && !n.starts_with("at ")
+            && !n.starts_with('<')
+        {
+            idx += 1;
+        }
+    }
     let mut line = lines[idx].text.trim().to_string();
     // Perl lists every directory it searched: noise in a quoted cause.
     if let Some(r) = regex!(r"\s*\(@INC (?:contains|entries checked):[^)]*\)") {
@@ -471,12 +502,16 @@ pub fn decisive(log: &str) -> Option<Decisive> {
     // specified` after an unrelated timeout of an external API).
     if names.is_empty() {
         let consequence = reads_as_consequence(&line);
+        let hosts = hosts_of(&line);
         for l in lines[..idx].iter().rev().filter(|l| !on_the_side(&l.text)) {
-            if (consequence || shares_a_path(&line, &l.text))
+            let same_host = || hosts.iter().any(|h| l.text.contains(h.as_str()));
+            if (consequence || shares_a_path(&line, &l.text) || same_host())
                 && (l.level >= Level::Error || crate::analyze::util::is_error_line(&l.text))
             {
                 let n = names_in(&l.text);
-                if !n.is_empty() {
+                if !n.is_empty()
+                    && (consequence || shares_a_path(&line, &l.text) || shares_a_host(&hosts, &n))
+                {
                     context = Some(cut(&l.text, MAX_LINE));
                     names = n;
                     break;
@@ -506,6 +541,25 @@ pub fn decisive(log: &str) -> Option<Decisive> {
                 break;
             }
         }
+    }
+    // A storage or cloud API that denied access, naming no bucket or object: the line
+    // before that says what was being written or read (`uploading feeds/x.xml.gz to
+    // acme-feeds`, `bucket=gs://acme-feeds`).
+    if context.is_none()
+        && regex!(r"(?i)\b403\b|access ?denied|permission denied|permission '[\w.]+' denied|does not have [\w.]+ access|not authori[sz]ed to perform|forbidden")
+            .is_some_and(|r| r.is_match(&line))
+        && !regex!(r"(?i)\b(?:gs|s3|s3a|az|wasbs?|abfss?)://|\bbucket\b\W+[\w.-]{3,}")
+            .is_some_and(|r| r.is_match(&line))
+    {
+        let names_resource = regex!(
+            r"(?i)\b(?:gs|s3|s3a|az|wasbs?|abfss?)://[\w.-]+|\bbucket\b\W{1,3}[\w.-]{3,}|\b(?:upload(?:ing)?|writ(?:e|ing)|put(?:ting)?|cop(?:y|ying)|sync(?:ing)?|download(?:ing)?|read(?:ing)?|fetch(?:ing)?)\b.{0,120}\b(?:to|from|into)\s+['\x22`]?[\w.-]+/?[\w./-]*"
+        );
+        context = lines[..idx]
+            .iter()
+            .rev()
+            .take(15)
+            .find(|l| names_resource.as_ref().is_some_and(|r| r.is_match(&l.text)))
+            .map(|l| cut(&l.text, MAX_LINE));
     }
     // Still nothing named: the error line just before that says what was being done (`Migration
     // V42__create_ledger_entries.sql failed`, `while executing statement …`), not the same
@@ -555,6 +609,35 @@ fn shares_a_path(a: &str, b: &str) -> bool {
     paths(a).iter().any(|p| theirs.contains(p))
 }
 
+/// The hosts a line names as a URL or `host:port`, by their first label.
+fn hosts_of(line: &str) -> Vec<String> {
+    [url_host(line), host_port_anywhere(line)]
+        .into_iter()
+        .flatten()
+        .filter_map(|n| match n {
+            Named::Unreachable { host, .. } | Named::Unresolved { host } => Some(short_host(&host)),
+            _ => None,
+        })
+        .filter(|h| !h.is_empty())
+        .collect()
+}
+
+fn short_host(h: &str) -> String {
+    h.split('.').next().unwrap_or(h).to_ascii_lowercase()
+}
+
+/// Did one of `names` fail to reach or resolve one of `hosts` (`cannot start without a
+/// ruleset from http://pricing-rules:4000` after `HTTPConnectionPool(host='pricing-rules',
+/// port=4000): … Connection refused`)?
+fn shares_a_host(hosts: &[String], names: &[Named]) -> bool {
+    names.iter().any(|n| match n {
+        Named::Unreachable { host, .. } | Named::Unresolved { host } => {
+            !host.is_empty() && hosts.contains(&short_host(host))
+        }
+        _ => false,
+    })
+}
+
 /// Does a decisive line report the outcome of an earlier failure rather than a failure of
 /// its own: a wait that timed out, a start that failed, an exit, or hardly any message?
 fn reads_as_consequence(line: &str) -> bool {
@@ -567,7 +650,7 @@ fn reads_as_consequence(line: &str) -> bool {
         .count();
     words <= 3
         || regex!(
-            r"(?i)\b(?:timed? ?out|waiting|wait(?:ed)? for|failed to (?:start|initiali[sz]e|sync|boot|connect|load|construct|create|build|instantiate|bootstrap|establish|open)|start-?up failed|could not (?:start|connect)|unable to (?:start|connect)|exiting|exited|giving up|gave up|retries exhausted|max(?:imum)? retries|aborting|shutting down|see above|initiali[sz]ation failed|not ready|unavailable|cannot continue|dependency|deadline exceeded|could not acquire|connection ?error|connection refused|e?connrefused|econnreset|etimedout|unreachable|no route to host|forbidden|unauthori[sz]ed|40[13]|stopped because|stopping because|because (?:a|an|the) [\w ]{1,40}(?:failed|crashed|threw|exited)|exit(?:ing|ed)? (?:with )?(?:code|status) \d+)\b"
+            r"(?i)\b(?:timed? ?out|waiting|wait(?:ed)? for|failed to (?:start|initiali[sz]e|sync|boot|connect|load|construct|create|build|instantiate|bootstrap|establish|open)|start-?up failed|could not (?:start|connect)|unable to (?:start|connect)|(?:cannot|can't|won't) start|refusing to start|not starting|exiting|exited|giving up|gave up|retries exhausted|max(?:imum)? retries|aborting|shutting down|see above|initiali[sz]ation failed|not ready|unavailable|cannot continue|dependency|deadline exceeded|could not acquire|connection ?error|connection refused|e?connrefused|econnreset|etimedout|unreachable|no route to host|forbidden|unauthori[sz]ed|40[13]|stopped because|stopping because|because (?:a|an|the) [\w ]{1,40}(?:failed|crashed|threw|exited)|exit(?:ing|ed)? (?:with )?(?:code|status) \d+)\b"
         )
         .is_some_and(|r| r.is_match(&message))
 }
@@ -603,6 +686,17 @@ pub fn waited_for(log: &str) -> Option<Named> {
         }
         if let Some(n) = host_port_anywhere(&l.text).or_else(|| url_host(&l.text)) {
             return Some(n);
+        }
+        // `temporal-frontend:7233 not reachable (attempt 84)`: a bare `host:port`.
+        if let Some(c) = regex!(r"(?:^|[\s\[(])([a-zA-Z][\w-]*(?:\.[\w-]+)*):(\d{2,5})\b")
+            .and_then(|r| r.captures(&l.text))
+            && !is_source_file(&c[1])
+        {
+            return Some(Named::Unreachable {
+                host: c[1].to_string(),
+                port: c[2].parse().ok(),
+                refused: false,
+            });
         }
         if let Some(c) = host.captures(&l.text) {
             let h = c.get(1)?.as_str();
@@ -814,7 +908,7 @@ pub fn names_in(t: &str) -> Vec<Named> {
         r"(?i)(?:couldn't|could not|cannot|unable to) resolve (?:server |host |address )?['\x22]?([a-z][\w-]*(?:\.[\w-]+)+)",
     ];
     for p in unresolved {
-        if let Some(r) = Regex::new(p).ok()
+        if let Some(r) = cached(p)
             && let Some(c) = r.captures(t)
         {
             add(
@@ -865,6 +959,12 @@ pub fn names_in(t: &str) -> Vec<Named> {
             r"->([\d.]+):(\d+): (?:i/o timeout|read: connection reset)",
             true,
         ),
+        // urllib3 / requests: `HTTPConnectionPool(host='pricing-rules', port=4000): Max
+        // retries exceeded … Connection refused`
+        (
+            r"(?i)ConnectionPool\(host='([\w.-]+)', port=(\d+)\).*(refused|timed out|timeout|unreachable|failed|Max retries)",
+            true,
+        ),
         // Kafka's client: `Connection to node -1 (events-kafka/10.96.8.8:9092) could not be established`
         (r"\(([\w.-]+)/[\d.]+:(\d+)\) could not be established", true),
         (
@@ -902,7 +1002,7 @@ pub fn names_in(t: &str) -> Vec<Named> {
     {
         let refused = t.to_ascii_lowercase().contains("refused");
         let found = unreachable.iter().find_map(|(p, _)| {
-            let c = Regex::new(p).ok()?.captures(t)?;
+            let c = cached(p)?.captures(t)?;
             let host = c.get(1)?.as_str();
             (!is_source_file(host)).then(|| Named::Unreachable {
                 host: host.to_string(),
@@ -941,7 +1041,7 @@ pub fn names_in(t: &str) -> Vec<Named> {
         r"Failed opening required '(/[\w./-]+)'",
     ];
     for p in files {
-        if let Some(r) = Regex::new(p).ok()
+        if let Some(r) = cached(p)
             && let Some(c) = r.captures(t)
         {
             add(
@@ -963,7 +1063,7 @@ pub fn names_in(t: &str) -> Vec<Named> {
         r"(?i)env(?:ironment)?(?: var(?:iable)?)? ['\x22`]?([A-Z][A-Z0-9_]{2,})['\x22`]? (?:not|is not) (?:set|defined|found)",
     ];
     for p in env {
-        if let Some(r) = Regex::new(p).ok()
+        if let Some(r) = cached(p)
             && let Some(c) = r.captures(t)
         {
             add(
@@ -983,7 +1083,7 @@ pub fn names_in(t: &str) -> Vec<Named> {
         r#"(?i)missing (?:required )?(?:key|field|property) ['"`]?([\w.-]+)"#,
     ];
     for p in keys {
-        if let Some(r) = Regex::new(p).ok()
+        if let Some(r) = cached(p)
             && let Some(c) = r.captures(t)
         {
             add(
@@ -1004,7 +1104,7 @@ pub fn names_in(t: &str) -> Vec<Named> {
         r"(?i)bind\(\) to [\w.\[\]:-]*:(\d+) failed \(98: Address already in use\)",
         r"(?i)(?:Address already in use|BindException).{0,40}?:(\d{2,5})\b",
     ] {
-        if let Some(r) = Regex::new(p).ok()
+        if let Some(r) = cached(p)
             && let Some(c) = r.captures(t)
             && let Ok(port) = c[1].parse()
         {

@@ -34,7 +34,11 @@ pub fn analyze(view: &ClusterView) -> Vec<Finding> {
             })
             .collect();
         if matched.is_empty() {
-            out.push(no_pods(svc, selector, &pods));
+            // The workload behind it is scaled to 0 (a retired or parked one): no pods is
+            // what its owner asked for, not a fault.
+            if idle_backend(view, ns, selector).is_none() {
+                out.push(no_pods(svc, selector, &pods));
+            }
             continue;
         }
         if let Some(f) = wrong_target_port(svc, &matched) {
@@ -77,6 +81,23 @@ fn svc_finding(svc: &Value, severity: Severity, rank: u8) -> Finding {
         related: Vec::new(),
         rank,
     }
+}
+
+/// A Deployment or StatefulSet in `ns`, scaled to 0, whose pod template the selector matches.
+fn idle_backend(
+    view: &ClusterView,
+    ns: &str,
+    selector: &serde_json::Map<String, Value>,
+) -> Option<(String, String)> {
+    ["Deployment", "StatefulSet"].iter().find_map(|kind| {
+        view.in_namespace(kind, ns)
+            .find(|w| {
+                int(w, "/spec/replicas") == Some(0)
+                    && w.pointer("/spec/template/metadata/labels")
+                        .is_some_and(|l| map_selector_matches(selector, l))
+            })
+            .map(|w| (kind.to_string(), meta_name(w).to_string()))
+    })
 }
 
 fn no_pods(svc: &Value, selector: &serde_json::Map<String, Value>, pods: &[&Value]) -> Finding {

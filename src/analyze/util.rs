@@ -338,6 +338,26 @@ pub fn cut(text: &str, max: usize) -> String {
     }
 }
 
+/// Levenshtein distance between two strings, by characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let here = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(here).min(row[j])
+            };
+            prev = here;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,5 +390,13 @@ mod tests {
             node_troubles(&cordoned),
             vec!["under disk pressure", "cordoned (unschedulable)"]
         );
+    }
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(super::edit_distance("giftcard-leger", "giftcard-ledger"), 1);
+        assert_eq!(super::edit_distance("gp3-encypted", "gp3-encrypted"), 1);
+        assert_eq!(super::edit_distance("", "abc"), 3);
+        assert_eq!(super::edit_distance("kitten", "sitting"), 3);
     }
 }

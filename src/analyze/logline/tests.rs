@@ -827,3 +827,64 @@ Caused by: org.apache.kafka.common.KafkaException: Failed to construct kafka con
         "{x:?}"
     );
 }
+
+#[test]
+fn a_line_naming_the_url_of_a_host_refused_earlier_borrows_it() {
+    let log = r#"Traceback (most recent call last):
+  File "/x/connection.py", line 198, in _new_conn
+ConnectionRefusedError: [Errno 111] Connection refused
+
+The above exception was the direct cause of the following exception:
+
+urllib3.exceptions.MaxRetryError: HTTPConnectionPool(host='pricing-rules', port=4000): Max retries exceeded with url: /api/v1/rulesets/current (Caused by NewConnectionError('<urllib3.connection.HTTPConnection object at 0x7f>: Failed to establish a new connection: [Errno 111] Connection refused'))
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "/app/quote_web/pricing.py", line 88, in load_current_ruleset
+    raise RulesetUnavailable(f"cannot start without a pricing ruleset from {base_url}") from exc
+quote_web.pricing.RulesetUnavailable: cannot start without a pricing ruleset from http://pricing-rules:4000
+[2026-12-03 15:36:32 +0000] [8] [INFO] Worker exiting (pid: 8)
+"#;
+    let x = d(log);
+    assert!(x.line.contains("RulesetUnavailable"), "{x:?}");
+    assert!(
+        x.names
+            .iter()
+            .any(|n| matches!(n, Named::Unreachable { host, .. } if host == "pricing-rules")),
+        "{x:?}"
+    );
+}
+
+#[test]
+fn an_init_loop_naming_a_bare_host_port_waits_for_it() {
+    let log = "[wait-for-temporal] waiting for temporal-frontend:7233\n\
+[wait-for-temporal] 15:43:17 temporal-frontend:7233 not reachable (attempt 83), retrying in 30s\n\
+[wait-for-temporal] 15:43:47 temporal-frontend:7233 not reachable (attempt 84), retrying in 30s\n";
+    assert_eq!(
+        waited_for(log),
+        Some(Named::Unreachable {
+            host: "temporal-frontend".into(),
+            port: Some(7233),
+            refused: false
+        })
+    );
+}
+
+#[test]
+fn a_storage_denial_names_the_bucket_being_written() {
+    let log = "[INFO] 2026-12-03 04:36:51.261 feed_export: bucket=gs://acme-feeds prefix=feeds/\n\
+[INFO] 2026-12-03 04:38:10.209 gcs: uploading feeds/google.xml.gz (8.9 MB) to acme-feeds\n\
+Unhandled exception:\n\
+DetailedApiRequestError(status: 403, message: exporter@x.iam.gserviceaccount.com does not have storage.objects.create access to the Google Cloud Storage object.)\n\
+#0      ApiRequester.request (package:_discoveryapis_commons/src/api_requester.dart:66:7)\n\
+<asynchronous suspension>\n";
+    let x = d(log);
+    assert!(x.line.contains("403"), "{x:?}");
+    assert!(
+        x.context
+            .as_deref()
+            .is_some_and(|c| c.contains("acme-feeds")),
+        "{x:?}"
+    );
+}

@@ -325,6 +325,32 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
         ));
         subject = None;
     }
+    // A healthy subject the engineer did not ask about but reported a failure of ("the F5
+    // pool for partner-api hasn't updated", partner-api 3/3 ready) while something else in
+    // its namespace fails: what fails there is the lead, and the subject's health a fact.
+    if let Some(s) = subject.clone()
+        && !symptom.asks_health()
+        && !findings
+            .iter()
+            .filter(|f| failing_in(&ns, f))
+            .any(|f| subject::concerns(f, &s, &obs))
+        && findings
+            .iter()
+            .any(|f| failing_in(&ns, &f) && f.severity == Severity::Critical)
+        // its own Service failing is the subject's story (a selector that misses its pods)
+        && !findings.iter().any(|f| {
+            failing_in(&ns, &f)
+                && f.object.kind == "Service"
+                && (f.object.name.contains(&s.object.name) || s.object.name.contains(&f.object.name))
+        })
+        && obs.view.get(&s.object.kind, &ns, &s.object.name).is_some()
+    {
+        notes.push(format!(
+            "{} {} is healthy, yet the symptom reports a failure: looked at what fails in namespace {ns}.",
+            s.object.kind, s.object.name
+        ));
+        subject = None;
+    }
     // A healthy subject in a namespace where nothing fails, while the symptom's other words
     // name a workload elsewhere that does fail ("the loyalty box in the CRM says unavailable,
     // check crm" with loyalty-points crash-looping in its own namespace): that one is meant.

@@ -284,6 +284,21 @@ const STOP: &[&str] = &[
 ];
 
 impl Symptom {
+    /// Does the engineer ask whether something is healthy ("is checkout-web ok?", "anything
+    /// still broken?"), rather than only report a failure ("the F5 pool for partner-api
+    /// hasn't updated")?
+    pub fn asks_health(&self) -> bool {
+        static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+        RE.get_or_init(|| {
+            regex::Regex::new(
+                r"(?i)\b(?:is|are|isn't|aren't|does|do)\b[^?.!;]{0,60}?\b(?:ok|okay|healthy|fine|up|alive|working|running|broken|down|good|green|normal|wrong|fix)\b|\banything\b[^?.!;]{0,40}\b(?:broken|wrong|fix)\b|\bhealth ?check\b",
+            )
+            .ok()
+        })
+        .as_ref()
+        .is_some_and(|r| r.is_match(&self.text))
+    }
+
     pub fn parse(text: &str) -> Symptom {
         let lower = text.to_lowercase();
         let tokens: Vec<&str> = lower

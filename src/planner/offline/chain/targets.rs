@@ -11,7 +11,7 @@ use super::{Have, Walk, address, calls_of, from_finding, holds, owner_words, par
 use crate::analyze::logline::Named;
 use crate::analyze::network_policy as netpol;
 use crate::analyze::util::{
-    arr, label_selector_matches, map_selector_matches, meta_name, pod_ready, s, sp,
+    arr, edit_distance, label_selector_matches, map_selector_matches, meta_name, pod_ready, s, sp,
 };
 use crate::analyze::{self, ObjectRef};
 
@@ -413,17 +413,41 @@ pub(super) fn closest(name: &str, others: &[String]) -> Option<String> {
         .map(|o| {
             // Shared words weigh by their length: `inventory` is closer to `inventory-api`
             // than `api` is.
+            // A word one typo away (`leger` for `ledger`) counts almost as much.
             let shared: usize = o
                 .split(['-', '_', '.'])
-                .filter(|x| words.contains(x))
-                .map(str::len)
+                .map(|x| {
+                    if words.contains(&x) {
+                        x.len()
+                    } else {
+                        words
+                            .iter()
+                            .filter(|y| x.len() >= 4 && y.len() >= 4)
+                            .map(|y| (edit_distance(x, y), y.len()))
+                            .filter(|(d, l)| *d <= 1 + l / 6)
+                            .map(|(d, l)| l.saturating_sub(d + 1))
+                            .max()
+                            .unwrap_or(0)
+                    }
+                })
                 .sum();
             let contains = o.contains(name) || name.contains(o.as_str());
             let inner = if contains { o.len().min(name.len()) } else { 0 };
-            (shared + inner, o)
+            // The whole name one or two typos away.
+            let typo = if edit_distance(name, o) <= 2 && name.len() >= 5 {
+                name.len()
+            } else {
+                0
+            };
+            (shared + inner + typo, o)
         })
         .filter(|(score, _)| *score > 0)
-        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        // Ties: the fewest edits away, then the first by name.
+        .max_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| edit_distance(name, b.1).cmp(&edit_distance(name, a.1)))
+                .then_with(|| b.1.cmp(a.1))
+        })
         .map(|(_, o)| o.clone())
 }
 

@@ -261,6 +261,44 @@ fn startup_log(
     }
 }
 
+/// A health-check path the application's log shows it serves, other than `probed`: listed
+/// among its routes or answered without a 404; the most frequent one, with a line naming it.
+fn served_health_path(log: &str, probed: &str) -> Option<(String, String)> {
+    static PATH: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = PATH
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"(?i)(?:^|[\s\x22'(,=])(/[\w./-]*?(?:healthz?|readyz|livez|liveness|readiness|ready|alive|ping|status)(?:/[\w.-]+)*)(?:[\s\x22'),?]|$)",
+            )
+            .ok()
+        })
+        .as_ref()?;
+    let mut counts: Vec<(String, usize, String)> = Vec::new();
+    for line in log.lines() {
+        if line.contains(" 404") || line.contains("=404") {
+            continue;
+        }
+        for c in re.captures_iter(line) {
+            let p = c[1].trim_end_matches(['.', '/']).to_string();
+            if p == probed || p.is_empty() || p.matches('/').count() > 3 {
+                continue;
+            }
+            match counts.iter_mut().find(|(q, _, _)| *q == p) {
+                Some(e) => e.1 += 1,
+                None => counts.push((p, 1, line.trim().to_string())),
+            }
+        }
+    }
+    // A line that lists routes names the path plainly; among the rest, the most frequent.
+    let routes = counts.iter().find(|(_, _, l)| {
+        let l = l.to_ascii_lowercase();
+        l.contains("route") || l.contains("listening") || l.contains("endpoints")
+    });
+    routes
+        .or_else(|| counts.iter().max_by_key(|(_, n, _)| *n))
+        .map(|(p, _, l)| (p.clone(), l.clone()))
+}
+
 /// Why a probed endpoint answers a server error: the logs of the probed container, then of
 /// the pod's other containers, until one has a decisive line (followed like a crash's). True
 /// when the walk found it or is waiting for a log.
@@ -423,6 +461,32 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
             );
         } else if code == "404" {
             w.link(format!("the {kind} probe asks GET {path} on port {port}: the server answers 404 (no such path)"), pod_calls);
+            // The application's own log often lists its routes or shows the health path
+            // others call (`routes: GET /healthz, …`, `GET /healthz 200`).
+            let log_cmd = super::log_command(pod, &container, false);
+            match w.need(
+                log_cmd.clone(),
+                format!("the {kind} probe's path {path} answers 404: which health path does {name}/{container} serve?"),
+                format!("{name}/{container} serves its health check on another path"),
+            ) {
+                Have::Asked => return,
+                Have::Yes => {
+                    if let Some((log, calls)) = w.obs.log_for(&log_cmd, &ns, &name, &container, false)
+                        && let Some((served, line)) = served_health_path(log, &path)
+                    {
+                        w.link(
+                            format!("log of {name}/{container}: {}", cut(&line, 200)),
+                            calls,
+                        );
+                        w.cause(
+                            format!("{who}: the {kind} probe asks {path}, which the application does not serve (HTTP 404); it serves {served}{}", if kind == "liveness" { ", so the kubelet keeps restarting a healthy container" } else { ", so the pod never becomes ready" }),
+                            format!("Set the {kind} probe of container {container} to {served} (spec.template.spec.containers[{container}].{kind}Probe.httpGet.path, now {path})."),
+                        );
+                        return;
+                    }
+                }
+                Have::No => {}
+            }
             w.cause(
                 format!("{who}: the {kind} probe path {path} is not served (HTTP 404), so the probe fails{}", if kind == "liveness" { " and the kubelet keeps restarting a healthy container" } else { " and the pod never becomes ready" }),
                 format!("Point the {kind} probe of container {container} at a path the application serves (spec.template.spec.containers[{container}].{kind}Probe.httpGet.path, now {path}), or serve {path}."),
@@ -742,7 +806,12 @@ pub(super) fn pending(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
         }
     }
     // Other scheduler reasons: the pending analyzer reads nodes, claims and classes.
-    let needs: &[(&str, &str, bool)] = if lower.contains("persistentvolumeclaim") {
+    // `storageclass.storage.k8s.io "x" not found`, `unbound immediate PersistentVolumeClaims`,
+    // the VolumeBinding plugin: a claim's story, not the nodes'.
+    let claims_story = ["persistentvolumeclaim", "storageclass", "volumebinding"]
+        .iter()
+        .any(|k| lower.contains(k));
+    let needs: &[(&str, &str, bool)] = if claims_story {
         &[
             ("persistentvolumeclaims", "PersistentVolumeClaim", true),
             ("storageclasses", "StorageClass", false),
@@ -769,7 +838,7 @@ pub(super) fn pending(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
             return;
         }
     }
-    if lower.contains("persistentvolumeclaim") && unbound_claim(w, pod, &who) {
+    if claims_story && unbound_claim(w, pod, &who) {
         return;
     }
     // The analyzer's finding, recomputed over what is now known.
@@ -881,11 +950,21 @@ fn unbound_claim(w: &mut Walk<'_>, pod: &Value, who: &str) -> bool {
         let class_calls = w.obs.list_calls("StorageClass", None);
         if !class.is_empty() && !class_names.contains(&class) {
             w.object(ObjectRef::new("StorageClass", None, &class));
+            // A typo of an existing class (`gp3-encypted` for `gp3-encrypted`) is the likely
+            // intent.
+            let close = super::targets::closest(&class, &class_names);
+            let (close_words, fix_class) = match &close {
+                Some(c) => (
+                    format!("; the closest existing class is {c}"),
+                    format!("storageClassName {c}"),
+                ),
+                None => (String::new(), "an existing storageClassName".to_string()),
+            };
             w.found(
-                format!("StorageClass {class} does not exist ({listed})"),
+                format!("StorageClass {class} does not exist ({listed}){close_words}"),
                 class_calls,
-                format!("{who}: pod {name} is Pending: its PersistentVolumeClaim {claim} asks for StorageClass {class}, which does not exist ({listed})"),
-                format!("Create StorageClass {class}, or recreate claim {claim} with an existing storageClassName ({listed}; the field cannot be changed on an existing claim, so fix the claim template and delete the claim)."),
+                format!("{who}: pod {name} is Pending: its PersistentVolumeClaim {claim} asks for StorageClass {class}, which does not exist{close_words}"),
+                format!("Create StorageClass {class}, or recreate claim {claim} with {fix_class} ({listed}; the field cannot be changed on an existing claim, so fix the claim template and delete the claim)."),
             );
             return true;
         }
