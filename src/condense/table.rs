@@ -124,6 +124,69 @@ fn summary_key(row: &str, cols: &[(usize, String)]) -> String {
     "other".into()
 }
 
+/// Namespaces a summary line names, at most.
+const SUMMARY_NAMESPACES: usize = 200;
+
+/// The namespaces of summarised rows, with their counts (` in namespaces a (3), b (1)`), when
+/// the table has a NAMESPACE column: where something runs stays visible.
+fn namespaces_of(rows: &[&str], cols: &[(usize, String)]) -> String {
+    let Some(i) = col_index(cols, &["NAMESPACE"]) else {
+        return String::new();
+    };
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for r in rows {
+        let n = cell(r, cols, i);
+        if n.is_empty() {
+            continue;
+        }
+        match counts.iter_mut().find(|(m, _)| m == n) {
+            Some(e) => e.1 += 1,
+            None => counts.push((n.to_string(), 1)),
+        }
+    }
+    if counts.is_empty() {
+        return String::new();
+    }
+    let more = counts.len().saturating_sub(SUMMARY_NAMESPACES);
+    let shown: Vec<String> = counts
+        .iter()
+        .take(SUMMARY_NAMESPACES)
+        .map(|(n, c)| format!("{n} ({c})"))
+        .collect();
+    format!(
+        " in namespaces {}{}",
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// Names a directory table keeps, at most.
+const DIRECTORY_NAMES: usize = 300;
+
+/// A table whose columns say nothing about health: a list of names with attributes.
+fn is_directory(cols: &[(usize, String)]) -> bool {
+    const STATE: &[&str] = &[
+        "STATUS",
+        "READY",
+        "RESTARTS",
+        "AVAILABLE",
+        "PHASE",
+        "REASON",
+        "MESSAGE",
+        "UP-TO-DATE",
+        "COMPLETIONS",
+        "SUSPEND",
+        "ACTIVE",
+        "CURRENT",
+        "DESIRED",
+    ];
+    !cols.iter().any(|(_, n)| STATE.contains(&n.as_str()))
+}
+
 /// Condense one table (header line + rows).
 pub(super) fn condense(lines: &[&str]) -> String {
     let Some((header, rows)) = lines.split_first() else {
@@ -151,6 +214,54 @@ pub(super) fn condense(lines: &[&str]) -> String {
         out.push('\n');
     }
     let rest = &normal[normal.len().min(NORMAL_EXAMPLES)..];
+    // A directory (Services, ConfigMaps, Roles: no status of any kind): the names are what
+    // was asked for ("is there a Service like this one, in which namespace?"), so they stay,
+    // without the other columns.
+    if !rest.is_empty() && is_directory(&cols) {
+        let ns = col_index(&cols, &["NAMESPACE"]);
+        let name = col_index(&cols, &["NAME"]);
+        if let Some(name) = name {
+            // Grouped by namespace, each namespace written once.
+            let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+            for r in rest {
+                let n = ns
+                    .map(|i| cell(r, &cols, i).to_string())
+                    .unwrap_or_default();
+                let item = cell(r, &cols, name).to_string();
+                match groups.iter_mut().find(|(g, _)| *g == n) {
+                    Some((_, v)) => v.push(item),
+                    None => groups.push((n, vec![item])),
+                }
+            }
+            let mut shown = 0;
+            let mut parts: Vec<String> = Vec::new();
+            for (g, v) in &groups {
+                if shown >= DIRECTORY_NAMES {
+                    break;
+                }
+                let take = v.len().min(DIRECTORY_NAMES - shown);
+                shown += take;
+                let list = v[..take].join(" ");
+                parts.push(if g.is_empty() {
+                    list
+                } else {
+                    format!("{g}: {list}")
+                });
+            }
+            out.push_str(&format!(
+                "… {} more rows, names only{}: {}{}\n",
+                rest.len(),
+                if ns.is_some() { " (by namespace)" } else { "" },
+                parts.join("; "),
+                if shown < rest.len() {
+                    format!(" … and {} more", rest.len() - shown)
+                } else {
+                    String::new()
+                }
+            ));
+            return out;
+        }
+    }
     if !rest.is_empty() {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for r in rest {
@@ -158,9 +269,10 @@ pub(super) fn condense(lines: &[&str]) -> String {
         }
         let what: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
         out.push_str(&format!(
-            "… {} more rows, all healthy ({})\n",
+            "… {} more rows, all healthy ({}){}\n",
             rest.len(),
-            what.join(", ")
+            what.join(", "),
+            namespaces_of(rest, &cols)
         ));
     }
     out
@@ -187,11 +299,22 @@ pub(super) fn summarise_tail(lines: &[&str], keep: usize) -> String {
             *counts.entry(summary_key(r, &cols)).or_default() += 1;
         }
         let what: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        let listed: Vec<&str> = rest
+            .iter()
+            .copied()
+            .filter(|r| !r.starts_with('…'))
+            .collect();
         out.push_str(&format!(
-            "… {} more rows not shown ({})\n",
-            rest.len(),
-            what.join(", ")
+            "… {} more rows not shown ({}){}\n",
+            listed.len(),
+            what.join(", "),
+            namespaces_of(&listed, &cols)
         ));
+        // The block's own summary of its healthy rows stays.
+        for r in rest.iter().filter(|r| r.starts_with('…')) {
+            out.push_str(r);
+            out.push('\n');
+        }
     }
     out
 }
@@ -210,6 +333,28 @@ mod tests {
         assert!(!is_header("Name:         web-1"));
         assert!(!is_header("2024-01-01 ERROR something"));
         assert!(!is_header("NAME"));
+    }
+
+    #[test]
+    fn a_directory_keeps_every_name() {
+        let mut lines =
+            vec!["NAMESPACE   NAME          TYPE        CLUSTER-IP    PORT(S)    AGE".to_string()];
+        for i in 0..40 {
+            lines.push(format!(
+                "ns-{i:<7}  svc-{i:<8}  ClusterIP   10.96.0.{i:<3}  80/TCP     3d"
+            ));
+        }
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let out = condense(&refs);
+        assert!(out.contains("ns-39: svc-39"), "{out}");
+        assert!(!out.contains("10.96.0.39"), "{out}");
+        // A table with a state is summarised by state.
+        let mut pods = vec!["NAME     READY   STATUS    RESTARTS   AGE".to_string()];
+        for i in 0..40 {
+            pods.push(format!("web-{i:<3}  1/1     Running   0          3d"));
+        }
+        let refs: Vec<&str> = pods.iter().map(String::as_str).collect();
+        assert!(condense(&refs).contains("all healthy"));
     }
 
     #[test]
