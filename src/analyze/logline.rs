@@ -69,17 +69,19 @@ fn re(cell: &'static OnceLock<Option<Regex>>, pattern: &str) -> Option<&'static 
     cell.get_or_init(|| Regex::new(pattern).ok()).as_ref()
 }
 
-/// A pattern from a list, compiled once for the process (names_in walks its lists for every
-/// line it reads).
-fn cached(pattern: &'static str) -> Option<Regex> {
-    static CACHE: OnceLock<
-        std::sync::Mutex<std::collections::HashMap<&'static str, Option<Regex>>>,
-    > = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    let mut map = cache.lock().ok()?;
-    map.entry(pattern)
-        .or_insert_with(|| Regex::new(pattern).ok())
-        .clone()
+/// A list of patterns, compiled once for the process (names_in walks its lists for every line
+/// it reads). A pattern that does not compile is left out, as `regex!` leaves it unmatched.
+macro_rules! regexes {
+    ($($pattern:expr),+ $(,)?) => {{
+        static CELL: OnceLock<Vec<Regex>> = OnceLock::new();
+        CELL.get_or_init(|| {
+            [$($pattern),+]
+                .iter()
+                .filter_map(|p| Regex::new(p).ok())
+                .collect()
+        })
+        .as_slice()
+    }};
 }
 
 macro_rules! regex {
@@ -172,6 +174,9 @@ fn json_line(raw: &str) -> Option<Line> {
         "reason",
         "cause",
         "stack_trace",
+        // python-json-logger / structlog
+        "exc_info",
+        "exc_text",
         // Serilog (compact `@x`, plain `Exception`), Microsoft.Extensions.Logging's JSON
         "@x",
         "Exception",
@@ -228,6 +233,18 @@ fn render_template(template: &str, obj: &serde_json::Map<String, Value>) -> Stri
 /// embedded response body unescaped (a Kubernetes client's `response body {"kind":"Status",
 /// …,"message":"configmaps is forbidden: User \"…\" …"}`).
 fn exception_head(text: &str) -> String {
+    // A Python traceback (python-json-logger's `exc_info`): its last line is the exception.
+    if text
+        .trim_start()
+        .starts_with("Traceback (most recent call last)")
+    {
+        let last = text
+            .lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty())
+            .unwrap_or("");
+        return last.replace("\\\"", "\"").replace("\\\\", "\\");
+    }
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let head = lines.next().unwrap_or("");
     let inner = lines
@@ -406,6 +423,11 @@ pub fn decisive(log: &str) -> Option<Decisive> {
     if let Some(r) = regex!(r"\s*\(@INC (?:contains|entries checked):[^)]*\)") {
         line = r.replace(&line, "").to_string();
     }
+    // Ruby prefixes an uncaught exception with the frame that raised it
+    // (`/usr/local/bundle/gems/pg-1.5.6/lib/pg/connection.rb:701:in `async_connect': …`).
+    if let Some(r) = regex!(r"^(?:\S+\.rb:\d+:in [`'][^']+': )+") {
+        line = r.replace(&line, "").to_string();
+    }
     // A Rust panic's message follows the "panicked at" line: quote both as one.
     if idx > 0 && lines[idx - 1].text.contains("panicked at") && !line.contains("panicked at") {
         line = format!("{} {line}", lines[idx - 1].text.trim());
@@ -505,13 +527,12 @@ pub fn decisive(log: &str) -> Option<Decisive> {
         let hosts = hosts_of(&line);
         for l in lines[..idx].iter().rev().filter(|l| !on_the_side(&l.text)) {
             let same_host = || hosts.iter().any(|h| l.text.contains(h.as_str()));
-            if (consequence || shares_a_path(&line, &l.text) || same_host())
+            let linked = consequence || shares_a_path(&line, &l.text);
+            if (linked || same_host())
                 && (l.level >= Level::Error || crate::analyze::util::is_error_line(&l.text))
             {
                 let n = names_in(&l.text);
-                if !n.is_empty()
-                    && (consequence || shares_a_path(&line, &l.text) || shares_a_host(&hosts, &n))
-                {
+                if !n.is_empty() && (linked || shares_a_host(&hosts, &n)) {
                     context = Some(cut(&l.text, MAX_LINE));
                     names = n;
                     break;
@@ -714,6 +735,65 @@ pub fn waited_for(log: &str) -> Option<Named> {
     None
 }
 
+/// A dependency a running application keeps failing to reach, from its log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// The host, as its error lines name it.
+    pub named: Named,
+    /// The latest of those lines.
+    pub line: String,
+    /// How many error lines name it.
+    pub count: usize,
+}
+
+/// The host a running application's error lines name most often as unreachable or
+/// unresolvable (at least twice: a single blip is noise), with the latest such line. For a
+/// workload whose pods are healthy while the engineer sees it fail: a front end whose
+/// backend is down logs that, and keeps serving.
+pub fn failing_dependency(log: &str) -> Option<Dependency> {
+    let mut tally: Vec<(String, Dependency)> = Vec::new();
+    for l in read_lines(log) {
+        if l.indented
+            || on_the_side(&l.text)
+            || !(l.level >= Level::Error || crate::analyze::util::is_error_line(&l.text))
+        {
+            continue;
+        }
+        let Some(named) = names_in(&l.text).into_iter().find(|n| match n {
+            Named::Unreachable { host, .. } => !is_source_file(host),
+            Named::Unresolved { host } => !host.is_empty() && !is_source_file(host),
+            _ => false,
+        }) else {
+            continue;
+        };
+        let key = match &named {
+            Named::Unreachable { host, .. } | Named::Unresolved { host } => short_host(host),
+            _ => continue,
+        };
+        let line = cut(l.text.trim(), MAX_LINE);
+        match tally.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, d)) => {
+                d.named = named;
+                d.line = line;
+                d.count += 1;
+            }
+            None => tally.push((
+                key,
+                Dependency {
+                    named,
+                    line,
+                    count: 1,
+                },
+            )),
+        }
+    }
+    tally
+        .into_iter()
+        .map(|(_, d)| d)
+        .filter(|d| d.count >= 2)
+        .max_by_key(|d| d.count)
+}
+
 /// Index of the decisive line and the rule that chose it.
 fn pick(lines: &[Line]) -> Option<(usize, &'static str)> {
     let last_match = |f: &dyn Fn(&Line) -> bool| lines.iter().rposition(f);
@@ -884,7 +964,7 @@ pub fn names_in(t: &str) -> Vec<Named> {
         );
     }
     // Name resolution.
-    let unresolved: &[&str] = &[
+    let unresolved = regexes![
         r"UnknownHostException: ([\w.-]+)",
         r"lookup ([\w.-]+)(?: on [\d.:\[\]a-f]+)?: (?:no such host|server misbehaving|i/o timeout)",
         // Go's resolver when the DNS server does not answer: `lookup db.ns.svc.cluster.local
@@ -907,10 +987,8 @@ pub fn names_in(t: &str) -> Vec<Named> {
         r"DNS resolution failed for ([\w-]+(?:\.[\w-]+)+)",
         r"(?i)(?:couldn't|could not|cannot|unable to) resolve (?:server |host |address )?['\x22]?([a-z][\w-]*(?:\.[\w-]+)+)",
     ];
-    for p in unresolved {
-        if let Some(r) = cached(p)
-            && let Some(c) = r.captures(t)
-        {
+    for r in unresolved {
+        if let Some(c) = r.captures(t) {
             add(
                 &mut out,
                 Named::Unresolved {
@@ -934,75 +1012,36 @@ pub fn names_in(t: &str) -> Vec<Named> {
         add(&mut out, Named::Unresolved { host });
     }
     // Refused / timed out connections with a host.
-    let unreachable: &[(&str, bool)] = &[
-        (
-            r"dial tcp ([\w.-]+):(\d+): (?:connect: )?(connection refused|i/o timeout|connect: connection timed out|connection reset)",
-            true,
-        ),
-        (
-            r"(?:ECONNREFUSED|ETIMEDOUT|ECONNRESET) ([\w.-]+):(\d+)",
-            true,
-        ),
-        (
-            r#"connection to server at "([\w.-]+)"(?: \([\d.]+\))?, port (\d+) failed: (Connection refused|timeout)"#,
-            true,
-        ),
-        (
-            r"(?i)connect(?:ion)? to ([\w.-]+)(?:[: ]port )?[:](\d+)(?: failed)?[: ]+.*(refused|timed out|timeout)",
-            true,
-        ),
-        (
-            r"(?i)([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5}).{0,40}?(connection refused|i/o timeout|connection timed out|connect timed out|no route to host|network is unreachable|connection reset|context deadline exceeded|deadline exceeded|econnrefused|etimedout)",
-            true,
-        ),
-        (
-            r"->([\d.]+):(\d+): (?:i/o timeout|read: connection reset)",
-            true,
-        ),
+    let unreachable = regexes![
+        r"dial tcp ([\w.-]+):(\d+): (?:connect: )?(connection refused|i/o timeout|connect: connection timed out|connection reset)",
+        r"(?:ECONNREFUSED|ETIMEDOUT|ECONNRESET) ([\w.-]+):(\d+)",
+        r#"connection to server at "([\w.-]+)"(?: \([\d.]+\))?, port (\d+) failed: (Connection refused|timeout)"#,
+        r"(?i)connect(?:ion)? to ([\w.-]+)(?:[: ]port )?[:](\d+)(?: failed)?[: ]+.*(refused|timed out|timeout)",
+        r"(?i)([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5}).{0,40}?(connection refused|i/o timeout|connection timed out|connect timed out|no route to host|network is unreachable|connection reset|context deadline exceeded|deadline exceeded|econnrefused|etimedout)",
+        r"->([\d.]+):(\d+): (?:i/o timeout|read: connection reset)",
         // urllib3 / requests: `HTTPConnectionPool(host='pricing-rules', port=4000): Max
         // retries exceeded … Connection refused`
-        (
-            r"(?i)ConnectionPool\(host='([\w.-]+)', port=(\d+)\).*(refused|timed out|timeout|unreachable|failed|Max retries)",
-            true,
-        ),
+        r"(?i)ConnectionPool\(host='([\w.-]+)', port=(\d+)\).*(refused|timed out|timeout|unreachable|failed|Max retries)",
         // Kafka's client: `Connection to node -1 (events-kafka/10.96.8.8:9092) could not be established`
-        (r"\(([\w.-]+)/[\d.]+:(\d+)\) could not be established", true),
-        (
-            r#"Is the server running on host "([\w.-]+)".*?port (\d+)"#,
-            true,
-        ),
-        (
-            r"(?i)Connect\(([\w.-]+):(\d+),.*(refused|failed|timed out)",
-            true,
-        ),
+        r"\(([\w.-]+)/[\d.]+:(\d+)\) could not be established",
+        r#"Is the server running on host "([\w.-]+)".*?port (\d+)"#,
+        r"(?i)Connect\(([\w.-]+):(\d+),.*(refused|failed|timed out)",
         // Java's `host/ip:port` (an InetSocketAddress): `Connection refused: db/10.96.3.4:5432`
-        (
-            r"(?i)(?:refused|timed out|timeout|reset|unreachable|failed|could not|unable)\W.{0,60}?\b([a-z][\w-]*(?:\.[\w-]+)*)/\d{1,3}(?:\.\d{1,3}){3}:(\d{2,5})\b",
-            true,
-        ),
+        r"(?i)(?:refused|timed out|timeout|reset|unreachable|failed|could not|unable)\W.{0,60}?\b([a-z][\w-]*(?:\.[\w-]+)*)/\d{1,3}(?:\.\d{1,3}){3}:(\d{2,5})\b",
         // `Failed to connect to 10.96.44.12:5432`, `Unable to connect to cache:6379`
-        (
-            r"(?i)(?:failed|unable|could not|couldn't|cannot|can't|not possible) to connect to ([\w.-]+):(\d{2,5})\b",
-            true,
-        ),
+        r"(?i)(?:failed|unable|could not|couldn't|cannot|can't|not possible) to connect to ([\w.-]+):(\d{2,5})\b",
         // StackExchange.Redis and the like: `… not possible to connect … UnableToConnect on
         // redis-cache:6379`
-        (
-            r"(?i)(?:UnableToConnect|unable to connect|could not connect|couldn't connect|cannot connect|can't connect|failed to connect|not possible to connect)\b.{0,80}?\b([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5})\b",
-            true,
-        ),
-        (
-            r"(?i)(?:connection refused|connection timed out|connect timed out|timed out connecting to|no route to host|host unreachable)\W.{0,40}?\b([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5})\b",
-            true,
-        ),
+        r"(?i)(?:UnableToConnect|unable to connect|could not connect|couldn't connect|cannot connect|can't connect|failed to connect|not possible to connect)\b.{0,80}?\b([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5})\b",
+        r"(?i)(?:connection refused|connection timed out|connect timed out|timed out connecting to|no route to host|host unreachable)\W.{0,40}?\b([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5})\b",
     ];
     if !out
         .iter()
         .any(|n| matches!(n, Named::Unresolved { host } if !host.is_empty()))
     {
         let refused = t.to_ascii_lowercase().contains("refused");
-        let found = unreachable.iter().find_map(|(p, _)| {
-            let c = cached(p)?.captures(t)?;
+        let found = unreachable.iter().find_map(|r| {
+            let c = r.captures(t)?;
             let host = c.get(1)?.as_str();
             (!is_source_file(host)).then(|| Named::Unreachable {
                 host: host.to_string(),
@@ -1023,7 +1062,7 @@ pub fn names_in(t: &str) -> Vec<Named> {
         }
     }
     // Files.
-    let files: &[&str] = &[
+    let files = regexes![
         r#"No such file or directory: '([^']+)'"#,
         r"FileNotFoundException: (/[^\s(]+)",
         r"open (/[^\s:]+): no such file or directory",
@@ -1040,10 +1079,8 @@ pub fn names_in(t: &str) -> Vec<Named> {
         r"(?i)(?:read|reading|open|opening|load|loading|parse|parsing)\b[\w ]{0,40}? ['\x22`]?(/[\w./-]+)['\x22`]?\s*:.*(?:is a directory|no such file|not a directory|permission denied|os error \d+)",
         r"Failed opening required '(/[\w./-]+)'",
     ];
-    for p in files {
-        if let Some(r) = cached(p)
-            && let Some(c) = r.captures(t)
-        {
+    for r in files {
+        if let Some(c) = r.captures(t) {
             add(
                 &mut out,
                 Named::File {
@@ -1054,7 +1091,7 @@ pub fn names_in(t: &str) -> Vec<Named> {
         }
     }
     // Environment variables.
-    let env: &[&str] = &[
+    let env = regexes![
         r"(?i)environment variable[s]? ['\x22`]?([A-Z][A-Z0-9_]{2,})",
         r"\b([A-Z][A-Z0-9]*_[A-Z0-9_]+|[A-Z]{3,}) (?:is not set|not set|is empty|is required|must be set|is missing|missing|undefined)",
         r"(?i)missing (?:required )?(?:env(?:ironment)?(?: var(?:iable)?)?|setting|config(?:uration)?)[: ]+['\x22`]?([A-Z][A-Z0-9_]{2,})",
@@ -1062,10 +1099,8 @@ pub fn names_in(t: &str) -> Vec<Named> {
         r#"key not found: ['"]([A-Z][A-Z0-9_]{2,})['"]"#,
         r"(?i)env(?:ironment)?(?: var(?:iable)?)? ['\x22`]?([A-Z][A-Z0-9_]{2,})['\x22`]? (?:not|is not) (?:set|defined|found)",
     ];
-    for p in env {
-        if let Some(r) = cached(p)
-            && let Some(c) = r.captures(t)
-        {
+    for r in env {
+        if let Some(c) = r.captures(t) {
             add(
                 &mut out,
                 Named::EnvVar {
@@ -1076,16 +1111,14 @@ pub fn names_in(t: &str) -> Vec<Named> {
         }
     }
     // Configuration keys and fields.
-    let keys: &[&str] = &[
+    let keys = regexes![
         r"KeyError: '([a-z][\w.-]*)'",
         r"missing field `([\w.-]+)`",
         r#"(?i)(?:key|field|property|setting) ['"`]([\w.-]+)['"`] (?:not found|is missing|is required|missing)"#,
         r#"(?i)missing (?:required )?(?:key|field|property) ['"`]?([\w.-]+)"#,
     ];
-    for p in keys {
-        if let Some(r) = cached(p)
-            && let Some(c) = r.captures(t)
-        {
+    for r in keys {
+        if let Some(c) = r.captures(t) {
             add(
                 &mut out,
                 Named::Key {
@@ -1096,7 +1129,7 @@ pub fn names_in(t: &str) -> Vec<Named> {
         }
     }
     // A port already taken (Go, Node, Python, Java, nginx, Rails).
-    for p in [
+    for r in regexes![
         r"listen (?:tcp|udp)[46]? [\w.\[\]:-]*:(\d+): bind: address already in use",
         r"EADDRINUSE: address already in use [\w.\[\]:-]*:(\d+)",
         r"(?i)address already in use.{0,60}?\bport (\d+)",
@@ -1104,8 +1137,7 @@ pub fn names_in(t: &str) -> Vec<Named> {
         r"(?i)bind\(\) to [\w.\[\]:-]*:(\d+) failed \(98: Address already in use\)",
         r"(?i)(?:Address already in use|BindException).{0,40}?:(\d{2,5})\b",
     ] {
-        if let Some(r) = cached(p)
-            && let Some(c) = r.captures(t)
+        if let Some(c) = r.captures(t)
             && let Ok(port) = c[1].parse()
         {
             add(&mut out, Named::PortInUse { port });

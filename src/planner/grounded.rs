@@ -7,6 +7,9 @@
 //!   any query ran. After two useless turns in a row klue takes the offline planner's next
 //!   step instead (marked as such); while the model stays useless it is asked every other
 //!   step, and one useful turn gives it the lead again.
+//! - **A model that never converges costs bounded turns**: after [`MODEL_TURNS`] of its steps
+//!   since the engineer last spoke without a conclusion, klue's offline planner finishes that
+//!   line of inquiry (a new message gives the model its turns again).
 //! - **A failing model costs one step, not the session**: when the model cannot answer at
 //!   all (the last rung of the capability ladder), the offline planner takes that step.
 //! - **Conclusions are checked before they are shown**: klue's own investigation (the
@@ -37,6 +40,11 @@ const NUDGE: &str = include_str!("../../prompts/grounding.md");
 
 /// Useless model turns in a row after which the offline planner takes the step.
 pub const STRIKES: u32 = 2;
+
+/// Model steps since the engineer last spoke after which, when the model has not concluded,
+/// klue's offline planner finishes the line of inquiry: a model that keeps proposing queries
+/// without converging costs a bounded number of turns, never the session's whole budget.
+pub const MODEL_TURNS: usize = 8;
 
 /// What klue marks the offline planner's steps with.
 pub const OFFLINE_MARK: &str = "[klue's offline planner]";
@@ -406,6 +414,15 @@ impl Planner for GroundedPlanner {
             return Ok(own(step));
         }
 
+        // The model had its turns for this line of inquiry: klue finishes it.
+        let turns = model_turns_since_user(transcript);
+        if turns >= MODEL_TURNS && !concluded_since_user(transcript) {
+            let why = format!(
+                "{model} took {turns} steps without concluding; klue's offline planner \
+                 finishes this line of inquiry."
+            );
+            return self.fallback(transcript, deltas, why).await;
+        }
         // Struck out: the model sits this step out (it is asked again on the next).
         if self.rest {
             self.rest = false;
@@ -686,6 +703,21 @@ fn concluded_since_user(t: &Transcript) -> bool {
     false
 }
 
+/// The model's own steps since the engineer last spoke (klue's steps do not count).
+fn model_turns_since_user(t: &Transcript) -> usize {
+    let mut n = 0;
+    for e in t.entries.iter().rev() {
+        match e {
+            TranscriptEntry::User { text } if text != CONCLUDE_NOW => break,
+            TranscriptEntry::Assistant { origin, .. } if *origin == ProposalOrigin::Planner => {
+                n += 1
+            }
+            _ => {}
+        }
+    }
+    n
+}
+
 /// Has the session asked for a conclusion because its budget is spent?
 fn budget_spent(t: &Transcript) -> bool {
     t.entries
@@ -812,6 +844,77 @@ mod tests {
             })
             .collect();
         assert_eq!(results, ["o1"]);
+    }
+
+    /// A model that proposes a new query every turn and never concludes.
+    struct Wanders(u32);
+
+    #[async_trait::async_trait]
+    impl Planner for Wanders {
+        fn info(&self) -> PlannerInfo {
+            PlannerInfo {
+                kind: crate::protocol::PlannerKind::Llm,
+                model: Some("wanders".into()),
+                endpoint: None,
+            }
+        }
+        async fn next(&mut self, _: &Transcript, _: &DeltaSink) -> Result<Step, PlannerError> {
+            self.0 += 1;
+            Ok(Step {
+                text: "more".into(),
+                actions: vec![propose(
+                    &format!("w{}", self.0),
+                    &format!("get pods -n shop -l app=a{}", self.0),
+                )],
+                ..Step::default()
+            })
+        }
+    }
+
+    /// A model that never converges costs a bounded number of turns: then klue finishes the
+    /// line of inquiry, and a new message from the engineer gives the model its turns again.
+    #[tokio::test]
+    async fn a_model_that_never_concludes_hands_over_after_its_turns() {
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut p = GroundedPlanner::new(Box::new(Wanders(0)));
+        let mut t = Transcript {
+            entries: vec![TranscriptEntry::User {
+                text: "checkout crashes in shop".into(),
+            }],
+            ..Transcript::default()
+        };
+        let mut origins = Vec::new();
+        for _ in 0..MODEL_TURNS + 2 {
+            let step = p.next(&t, &tx).await.expect("step");
+            origins.push(step.origin);
+            t.entries.push(TranscriptEntry::Assistant {
+                text: step.text,
+                actions: step.actions,
+                origin: step.origin,
+            });
+        }
+        let model = origins
+            .iter()
+            .filter(|o| **o == ProposalOrigin::Planner)
+            .count();
+        assert_eq!(model, MODEL_TURNS, "{origins:?}");
+        assert!(
+            origins[MODEL_TURNS..]
+                .iter()
+                .all(|o| *o == ProposalOrigin::OfflineStep)
+        );
+        let notices = p.take_notices();
+        assert!(
+            notices
+                .iter()
+                .any(|n| n.contains(&format!("took {MODEL_TURNS} steps without concluding"))),
+            "{notices:?}"
+        );
+        t.entries.push(TranscriptEntry::User {
+            text: "and the frontend?".into(),
+        });
+        let step = p.next(&t, &tx).await.expect("step");
+        assert_eq!(step.origin, ProposalOrigin::Planner);
     }
 
     #[test]

@@ -305,6 +305,14 @@ async fn compare(
             "{}  [so far: offline {off_ok}, llm {llm_ok}]",
             row.trim_end()
         );
+        if !l_ok {
+            eprintln!(
+                "    LLM mode misses: {}\n    errors {:?}\n    notices {:?}",
+                l.join("; "),
+                llm.errors,
+                llm.notices
+            );
+        }
         report.push_str(&row);
         if llm.conclusion.is_none() {
             problems.push(format!(

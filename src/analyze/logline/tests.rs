@@ -888,3 +888,44 @@ DetailedApiRequestError(status: 403, message: exporter@x.iam.gserviceaccount.com
         "{x:?}"
     );
 }
+
+#[test]
+fn a_running_front_end_names_the_backend_it_keeps_failing_to_reach() {
+    let log = r#"{"asctime": "2026-12-03 09:40:01,000", "levelname": "INFO", "name": "aiohttp.access", "message": "GET /healthz 200"}
+{"asctime": "2026-12-03 09:41:02,100", "levelname": "WARNING", "name": "crm.orders", "message": "slow call to orders-api:8080, retrying"}
+{"asctime": "2026-12-03 09:45:43,384", "levelname": "ERROR", "name": "crm.widgets.loyalty", "message": "loyalty balance unavailable", "exc_info": "aiohttp.client_exceptions.ClientConnectorError: Cannot connect to host loyalty-points.rewards.svc.cluster.local:80 ssl:default [Connect call failed ('10.96.252.71', 80)]"}
+{"asctime": "2026-12-03 09:45:43,897", "levelname": "INFO", "name": "aiohttp.access", "message": "GET /customers/1/widgets/loyalty 200"}
+{"asctime": "2026-12-03 09:47:49,023", "levelname": "ERROR", "name": "crm.widgets.loyalty", "message": "loyalty balance unavailable", "exc_info": "aiohttp.client_exceptions.ClientConnectorError: Cannot connect to host loyalty-points.rewards.svc.cluster.local:80 ssl:default [Connect call failed ('10.96.252.71', 80)]"}
+"#;
+    let dep = failing_dependency(log).expect("a dependency");
+    assert_eq!(dep.count, 2, "{dep:?}");
+    assert!(
+        matches!(&dep.named, Named::Unreachable { host, port: Some(80), .. } if host == "loyalty-points.rewards.svc.cluster.local"),
+        "{dep:?}"
+    );
+    // One blip is noise.
+    let once: String = log.lines().take(3).collect::<Vec<_>>().join("\n");
+    assert_eq!(failing_dependency(&once), None);
+}
+
+#[test]
+fn a_python_traceback_in_a_json_field_gives_its_last_line() {
+    let log = r#"{"levelname": "ERROR", "message": "sync failed", "exc_info": "Traceback (most recent call last):\n  File \"/app/sync.py\", line 3, in run\n    r = session.get(url)\nredis.exceptions.ConnectionError: Error 111 connecting to cache:6379. Connection refused."}"#;
+    let x = d(log);
+    assert!(x.line.contains("redis.exceptions.ConnectionError"), "{x:?}");
+    assert!(
+        x.names
+            .iter()
+            .any(|n| matches!(n, Named::Unreachable { host, .. } if host == "cache")),
+        "{x:?}"
+    );
+}
+
+#[test]
+fn a_ruby_exception_is_quoted_without_the_frame_that_raised_it() {
+    let log = "I, [2026-12-03T08:01:00] INFO -- : migrating\n\
+/usr/local/bundle/gems/pg-1.5.6/lib/pg/connection.rb:701:in `async_connect_or_reset': connection to server at \"10.96.3.4\", port 5432 failed: FATAL:  database \"loyalty_prod\" does not exist (PG::ConnectionBad)\n\
+\tfrom /usr/local/bundle/gems/sequel-5.75.0/lib/sequel/adapters/postgres.rb:208:in `connect'\n";
+    let x = d(log);
+    assert!(x.line.starts_with("connection to server at"), "{x:?}");
+}

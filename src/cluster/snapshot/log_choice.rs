@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::analyze::util::{arr, meta_name, meta_namespace, owner, s};
 use crate::analyze::view::LogKey;
 use crate::analyze::{ClusterView, fetch};
+use serde_json::Value;
 
 /// Why a container's log is wanted, most needed first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,14 +25,23 @@ pub(crate) enum LogNeed {
     InitWaiting,
     /// A running container that is not ready.
     NotReady,
+    /// The current log of one ready pod per workload: a healthy front end logs what it
+    /// fails to reach (the planner reads it when the engineer reports that workload failing).
+    Serving,
     /// The current instance of a container whose previous instance is wanted too.
     Restarted,
 }
 
 impl LogNeed {
-    /// Whether an investigation needs this log to reach a cause (the rest comes after).
-    fn explains(self) -> bool {
-        self != LogNeed::Restarted
+    /// Which group of a capture's order this log falls in: the logs an investigation needs
+    /// to reach a cause (0), a ready pod's log a healthy front end's failure is read in (1),
+    /// the current log of a restarted container, whose previous one explains (2).
+    fn group(self) -> usize {
+        match self {
+            LogNeed::Restarted => 2,
+            LogNeed::Serving => 1,
+            _ => 0,
+        }
     }
 
     /// What logs of this need are, for the note that says which were dropped.
@@ -42,6 +52,7 @@ impl LogNeed {
             LogNeed::InitWaiting => "logs of init containers a pod waits on",
             LogNeed::NotReady => "logs of running containers that are not ready",
             LogNeed::Restarted => "current logs of restarted containers",
+            LogNeed::Serving => "current logs of ready pods (one per workload)",
         }
     }
 }
@@ -89,6 +100,34 @@ pub(crate) fn wanted_logs(view: &ClusterView) -> Vec<WantedLog> {
             }
         }
     }
+    // One ready pod per workload (the first by name), its first container.
+    let mut ready: BTreeMap<(String, String), &Value> = BTreeMap::new();
+    for pod in view.all("Pod") {
+        if !crate::analyze::util::pod_ready(pod) {
+            continue;
+        }
+        let ns = meta_namespace(pod).unwrap_or("").to_string();
+        let workload = owner(pod)
+            .map(|(kind, name)| format!("{kind}/{name}"))
+            .unwrap_or_else(|| format!("Pod/{}", meta_name(pod)));
+        let first = ready.entry((ns, workload)).or_insert(pod);
+        if meta_name(pod) < meta_name(first) {
+            *first = pod;
+        }
+    }
+    for ((ns, _), pod) in ready {
+        if let Some(c) = arr(pod, "/spec/containers").first() {
+            all.push(WantedLog {
+                key: LogKey {
+                    namespace: ns,
+                    pod: meta_name(pod).into(),
+                    container: s(c, "name").into(),
+                    previous: false,
+                },
+                need: LogNeed::Serving,
+            });
+        }
+    }
     // One entry per log, under its most needed reason.
     all.sort_by(|a, b| (&a.key, a.need).cmp(&(&b.key, b.need)));
     all.dedup_by(|b, a| a.key == b.key);
@@ -113,7 +152,7 @@ fn workload_of(view: &ClusterView, key: &LogKey) -> String {
 }
 
 /// Order logs (sorted by key, one per key) so that any prefix is fair: the logs that explain
-/// a failure before the rest; inside each of those two groups, every namespace's first log,
+/// a failure, then one ready pod's per workload, then the rest; inside each group, every namespace's first log,
 /// then every namespace's second, and so on; inside a namespace, every workload's first log
 /// (its most needed) before any workload's second.
 fn fair_order(view: &ClusterView, logs: Vec<WantedLog>) -> Vec<WantedLog> {
@@ -126,27 +165,27 @@ fn fair_order(view: &ClusterView, logs: Vec<WantedLog>) -> Vec<WantedLog> {
             .push((workload, log));
     }
     // (group, turn, namespace order, position in the namespace), then the log.
-    let mut ranked: Vec<((bool, usize, usize, usize), WantedLog)> = Vec::new();
+    let mut ranked: Vec<((usize, usize, usize, usize), WantedLog)> = Vec::new();
     for (ns_index, (_, mut items)) in by_ns.into_iter().enumerate() {
         items.sort_by(|(wa, a), (wb, b)| (a.need, wa, &a.key).cmp(&(b.need, wb, &b.key)));
         // A workload's n-th log of a group waits until every workload had n - 1.
-        let mut seen: HashMap<(bool, String), usize> = HashMap::new();
-        let mut turns: Vec<(bool, usize, WantedLog)> = items
+        let mut seen: HashMap<(usize, String), usize> = HashMap::new();
+        let mut turns: Vec<(usize, usize, WantedLog)> = items
             .into_iter()
             .map(|(workload, log)| {
-                let rest = !log.need.explains();
-                let n = seen.entry((rest, workload)).or_insert(0);
+                let group = log.need.group();
+                let n = seen.entry((group, workload)).or_insert(0);
                 *n += 1;
-                (rest, *n, log)
+                (group, *n, log)
             })
             .collect();
         // Stable: for the same turn and need, workloads stay in name order.
-        turns.sort_by_key(|(rest, turn, log)| (*rest, *turn, log.need));
-        let mut per_group = [0usize; 2];
-        for (position, (rest, _, log)) in turns.into_iter().enumerate() {
-            let turn = per_group[usize::from(rest)];
-            per_group[usize::from(rest)] += 1;
-            ranked.push(((rest, turn, ns_index, position), log));
+        turns.sort_by_key(|(group, turn, log)| (*group, *turn, log.need));
+        let mut per_group = [0usize; 3];
+        for (position, (group, _, log)) in turns.into_iter().enumerate() {
+            let turn = per_group[group];
+            per_group[group] += 1;
+            ranked.push(((group, turn, ns_index, position), log));
         }
     }
     ranked.sort_by_key(|(rank, _)| *rank);
@@ -353,6 +392,34 @@ mod tests {
             "logs: 5 container logs were wanted, kept 2; 3 not kept: \
              1 logs of running containers that are not ready (namespace ccc); \
              2 current logs of restarted containers (namespaces aaa, bbb)"
+        );
+    }
+
+    #[test]
+    fn one_ready_pod_per_workload_comes_after_the_failing_ones() {
+        let ready = |ns: &str, name: &str, rs: &str| {
+            let mut p = pod(
+                ns,
+                name,
+                Some(rs),
+                json!({"phase": "Running",
+                    "conditions": [{"type": "Ready", "status": "True"}],
+                    "containerStatuses": [{"name": "web", "ready": true, "restartCount": 0,
+                        "state": {"running": {}}}]}),
+            );
+            p["spec"] = json!({"containers": [{"name": "web"}, {"name": "proxy"}]});
+            p
+        };
+        let v = view(vec![
+            ready("shop", "front-b", "front-rs"),
+            ready("shop", "front-a", "front-rs"),
+            pod("shop", "api-1", Some("api-rs"), crashing("api")),
+        ]);
+        let got = names(&wanted_logs(&v));
+        assert_eq!(
+            got,
+            ["shop/api-1/api prev", "shop/front-a/web", "shop/api-1/api"],
+            "{got:?}"
         );
     }
 }

@@ -422,7 +422,7 @@ fn logs(
         .find(|l| l.namespace == ns && l.pod == pod && l.container == container && l.previous == previous)
         .ok_or_else(|| {
             not_captured(format!(
-                "{}logs of container {container} in pod {ns}/{pod} (klue captures recent logs of unhealthy pods only)",
+                "{}logs of container {container} in pod {ns}/{pod} (klue captures recent logs of unhealthy pods, and of one ready pod per workload)",
                 if previous { "previous " } else { "" }
             ))
         })?;

@@ -780,7 +780,11 @@ pub(super) fn restarts(st: Option<&Value>) -> i64 {
 
 /// A chain for a subject no finding is about: a DaemonSet short of nodes (taints against
 /// tolerations), pods not ready on a node that is not (the node), a Deployment scaled to 0.
-pub fn subject_chain(obs: &Observed, subject: &ObjectRef) -> Option<Chain> {
+/// A chain with neither a cause nor a query to ask only carries what could not be checked.
+///
+/// `reports_failure`: the engineer reports the subject failing (rather than asking whether it
+/// is healthy): when its pods are ready, their log may name the dependency that fails.
+pub fn subject_chain(obs: &Observed, subject: &ObjectRef, reports_failure: bool) -> Option<Chain> {
     let mut w = Walk::new(obs);
     w.object(subject.clone());
     let ns = subject.namespace.clone().unwrap_or_default();
@@ -811,9 +815,70 @@ pub fn subject_chain(obs: &Observed, subject: &ObjectRef) -> Option<Chain> {
                 if w.chain.cause.is_empty() && w.chain.asks.is_empty() {
                     workloads::service_in_front(&mut w, subject);
                 }
+                if reports_failure && w.chain.cause.is_empty() && w.chain.asks.is_empty() {
+                    dependency_in_log(&mut w, subject);
+                }
             }
         }
         _ => return None,
     }
-    (!w.chain.cause.is_empty() || !w.chain.asks.is_empty()).then_some(w.chain)
+    // A check that could not be made (a log not readable) is said, even with nothing found.
+    (!w.chain.cause.is_empty() || !w.chain.asks.is_empty() || !w.chain.unchecked.is_empty())
+        .then_some(w.chain)
+}
+
+/// A workload whose pods are ready while the engineer sees it fail: the log of one of them
+/// may name a dependency it keeps failing to reach (a front end whose backend is down keeps
+/// serving and logs the failure). Followed only when the walk from that host reaches a
+/// failure of its own (no such Service, a Service without ready endpoints and why), so an
+/// error a healthy namespace logs now and then is not a finding.
+fn dependency_in_log(w: &mut Walk<'_>, subject: &ObjectRef) {
+    let mut pods: Vec<Value> = crate::planner::offline::subject::pods_of(w.obs, subject)
+        .into_iter()
+        .filter(|p| crate::analyze::util::pod_ready(p))
+        .cloned()
+        .collect();
+    pods.sort_by(|a, b| meta_name(a).cmp(meta_name(b)));
+    let Some(pod) = pods.first() else {
+        return;
+    };
+    let Some(spec) = arr(pod, "/spec/containers").first().cloned() else {
+        return;
+    };
+    let container = s(&spec, "name").to_string();
+    let name = meta_name(pod).to_string();
+    let ns = sp(pod, "/metadata/namespace").to_string();
+    let cmd = log_command_tail(pod, &container, false, LONG_LOG_TAIL);
+    let have = w.need(
+        cmd.clone(),
+        format!(
+            "{} {} is ready, yet the symptom reports it failing: does its log name a dependency it cannot reach?",
+            subject.kind, subject.name
+        ),
+        format!("{} fails because a dependency it calls fails", subject.name),
+    );
+    if !matches!(have, Have::Yes) {
+        return;
+    }
+    let Some((log, calls)) = w.obs.log_for(&cmd, &ns, &name, &container, false) else {
+        return;
+    };
+    let Some(dep) = logline::failing_dependency(log) else {
+        return;
+    };
+    let mut trial = Walk::new(w.obs);
+    trial.chain = w.chain.clone();
+    trial.seen = w.seen.clone();
+    trial.link(
+        format!(
+            "log of {name}/{container}: {} ({} such lines)",
+            dep.line, dep.count
+        ),
+        calls,
+    );
+    targets::follow_named(&mut trial, pod, &spec, &dep.named, &dep.line, 1);
+    if !trial.chain.asks.is_empty() || (trial.chain.decisive && !trial.chain.cause.is_empty()) {
+        w.chain = trial.chain;
+        w.seen = trial.seen;
+    }
 }

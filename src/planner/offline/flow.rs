@@ -594,9 +594,14 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
         .iter()
         .filter(|s| !focus.iter().any(|f| subject::concerns(f, s, &obs)))
         .collect();
+    let mut subject_unchecked: Vec<crate::protocol::Unchecked> = Vec::new();
     for s in &untouched {
-        if let Some(c) = chain::subject_chain(&obs, &s.object) {
-            chains.push(c);
+        match chain::subject_chain(&obs, &s.object, !symptom.asks_health()) {
+            Some(c) if c.cause.is_empty() && c.asks.is_empty() => {
+                subject_unchecked.extend(c.unchecked)
+            }
+            Some(c) => chains.push(c),
+            None => {}
         }
     }
     let steps = obs.steps_since_user;
@@ -667,7 +672,11 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
     // Fold consequences into their cause.
     let chains = fold(chains);
     let mut unchecked: Vec<crate::protocol::Unchecked> = Vec::new();
-    for u in chains.iter().flat_map(|c| c.unchecked.clone()) {
+    for u in chains
+        .iter()
+        .flat_map(|c| c.unchecked.clone())
+        .chain(subject_unchecked)
+    {
         if !unchecked.contains(&u) {
             unchecked.push(u);
         }

@@ -434,21 +434,22 @@ pub(super) fn closest(name: &str, others: &[String]) -> Option<String> {
             let contains = o.contains(name) || name.contains(o.as_str());
             let inner = if contains { o.len().min(name.len()) } else { 0 };
             // The whole name one or two typos away.
-            let typo = if edit_distance(name, o) <= 2 && name.len() >= 5 {
+            let edits = edit_distance(name, o);
+            let typo = if edits <= 2 && name.len() >= 5 {
                 name.len()
             } else {
                 0
             };
-            (shared + inner + typo, o)
+            (shared + inner + typo, edits, o)
         })
-        .filter(|(score, _)| *score > 0)
+        .filter(|(score, _, _)| *score > 0)
         // Ties: the fewest edits away, then the first by name.
         .max_by(|a, b| {
             a.0.cmp(&b.0)
-                .then_with(|| edit_distance(name, b.1).cmp(&edit_distance(name, a.1)))
-                .then_with(|| b.1.cmp(a.1))
+                .then_with(|| b.1.cmp(&a.1))
+                .then_with(|| b.2.cmp(a.2))
         })
-        .map(|(_, o)| o.clone())
+        .map(|(_, _, o)| o.clone())
 }
 
 /// A Service's endpoints and the pods behind them: why none is ready.
