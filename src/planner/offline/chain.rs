@@ -18,6 +18,7 @@ use crate::planner::offline::subject::workload_of;
 mod address;
 mod config_refs;
 mod image_refs;
+mod memory;
 mod targets;
 mod workloads;
 

@@ -111,7 +111,10 @@ pub(super) fn oom(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
         format!("what {container} was doing when it ran out of memory"),
         format!("{container} needs more memory than its limit for what it does"),
     );
-    if matches!(have, Have::Asked) {
+    // Asked together with the log: whether the runtime was told it may use more than the
+    // limit (a heap flag in env, a ConfigMap or args).
+    let ceilings = super::memory::ceilings(w, spec, &ns);
+    if matches!(have, Have::Asked) || ceilings.is_none() {
         return;
     }
     let last = w
@@ -132,6 +135,17 @@ pub(super) fn oom(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
             ),
             calls,
         );
+    }
+    if super::memory::explain(
+        w,
+        &ceilings.unwrap_or_default(),
+        &ns,
+        &who,
+        &container,
+        &limit,
+        code,
+    ) {
+        return;
     }
     w.cause(
         format!(
@@ -168,9 +182,30 @@ fn ports_in(line: &str) -> Vec<u16> {
     else {
         return Vec::new();
     };
-    re.captures_iter(line)
-        .filter_map(|c| c.get(1).or_else(|| c.get(2))?.as_str().parse().ok())
-        .collect()
+    // Source locations look like addresses (`main.go:58`, `[statement-api.main:58]`): a port
+    // the line names as one (`port 8081`) wins over them, and a file name is never a host.
+    const SOURCE: &[&str] = &[
+        ".go", ".py", ".java", ".js", ".ts", ".mjs", ".cjs", ".rb", ".rs", ".kt", ".scala", ".cs",
+        ".php", ".ex", ".exs", ".clj", ".cpp", ".c", ".h", ".main",
+    ];
+    let mut named = Vec::new();
+    let mut addressed = Vec::new();
+    for c in re.captures_iter(line) {
+        if let Some(p) = c.get(2).and_then(|p| p.as_str().parse().ok()) {
+            named.push(p);
+        } else if let Some(p) = c.get(1) {
+            let before = c.get(0).map(|m| m.as_str()).unwrap_or("");
+            let host = before.trim_end_matches(p.as_str()).trim_end_matches(':');
+            let host = host.to_ascii_lowercase();
+            if SOURCE.iter().any(|x| host.ends_with(x)) {
+                continue;
+            }
+            if let Ok(p) = p.as_str().parse() {
+                addressed.push(p);
+            }
+        }
+    }
+    if named.is_empty() { addressed } else { named }
 }
 
 /// A line that says the application started serving. When the probed port is known, a line
@@ -227,6 +262,75 @@ fn started_line(line: &str, probed: Option<u16>) -> bool {
 /// The log of the run a probe killed, timestamped: the plain log when it was read already and
 /// carries its own timestamps, else the log with the kubelet's (`--timestamps`). `None` while
 /// it is asked for.
+/// The port the application's log says its server listens on, when that is not the probed
+/// port and no line says it listens on the probed one: the last start-up line naming only
+/// other ports, not a side listener (metrics, admin, remoting, debug).
+fn serving_elsewhere(log: &str, probed: u16) -> Option<(u16, String)> {
+    const SIDE: &[&str] = &[
+        "metric",
+        "prometheus",
+        "admin",
+        "management",
+        "actuator",
+        "remoting",
+        "debug",
+        "pprof",
+        "jmx",
+        "profil",
+        "telemetry",
+        "health server",
+        "cluster",
+    ];
+    let mut found = None;
+    for line in log.lines() {
+        let line = logtime::strip_kubelet_prefix(line.trim()).trim();
+        let ports = ports_in(line);
+        if ports.is_empty() || !started_line(line, None) {
+            continue;
+        }
+        if ports.contains(&probed) {
+            return None;
+        }
+        let l = line.to_ascii_lowercase();
+        if SIDE.iter().any(|k| l.contains(k)) {
+            continue;
+        }
+        found = Some((ports[0], line.to_string()));
+    }
+    found
+}
+
+/// The probe asks a port nothing listens on while the log shows where the server listens.
+fn probed_port_elsewhere(
+    w: &mut Walk<'_>,
+    log: &str,
+    calls: Vec<String>,
+    who: &str,
+    kind: &str,
+    container: &str,
+    probed: u16,
+) -> bool {
+    let Some((listens, line)) = serving_elsewhere(log, probed) else {
+        return false;
+    };
+    w.link(format!("log of {container}: {}", cut(&line, 200)), calls);
+    w.chain.decisive = true;
+    w.cause(
+        format!(
+            "{who}: the {kind} probe asks port {probed}, but the application listens on port {listens} (its log), so the probe's connection is refused{}",
+            if kind == "readiness" {
+                " and the pod never becomes ready"
+            } else {
+                " and the kubelet keeps restarting a container that runs"
+            }
+        ),
+        format!(
+            "Set the {kind} probe of container {container} to port {listens} (spec.template.spec.containers[{container}].{kind}Probe, now {probed}), and the containerPort and the Service's targetPort with it, or configure the application to listen on {probed}."
+        ),
+    );
+    true
+}
+
 fn startup_log(
     w: &mut Walk<'_>,
     pod: &Value,
@@ -550,6 +654,38 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
         || msg.contains("Client.Timeout")
         || msg.contains("i/o timeout");
     let kills = kind == "startup" || kind == "liveness" && !has_startup;
+    // The probed port as a number (a named port resolves through the container's ports).
+    let probed: Option<u16> = port.parse().ok().or_else(|| {
+        arr(spec, "/ports")
+            .iter()
+            .find(|p| p.get("name").and_then(Value::as_str) == Some(port.as_str()))
+            .and_then(|p| p.get("containerPort").and_then(Value::as_u64))
+            .and_then(|n| u16::try_from(n).ok())
+    });
+    // A readiness probe refused while the container runs: does the application listen on
+    // another port than the probe asks?
+    if !kills
+        && msg.contains("connection refused")
+        && let Some(probed) = probed
+    {
+        let cmd = super::log_command(pod, &container, false);
+        match w.need(
+            cmd.clone(),
+            format!("the {kind} probe's connection to port {probed} is refused: which port does {name}/{container} listen on?"),
+            format!("{name}/{container} listens on another port than the probe asks"),
+        ) {
+            Have::Asked => return,
+            Have::Yes => {
+                if let Some((log, calls)) = w.obs.log_for(&cmd, &ns, &name, &container, false) {
+                    let log = log.to_string();
+                    if probed_port_elsewhere(w, &log, calls, &who, kind, &container, probed) {
+                        return;
+                    }
+                }
+            }
+            Have::No => {}
+        }
+    }
     if kills && refused {
         let previous = restarts(st) > 0;
         let Some(log) = startup_log(w, pod, &container, previous, window) else {
@@ -561,16 +697,14 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
         let span = logtime::span(lines.iter().map(|l| logtime::strip_kubelet_prefix(l)))
             .filter(|s| *s > 0.0)
             .or_else(|| logtime::span(lines.iter().copied()));
-        // The probed port as a number (a named port resolves through the container's ports).
-        let probed: Option<u16> = port.parse().ok().or_else(|| {
-            arr(spec, "/ports")
-                .iter()
-                .find(|p| p.get("name").and_then(Value::as_str) == Some(port.as_str()))
-                .and_then(|p| p.get("containerPort").and_then(Value::as_u64))
-                .and_then(|n| u16::try_from(n).ok())
-        });
-        let started = lines.iter().any(|l| started_line(l, probed));
         let log_calls = w.obs.log_calls(&ns, &name, &container);
+        if msg.contains("connection refused")
+            && let Some(p) = probed
+            && probed_port_elsewhere(w, &log, log_calls.clone(), &who, kind, &container, p)
+        {
+            return;
+        }
+        let started = lines.iter().any(|l| started_line(l, probed));
         if !started {
             let last = lines
                 .iter()
@@ -1719,5 +1853,32 @@ mod started_tests {
             None
         ));
         assert!(!started_line("INFO starting server on :8080", None));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ports_in, serving_elsewhere};
+
+    #[test]
+    fn ports_are_addresses_and_named_ports_not_source_locations() {
+        assert_eq!(
+            ports_in("statement-api-0 INFO [statement-api.main:58] - listening on port 8081"),
+            vec![8081]
+        );
+        assert_eq!(
+            ports_in("server.go:112: listening on 0.0.0.0:9090"),
+            vec![9090]
+        );
+        assert_eq!(ports_in("Listening at http://localhost:3000"), vec![3000]);
+        assert!(ports_in("2024-05-01 12:30:45 started in 3.2s").is_empty());
+    }
+
+    #[test]
+    fn the_port_a_server_listens_on_is_read_from_its_start_line() {
+        let log = "INFO [app.main:58] - listening on port 8081\nINFO metrics on :9102";
+        assert_eq!(serving_elsewhere(log, 8080).map(|p| p.0), Some(8081));
+        let log = "INFO Tomcat started on port 8080 (http)";
+        assert_eq!(serving_elsewhere(log, 8080), None);
     }
 }

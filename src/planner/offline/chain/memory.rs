@@ -1,0 +1,308 @@
+//! A container killed at its memory limit whose runtime was told it may use as much or more:
+//! a JVM heap (`-Xmx`, `-XX:MaxRAMPercentage`), Node's `--max-old-space-size`, Go's
+//! `GOMEMLIMIT`, .NET's `GCHeapHardLimit`, wherever the spec sets it (env values, a ConfigMap
+//! key through `valueFrom` or `envFrom`, command and args).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_json::Value;
+
+use super::{Have, Walk, calls_of};
+use crate::analyze::ObjectRef;
+use crate::analyze::util::{arr, human_quantity, quantity, s};
+
+/// A memory ceiling the runtime is given, as the spec writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Setting {
+    /// The flag as written (`-Xmx3g`, `--max-old-space-size=4096`, `GOMEMLIMIT=3GiB`).
+    pub flag: String,
+    /// Where it is set (`env JAVA_OPTS`, `ConfigMap x key JAVA_OPTS (envFrom)`, `args`).
+    pub source: String,
+    /// The ceiling in bytes, or a share of the container's limit (0..1) for percentages.
+    pub amount: Amount,
+    /// The ConfigMap the value comes from, if any.
+    pub config_map: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Amount {
+    Bytes(f64),
+    Share(f64),
+}
+
+static XMX: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?:^|\s|=|')-Xmx(\d+(?:\.\d+)?)([kKmMgGtT]?)\b").ok());
+static RAM_PERCENT: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"-XX:MaxRAMPercentage=(\d+(?:\.\d+)?)").ok());
+static NODE_HEAP: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"--max[-_]old[-_]space[-_]size[= ](\d+)").ok());
+static GO_LIMIT: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB)?\s*$").ok());
+
+fn unit(u: &str) -> f64 {
+    match u.to_ascii_lowercase().as_str() {
+        "k" | "kib" => 1024.0,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tib" => 1024.0f64.powi(4),
+        _ => 1.0,
+    }
+}
+
+/// The memory ceilings one value sets (`var` is the variable it is the value of, if any).
+pub(super) fn ceilings_in(var: &str, text: &str) -> Vec<(String, Amount)> {
+    let mut out = Vec::new();
+    if let Some(re) = XMX.as_ref() {
+        for c in re.captures_iter(text) {
+            if let Ok(n) = c[1].parse::<f64>() {
+                out.push((
+                    format!("-Xmx{}{}", &c[1], &c[2]),
+                    Amount::Bytes(n * unit(&c[2])),
+                ));
+            }
+        }
+    }
+    if let Some(re) = RAM_PERCENT.as_ref() {
+        for c in re.captures_iter(text) {
+            if let Ok(n) = c[1].parse::<f64>() {
+                out.push((c[0].to_string(), Amount::Share(n / 100.0)));
+            }
+        }
+    }
+    if let Some(re) = NODE_HEAP.as_ref() {
+        for c in re.captures_iter(text) {
+            if let Ok(n) = c[1].parse::<f64>() {
+                out.push((c[0].to_string(), Amount::Bytes(n * 1024.0 * 1024.0)));
+            }
+        }
+    }
+    if var == "GOMEMLIMIT"
+        && let Some(c) = GO_LIMIT.as_ref().and_then(|re| re.captures(text))
+        && let Ok(n) = c[1].parse::<f64>()
+    {
+        let u = c.get(2).map(|m| m.as_str()).unwrap_or("B");
+        out.push((
+            format!("GOMEMLIMIT={}", text.trim()),
+            Amount::Bytes(n * unit(u)),
+        ));
+    }
+    if var.ends_with("GCHeapHardLimit") {
+        let hex = text
+            .trim()
+            .trim_start_matches("0x")
+            .trim_start_matches("0X");
+        if let Ok(n) = u64::from_str_radix(hex, 16) {
+            out.push((format!("{var}={}", text.trim()), Amount::Bytes(n as f64)));
+        }
+    }
+    out
+}
+
+/// Every memory ceiling a container spec gives its runtime. `None` when a ConfigMap that may
+/// hold one has not been read yet (asked for).
+pub(super) fn ceilings(w: &mut Walk<'_>, spec: &Value, ns: &str) -> Option<Vec<Setting>> {
+    let mut out = Vec::new();
+    fn push(out: &mut Vec<Setting>, var: &str, text: &str, source: String, cm: Option<&str>) {
+        for (flag, amount) in ceilings_in(var, text) {
+            out.push(Setting {
+                flag,
+                source: source.clone(),
+                amount,
+                config_map: cm.map(str::to_string),
+            });
+        }
+    }
+    let mut maps: Vec<(String, Option<(String, String)>)> = Vec::new();
+    for e in arr(spec, "/env") {
+        let var = s(e, "name");
+        if let Some(v) = e.get("value").and_then(Value::as_str) {
+            push(&mut out, var, v, format!("env {var}"), None);
+        } else if let Some(r) = e.pointer("/valueFrom/configMapKeyRef") {
+            maps.push((
+                s(r, "name").to_string(),
+                Some((var.to_string(), s(r, "key").to_string())),
+            ));
+        }
+    }
+    for e in arr(spec, "/envFrom") {
+        if let Some(n) = e.pointer("/configMapRef/name").and_then(Value::as_str) {
+            maps.push((n.to_string(), None));
+        }
+    }
+    for field in ["command", "args"] {
+        let words: Vec<&str> = arr(spec, &format!("/{field}"))
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        if !words.is_empty() {
+            push(&mut out, "", &words.join(" "), field.to_string(), None);
+        }
+    }
+    if maps.is_empty() || !out.is_empty() {
+        return Some(out);
+    }
+    match w.need_list(
+        "configmaps",
+        "ConfigMap",
+        ns,
+        "does the ConfigMap the container's environment comes from set a memory ceiling for its runtime?"
+            .to_string(),
+    ) {
+        Have::Yes => {}
+        Have::Asked => return None,
+        // The list failed: it is listed as unchecked, and there is nothing more to read.
+        Have::No => return Some(out),
+    }
+    for (name, keyed) in maps {
+        let Some(cm) = w.obs.view.get("ConfigMap", ns, &name) else {
+            continue;
+        };
+        let data = cm.get("data").and_then(Value::as_object);
+        let Some(data) = data else { continue };
+        match keyed {
+            Some((var, key)) => {
+                if let Some(v) = data.get(&key).and_then(Value::as_str) {
+                    push(
+                        &mut out,
+                        &var,
+                        v,
+                        format!("env {var} (ConfigMap {name} key {key})"),
+                        Some(&name),
+                    );
+                }
+            }
+            None => {
+                for (k, v) in data {
+                    if let Some(v) = v.as_str() {
+                        push(
+                            &mut out,
+                            k,
+                            v,
+                            format!("{k} in ConfigMap {name} (envFrom)"),
+                            Some(&name),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The first ceiling that leaves the runtime no room under the container's limit: a heap at
+/// 90% of the limit or more (the runtime needs memory beyond its heap).
+pub(super) fn over_limit(settings: &[Setting], limit: &str) -> Option<(Setting, f64)> {
+    let limit = quantity(limit)?;
+    settings.iter().find_map(|st| {
+        let bytes = match st.amount {
+            Amount::Bytes(b) => b,
+            Amount::Share(p) => p * limit,
+        };
+        (bytes >= 0.9 * limit).then(|| (st.clone(), bytes))
+    })
+}
+
+/// Say it: the link, the cause and the fix. Returns false when no ceiling is over the limit.
+pub(super) fn explain(
+    w: &mut Walk<'_>,
+    settings: &[Setting],
+    ns: &str,
+    who: &str,
+    container: &str,
+    limit: &str,
+    code: i64,
+) -> bool {
+    let Some((st, bytes)) = over_limit(settings, limit) else {
+        return false;
+    };
+    let heap = human_quantity("memory", bytes);
+    let (runtime, knob) = if st.flag.starts_with("-X") {
+        ("the JVM heap", "-Xmx")
+    } else if st.flag.starts_with("--max") {
+        ("Node's old-space heap", "--max-old-space-size")
+    } else if st.flag.starts_with("GOMEMLIMIT") {
+        ("Go's soft memory limit", "GOMEMLIMIT")
+    } else {
+        ("the .NET GC heap", "GCHeapHardLimit")
+    };
+    let mut calls = Vec::new();
+    if let Some(cm) = &st.config_map {
+        calls = calls_of(w.obs, "ConfigMap", ns, cm);
+        w.object(ObjectRef::new("ConfigMap", Some(ns), cm));
+    }
+    let relation = if bytes > quantity(limit).unwrap_or(f64::MAX) {
+        "more than"
+    } else {
+        "as much as"
+    };
+    w.found(
+        format!(
+            "{} sets {}: {runtime} may grow to {heap}, {relation} the container's {limit} memory limit",
+            st.source, st.flag
+        ),
+        calls,
+        format!(
+            "{who}: container {container} is OOMKilled (exit code {code}): {} sets {runtime} to {} ({heap}), {relation} its {limit} memory limit, so the kernel kills it before the runtime has to free memory",
+            st.source, st.flag
+        ),
+        format!(
+            "Lower {knob} in {} to about three quarters of the limit{}, or raise resources.limits.memory of {who} container {container} above {heap} plus the runtime's overhead.",
+            st.config_map
+                .as_ref()
+                .map(|cm| format!("ConfigMap {ns}/{cm} ({})", st.source))
+                .unwrap_or_else(|| format!("{who} ({})", st.source)),
+            quantity(limit)
+                .map(|l| format!(" ({} for {limit})", human_quantity("memory", l * 0.75)))
+                .unwrap_or_default()
+        ),
+    );
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heap_flags_are_read_in_their_units() {
+        let c = ceilings_in("JAVA_OPTS", "-Xms3g -Xmx3g -XX:+UseG1GC");
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].0, "-Xmx3g");
+        assert_eq!(c[0].1, Amount::Bytes(3.0 * 1024.0 * 1024.0 * 1024.0));
+        let c = ceilings_in(
+            "NODE_OPTIONS",
+            "--enable-source-maps --max-old-space-size=4096",
+        );
+        assert_eq!(c[0].1, Amount::Bytes(4096.0 * 1024.0 * 1024.0));
+        let c = ceilings_in("GOMEMLIMIT", "1500MiB");
+        assert_eq!(c[0].1, Amount::Bytes(1500.0 * 1024.0 * 1024.0));
+        let c = ceilings_in("JDK_JAVA_OPTIONS", "-XX:MaxRAMPercentage=95.0");
+        assert_eq!(c[0].1, Amount::Share(0.95));
+        let c = ceilings_in("DOTNET_GCHeapHardLimit", "0x80000000");
+        assert_eq!(c[0].1, Amount::Bytes(2147483648.0));
+        // Not heap settings: a minimum heap, a Go limit in another variable, a word ending in Xmx.
+        assert!(ceilings_in("JAVA_OPTS", "-Xms4g").is_empty());
+        assert!(ceilings_in("CACHE_SIZE", "4GiB").is_empty());
+        assert!(ceilings_in("X", "foo-Xmx4g").is_empty());
+    }
+
+    #[test]
+    fn a_heap_under_the_limit_with_room_is_no_cause() {
+        let st = |flag: &str, a: Amount| Setting {
+            flag: flag.to_string(),
+            source: "env JAVA_OPTS".to_string(),
+            amount: a,
+            config_map: None,
+        };
+        let gi = 1024.0 * 1024.0 * 1024.0;
+        assert!(over_limit(&[st("-Xmx1g", Amount::Bytes(gi))], "2Gi").is_none());
+        assert!(over_limit(&[st("-Xmx1536m", Amount::Bytes(1.5 * gi))], "2Gi").is_none());
+        assert!(over_limit(&[st("-Xmx2g", Amount::Bytes(2.0 * gi))], "2Gi").is_some());
+        assert!(over_limit(&[st("-Xmx3g", Amount::Bytes(3.0 * gi))], "2048Mi").is_some());
+        assert!(over_limit(&[st("p", Amount::Share(0.75))], "2Gi").is_none());
+        assert!(over_limit(&[st("p", Amount::Share(0.95))], "2Gi").is_some());
+        // No limit: nothing to compare with.
+        assert!(over_limit(&[st("-Xmx3g", Amount::Bytes(3.0 * gi))], "").is_none());
+    }
+}
