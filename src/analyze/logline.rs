@@ -332,8 +332,10 @@ fn plain_level(t: &str) -> Level {
             Level::Error
         };
     }
+    // The line's level is the first level word in it: `[Warning] … error reporting disabled`
+    // is a warning that mentions errors, not an error.
     if let Some(r) = regex!(
-        r"(?:^|[\s\[|(.<])(FATAL|CRITICAL|CRIT|PANIC|EMERG|EMERGENCY|ALERT|SEVERE|ERROR|ERR|Fatal|Critical|Error|fatal|critical|error|crit|emerg|alert)(?:[\s\]|:>)]|$)"
+        r"(?:^|[\s\[|(.<])(FATAL|CRITICAL|CRIT|PANIC|EMERG|EMERGENCY|ALERT|SEVERE|ERROR|ERR|Fatal|Critical|Error|fatal|critical|error|crit|emerg|alert|INFO|WARN|WARNING|DEBUG|TRACE|NOTICE|Info|Warn|Warning|Debug|Notice|info|warn|warning|debug|notice)(?:[\s\]|:>)]|$)"
     ) && let Some(c) = r.captures(t)
     {
         return level_word(&c[1]);
@@ -400,6 +402,28 @@ pub fn decisive(log: &str) -> Option<Decisive> {
         return None;
     }
     let (mut idx, rule) = pick(&lines)?;
+    // A last error that only says the process gives up (`[ERROR] Aborting`, `BOOT FAILED`,
+    // `===========`, `… Exiting.`) is the end of the burst of errors just before it: the
+    // first of them that says more is the cause.
+    if matches!(rule, "fatal" | "error") {
+        let mut steps = 0;
+        while gives_up(&lines[idx].text) && steps < 8 {
+            let Some(j) = (0..idx)
+                .rev()
+                .find(|&j| !lines[j].text.trim().is_empty() && !lines[j].indented)
+            else {
+                break;
+            };
+            let l = &lines[j];
+            if !(l.level >= Level::Error || crate::analyze::util::is_error_line(&l.text))
+                || survived(&l.text)
+            {
+                break;
+            }
+            idx = j;
+            steps += 1;
+        }
+    }
     // A heading that announces the error on the next line (Dart's `Unhandled exception:`,
     // `Error:` alone): that next line is the message. (anyhow's `Caused by:` blocks are read
     // by their own rule.)
@@ -676,6 +700,23 @@ fn reads_as_consequence(line: &str) -> bool {
         .is_some_and(|r| r.is_match(&message))
 }
 
+/// Does an error line only say that the process gives up, with no reason of its own?
+fn gives_up(line: &str) -> bool {
+    let message = regex!(r"^.*?\b(?:FATAL|fatal|Fatal|ERROR|error|Error|CRITICAL|critical|crit|F\d{4} [\d:.]+ +\d+ [\w.]+:\d+\])[\]:]*\s*")
+        .map(|r| r.replace(line, "").to_string())
+        .unwrap_or_else(|| line.to_string());
+    let words = message
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 2)
+        .count();
+    words <= 1
+        || (words <= 4
+            && regex!(r"(?i)\b(?:aborting|aborted|exiting|boot failed|startup failed|start-?up aborted|shutting down|giving up|terminating)\b")
+                .is_some_and(|r| r.is_match(&message)))
+        || regex!(r"(?i)[.;,]\s*(?:exiting|aborting|shutting down)\.?\s*$")
+            .is_some_and(|r| r.is_match(&message))
+}
+
 /// A warning about something the application retries on the side (a trace exporter, a
 /// metrics push, a reconnecting client): not why it exits.
 fn on_the_side(t: &str) -> bool {
@@ -796,7 +837,68 @@ pub fn failing_dependency(log: &str) -> Option<Dependency> {
 
 /// Index of the decisive line and the rule that chose it.
 fn pick(lines: &[Line]) -> Option<(usize, &'static str)> {
-    let last_match = |f: &dyn Fn(&Line) -> bool| lines.iter().rposition(f);
+    pick_in(lines, true).or_else(|| pick_in(lines, false))
+}
+
+/// Does a line say the application carries on past it (`continuing without JMX metrics`,
+/// `skipping`, `(ignored)`, `falling back`), or is it about telemetry on the side (a trace
+/// exporter, a metrics push, an error reporter)? Not why a container exits.
+fn survived(t: &str) -> bool {
+    regex!(
+        r"(?i)\b(?:continuing|skipping|skipped|ignored|ignoring|optional|falling back|will retry|retrying in|non-fatal|defaulting to)\b|\b(?:otel|opentelemetry|otlp|jaeger|zipkin|statsd|sentry|telemetry|trace exporter|tracing exporter|metrics exporter|heartbeat to)\b"
+    )
+    .is_some_and(|r| r.is_match(t))
+}
+
+/// The line that announces the block line `i` belongs to: the first line above it that is not
+/// a frame, a cause, a traceback heading or blank.
+fn header_of(lines: &[Line], i: usize) -> Option<usize> {
+    (0..i).rev().find(|&j| {
+        let x = lines[j].text.trim_start();
+        !(lines[j].indented
+            || x.is_empty()
+            || x.starts_with("Caused by:")
+            || x.starts_with("at ")
+            || x.starts_with("...")
+            || x.starts_with("Traceback (")
+            || x.starts_with("---> "))
+    })
+}
+
+/// Line `i` is on the side: it, or the error line announcing its block, says the
+/// application carries on.
+fn on_side(lines: &[Line], i: usize) -> bool {
+    if survived(&lines[i].text) {
+        return true;
+    }
+    // Only a block's continuation (a frame, a cause, the exception a log line announces)
+    // belongs to the line above it.
+    let x = lines[i].text.trim_start();
+    let continues = lines[i].indented
+        || x.starts_with("Caused by:")
+        || x.starts_with("---> ")
+        || regex!(r"^[A-Za-z_$][\w.$]*(?:Exception|Error)\b").is_some_and(|r| r.is_match(x));
+    if lines[i].level != Level::Other || !continues {
+        return false;
+    }
+    header_of(lines, i).is_some_and(|h| {
+        let announces = lines[h].level >= Level::Error
+            || regex!(r"(?i)\bwarn(?:ing)?\b").is_some_and(|r| r.is_match(&lines[h].text));
+        announces && survived(&lines[h].text)
+    })
+}
+
+/// The rules in order; `strict` leaves out lines on the side (a second pass takes them when
+/// nothing else is there).
+fn pick_in(lines: &[Line], strict: bool) -> Option<(usize, &'static str)> {
+    let last_match = |f: &dyn Fn(&Line) -> bool| {
+        lines
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(i, l)| f(l) && !(strict && on_side(lines, *i)))
+            .map(|(i, _)| i)
+    };
     // Go panics and runtime fatal errors; Rust panics (the message is on the next line in
     // recent Rust, on the same line in older ones).
     if let Some(i) = lines
@@ -836,6 +938,48 @@ fn pick(lines: &[Line]) -> Option<(usize, &'static str)> {
     {
         return Some((i, "perl"));
     }
+    // C++: `terminate called after throwing an instance of 'engine::LicenseError'` and the
+    // exception's message on the next line, `  what():  …`.
+    if let Some(i) = last_match(&|l| l.text.trim_start().starts_with("what():"))
+        && i > 0
+        && lines[i - 1]
+            .text
+            .contains("terminate called after throwing")
+    {
+        return Some((i, "exception"));
+    }
+    // Clojure: `Execution error (ExceptionInfo) at billing.config/require-env! (config.clj:22).`
+    // and the message on the next line.
+    if let Some(i) = last_match(&|l| l.text.starts_with("Execution error ("))
+        && let Some(n) = lines.get(i + 1)
+        && !n.text.trim().is_empty()
+    {
+        return Some((i + 1, "exception"));
+    }
+    // Haskell: an uncaught exception (`app: InvalidYaml (…)`) above its `CallStack (from
+    // HasCallStack):`.
+    if let Some(i) = last_match(&|l| l.text.starts_with("CallStack (from HasCallStack)"))
+        && let Some(j) = (0..i).rev().find(|&j| !lines[j].text.trim().is_empty())
+    {
+        return Some((j, "exception"));
+    }
+    // Perl: `die` ends its message with ` at /path/file.pm line 42.`; a die that only says it
+    // gives up (`…, aborting at bin/worker line 61.`) is the outcome of the one just before.
+    let perl_die = |l: &Line| {
+        !l.indented
+            && regex!(r" at \S+ line \d+\.$").is_some_and(|r| r.is_match(l.text.trim_end()))
+            && !regex!(r"(?i)^Use of uninitialized|redefined at|^\S+ masks earlier")
+                .is_some_and(|r| r.is_match(&l.text))
+    };
+    if let Some(i) = last_match(&perl_die) {
+        let earlier = (i.saturating_sub(8)..i)
+            .rev()
+            .find(|&j| perl_die(&lines[j]));
+        return match earlier {
+            Some(j) if reads_as_consequence(&lines[i].text) => Some((j, "perl")),
+            _ => Some((i, "perl")),
+        };
+    }
     // Java: the innermost cause.
     if let Some(i) = last_match(&|l| l.text.trim_start().starts_with("Caused by:")) {
         return Some((i, "caused by"));
@@ -866,12 +1010,44 @@ fn pick(lines: &[Line]) -> Option<(usize, &'static str)> {
     if let Some(i) = last_match(&|l| l.text.trim_start().starts_with("** (")) {
         return Some((i, "exception"));
     }
+    // PHP's console renderer (Laravel, Symfony): the exception's class alone on a line
+    // (`   Illuminate\Database\QueryException `), its message on the next.
+    if let Some(i) = last_match(&|l| {
+        regex!(r"^[A-Z]\w*(?:\\[A-Z]\w*)+(?:Exception|Error)$")
+            .is_some_and(|r| r.is_match(l.text.trim()))
+    }) && let Some(j) =
+        (i + 1..lines.len().min(i + 3)).find(|&j| !lines[j].text.trim().is_empty())
+    {
+        return Some((j, "exception"));
+    }
     // An uncaught exception header (Node `Error: …`, Java without a cause chain, .NET).
     let exception = regex!(
         r"^(?:Unhandled exception\. |Exception in thread \S+ |Uncaught )?(?:[A-Za-z_$][\w.$]*)?(?:Error|Exception)(?: \(\w+\))?: \S"
     )?;
     if let Some(i) = last_match(&|l| !l.indented && exception.is_match(&l.text)) {
         return Some((i, "exception"));
+    }
+    // A command-line parser that rejects a flag prints the complaint and then its usage
+    // (Go's flag package, clap): the line above `Usage of …`/`Usage: …`.
+    if let Some(u) = lines
+        .iter()
+        .position(|l| l.text.starts_with("Usage of ") || l.text.starts_with("Usage: "))
+        && let Some(j) = (0..u).rev().find(|&j| !lines[j].text.trim().is_empty())
+        && !lines[j].indented
+        && regex!(
+            r"(?i)flag|argument|option|unknown|invalid|unrecognized|not defined|required|error"
+        )
+        .is_some_and(|r| r.is_match(&lines[j].text))
+    {
+        return Some((j, "error"));
+    }
+    // PostgreSQL's PANIC (and syslog's EMERG) is what brought it down; its FATAL lines after it
+    // are connections turned away meanwhile.
+    if let Some(i) = last_match(&|l| {
+        l.level == Level::Fatal
+            && regex!(r"\b(?:PANIC|EMERG)\b").is_some_and(|r| r.is_match(&l.text))
+    }) {
+        return Some((i, "fatal"));
     }
     if let Some(i) = last_match(&|l| l.level == Level::Fatal) {
         return Some((i, "fatal"));

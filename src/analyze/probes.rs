@@ -18,13 +18,36 @@ pub fn analyze(view: &ClusterView) -> Vec<Finding> {
         for (spec, status) in containers_with_status(pod, false) {
             let Some(st) = status else { continue };
             for kind in ["readiness", "liveness", "startup"] {
-                if let Some(f) = check(pod, spec, st, &events, kind) {
+                if let Some(f) = check(view, pod, spec, st, &events, kind) {
                     out.push(f);
                 }
             }
         }
     }
     out
+}
+
+/// How long a container must have run, ready, since its probe last failed for the failures
+/// to be history rather than a problem (restarts days ago, old Unhealthy events).
+const SETTLED_AFTER_SECS: i64 = 3600;
+
+/// A ready container that has run for an hour since its last start, and whose probe has not
+/// failed in the last hour: what the events recall is over.
+fn settled(view: &ClusterView, st: &Value, failures: &[&&Value]) -> bool {
+    let now = view.now().unwrap_or_else(jiff::Timestamp::now);
+    let age = |t: &str| {
+        t.parse::<jiff::Timestamp>()
+            .ok()
+            .map(|t| now.duration_since(t).as_secs())
+    };
+    let running = age(sp(st, "/state/running/startedAt")).is_some_and(|a| a >= SETTLED_AFTER_SECS);
+    let quiet = failures.iter().all(|e| {
+        ["lastTimestamp", "eventTime", "firstTimestamp"]
+            .iter()
+            .find_map(|k| e.get(*k).and_then(Value::as_str).and_then(age))
+            .is_some_and(|a| a >= SETTLED_AFTER_SECS)
+    });
+    running && quiet
 }
 
 /// The probe's port as declared: a number, or a name resolved through the container ports.
@@ -46,7 +69,14 @@ fn probe_port(probe: &Value) -> Option<(String, &'static str)> {
     None
 }
 
-fn check(pod: &Value, spec: &Value, st: &Value, events: &[&Value], kind: &str) -> Option<Finding> {
+fn check(
+    view: &ClusterView,
+    pod: &Value,
+    spec: &Value,
+    st: &Value,
+    events: &[&Value],
+    kind: &str,
+) -> Option<Finding> {
     let probe = spec.get(format!("{kind}Probe"))?;
     let container = s(spec, "name");
     let label = format!(
@@ -67,7 +97,7 @@ fn check(pod: &Value, spec: &Value, st: &Value, events: &[&Value], kind: &str) -
     let failing = !failures.is_empty()
         && (kind != "readiness" || !ready)
         && (kind != "liveness" || restarts > 0 || !ready);
-    if !failing {
+    if !failing || (ready && settled(view, st, &failures)) {
         return None;
     }
     let mut evidence = vec![format!(

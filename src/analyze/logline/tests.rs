@@ -929,3 +929,110 @@ fn a_ruby_exception_is_quoted_without_the_frame_that_raised_it() {
     let x = d(log);
     assert!(x.line.starts_with("connection to server at"), "{x:?}");
 }
+
+#[test]
+fn an_error_the_application_carries_on_past_is_not_the_cause() {
+    let x = d("2024-05-14T10:30:01Z w INFO [app.db:30] - pool ready
+2024-05-14T10:30:01Z w ERROR [app.metrics:44] - Failed to register JMX reporter, continuing without JMX metrics
+javax.management.InstanceAlreadyExistsException: metrics:name=jvm.memory.heap
+\tat java.management/com.sun.jmx.mbeanserver.Repository.addMBean(Repository.java:436)
+2024-05-14T10:30:01Z w INFO [integrant.core:0] - initialising :app.kafka/consumer
+Execution error (ExceptionInfo) at app.config/require-env! (config.clj:22).
+Missing required environment variable: KAFKA_BROKERS
+
+Full report at:
+/tmp/clojure-1.edn");
+    assert_eq!(
+        x.line,
+        "Missing required environment variable: KAFKA_BROKERS"
+    );
+    let x = d("2024/05/14 12:40:10 tls.go:33: ERROR: could not load optional CA bundle /etc/ssl/extra.pem: no such file or directory (continuing with system roots)
+2024/05/14 12:40:10 vault.go:77: WARN: vault request failed, retrying in 1s (attempt 1/3)
+2024/05/14 12:40:17 main.go:112: failed to connect to vault: tls: failed to verify certificate: x509: certificate has expired or is not yet valid");
+    assert!(
+        x.line.contains("x509: certificate has expired"),
+        "{}",
+        x.line
+    );
+    // Only side errors: the second pass still names one.
+    let x = d("INFO start\nERROR exporter otel-collector:4317 unreachable, continuing");
+    assert!(x.line.contains("otel-collector"));
+}
+
+#[test]
+fn a_warning_that_mentions_errors_is_a_warning() {
+    let x = d("[2024-05-14 15:20:01][api][Warning][main:Config src/Config.hs:40:5] SENTRY_DSN not set; error reporting disabled
+[2024-05-14 15:20:01][api][Info][main:Settings src/Settings.hs:77:3] Loading settings from /etc/api/settings.yaml
+api: InvalidYaml (Just (YamlParseException {yamlProblem = \"mapping values are not allowed in this context\"}))
+CallStack (from HasCallStack):
+  throwIO, called at src/Data/Yaml/Internal.hs:398:17 in yaml-0.11");
+    assert!(
+        x.line.contains("mapping values are not allowed"),
+        "{}",
+        x.line
+    );
+}
+
+#[test]
+fn a_last_line_that_only_gives_up_yields_to_the_error_before_it() {
+    let x = d("2024-05-14T16:20:02.119877Z 0 [ERROR] [MY-010187] [Server] Could not open file '/var/log/mysql/slow.log' for error logging: No such file or directory
+2024-05-14T16:20:02.130210Z 0 [ERROR] [MY-013276] [Server] Failed to set datadir to '/var/lib/mysql/' (OS errno: 13 - Permission denied)
+2024-05-14T16:20:02.130301Z 0 [ERROR] [MY-010119] [Server] Aborting
+2024-05-14T16:20:02.132990Z 0 [System] [MY-010910] [Server] /usr/sbin/mysqld: Shutdown complete");
+    assert!(x.line.contains("Failed to set datadir"), "{}", x.line);
+    let x = d("1:M 14 May 2024 16:30:01.003 # Server initialized
+1:M 14 May 2024 16:30:01.004 # Can't handle RDB format version 12
+1:M 14 May 2024 16:30:01.004 # Fatal error loading the DB: Invalid argument. Exiting.");
+    assert!(x.line.contains("RDB format version 12"), "{}", x.line);
+    let x = d("LOG:  redo starts at 3/A1F2C0D8
+FATAL:  the database system is starting up
+PANIC:  could not write to file \"pg_wal/xlogtemp.27\": No space left on device
+LOG:  checkpointer process (PID 27) was terminated by signal 6: Aborted
+FATAL:  the database system is in recovery mode
+LOG:  database system is shut down");
+    assert!(x.line.contains("No space left on device"), "{}", x.line);
+}
+
+#[test]
+fn flags_dies_and_terminations_of_other_runtimes() {
+    let x = d(
+        "[entrypoint] ERROR: no extra sources in /etc/syncer/extra.d, skipping
+2024/05/14 13:10:00 maxprocs: Leaving GOMAXPROCS=8: CPU quota undefined
+flag provided but not defined: -metrics-addr
+Usage of /usr/local/bin/syncer:
+  -config string
+    \tpath to config file
+  -log-level string
+    \tlog level: debug, info, warn, error (default \"info\")",
+    );
+    assert_eq!(x.line, "flag provided but not defined: -metrics-addr");
+    let x = d("[2024-05-14 15:10:01] [error] heartbeat to statsd.monitoring:8125 failed: Connection refused
+[2024-05-14 15:10:41] [warn] database connect attempt 3/3 failed, giving up
+DBI connect('database=reports;host=mysql-legacy.db.svc;port=3306','reporter',...) failed: Can't connect to MySQL server on 'mysql-legacy.db.svc' (110) at /opt/app/lib/DB.pm line 42.
+\tReports::DB::connect(\"Reports::DB\") called at /opt/app/bin/worker line 19
+Could not connect to reporting database, aborting at /opt/app/bin/worker line 61.");
+    assert!(
+        x.line.contains("Can't connect to MySQL server"),
+        "{}",
+        x.line
+    );
+    let x = d("[2024-05-14 15:40:00.120] [error] failed to set CPU affinity for thread 'feed-0' to core 3: Invalid argument
+terminate called after throwing an instance of 'engine::LicenseError'
+  what():  license validation failed: feature 'l2' not enabled in license /opt/engine/engine.lic
+/entrypoint.sh: line 23:     7 Aborted                 (core dumped) /opt/engine/bin/engine");
+    assert!(x.line.contains("not enabled in license"), "{}", x.line);
+    let x = d("[2024-05-14 14:10:02] production.ERROR: cURL error 28: Connection timed out after 5001 milliseconds for https://api.rates.example/latest
+[entrypoint] php artisan migrate --force
+
+   Illuminate\\Database\\QueryException 
+
+  SQLSTATE[HY000] [1045] Access denied for user 'shop'@'10.244.2.31' (using password: YES)
+
+  at vendor/laravel/framework/src/Illuminate/Database/Connection.php:813
+[entrypoint] migrations failed, exiting with status 1");
+    assert!(
+        x.line.contains("Access denied for user 'shop'"),
+        "{}",
+        x.line
+    );
+}

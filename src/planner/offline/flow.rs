@@ -604,6 +604,23 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
             None => {}
         }
     }
+    // Something missing from some nodes (logs, metrics, an agent) and no workload named: the
+    // namespace's DaemonSets, each short of nodes for a reason of its own (taints it does
+    // not tolerate, labels its nodeSelector wants), ahead of what else was found.
+    if subjects.is_empty() && symptom.words.iter().any(|w| w == "node" || w == "nodes") {
+        let daemonsets: Vec<crate::analyze::ObjectRef> = obs
+            .view
+            .in_namespace("DaemonSet", &ns)
+            .map(|d| crate::analyze::ObjectRef::new("DaemonSet", Some(&ns), meta_name(d)))
+            .collect();
+        let mut short: Vec<Chain> = daemonsets
+            .iter()
+            .filter_map(|d| chain::subject_chain(&obs, d, true))
+            .filter(|c| !c.cause.is_empty() || !c.asks.is_empty())
+            .collect();
+        short.append(&mut chains);
+        chains = short;
+    }
     let steps = obs.steps_since_user;
     let mut asks: Vec<Ask> = Vec::new();
     for c in &chains {

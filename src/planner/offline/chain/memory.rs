@@ -21,8 +21,8 @@ pub(super) struct Setting {
     pub source: String,
     /// The ceiling in bytes, or a share of the container's limit (0..1) for percentages.
     pub amount: Amount,
-    /// The ConfigMap the value comes from, if any.
-    pub config_map: Option<String>,
+    /// The ConfigMap and key the value comes from, if any.
+    pub config_map: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -103,13 +103,19 @@ pub(super) fn ceilings_in(var: &str, text: &str) -> Vec<(String, Amount)> {
 /// hold one has not been read yet (asked for).
 pub(super) fn ceilings(w: &mut Walk<'_>, spec: &Value, ns: &str) -> Option<Vec<Setting>> {
     let mut out = Vec::new();
-    fn push(out: &mut Vec<Setting>, var: &str, text: &str, source: String, cm: Option<&str>) {
+    fn push(
+        out: &mut Vec<Setting>,
+        var: &str,
+        text: &str,
+        source: String,
+        cm: Option<(&str, &str)>,
+    ) {
         for (flag, amount) in ceilings_in(var, text) {
             out.push(Setting {
                 flag,
                 source: source.clone(),
                 amount,
-                config_map: cm.map(str::to_string),
+                config_map: cm.map(|(n, k)| (n.to_string(), k.to_string())),
             });
         }
     }
@@ -168,7 +174,7 @@ pub(super) fn ceilings(w: &mut Walk<'_>, spec: &Value, ns: &str) -> Option<Vec<S
                         &var,
                         v,
                         format!("env {var} (ConfigMap {name} key {key})"),
-                        Some(&name),
+                        Some((&name, &key)),
                     );
                 }
             }
@@ -180,7 +186,7 @@ pub(super) fn ceilings(w: &mut Walk<'_>, spec: &Value, ns: &str) -> Option<Vec<S
                             k,
                             v,
                             format!("{k} in ConfigMap {name} (envFrom)"),
-                            Some(&name),
+                            Some((&name, k)),
                         );
                     }
                 }
@@ -227,7 +233,7 @@ pub(super) fn explain(
         ("the .NET GC heap", "GCHeapHardLimit")
     };
     let mut calls = Vec::new();
-    if let Some(cm) = &st.config_map {
+    if let Some((cm, _)) = &st.config_map {
         calls = calls_of(w.obs, "ConfigMap", ns, cm);
         w.object(ObjectRef::new("ConfigMap", Some(ns), cm));
     }
@@ -250,7 +256,7 @@ pub(super) fn explain(
             "Lower {knob} in {} to about three quarters of the limit{}, or raise resources.limits.memory of {who} container {container} above {heap} plus the runtime's overhead.",
             st.config_map
                 .as_ref()
-                .map(|cm| format!("ConfigMap {ns}/{cm} ({})", st.source))
+                .map(|(cm, key)| format!("ConfigMap {ns}/{cm} key {key}"))
                 .unwrap_or_else(|| format!("{who} ({})", st.source)),
             quantity(limit)
                 .map(|l| format!(" ({} for {limit})", human_quantity("memory", l * 0.75)))

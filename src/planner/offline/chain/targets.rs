@@ -402,6 +402,54 @@ fn missing_service(
 }
 
 /// The name among `others` closest to `name` (sharing a word, or one containing the other).
+/// The pod a selector that matches nothing was meant for: one whose name or a label value
+/// contains a selector value, with those labels (`app.kubernetes.io/name=postgresql`).
+fn meant_pod(
+    w: &Walk<'_>,
+    ns: &str,
+    selector: &serde_json::Map<String, Value>,
+) -> Option<(Value, String)> {
+    let values: Vec<String> = selector
+        .values()
+        .filter_map(Value::as_str)
+        .filter(|v| v.len() >= 3)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    w.obs.view.in_namespace("Pod", ns).find_map(|p| {
+        let labels = p.pointer("/metadata/labels")?.as_object()?;
+        let hits: Vec<String> = labels
+            .iter()
+            .filter(|(k, _)| {
+                !k.ends_with("pod-template-hash") && !k.contains("controller-revision")
+            })
+            .filter_map(|(k, v)| {
+                let v = v.as_str()?;
+                let lv = v.to_ascii_lowercase();
+                values
+                    .iter()
+                    .any(|s| lv.contains(s.as_str()))
+                    .then(|| format!("{k}={v}"))
+            })
+            .collect();
+        let named = values
+            .iter()
+            .any(|s| meta_name(p).to_ascii_lowercase().contains(s.as_str()));
+        (!hits.is_empty() || named).then(|| {
+            let shown = if hits.is_empty() {
+                labels
+                    .iter()
+                    .filter(|(k, _)| !k.ends_with("pod-template-hash"))
+                    .take(3)
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                    .collect::<Vec<_>>()
+            } else {
+                hits
+            };
+            (p.clone(), shown.join(", "))
+        })
+    })
+}
+
 pub(super) fn closest(name: &str, others: &[String]) -> Option<String> {
     let words: Vec<&str> = name
         .split(['-', '_', '.'])
@@ -570,9 +618,39 @@ pub(super) fn service_backends(w: &mut Walk<'_>, ns: &str, name: &str, depth: us
         let pod_calls = w.obs.list_calls("Pod", Some(ns));
         let mut calls = ep_calls;
         calls.extend(pod_calls);
-        let have = match near.is_empty() {
-            true => String::new(),
-            false => format!(" (pods there have {})", near.join(", ")),
+        // No pod carries the selector's keys: the pod it was meant for, by its name or a label
+        // value (`app=postgres` and pod billing-db-postgresql-0 labelled
+        // app.kubernetes.io/name=postgresql), and the Service that does select it.
+        let mut meant = String::new();
+        if near.is_empty()
+            && let Some((pod, labels)) = meant_pod(w, ns, &selector)
+        {
+            near.push(labels.clone());
+            let other = w
+                .obs
+                .view
+                .in_namespace("Service", ns)
+                .filter(|o| meta_name(o) != name)
+                .find(|o| {
+                    o.pointer("/spec/selector")
+                        .and_then(Value::as_object)
+                        .filter(|m| !m.is_empty())
+                        .zip(pod.pointer("/metadata/labels"))
+                        .is_some_and(|(m, l)| map_selector_matches(m, l))
+                })
+                .map(|o| meta_name(o).to_string());
+            meant = format!(
+                "; pod {} has labels {labels}{}",
+                meta_name(&pod),
+                other
+                    .map(|o| format!(", and Service {o} selects it"))
+                    .unwrap_or_default()
+            );
+        }
+        let have = match (near.is_empty(), meant.is_empty()) {
+            (true, _) => String::new(),
+            (false, false) => meant,
+            (false, true) => format!(" (pods there have {})", near.join(", ")),
         };
         w.found(
             format!("Service {ns}/{name} selects {sel_text}, which matches no pod{have}"),

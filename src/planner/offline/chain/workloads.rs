@@ -818,6 +818,13 @@ pub(super) fn init(w: &mut Walk<'_>, pod: &Value, f: &Finding, depth: usize) {
             calls,
         );
     }
+    // Waiting for a Job to complete (k8s-wait-for's `job`/`job-wr`, `kubectl wait
+    // --for=condition=complete job/x`): the Job, and why it does not complete.
+    let log = w.obs.view.log(ns, meta_name(pod), &container, previous);
+    if let Some(job) = waited_job(log.unwrap_or(""), &cmd) {
+        waits_for_job(w, ns, &container, &job, depth);
+        return;
+    }
     match host {
         Some(named) => {
             targets::follow_named(
@@ -838,6 +845,84 @@ pub(super) fn init(w: &mut Walk<'_>, pod: &Value, f: &Finding, depth: usize) {
             f.remediation.clone(),
         ),
     }
+}
+
+/// The Job an init container waits for, from its log (`Waiting for job-wr migrate-142...`,
+/// `waiting for job/db-migrate`) or its command (`k8s-wait-for job-wr x`, `kubectl wait
+/// --for=condition=complete job/x`).
+fn waited_job(log: &str, cmd: &str) -> Option<String> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = RE
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"(?i)(?:wait(?:ing)? (?:for|on) |wait_for\.sh |k8s-wait-for |^|\s)(?:job-wr|job)[ /]+([a-z0-9][a-z0-9.-]*[a-z0-9])",
+            )
+            .ok()
+        })
+        .as_ref()?;
+    let from_log = log
+        .lines()
+        .rev()
+        .take(5)
+        .filter(|l| l.to_ascii_lowercase().contains("wait"))
+        .find_map(|l| re.captures(l).map(|c| c[1].to_string()));
+    from_log.or_else(|| {
+        let c = re.captures(cmd)?;
+        // a command that names a job to wait for, not a word "job" in a shell script
+        let lower = cmd.to_ascii_lowercase();
+        (lower.contains("wait")).then(|| c[1].to_string())
+    })
+}
+
+/// An init container waiting for Job `job`: does it exist, and why has it not completed?
+fn waits_for_job(w: &mut Walk<'_>, ns: &str, container: &str, job: &str, depth: usize) {
+    if !w.listed(
+        "jobs",
+        "Job",
+        ns,
+        format!("init container {container} waits for Job {job}: has it completed?"),
+    ) {
+        return;
+    }
+    let calls = calls_of(w.obs, "Job", ns, job);
+    let Some(j) = w.obs.view.get("Job", ns, job).cloned() else {
+        let names: Vec<String> = w
+            .obs
+            .view
+            .in_namespace("Job", ns)
+            .map(|j| meta_name(j).to_string())
+            .collect();
+        let close = targets::closest(job, &names);
+        w.found(
+            format!("Job {job} does not exist in {ns}{}", close.as_ref().map(|c| format!(" (Job {c} does)")).unwrap_or_default()),
+            calls,
+            format!("init container {container} waits for Job {job}, which does not exist in namespace {ns}"),
+            format!("Create Job {job} (the chart's migration hook may not have run), or point init container {container} at the Job that exists{}.", close.map(|c| format!(" ({c}?)")).unwrap_or_default()),
+        );
+        return;
+    };
+    w.object(ObjectRef::new("Job", Some(ns), job));
+    let findings = analyze::analyze(&w.obs.view);
+    if let Some(g) = findings.iter().find(|g| {
+        g.object.kind == "Job" && g.object.name == job && g.object.namespace.as_deref() == Some(ns)
+    }) {
+        w.link(
+            format!(
+                "init container {container} waits for Job {job}, which has not completed{}",
+                condition_words(&j)
+            ),
+            calls,
+        );
+        self::job(w, &g.clone(), depth + 1);
+        return;
+    }
+    w.link(
+        format!(
+            "init container {container} waits for Job {job}{}",
+            condition_words(&j)
+        ),
+        calls,
+    );
 }
 
 /// A Pending pod: what the scheduler says, then the nodes, claims and volumes it names.
@@ -1432,9 +1517,37 @@ pub(super) fn daemonset(w: &mut Walk<'_>, ds: &Value, calls: Vec<String>) {
     // Why each node without a pod has none: a taint someone put there and the DaemonSet does
     // not tolerate; the node's own state (NotReady, pressure, cordoned: the condition taints
     // are that state, not taints to tolerate); labels its nodeSelector wants.
+    // Nodes its node affinity leaves out are not missing: it is not meant to run there. (Its
+    // nodeSelector is judged below: a label the engineer expects on a node they name, or a
+    // selector that leaves it nowhere to run.)
+    let terms = arr(
+        ds,
+        "/spec/template/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms",
+    )
+    .to_vec();
+    let asked_words = w
+        .obs
+        .user_messages
+        .last()
+        .map(|m| m.to_lowercase())
+        .unwrap_or_default();
+    let named_node = |n: &Value| {
+        asked_words
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+            .any(|word| word == meta_name(n))
+    };
+    let selected = |n: &Value| {
+        let by_affinity = terms.is_empty() || terms.iter().any(|t| term_matches(t, n));
+        let labels = n.pointer("/metadata/labels");
+        let by_selector = selector
+            .iter()
+            .all(|(k, v)| labels.and_then(|l| l.get(k.as_str())) == Some(v));
+        by_affinity && (by_selector || on.is_empty())
+    };
     let missing: Vec<Missing> = nodes
         .iter()
         .filter(|n| !on.contains(&meta_name(n).to_string()))
+        .filter(|n| named_node(n) || selected(n))
         .map(|n| {
             let untolerated: Vec<String> = crate::analyze::util::user_taints(n)
                 .filter(|t| !tolerations.iter().any(|tol| tolerates(tol, t)))
@@ -1460,11 +1573,22 @@ pub(super) fn daemonset(w: &mut Walk<'_>, ds: &Value, calls: Vec<String>) {
     let mut all_calls = calls;
     all_calls.extend(w.obs.list_calls("Node", None));
     all_calls.extend(w.obs.list_calls("Pod", Some(&ns)));
+    let running_on = {
+        let mut n: Vec<&String> = on.iter().filter(|n| !n.is_empty()).collect();
+        n.sort();
+        n.dedup();
+        n.len()
+    };
     if missing.is_empty() {
-        w.link(
-            format!("DaemonSet {name} runs on all {} nodes", nodes.len()),
-            all_calls,
-        );
+        let text = if running_on < nodes.len() {
+            format!(
+                "DaemonSet {name} runs on all {running_on} nodes its node selection allows ({} in the cluster)",
+                nodes.len()
+            )
+        } else {
+            format!("DaemonSet {name} runs on all {} nodes", nodes.len())
+        };
+        w.link(text, all_calls);
         return;
     }
     let names = |m: &[&Missing]| {
@@ -1476,9 +1600,14 @@ pub(super) fn daemonset(w: &mut Walk<'_>, ds: &Value, calls: Vec<String>) {
     let all_missing: Vec<&Missing> = missing.iter().collect();
     w.link(
         format!(
-            "DaemonSet {name} runs on {} of {} nodes; not on {}",
-            nodes.len() - missing.len(),
-            nodes.len(),
+            "DaemonSet {name} runs on {} of {} nodes{}; not on {}",
+            running_on,
+            running_on + missing.len(),
+            if running_on + missing.len() < nodes.len() {
+                " it is meant for"
+            } else {
+                ""
+            },
             names(&all_missing)
         ),
         all_calls.clone(),
@@ -1858,7 +1987,27 @@ mod started_tests {
 
 #[cfg(test)]
 mod tests {
-    use super::{ports_in, serving_elsewhere};
+    use super::{ports_in, serving_elsewhere, waited_job};
+
+    #[test]
+    fn the_job_an_init_container_waits_for() {
+        let log = "[2026-12-03 09:07:59] Waiting for job-wr orders-migrate-142...\n";
+        assert_eq!(waited_job(log, ""), Some("orders-migrate-142".to_string()));
+        assert_eq!(
+            waited_job(
+                "",
+                "kubectl wait --for=condition=complete job/db-migrate --timeout=600s"
+            ),
+            Some("db-migrate".to_string())
+        );
+        assert_eq!(
+            waited_job("", "k8s-wait-for job schema-init"),
+            Some("schema-init".to_string())
+        );
+        // A host to wait for, a job word that is not a Job.
+        assert_eq!(waited_job("waiting for postgres:5432", ""), None);
+        assert_eq!(waited_job("", "sh -c 'echo job done; sleep 5'"), None);
+    }
 
     #[test]
     fn ports_are_addresses_and_named_ports_not_source_locations() {
