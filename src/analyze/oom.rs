@@ -24,12 +24,31 @@ pub fn analyze(view: &ClusterView) -> Vec<Finding> {
             .into_iter()
             .flatten()
             .any(|t| s(t, "reason") == "OOMKilled");
-            if killed {
+            if killed && !settled(view, st) {
                 out.push(finding(view, pod, spec, st));
             }
         }
     }
     out
+}
+
+/// How long a container must have run, ready, since it was last OOMKilled for the kill to be
+/// history (a leak that kills it every few hours is not).
+const SETTLED_AFTER_SECS: i64 = 6 * 3600;
+
+/// Killed once long ago, running and ready ever since: not a problem now.
+fn settled(view: &ClusterView, st: &Value) -> bool {
+    let now = view.now().unwrap_or_else(jiff::Timestamp::now);
+    let age = |ptr: &str| {
+        sp(st, ptr)
+            .parse::<jiff::Timestamp>()
+            .ok()
+            .map(|t| now.duration_since(t).as_secs())
+    };
+    st.get("ready").and_then(Value::as_bool).unwrap_or(false)
+        && st.pointer("/state/terminated").is_none()
+        && age("/state/running/startedAt").is_some_and(|a| a >= SETTLED_AFTER_SECS)
+        && age("/lastState/terminated/finishedAt").is_some_and(|a| a >= SETTLED_AFTER_SECS)
 }
 
 fn usage(view: &ClusterView, ns: &str, pod: &str, container: &str) -> Option<f64> {
@@ -89,4 +108,48 @@ fn finding(view: &ClusterView, pod: &Value, spec: &Value, st: &Value) -> Finding
         ),
         vec![format!("top pod {name}{} --containers", ns_flag(ns))],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(started: &str, finished: &str, ready: bool) -> Value {
+        serde_json::json!({
+            "kind": "Pod", "apiVersion": "v1",
+            "metadata": {"name": "agent-1", "namespace": "obs"},
+            "spec": {"containers": [{"name": "agent", "resources": {"limits": {"memory": "256Mi"}}}]},
+            "status": {"phase": "Running", "containerStatuses": [{
+                "name": "agent", "ready": ready, "restartCount": 1,
+                "state": {"running": {"startedAt": started}},
+                "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137, "finishedAt": finished}}
+            }]}
+        })
+    }
+
+    fn found(p: Value) -> usize {
+        let mut v = ClusterView::new();
+        v.set_now("2026-12-06T12:00:00Z".parse().expect("time"));
+        v.insert(p);
+        analyze(&v).len()
+    }
+
+    #[test]
+    fn an_old_kill_of_a_container_ready_since_is_history() {
+        // Killed 8 days ago, running and ready since.
+        assert_eq!(
+            found(pod("2026-11-28T10:00:05Z", "2026-11-28T10:00:00Z", true)),
+            0
+        );
+        // Killed 20 minutes ago: a problem.
+        assert_eq!(
+            found(pod("2026-12-06T11:40:05Z", "2026-12-06T11:40:00Z", true)),
+            1
+        );
+        // Long ago but not ready now: still reported.
+        assert_eq!(
+            found(pod("2026-11-28T10:00:05Z", "2026-11-28T10:00:00Z", false)),
+            1
+        );
+    }
 }
