@@ -683,16 +683,28 @@ fn shares_a_host(hosts: &[String], names: &[Named]) -> bool {
     })
 }
 
-/// Does a decisive line report the outcome of an earlier failure rather than a failure of
-/// its own: a wait that timed out, a start that failed, an exit, or hardly any message?
-fn reads_as_consequence(line: &str) -> bool {
-    let message = regex!(r"^.*?\b(?:FATAL|fatal|ERROR|error|CRITICAL|critical|F\d{4} [\d:.]+ +\d+ [\w.]+:\d+\])[\]:]*\s*")
+/// The message after a line's level word (`level` strips the prefix up to it) and how many
+/// words of three letters or more it has.
+fn message_words(line: &str, level: Option<&Regex>) -> (String, usize) {
+    let message = level
         .map(|r| r.replace(line, "").to_string())
         .unwrap_or_else(|| line.to_string());
     let words = message
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.len() > 2)
         .count();
+    (message, words)
+}
+
+/// Does a decisive line report the outcome of an earlier failure rather than a failure of
+/// its own: a wait that timed out, a start that failed, an exit, or hardly any message?
+fn reads_as_consequence(line: &str) -> bool {
+    let (message, words) = message_words(
+        line,
+        regex!(
+            r"^.*?\b(?:FATAL|fatal|ERROR|error|CRITICAL|critical|F\d{4} [\d:.]+ +\d+ [\w.]+:\d+\])[\]:]*\s*"
+        ),
+    );
     words <= 3
         || regex!(
             r"(?i)\b(?:timed? ?out|waiting|wait(?:ed)? for|failed to (?:start|initiali[sz]e|sync|boot|connect|load|construct|create|build|instantiate|bootstrap|establish|open)|start-?up failed|could not (?:start|connect)|unable to (?:start|connect)|(?:cannot|can't|won't) start|refusing to start|not starting|exiting|exited|giving up|gave up|retries exhausted|max(?:imum)? retries|aborting|shutting down|see above|initiali[sz]ation failed|not ready|unavailable|cannot continue|dependency|deadline exceeded|could not acquire|connection ?error|connection refused|e?connrefused|econnreset|etimedout|unreachable|no route to host|forbidden|unauthori[sz]ed|40[13]|stopped because|stopping because|because (?:a|an|the) [\w ]{1,40}(?:failed|crashed|threw|exited)|exit(?:ing|ed)? (?:with )?(?:code|status) \d+)\b"
@@ -702,13 +714,12 @@ fn reads_as_consequence(line: &str) -> bool {
 
 /// Does an error line only say that the process gives up, with no reason of its own?
 fn gives_up(line: &str) -> bool {
-    let message = regex!(r"^.*?\b(?:FATAL|fatal|Fatal|ERROR|error|Error|CRITICAL|critical|crit|F\d{4} [\d:.]+ +\d+ [\w.]+:\d+\])[\]:]*\s*")
-        .map(|r| r.replace(line, "").to_string())
-        .unwrap_or_else(|| line.to_string());
-    let words = message
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() > 2)
-        .count();
+    let (message, words) = message_words(
+        line,
+        regex!(
+            r"^.*?\b(?:FATAL|fatal|Fatal|ERROR|error|Error|CRITICAL|critical|crit|F\d{4} [\d:.]+ +\d+ [\w.]+:\d+\])[\]:]*\s*"
+        ),
+    );
     words <= 1
         || (words <= 4
             && regex!(r"(?i)\b(?:aborting|aborted|exiting|boot failed|startup failed|start-?up aborted|shutting down|giving up|terminating)\b")
