@@ -167,6 +167,27 @@ pub fn containers_with_status(pod: &Value, init: bool) -> Vec<(&Value, Option<&V
         .collect()
 }
 
+/// How long before `now` an RFC 3339 time was, the way kubectl prints ages (`40m`, `5h`, `3d`).
+pub fn ago(now: jiff::Timestamp, ts: &str) -> Option<String> {
+    let t = ts.parse::<jiff::Timestamp>().ok()?;
+    let secs = now.duration_since(t).as_secs().max(0);
+    Some(match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 2 * 3600 => format!("{}m", s / 60),
+        s if s < 2 * 86400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    })
+}
+
+/// When a pod's containers last ended (the latest `lastState.terminated.finishedAt`).
+pub fn last_termination(pod: &Value) -> Option<&str> {
+    arr(pod, "/status/containerStatuses")
+        .iter()
+        .map(|st| sp(st, "/lastState/terminated/finishedAt"))
+        .filter(|t| !t.is_empty())
+        .max()
+}
+
 /// The pod's owner as `kind/name` (a ReplicaSet is reported through its Deployment name
 /// when the hash suffix can be stripped).
 pub fn owner(v: &Value) -> Option<(&str, &str)> {
@@ -361,6 +382,16 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_read_like_kubectl() {
+        let now: jiff::Timestamp = "2026-01-10T12:00:00Z".parse().unwrap();
+        assert_eq!(ago(now, "2026-01-10T11:59:30Z").as_deref(), Some("30s"));
+        assert_eq!(ago(now, "2026-01-10T11:20:00Z").as_deref(), Some("40m"));
+        assert_eq!(ago(now, "2026-01-10T07:00:00Z").as_deref(), Some("5h"));
+        assert_eq!(ago(now, "2026-01-07T12:00:00Z").as_deref(), Some("3d"));
+        assert_eq!(ago(now, "not a time"), None);
+    }
     use serde_json::json;
 
     #[test]

@@ -307,8 +307,8 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
         f.object.namespace.as_deref() == Some(n) && f.severity != Severity::Info
     };
     // A subject named only by a word the namespace's name carries too ("ingest" for
-    // ingest-worker in namespace data-ingest) stands for the namespace when it is healthy
-    // and something else there fails.
+    // ingest-worker in namespace data-ingest) stands for the namespace when it is healthy:
+    // what fails there is the lead, and with nothing failing the verdict is the namespace's.
     if let Some(s) = subject.clone()
         && s.word != s.object.name
         && !symptom.text.to_lowercase().contains(&s.object.name)
@@ -317,12 +317,13 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
             .iter()
             .filter(|f| failing_in(&ns, f))
             .any(|f| subject::concerns(f, &s, &obs))
-        && findings.iter().any(|f| failing_in(&ns, &f))
     {
-        notes.push(format!(
-            "\"{}\" names namespace {ns} as much as {} {}, which is healthy: looked at what fails in the namespace.",
-            s.word, s.object.kind, s.object.name
-        ));
+        if findings.iter().any(|f| failing_in(&ns, &f)) {
+            notes.push(format!(
+                "\"{}\" names namespace {ns} as much as {} {}, which is healthy: looked at what fails in the namespace.",
+                s.word, s.object.kind, s.object.name
+            ));
+        }
         subject = None;
     }
     // A healthy subject the engineer did not ask about but reported a failure of ("the F5
@@ -433,7 +434,15 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
         None => Vec::new(),
     };
     if subject.is_none() || !unnamed.is_empty() {
-        let cands = if subject.is_none() {
+        // The engineer pointed at the namespace itself ("is anything broken in
+        // warehouse-ops?"): only words that are plainly a workload's name are looked for
+        // elsewhere, not every word that reads like one ("the ops channel got alerts").
+        let cands = if subject.is_none() && scope::names_namespace(&symptom, &ns) {
+            subject::plain_names(&symptom, &ns)
+                .into_iter()
+                .filter(|w| !scope::is_namespace_word(w, &ns))
+                .collect()
+        } else if subject.is_none() {
             subject::name_like_candidates(&symptom, &ns)
         } else {
             unnamed.clone()
@@ -1278,7 +1287,91 @@ fn healthy_facts(obs: &Observed, subject: Option<&Subject>, ns: &str) -> Vec<Lin
             let mut calls = obs.list_calls("Pod", Some(ns));
             calls.extend(obs.list_calls("Event", Some(ns)));
             calls.extend(obs.list_calls("Deployment", Some(ns)));
-            vec![Link { text, calls }]
+            let mut links = vec![Link { text, calls }];
+            links.extend(settled_trouble(obs, ns, now));
+            links
         }
     }
+}
+
+/// Trouble that is over, said so a healthy verdict answers what alarmed the engineer:
+/// restarts long past on pods ready since, failed Jobs a later run of their CronJob
+/// superseded, warning events older than the last hour.
+fn settled_trouble(obs: &Observed, ns: &str, now: jiff::Timestamp) -> Vec<Link> {
+    use crate::analyze::util::{ago, condition, int, last_termination};
+    let mut out = Vec::new();
+    let pod_calls = obs.list_calls("Pod", Some(ns));
+    for p in obs.view.in_namespace("Pod", ns).filter(|p| pod_ready(p)) {
+        let restarts: i64 = arr(p, "/status/containerStatuses")
+            .iter()
+            .filter_map(|st| int(st, "/restartCount"))
+            .sum();
+        if restarts == 0 {
+            continue;
+        }
+        if let Some(age) = last_termination(p).and_then(|t| ago(now, t)) {
+            out.push(Link {
+                text: format!(
+                    "pod {}: {restarts} restarts, the last {age} ago, ready since",
+                    meta_name(p)
+                ),
+                calls: pod_calls.clone(),
+            });
+        }
+    }
+    let jobs: Vec<&Value> = obs.view.in_namespace("Job", ns).collect();
+    let done_at = |j: &Value, ty: &str| {
+        condition(j, ty)
+            .filter(|(st, _, _)| *st == "True")
+            .map(|_| {
+                arr(j, "/status/conditions")
+                    .iter()
+                    .find(|c| s(c, "type") == ty)
+                    .map(|c| s(c, "lastTransitionTime").to_string())
+                    .unwrap_or_default()
+            })
+    };
+    for j in &jobs {
+        let Some(failed_at) = done_at(j, "Failed") else {
+            continue;
+        };
+        let Some(("CronJob", cron)) = owner(j) else {
+            continue;
+        };
+        let later = jobs
+            .iter()
+            .filter(|o| owner(o) == Some(("CronJob", cron)))
+            .filter(|o| done_at(o, "Complete").is_some_and(|t| t > failed_at))
+            .count();
+        if later > 0 {
+            let age = ago(now, &failed_at).unwrap_or_else(|| "a while".into());
+            out.push(Link {
+                text: format!(
+                    "Job {} failed {age} ago; {later} later run(s) of CronJob {cron} succeeded",
+                    meta_name(j)
+                ),
+                calls: obs.list_calls("Job", Some(ns)),
+            });
+        }
+    }
+    let hour_ago = now - jiff::SignedDuration::from_secs(3600);
+    let older: Vec<String> = obs
+        .view
+        .in_namespace("Event", ns)
+        .filter(|e| s(e, "type") == "Warning")
+        .map(crate::analyze::view::event_time)
+        .filter(|t| t.parse::<jiff::Timestamp>().is_ok_and(|t| t < hour_ago))
+        .collect();
+    if let Some(latest) = older.iter().max()
+        && let Some(age) = ago(now, latest)
+    {
+        out.push(Link {
+            text: format!(
+                "{} older warning event(s), the latest {age} ago",
+                older.len()
+            ),
+            calls: obs.list_calls("Event", Some(ns)),
+        });
+    }
+    out
 }

@@ -147,7 +147,19 @@ pub fn resolve(symptom: &Symptom, session: Option<&str>, obs: &Observed) -> Reso
         });
     }
     // "… in X": X may be a namespace; get it (one object, not a listing).
-    let hinted = hinted(symptom)
+    let hinted = hinted(symptom);
+    // "is anything wrong in shop-eu?" with the session in shop-eu: the engineer named the
+    // session's namespace, so the other words after "in" ("failed jobs in reporting") are
+    // not namespaces to try.
+    if let Some(ns) = session
+        && hinted.iter().any(|h| h == ns)
+    {
+        return Resolved::Scope(Scope {
+            namespace: ns.to_string(),
+            why: format!("the symptom names namespace {ns}, the session's"),
+        });
+    }
+    let hinted = hinted
         .into_iter()
         .filter(|h| Some(h.as_str()) != session)
         .take(3)
@@ -188,6 +200,21 @@ pub fn resolve(symptom: &Symptom, session: Option<&str>, obs: &Observed) -> Reso
             why: "no namespace was given: using default".into(),
         }),
     }
+}
+
+/// Does the symptom point at namespace `ns` itself ("anything wrong in warehouse-ops?" for
+/// `warehouse-ops`, or for `prod-warehouse-ops` by the name's last or first parts)?
+pub fn names_namespace(symptom: &Symptom, ns: &str) -> bool {
+    symptom.namespace.as_deref() == Some(ns)
+        || hinted(symptom).iter().any(|h| is_namespace_word(h, ns))
+}
+
+/// Is `word` the namespace's name, or its last or first parts (`warehouse-ops` for
+/// `prod-warehouse-ops`)?
+pub fn is_namespace_word(word: &str, ns: &str) -> bool {
+    word == ns
+        || (word.len() >= 3
+            && (ns.ends_with(&format!("-{word}")) || ns.starts_with(&format!("{word}-"))))
 }
 
 /// Names that follow "in", "from" or "on" in the symptom.
@@ -294,6 +321,20 @@ mod tests {
             }
             Resolved::Scope(_) => panic!("should ask"),
         }
+        // The session's namespace named: no other word after "in" is tried.
+        let s = Symptom::parse(
+            "crashlooping pods in reporting last week, anything wrong in data-reporting now?",
+        );
+        assert!(
+            matches!(resolve(&s, Some("data-reporting"), &obs), Resolved::Scope(sc) if sc.namespace == "data-reporting")
+        );
+        match resolve(&s, Some("default"), &obs) {
+            Resolved::Ask(_, asks) => assert_eq!(asks.len(), 2),
+            Resolved::Scope(_) => panic!("should ask"),
+        }
+        assert!(names_namespace(&s, "data-reporting"));
+        assert!(names_namespace(&s, "eu-data-reporting"));
+        assert!(!names_namespace(&s, "datareporting"));
         let s = Symptom::parse("pods stuck in Init in the cluster");
         assert!(
             matches!(resolve(&s, Some("web"), &obs), Resolved::Scope(sc) if sc.namespace == "web")

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::analyze::util::{
-    arr, containers_with_status, int, meta_name, meta_namespace, pod_ready, s, sp,
+    arr, condition, containers_with_status, int, meta_name, meta_namespace, owner, pod_ready, s, sp,
 };
 use crate::analyze::view::event_time;
 use crate::analyze::{Finding, ObjectRef};
@@ -24,6 +24,31 @@ const KINDS: &[&str] = &[
 /// Words that name no workload even when an object happens to share them.
 const GENERIC: &[&str] = &[
     "ok",
+    // states said of pods, not names ("crashlooping pods", "failed jobs")
+    "crashlooping",
+    "crashlooped",
+    "failed",
+    "erroring",
+    "flapping",
+    "hanging",
+    "evicted",
+    "terminating",
+    "unhealthy",
+    "unready",
+    "degraded",
+    "throttled",
+    "crashed",
+    // what the engineer saw, not what runs ("the dashboards still show warnings")
+    "warnings",
+    "warning",
+    "alerts",
+    "alert",
+    "alarms",
+    "dashboards",
+    "dashboard",
+    "graphs",
+    "metrics",
+    "paged",
     "okay",
     "slow",
     "users",
@@ -720,7 +745,38 @@ pub fn health(
             }
             format!("{ready_pods}/{d} ready")
         }
-        None if subject.kind == "Job" || subject.kind == "CronJob" => {
+        None if subject.kind == "CronJob" => {
+            // A CronJob's runs are its Jobs: the last one's outcome and how the rest went.
+            let mut runs: Vec<(&str, bool, &str)> = obs
+                .view
+                .in_namespace("Job", ns)
+                .filter(|j| owner(j) == Some(("CronJob", subject.name.as_str())))
+                .filter_map(|j| {
+                    let failed = condition(j, "Failed").is_some_and(|(st, _, _)| st == "True");
+                    let done = condition(j, "Complete").is_some_and(|(st, _, _)| st == "True");
+                    (failed || done).then(|| (sp(j, "/status/startTime"), done, meta_name(j)))
+                })
+                .collect();
+            runs.sort();
+            let ok_runs = runs.iter().filter(|r| r.1).count();
+            match runs.last() {
+                Some((start, done, name)) => {
+                    if !done {
+                        ok = false;
+                    }
+                    let age = crate::analyze::util::ago(now, start)
+                        .map(|a| format!(" {a} ago"))
+                        .unwrap_or_default();
+                    format!(
+                        "last run {name}{age} {}, {ok_runs} of {} retained runs succeeded",
+                        if *done { "succeeded" } else { "failed" },
+                        runs.len()
+                    )
+                }
+                None => "no finished run retained".to_string(),
+            }
+        }
+        None if subject.kind == "Job" => {
             let failed = obj.and_then(|o| int(o, "/status/failed")).unwrap_or(0);
             let succeeded = obj.and_then(|o| int(o, "/status/succeeded")).unwrap_or(0);
             format!("{succeeded} succeeded, {failed} failed")
@@ -738,7 +794,16 @@ pub fn health(
         .flat_map(|p| containers_with_status(p, false))
         .filter_map(|(_, st)| st.and_then(|st| int(st, "/restartCount")))
         .sum();
-    facts.push(format!("{restarts} restarts"));
+    let last_end = running
+        .iter()
+        .filter_map(|p| crate::analyze::util::last_termination(p))
+        .max();
+    match last_end.and_then(|t| crate::analyze::util::ago(now, t)) {
+        Some(age) if restarts > 0 => {
+            facts.push(format!("{restarts} restarts (the last {age} ago)"))
+        }
+        _ => facts.push(format!("{restarts} restarts")),
+    }
     let hour_ago = now - jiff::SignedDuration::from_secs(3600);
     let pod_names: Vec<&str> = pods.iter().map(|p| meta_name(p)).collect();
     let recent_warnings = obs
