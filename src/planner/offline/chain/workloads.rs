@@ -1591,12 +1591,7 @@ pub(super) fn daemonset(w: &mut Walk<'_>, ds: &Value, calls: Vec<String>) {
         w.link(text, all_calls);
         return;
     }
-    let names = |m: &[&Missing]| {
-        m.iter()
-            .map(|m| m.node.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let names = |m: &[&Missing]| node_list(&m.iter().map(|m| m.node.as_str()).collect::<Vec<_>>());
     let all_missing: Vec<&Missing> = missing.iter().collect();
     w.link(
         format!(
@@ -1637,24 +1632,10 @@ pub(super) fn daemonset(w: &mut Walk<'_>, ds: &Value, calls: Vec<String>) {
         .iter()
         .filter(|m| m.taints.is_empty() && m.troubles.is_empty() && !m.unlabelled.is_empty())
         .collect();
-    let taint_text = |m: &[&Missing]| {
-        m.iter()
-            .map(|m| format!("{} has taint {}", m.node, m.taints.join(", ")))
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    let trouble_text = |m: &[&Missing]| {
-        m.iter()
-            .map(|m| format!("{} is {}", m.node, m.troubles.join(", ")))
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    let label_text = |m: &[&Missing]| {
-        m.iter()
-            .map(|m| format!("{} lacks label {}", m.node, m.unlabelled.join(", ")))
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
+    // Nodes that share a reason are said once ("gpu-1, gpu-2 and 6 more have taint …").
+    let taint_text = |m: &[&Missing]| grouped(m, |m| &m.taints, ("has taint", "have taint"));
+    let trouble_text = |m: &[&Missing]| grouped(m, |m| &m.troubles, ("is", "are"));
+    let label_text = |m: &[&Missing]| grouped(m, |m| &m.unlabelled, ("lacks label", "lack label"));
     if !tainted.is_empty() {
         w.link(
             format!(
@@ -1767,6 +1748,49 @@ pub(super) fn daemonset(w: &mut Walk<'_>, ds: &Value, calls: Vec<String>) {
             );
         }
     }
+}
+
+/// Node names, the first few and how many more.
+fn node_list(nodes: &[&str]) -> String {
+    const SHOWN: usize = 4;
+    if nodes.len() <= SHOWN + 1 {
+        nodes.join(", ")
+    } else {
+        format!(
+            "{} and {} more",
+            nodes[..SHOWN].join(", "),
+            nodes.len() - SHOWN
+        )
+    }
+}
+
+/// Missing nodes grouped by one reason list, in first-seen order: "a, b have taint x; c has
+/// taint y".
+fn grouped<T: AsRef<str>>(
+    m: &[&Missing],
+    reasons: impl Fn(&Missing) -> &Vec<T>,
+    (one, many): (&str, &str),
+) -> String {
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for x in m {
+        let key = reasons(x)
+            .iter()
+            .map(|r| r.as_ref())
+            .collect::<Vec<_>>()
+            .join(", ");
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, nodes)) => nodes.push(x.node.as_str()),
+            None => groups.push((key, vec![x.node.as_str()])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(key, nodes)| {
+            let verb = if nodes.len() == 1 { one } else { many };
+            format!("{} {verb} {key}", node_list(nodes))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A node a DaemonSet has no pod on, and what keeps it off.
@@ -1987,7 +2011,26 @@ mod started_tests {
 
 #[cfg(test)]
 mod tests {
-    use super::{ports_in, serving_elsewhere, waited_job};
+    use super::{Missing, grouped, ports_in, serving_elsewhere, waited_job};
+
+    #[test]
+    fn nodes_that_share_a_taint_are_said_once() {
+        let node = |n: &str, t: &str| Missing {
+            node: n.to_string(),
+            taints: vec![t.to_string()],
+            troubles: Vec::new(),
+            unlabelled: Vec::new(),
+        };
+        let gpu: Vec<Missing> = (1..=7)
+            .map(|i| node(&format!("gpu-{i}"), "nvidia.com/gpu=present:NoSchedule"))
+            .chain([node("infra-1", "dedicated=infra:NoSchedule")])
+            .collect();
+        let refs: Vec<&Missing> = gpu.iter().collect();
+        assert_eq!(
+            grouped(&refs, |m| &m.taints, ("has taint", "have taint")),
+            "gpu-1, gpu-2, gpu-3, gpu-4 and 3 more have taint nvidia.com/gpu=present:NoSchedule; infra-1 has taint dedicated=infra:NoSchedule"
+        );
+    }
 
     #[test]
     fn the_job_an_init_container_waits_for() {
