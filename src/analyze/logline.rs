@@ -424,6 +424,12 @@ pub fn decisive(log: &str) -> Option<Decisive> {
             steps += 1;
         }
     }
+    // A line that only wraps a message an earlier line said in its own words (Erlang's
+    // `error:{badmatch,{error,{… {"Cookie file … must be accessible by owner only",…}}}}`,
+    // a supervisor's report quoting the child's error): the earlier line is the cause.
+    if let Some(j) = quoted_origin(&lines, idx) {
+        idx = j;
+    }
     // A heading that announces the error on the next line (Dart's `Unhandled exception:`,
     // `Error:` alone): that next line is the message. (anyhow's `Caused by:` blocks are read
     // by their own rule.)
@@ -643,6 +649,25 @@ pub fn decisive(log: &str) -> Option<Decisive> {
 
 /// Do two lines name the same path or URL (`/var/www/html/config/app.php` in a warning and
 /// in the fatal error after it)?
+/// The earliest error line before `idx` that says, unquoted, a message the line at `idx`
+/// quotes (a quoted string of four words or more).
+fn quoted_origin(lines: &[Line], idx: usize) -> Option<usize> {
+    let text = &lines[idx].text;
+    let quoted: Vec<&str> = text
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|q| q.split_whitespace().count() >= 4)
+        .collect();
+    quoted.iter().find_map(|q| {
+        lines[..idx].iter().position(|l| {
+            (l.level >= Level::Error || crate::analyze::util::is_error_line(&l.text))
+                && l.text.contains(q)
+                && !l.text.contains(&format!("\"{q}"))
+        })
+    })
+}
+
 fn shares_a_path(a: &str, b: &str) -> bool {
     let paths = |t: &str| -> Vec<String> {
         t.split(|c: char| c.is_whitespace() || "'\"`()[]{},;".contains(c))
@@ -1265,6 +1290,8 @@ pub fn names_in(t: &str) -> Vec<Named> {
         // anyhow / Rust io errors: `reading route table /etc/x: Is a directory (os error 21)`
         r"(?i)(?:read|reading|open|opening|load|loading|parse|parsing)\b[\w ]{0,40}? ['\x22`]?(/[\w./-]+)['\x22`]?\s*:.*(?:is a directory|no such file|not a directory|permission denied|os error \d+)",
         r"Failed opening required '(/[\w./-]+)'",
+        // `Cookie file /var/lib/rabbitmq/.erlang.cookie must be accessible by owner only`
+        r"(?i)\b(?:file|directory|dir) ['\x22`]?(/[\w./-]+)['\x22`]? (?:must|should|has wrong|has bad|is not|isn't|cannot|can't|is owned|is (?:world|group)-)",
     ];
     for r in files {
         if let Some(c) = r.captures(t) {

@@ -1036,3 +1036,28 @@ terminate called after throwing an instance of 'engine::LicenseError'
         x.line
     );
 }
+
+#[test]
+fn a_term_that_quotes_an_earlier_error_yields_to_it() {
+    // Erlang: the boot failure wraps the error an earlier line said in its own words.
+    let x = d("2024-05-14 15:00:00.702 [error] Failed to read enabled plugins file /etc/rabbitmq/enabled_plugins.d/99-extra: enoent (ignored)
+2024-05-14 15:00:00.901 [error] Cookie file /var/lib/rabbitmq/.erlang.cookie must be accessible by owner only
+2024-05-14 15:00:00.903 [error] CRASH REPORT Process <0.52.0> exited with reason: {\"Cookie file /var/lib/rabbitmq/.erlang.cookie must be accessible by owner only\",[{auth,init_cookie,0}]}
+
+BOOT FAILED
+===========
+error:{badmatch,{error,{{shutdown,{failed_to_start_child,auth,{\"Cookie file /var/lib/rabbitmq/.erlang.cookie must be accessible by owner only\",[{auth,init_cookie,0}]}}}}}}
+");
+    assert!(x.line.contains("[error] Cookie file"), "{}", x.line);
+    assert!(
+        x.names.iter().any(
+            |n| matches!(n, Named::File { path } if path == "/var/lib/rabbitmq/.erlang.cookie")
+        ),
+        "{:?}",
+        x.names
+    );
+    // A quoted message no earlier line says is kept where it is.
+    let x =
+        d("INFO starting\nERROR worker exited: reason \"license server did not answer in time\"\n");
+    assert!(x.line.contains("worker exited"), "{}", x.line);
+}
