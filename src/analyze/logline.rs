@@ -479,6 +479,13 @@ pub fn decisive(log: &str) -> Option<Decisive> {
                 .take(4)
                 .collect();
         }
+        // Ruby prints the cause on the next line, flush left, its frames after it
+        // (`Caused by:` / `PG::ConnectionBad: could not translate host name …`).
+        if numbered.is_empty()
+            && let Some(next) = lines.get(idx + 1).filter(|l| !l.text.trim().is_empty())
+        {
+            numbered.push(next);
+        }
         // The outer error (`Error: reading route table /etc/edge/routes.yaml`) says what was
         // being done, often the only place the file or host is named.
         let outer = lines[..idx]

@@ -79,16 +79,6 @@ fn taint_reason(node: &Value, t: &Value) -> String {
     }
 }
 
-fn tolerates(pod: &Value, taint: &Value) -> bool {
-    arr(pod, "/spec/tolerations").iter().any(|t| {
-        let key_ok = s(t, "key").is_empty() && s(t, "operator") == "Exists"
-            || s(t, "key") == s(taint, "key");
-        let effect_ok = s(t, "effect").is_empty() || s(t, "effect") == s(taint, "effect");
-        let value_ok = s(t, "operator") == "Exists" || s(t, "value") == s(taint, "value");
-        key_ok && effect_ok && value_ok
-    })
-}
-
 fn selector_ok(pod: &Value, node: &Value) -> bool {
     let Some(sel) = pod.pointer("/spec/nodeSelector").and_then(Value::as_object) else {
         return true;
@@ -260,7 +250,7 @@ fn check(view: &ClusterView, pod: &Value) -> Option<Finding> {
                 n.pointer("/spec/unschedulable").and_then(Value::as_bool) != Some(true)
                     && selector_ok(pod, n)
                     && affinity_ok(pod, n)
-                    && blocking_taints(n).all(|t| tolerates(pod, t))
+                    && blocking_taints(n).all(|t| super::util::pod_tolerates(pod, t))
             })
             .collect();
         let (among, which) = if candidates.is_empty() || candidates.len() == nodes.len() {
@@ -360,7 +350,7 @@ fn check(view: &ClusterView, pod: &Value) -> Option<Finding> {
             .filter(|n| selector_ok(pod, n) && affinity_ok(pod, n))
             .flat_map(|n| {
                 blocking_taints(n)
-                    .filter(|t| !tolerates(pod, t))
+                    .filter(|t| !super::util::pod_tolerates(pod, t))
                     .map(move |t| taint_reason(n, t))
             })
             .collect();
@@ -375,7 +365,7 @@ fn check(view: &ClusterView, pod: &Value) -> Option<Finding> {
             && nodes
                 .iter()
                 .filter(|n| selector_ok(pod, n) && affinity_ok(pod, n))
-                .all(|n| blocking_taints(n).any(|t| !tolerates(pod, t)));
+                .all(|n| blocking_taints(n).any(|t| !super::util::pod_tolerates(pod, t)));
         if all_tainted {
             causes.insert(
                 0,

@@ -334,6 +334,22 @@ pub fn user_taints(node: &Value) -> impl Iterator<Item = &Value> {
     })
 }
 
+/// Does a toleration tolerate a taint (key, value by operator, effect)?
+pub fn toleration_matches(tol: &Value, taint: &Value) -> bool {
+    let key_ok = s(tol, "key").is_empty() && s(tol, "operator") == "Exists"
+        || s(tol, "key") == s(taint, "key");
+    let effect_ok = s(tol, "effect").is_empty() || s(tol, "effect") == s(taint, "effect");
+    let value_ok = s(tol, "operator") == "Exists" || s(tol, "value") == s(taint, "value");
+    key_ok && effect_ok && value_ok
+}
+
+/// Does a pod (or a pod template's spec holder) tolerate a taint?
+pub fn pod_tolerates(pod: &Value, taint: &Value) -> bool {
+    arr(pod, "/spec/tolerations")
+        .iter()
+        .any(|t| toleration_matches(t, taint))
+}
+
 /// A taint in words: `dedicated=ingress:NoSchedule`.
 pub fn taint_words(t: &Value) -> String {
     let v = s(t, "value");

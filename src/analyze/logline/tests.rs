@@ -1061,3 +1061,31 @@ error:{badmatch,{error,{{shutdown,{failed_to_start_child,auth,{\"Cookie file /va
         d("INFO starting\nERROR worker exited: reason \"license server did not answer in time\"\n");
     assert!(x.line.contains("worker exited"), "{}", x.line);
 }
+
+#[test]
+fn ruby_prints_the_cause_on_the_next_line() {
+    let x = d("bin/rails aborted!
+ActiveRecord::ConnectionNotEstablished: could not translate host name \"postgres.payments-db.svc.cluster.local\" to address: Name or service not known (ActiveRecord::ConnectionNotEstablished)
+/usr/local/bundle/gems/activerecord-7.1.3/lib/active_record/connection_adapters/postgresql_adapter.rb:56:in `rescue in new_client'
+
+Caused by:
+PG::ConnectionBad: could not translate host name \"postgres.payments-db.svc.cluster.local\" to address: Name or service not known (PG::ConnectionBad)
+/usr/local/bundle/gems/pg-1.5.6/lib/pg/connection.rb:701:in `async_connect_or_reset'
+bin/rails:4:in `<main>'
+Tasks: TOP => db:prepare
+(See full trace by running task with --trace)
+");
+    assert!(
+        x.line
+            .contains("PG::ConnectionBad: could not translate host name"),
+        "{}",
+        x.line
+    );
+    assert!(
+        x.names.iter().any(
+            |n| matches!(n, Named::Unresolved { host } if host.starts_with("postgres.payments-db"))
+        ),
+        "{:?}",
+        x.names
+    );
+}

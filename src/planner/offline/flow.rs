@@ -311,6 +311,11 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
     // what fails there is the lead, and with nothing failing the verdict is the namespace's.
     if let Some(s) = subject.clone()
         && s.word != s.object.name
+        // "is the basket api ok?" names basket-api, written apart
+        && !symptom
+            .text
+            .to_lowercase()
+            .contains(&s.object.name.replace(['-', '_'], " "))
         && !symptom.text.to_lowercase().contains(&s.object.name)
         && ns.split(['-', '_']).any(|p| p == s.word)
         && !findings

@@ -531,6 +531,18 @@ pub fn find_all(symptom: &Symptom, obs: &Observed, ns: Option<&str>) -> Vec<Subj
             out.push(s);
         }
     }
+    // A word that is only one part of a longer name ("the cart is slow" for
+    // abandoned-cart-export) is no subject of its own beside one the symptom names plainly
+    // ("is the basket api ok?" for basket-api).
+    let text = symptom.text.to_lowercase();
+    let plain = |s: &Subject| {
+        name_matches(&s.word, &s.object.name) >= 2
+            || text.contains(&s.object.name)
+            || text.contains(&s.object.name.replace(['-', '_'], " "))
+    };
+    if out.iter().any(plain) {
+        out.retain(plain);
+    }
     out
 }
 

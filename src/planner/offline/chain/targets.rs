@@ -308,13 +308,28 @@ fn missing_service(
         .collect();
     let close = closest(name, &others);
     // Elsewhere under that name?
-    let elsewhere: Vec<String> = w
+    let mut elsewhere: Vec<String> = w
         .obs
         .view
         .all("Service")
         .filter(|s| meta_name(s) == name && sp(s, "/metadata/namespace") != svc_ns)
         .map(|s| sp(s, "/metadata/namespace").to_string())
         .collect();
+    // Of several, the namespace whose name is nearest the one the host names
+    // (`payments-db` renamed `payments-data`), then the caller's.
+    let near = |ns: &str| {
+        let prefix = ns
+            .bytes()
+            .zip(svc_ns.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let parts = ns
+            .split('-')
+            .filter(|p| svc_ns.split('-').any(|q| q == *p))
+            .count();
+        (parts, prefix)
+    };
+    elsewhere.sort_by(|a, b| near(b).cmp(&near(a)).then_with(|| a.cmp(b)));
     // Under a close name in another namespace?
     let close_elsewhere: Option<(String, String)> = if close.is_none() && elsewhere.is_empty() {
         let other: Vec<(String, String)> = w
@@ -352,6 +367,9 @@ fn missing_service(
         text.push_str(&format!(
             "; a Service {name} exists in namespace {other_ns}"
         ));
+        if elsewhere.len() > 1 {
+            text.push_str(&format!(" (also in {})", elsewhere[1..].join(", ")));
+        }
     }
     w.link(text, list_calls);
     w.object(ObjectRef::new("Service", Some(svc_ns), name));

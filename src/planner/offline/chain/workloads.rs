@@ -367,7 +367,28 @@ fn startup_log(
 
 /// A health-check path the application's log shows it serves, other than `probed`: listed
 /// among its routes or answered without a 404; the most frequent one, with a line naming it.
-fn served_health_path(log: &str, probed: &str) -> Option<(String, String)> {
+fn served_health_path(
+    log: &str,
+    probed: &str,
+    kind: &str,
+    other_probe: Option<&str>,
+) -> Option<(String, String)> {
+    // A line that names the path for this kind of check (`"liveness":"/health"`,
+    // `livenessPath=/live`, `liveness probe on /health`) says it outright.
+    let tagged = regex::Regex::new(&format!(
+        r#"(?i)\b{kind}\w*["']?\s*(?:[:=]|probe (?:on|at)|endpoint|path)\s*["']?(/[\w./-]+)"#
+    ))
+    .ok();
+    if let Some(re) = &tagged {
+        for line in log.lines() {
+            if let Some(c) = re.captures(line) {
+                let p = c[1].trim_end_matches(['.', '/']).to_string();
+                if !p.is_empty() && p != probed {
+                    return Some((p, line.trim().to_string()));
+                }
+            }
+        }
+    }
     static PATH: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
     let re = PATH
         .get_or_init(|| {
@@ -398,9 +419,41 @@ fn served_health_path(log: &str, probed: &str) -> Option<(String, String)> {
         let l = l.to_ascii_lowercase();
         l.contains("route") || l.contains("listening") || l.contains("endpoints")
     });
+    // The other probe's path answers 200 because that probe calls it: for this probe it is
+    // the last choice, after a path whose name fits this kind of check.
+    let fits_kind = |p: &str| {
+        let p = p.to_ascii_lowercase();
+        match kind {
+            "liveness" => ["live", "health", "alive", "ping"]
+                .iter()
+                .any(|k| p.contains(k)),
+            _ => ["ready", "readiness", "health"]
+                .iter()
+                .any(|k| p.contains(k)),
+        }
+    };
     routes
-        .or_else(|| counts.iter().max_by_key(|(_, n, _)| *n))
+        .or_else(|| {
+            counts
+                .iter()
+                .max_by_key(|(p, n, _)| (Some(p.as_str()) != other_probe, fits_kind(p), *n))
+        })
         .map(|(p, _, l)| (p.clone(), l.clone()))
+}
+
+/// The HTTP path of the container's other probe (readiness for liveness and back).
+fn other_probe_path(pod: &Value, container: &str, kind: &str) -> Option<String> {
+    let other = if kind == "liveness" {
+        "readinessProbe"
+    } else {
+        "livenessProbe"
+    };
+    arr(pod, "/spec/containers")
+        .iter()
+        .find(|c| s(c, "name") == container)
+        .and_then(|c| c.pointer(&format!("/{other}/httpGet/path")))
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 /// Why a probed endpoint answers a server error: the logs of the probed container, then of
@@ -566,8 +619,9 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
         } else if code == "404" {
             w.link(format!("the {kind} probe asks GET {path} on port {port}: the server answers 404 (no such path)"), pod_calls);
             // The application's own log often lists its routes or shows the health path
-            // others call (`routes: GET /healthz, …`, `GET /healthz 200`).
-            let log_cmd = super::log_command(pod, &container, false);
+            // others call (`routes: GET /healthz, …`, `GET /healthz 200`); routes are logged
+            // at start-up, so the log is read from further back.
+            let log_cmd = super::log_command_tail(pod, &container, false, super::LONG_LOG_TAIL);
             match w.need(
                 log_cmd.clone(),
                 format!("the {kind} probe's path {path} answers 404: which health path does {name}/{container} serve?"),
@@ -576,7 +630,12 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
                 Have::Asked => return,
                 Have::Yes => {
                     if let Some((log, calls)) = w.obs.log_for(&log_cmd, &ns, &name, &container, false)
-                        && let Some((served, line)) = served_health_path(log, &path)
+                        && let Some((served, line)) = served_health_path(
+                            log,
+                            &path,
+                            &kind,
+                            other_probe_path(pod, &container, &kind).as_deref(),
+                        )
                     {
                         w.link(
                             format!("log of {name}/{container}: {}", cut(&line, 200)),
@@ -1009,16 +1068,126 @@ pub(super) fn pending(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
                     format!("The data of {pv_name} lives on a node that is gone: restore that node, or recreate claim {claim} on a volume that an existing node can mount (delete the claim and the pod so the StatefulSet provisions a new one, after saving the data)."),
                 );
             } else {
+                // Why each node the volume allows cannot take the pod: a taint it does not
+                // tolerate, the node's state, a nodeSelector label it lacks; else room.
+                let blocked: Vec<Missing> = nodes
+                    .iter()
+                    .filter(|n| fits.iter().any(|f| f == meta_name(n)))
+                    .map(|n| Missing {
+                        node: meta_name(n).to_string(),
+                        taints: crate::analyze::util::user_taints(n)
+                            .filter(|t| !crate::analyze::util::pod_tolerates(pod, t))
+                            .map(crate::analyze::util::taint_words)
+                            .collect(),
+                        troubles: crate::analyze::util::node_troubles(n),
+                        unlabelled: pod
+                            .pointer("/spec/nodeSelector")
+                            .and_then(Value::as_object)
+                            .map(|sel| {
+                                sel.iter()
+                                    .filter(|(k, v)| {
+                                        n.pointer("/metadata/labels")
+                                            .and_then(|l| l.get(k.as_str()))
+                                            != Some(v)
+                                    })
+                                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    })
+                    .collect();
+                let refs: Vec<&Missing> = blocked.iter().collect();
+                let of = |f: &dyn Fn(&Missing) -> bool| {
+                    refs.iter().copied().filter(|m| f(m)).collect::<Vec<_>>()
+                };
+                let tainted = of(&|m| !m.taints.is_empty());
+                let troubled = of(&|m| m.taints.is_empty() && !m.troubles.is_empty());
+                let unlabelled = of(&|m| {
+                    m.taints.is_empty() && m.troubles.is_empty() && !m.unlabelled.is_empty()
+                });
+                let free = of(&|m| {
+                    m.taints.is_empty() && m.troubles.is_empty() && m.unlabelled.is_empty()
+                });
+                let mut why = Vec::new();
+                if !tainted.is_empty() {
+                    why.push(format!(
+                        "{} that the pod does not tolerate",
+                        grouped(&tainted, |m| &m.taints, ("has taint", "have taint"))
+                    ));
+                }
+                if !troubled.is_empty() {
+                    why.push(grouped(&troubled, |m| &m.troubles, ("is", "are")));
+                }
+                if !unlabelled.is_empty() {
+                    why.push(format!(
+                        "{} that the pod's nodeSelector requires",
+                        grouped(
+                            &unlabelled,
+                            |m| &m.unlabelled,
+                            ("lacks label", "lack label")
+                        )
+                    ));
+                }
+                if !free.is_empty() {
+                    let list = node_list(&free.iter().map(|m| m.node.as_str()).collect::<Vec<_>>());
+                    why.push(format!("{list}: no taint, state or label keeps it off, so it lacks room (the scheduler's message counts them)"));
+                }
+                let why = why.join("; ");
                 w.link(
                     format!(
-                        "PersistentVolume {pv_name} requires {req}; only {} match",
-                        fits.join(", ")
+                        "PersistentVolume {pv_name} requires {req}; the nodes that match: {why}"
                     ),
                     calls,
                 );
+                // A class that binds at once made the volume where no pod was yet: the zone
+                // was chosen without the pod's constraints.
+                let class = sp(&pv, "/spec/storageClassName").to_string();
+                let mut class_fix = String::new();
+                if !class.is_empty()
+                    && !matches!(
+                        w.need_cluster_list(
+                            "storageclasses",
+                            "StorageClass",
+                            format!("how StorageClass {class} binds volumes (Immediate or WaitForFirstConsumer)"),
+                        ),
+                        Have::Yes
+                    )
+                {
+                    return;
+                }
+                if let Some(sc) = w.obs.view.get("StorageClass", "", &class) {
+                    let mode = match sp(sc, "/volumeBindingMode") {
+                        "" => "Immediate",
+                        m => m,
+                    };
+                    if mode == "Immediate" {
+                        w.link(
+                            format!("StorageClass {class} has volumeBindingMode Immediate: its volumes are made before the pod is scheduled, in a zone chosen without the pod's constraints"),
+                            calls_of(w.obs, "StorageClass", "", &class),
+                        );
+                        class_fix = format!(
+                            " For new volumes, use a StorageClass like {class} with volumeBindingMode: WaitForFirstConsumer (the field cannot be changed in place), so each volume is made where its pod can run."
+                        );
+                    }
+                }
+                let remedy = if !tainted.is_empty() {
+                    format!(
+                        "Give the pod a node it can use where {pv_name} lives: add a node without the taint there (e.g. scale up that zone's node group), or tolerate the taint if the pod may run on those nodes; else move the data of {pv_name} (snapshot and restore into another zone)."
+                    )
+                } else if !troubled.is_empty() {
+                    format!(
+                        "Bring node(s) {} back (or add a healthy node where {pv_name} lives), or move the data of {pv_name} (snapshot and restore).",
+                        names_of(&troubled)
+                    )
+                } else {
+                    format!(
+                        "Make room on node(s) {} or add a node where {pv_name} lives, or move the data of {pv_name} (snapshot and restore).",
+                        names_of(&refs)
+                    )
+                };
                 w.cause(
-                    format!("{who}: pod {name} can only run on {} (PersistentVolume {pv_name} node affinity), and those nodes cannot take it", fits.join(", ")),
-                    format!("Free or fix node(s) {} (taints, capacity), or move the data of {pv_name}.", fits.join(", ")),
+                    format!("{who}: pod {name} must run where PersistentVolume {pv_name} (claim {claim}) lives ({req}), and no node there can take it: {why}"),
+                    format!("{remedy}{class_fix}"),
                 );
             }
             return;
@@ -1550,7 +1719,11 @@ pub(super) fn daemonset(w: &mut Walk<'_>, ds: &Value, calls: Vec<String>) {
         .filter(|n| named_node(n) || selected(n))
         .map(|n| {
             let untolerated: Vec<String> = crate::analyze::util::user_taints(n)
-                .filter(|t| !tolerations.iter().any(|tol| tolerates(tol, t)))
+                .filter(|t| {
+                    !tolerations
+                        .iter()
+                        .any(|tol| crate::analyze::util::toleration_matches(tol, t))
+                })
                 .map(crate::analyze::util::taint_words)
                 .collect();
             let labels = n
@@ -1750,6 +1923,10 @@ pub(super) fn daemonset(w: &mut Walk<'_>, ds: &Value, calls: Vec<String>) {
     }
 }
 
+fn names_of(m: &[&Missing]) -> String {
+    node_list(&m.iter().map(|m| m.node.as_str()).collect::<Vec<_>>())
+}
+
 /// Node names, the first few and how many more.
 fn node_list(nodes: &[&str]) -> String {
     const SHOWN: usize = 4;
@@ -1802,14 +1979,6 @@ struct Missing {
     troubles: Vec<&'static str>,
     /// nodeSelector labels the node lacks.
     unlabelled: Vec<String>,
-}
-
-fn tolerates(tol: &Value, taint: &Value) -> bool {
-    let key_ok = s(tol, "key").is_empty() && s(tol, "operator") == "Exists"
-        || s(tol, "key") == s(taint, "key");
-    let effect_ok = s(tol, "effect").is_empty() || s(tol, "effect") == s(taint, "effect");
-    let value_ok = s(tol, "operator") == "Exists" || s(tol, "value") == s(taint, "value");
-    key_ok && effect_ok && value_ok
 }
 
 /// Pods of a workload that are not ready, with no finding about them: their node.
@@ -2011,7 +2180,25 @@ mod started_tests {
 
 #[cfg(test)]
 mod tests {
-    use super::{Missing, grouped, ports_in, serving_elsewhere, waited_job};
+    use super::{Missing, grouped, ports_in, served_health_path, serving_elsewhere, waited_job};
+
+    #[test]
+    fn the_health_path_for_this_kind_of_probe() {
+        // The readiness probe's /ready answers 200 most often; liveness is named /health.
+        let log = r#"{"msg":"health checks registered","liveness":"/health","readiness":"/ready"}
+10.244.1.1 - - "GET /ready HTTP/1.1" 200 15 "-" "kube-probe/1.20"
+10.244.1.1 - - "GET /ready HTTP/1.1" 200 15 "-" "kube-probe/1.20"
+10.244.1.1 - - "GET /healthz HTTP/1.1" 404 9 "-" "kube-probe/1.20"
+"#;
+        let got = served_health_path(log, "/healthz", "liveness", Some("/ready"));
+        assert_eq!(got.map(|(p, _)| p).as_deref(), Some("/health"));
+        // Untagged: the other probe's path is the last choice.
+        let log = "GET /ready 200\nGET /ready 200\nGET /livez 200\nGET /healthz 404\n";
+        let got = served_health_path(log, "/healthz", "liveness", Some("/ready"));
+        assert_eq!(got.map(|(p, _)| p).as_deref(), Some("/livez"));
+        let got = served_health_path("GET /ready 200\n", "/healthz", "liveness", Some("/ready"));
+        assert_eq!(got.map(|(p, _)| p).as_deref(), Some("/ready"));
+    }
 
     #[test]
     fn nodes_that_share_a_taint_are_said_once() {
