@@ -72,13 +72,23 @@ pub fn scenarios_dir() -> PathBuf {
 }
 
 /// Every scenario, sorted by name.
+/// Every scenario, less those `KLUE_SCENARIOS_EXCLUDE` names by prefix (comma-separated:
+/// scenarios still being written, kept out of the cluster everyone else's run loads).
 pub fn all() -> Vec<Scenario> {
     let mut out = Vec::new();
+    let exclude = std::env::var("KLUE_SCENARIOS_EXCLUDE").unwrap_or_default();
+    let excluded = |p: &Path| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        exclude
+            .split(',')
+            .map(str::trim)
+            .any(|x| !x.is_empty() && name.starts_with(x))
+    };
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
         .expect("read scenarios dir")
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.join("scenario.yaml").is_file())
+        .filter(|p| p.join("scenario.yaml").is_file() && !excluded(p))
         .collect();
     dirs.sort();
     for dir in dirs {

@@ -322,6 +322,7 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
             .iter()
             .filter(|f| failing_in(&ns, f))
             .any(|f| subject::concerns(f, &s, &obs))
+        && (symptom.asks_health() || findings.iter().any(|f| failing_in(&ns, &f)))
     {
         if findings.iter().any(|f| failing_in(&ns, &f)) {
             notes.push(format!(
@@ -439,10 +440,13 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
         None => Vec::new(),
     };
     if subject.is_none() || !unnamed.is_empty() {
-        // The engineer pointed at the namespace itself ("is anything broken in
+        // The engineer asked about the namespace itself ("is anything broken in
         // warehouse-ops?"): only words that are plainly a workload's name are looked for
         // elsewhere, not every word that reads like one ("the ops channel got alerts").
-        let cands = if subject.is_none() && scope::names_namespace(&symptom, &ns) {
+        let cands = if subject.is_none()
+            && symptom.asks_health()
+            && scope::names_namespace(&symptom, &ns)
+        {
             subject::plain_names(&symptom, &ns)
                 .into_iter()
                 .filter(|w| !scope::is_namespace_word(w, &ns))

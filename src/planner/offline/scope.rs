@@ -21,6 +21,42 @@ pub enum Resolved {
 
 /// Words that follow "in"/"from"/"on" without being namespaces.
 const NOT_NAMESPACES: &[&str] = &[
+    // states a UI shows, and the tools engineers read them in ("Progressing in argo")
+    "progressing",
+    "degraded",
+    "outofsync",
+    "synced",
+    "unknown",
+    "imagepullbackoff",
+    "errimagepull",
+    "createcontainerconfigerror",
+    "running",
+    "completed",
+    "failed",
+    "oomkilled",
+    "evicted",
+    "datadog",
+    "sentry",
+    "slack",
+    "pagerduty",
+    "opsgenie",
+    "splunk",
+    "kibana",
+    "newrelic",
+    "honeycomb",
+    "jira",
+    "ui",
+    "dashboard",
+    "dashboards",
+    "browser",
+    "console",
+    "grafana",
+    "argo",
+    "argocd",
+    "flux",
+    "helm",
+    "spinnaker",
+    "jenkins",
     // determiners, quantifiers and common adjectives ("on every page", "on new uploads")
     "every",
     "each",
@@ -137,6 +173,182 @@ const NOT_NAMESPACES: &[&str] = &[
     "practice",
     "progress",
     "between",
+];
+
+/// Words that may follow a namespace's name in a symptom: what happens there, a kind, a
+/// link word.
+const FOLLOWERS: &[&str] = &[
+    "last",
+    "earlier",
+    "overnight",
+    "lately",
+    "recently",
+    "is",
+    "are",
+    "was",
+    "were",
+    "isn't",
+    "aren't",
+    "be",
+    "been",
+    "keeps",
+    "keep",
+    "kept",
+    "has",
+    "have",
+    "had",
+    "hasn't",
+    "fails",
+    "fail",
+    "failed",
+    "failing",
+    "crashes",
+    "crash",
+    "crashing",
+    "crashed",
+    "restarts",
+    "restarting",
+    "restarted",
+    "returns",
+    "return",
+    "returned",
+    "returning",
+    "gives",
+    "give",
+    "gave",
+    "shows",
+    "show",
+    "showing",
+    "throws",
+    "throwing",
+    "times",
+    "timing",
+    "hangs",
+    "hanging",
+    "dies",
+    "died",
+    "can't",
+    "cannot",
+    "won't",
+    "doesn't",
+    "don't",
+    "didn't",
+    "stopped",
+    "stops",
+    "never",
+    "still",
+    "seems",
+    "looks",
+    "gets",
+    "got",
+    "went",
+    "goes",
+    "and",
+    "or",
+    "but",
+    "since",
+    "after",
+    "before",
+    "for",
+    "with",
+    "when",
+    "while",
+    "because",
+    "so",
+    "then",
+    "namespace",
+    "ns",
+    "cluster",
+    "now",
+    "again",
+    "too",
+    "also",
+    "today",
+    "tonight",
+    "yesterday",
+    "this",
+    "right",
+    "anymore",
+    "at",
+    "around",
+    "from",
+    "to",
+    "of",
+    "in",
+    "on",
+    "is",
+    "pods",
+    "pod",
+    "deployment",
+    "deployments",
+    "deploy",
+    "service",
+    "services",
+    "svc",
+    "jobs",
+    "job",
+    "cronjob",
+    "cronjobs",
+    "statefulset",
+    "statefulsets",
+    "daemonset",
+    "daemonsets",
+    "ingress",
+    "workloads",
+    "down",
+    "slow",
+    "broken",
+    "stuck",
+    "pending",
+    "ok",
+    "okay",
+    "up",
+    "erroring",
+    "errors",
+    "error",
+    "unavailable",
+    "unhealthy",
+    "healthy",
+    "fine",
+    "working",
+    "running",
+    "ready",
+    "not",
+    "no",
+    "any",
+    "anything",
+    "something",
+    "everything",
+    "all",
+    "every",
+    "right",
+    "either",
+    "there",
+    "here",
+    "we",
+    "i",
+    "it",
+    "they",
+    "our",
+    "the",
+    "a",
+    "an",
+    "my",
+    "please",
+    "can",
+    "could",
+    "would",
+    "should",
+    "will",
+    "did",
+    "does",
+    "do",
+    "what",
+    "why",
+    "how",
+    "which",
+    "who",
+    "where",
 ];
 
 pub fn resolve(symptom: &Symptom, session: Option<&str>, obs: &Observed) -> Resolved {
@@ -264,6 +476,22 @@ fn hinted(symptom: &Symptom) -> Vec<String> {
                 .collect::<Vec<_>>()
         })
         .collect();
+    // A plain word used as a modifier ("in online banking", "on product pages") is no
+    // namespace: a namespace is followed by what happens there, a kind, a link word or
+    // nothing ("orders in shop fail", "pods in shop", "… in shop since noon", "in shop?").
+    let modifier = |i: usize| {
+        let (w, next) = (tokens[i + 1], tokens.get(i + 2).copied());
+        let plain = w.chars().all(|c| c.is_ascii_lowercase());
+        let Some(next) = next else {
+            return false;
+        };
+        // punctuation between them ends the phrase
+        let joined = format!("{w} {next}");
+        plain
+            && lower.contains(&joined)
+            && !FOLLOWERS.contains(&next)
+            && !next.chars().any(|c| c.is_ascii_digit())
+    };
     let before = out.len();
     for pass in [&["in", "from", "inside"][..], &["on"][..]] {
         if pass == ["on"] && out.len() > before {
@@ -274,6 +502,7 @@ fn hinted(symptom: &Symptom) -> Vec<String> {
             if pass.contains(&pair[0])
                 && fits(pair[1])
                 && !stuck
+                && !modifier(i)
                 && !quoted.iter().any(|q| q == pair[1])
                 && !out.iter().any(|o: &String| o == pair[1])
             {
@@ -335,6 +564,29 @@ mod tests {
         assert!(names_namespace(&s, "data-reporting"));
         assert!(names_namespace(&s, "eu-data-reporting"));
         assert!(!names_namespace(&s, "datareporting"));
+        // A word that modifies the next one is no namespace; one followed by what happens
+        // there is.
+        assert!(
+            hinted(&Symptom::parse(
+                "the statements page in online banking gives 503"
+            ))
+            .is_empty()
+        );
+        assert!(hinted(&Symptom::parse("the widget on product pages is flaky")).is_empty());
+        assert_eq!(
+            hinted(&Symptom::parse("orders in shop keep failing")),
+            vec!["shop".to_string()]
+        );
+        assert_eq!(
+            hinted(&Symptom::parse(
+                "is anything wrong in shop, checkout is slow"
+            )),
+            vec!["shop".to_string()]
+        );
+        assert_eq!(
+            hinted(&Symptom::parse("checkout in payments-eu 503s")),
+            vec!["payments-eu".to_string()]
+        );
         let s = Symptom::parse("pods stuck in Init in the cluster");
         assert!(
             matches!(resolve(&s, Some("web"), &obs), Resolved::Scope(sc) if sc.namespace == "web")

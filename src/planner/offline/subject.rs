@@ -540,8 +540,18 @@ pub fn find_all(symptom: &Symptom, obs: &Observed, ns: Option<&str>) -> Vec<Subj
             || text.contains(&s.object.name)
             || text.contains(&s.object.name.replace(['-', '_'], " "))
     };
+    let part_only = |s: &Subject| {
+        let parts: Vec<&str> = s.object.name.split(['-', '_']).collect();
+        !plain(s)
+            && parts.len() >= 2
+            && parts[0] != s.word
+            && !same_stem(&s.word, parts[0])
+            && parts[1..]
+                .iter()
+                .any(|p| *p == s.word || same_stem(&s.word, p))
+    };
     if out.iter().any(plain) {
-        out.retain(plain);
+        out.retain(|s| !part_only(s));
     }
     out
 }

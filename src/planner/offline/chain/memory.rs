@@ -1,7 +1,10 @@
 //! A container killed at its memory limit whose runtime was told it may use as much or more:
 //! a JVM heap (`-Xmx`, `-XX:MaxRAMPercentage`), Node's `--max-old-space-size`, Go's
-//! `GOMEMLIMIT`, .NET's `GCHeapHardLimit`, wherever the spec sets it (env values, a ConfigMap
-//! key through `valueFrom` or `envFrom`, command and args).
+//! `GOMEMLIMIT`, .NET's `GCHeapHardLimit`, a server's own memory setting (RabbitMQ's
+//! `total_memory_available_override_value` and watermark, Redis' `maxmemory`, MySQL's
+//! `innodb_buffer_pool_size`), wherever the spec sets it (env values, a ConfigMap key through
+//! `valueFrom` or `envFrom`, a ConfigMap mounted as the server's config file, command and
+//! args).
 
 use std::sync::LazyLock;
 
@@ -39,6 +42,32 @@ static NODE_HEAP: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"--max[-_]old[-_]space[-_]size[= ](\d+)").ok());
 static GO_LIMIT: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"^\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB)?\s*$").ok());
+
+/// RabbitMQ: the memory it assumes it has, and the share of it it may use.
+static RABBIT_TOTAL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?m)^\s*total_memory_available_override_value\s*=\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|[kmgt]b?)?\s*$").ok()
+});
+static RABBIT_RELATIVE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?m)^\s*vm_memory_high_watermark\.relative\s*=\s*(0?\.\d+|1(?:\.0+)?)\s*$").ok()
+});
+static RABBIT_ABSOLUTE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?m)^\s*vm_memory_high_watermark\.absolute\s*=\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|[kmgt]b?)?\s*$").ok()
+});
+/// Redis' `maxmemory 2gb` (config file) or `--maxmemory 2gb` (args).
+static REDIS_MAX: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?m)(?:^\s*|--)maxmemory[ =]+(\d+)\s*([kmgKMG][bB]?)?\b").ok());
+/// MySQL's buffer pool (`innodb_buffer_pool_size = 4G`, `--innodb-buffer-pool-size=4G`).
+static INNODB_POOL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?m)innodb[_-]buffer[_-]pool[_-]size\s*=\s*(\d+)\s*([KMGkmg])?\b").ok()
+});
+
+/// Bytes of a server config's size: `4GB`, `4GiB`, `4g`, `512M`, or bytes.
+fn size(n: &str, u: Option<&str>) -> Option<f64> {
+    let n = n.parse::<f64>().ok()?;
+    let u = u.unwrap_or("").to_ascii_lowercase();
+    let u = u.trim_end_matches('b').trim_end_matches('i');
+    Some(n * unit(u))
+}
 
 fn unit(u: &str) -> f64 {
     match u.to_ascii_lowercase().as_str() {
@@ -87,6 +116,35 @@ pub(super) fn ceilings_in(var: &str, text: &str) -> Vec<(String, Amount)> {
             Amount::Bytes(n * unit(u)),
         ));
     }
+    if let Some(c) = RABBIT_ABSOLUTE.as_ref().and_then(|re| re.captures(text))
+        && let Some(b) = size(&c[1], c.get(2).map(|m| m.as_str()))
+    {
+        out.push((c[0].trim().to_string(), Amount::Bytes(b)));
+    } else if let Some(c) = RABBIT_TOTAL.as_ref().and_then(|re| re.captures(text))
+        && let Some(b) = size(&c[1], c.get(2).map(|m| m.as_str()))
+    {
+        // The high watermark is a share of that memory (0.4 unless the config says).
+        let share = RABBIT_RELATIVE
+            .as_ref()
+            .and_then(|re| re.captures(text))
+            .and_then(|r| r[1].parse::<f64>().ok())
+            .unwrap_or(0.4);
+        out.push((
+            format!("{} (high watermark {share} of it)", c[0].trim()),
+            Amount::Bytes(b * share),
+        ));
+    }
+    if let Some(c) = REDIS_MAX.as_ref().and_then(|re| re.captures(text))
+        && let Some(b) = size(&c[1], c.get(2).map(|m| m.as_str()))
+        && b > 0.0
+    {
+        out.push((c[0].trim().to_string(), Amount::Bytes(b)));
+    }
+    if let Some(c) = INNODB_POOL.as_ref().and_then(|re| re.captures(text))
+        && let Some(b) = size(&c[1], c.get(2).map(|m| m.as_str()))
+    {
+        out.push((c[0].trim().to_string(), Amount::Bytes(b)));
+    }
     if var.ends_with("GCHeapHardLimit") {
         let hex = text
             .trim()
@@ -101,7 +159,12 @@ pub(super) fn ceilings_in(var: &str, text: &str) -> Vec<(String, Amount)> {
 
 /// Every memory ceiling a container spec gives its runtime. `None` when a ConfigMap that may
 /// hold one has not been read yet (asked for).
-pub(super) fn ceilings(w: &mut Walk<'_>, spec: &Value, ns: &str) -> Option<Vec<Setting>> {
+pub(super) fn ceilings(
+    w: &mut Walk<'_>,
+    pod: &Value,
+    spec: &Value,
+    ns: &str,
+) -> Option<Vec<Setting>> {
     let mut out = Vec::new();
     fn push(
         out: &mut Vec<Setting>,
@@ -136,6 +199,28 @@ pub(super) fn ceilings(w: &mut Walk<'_>, spec: &Value, ns: &str) -> Option<Vec<S
             maps.push((n.to_string(), None));
         }
     }
+    // ConfigMaps the container mounts: a server's config file (`rabbitmq.conf`,
+    // `redis.conf`, `my.cnf`, `jvm.options`).
+    let mounted: Vec<&str> = arr(spec, "/volumeMounts")
+        .iter()
+        .map(|m| s(m, "name"))
+        .collect();
+    let mut files: Vec<String> = Vec::new();
+    for v in arr(pod, "/spec/volumes") {
+        if !mounted.contains(&s(v, "name")) {
+            continue;
+        }
+        let mut names: Vec<&str> = Vec::new();
+        if let Some(n) = v.pointer("/configMap/name").and_then(Value::as_str) {
+            names.push(n);
+        }
+        for src in arr(v, "/projected/sources") {
+            if let Some(n) = src.pointer("/configMap/name").and_then(Value::as_str) {
+                names.push(n);
+            }
+        }
+        files.extend(names.into_iter().map(str::to_string));
+    }
     for field in ["command", "args"] {
         let words: Vec<&str> = arr(spec, &format!("/{field}"))
             .iter()
@@ -145,7 +230,7 @@ pub(super) fn ceilings(w: &mut Walk<'_>, spec: &Value, ns: &str) -> Option<Vec<S
             push(&mut out, "", &words.join(" "), field.to_string(), None);
         }
     }
-    if maps.is_empty() || !out.is_empty() {
+    if (maps.is_empty() && files.is_empty()) || !out.is_empty() {
         return Some(out);
     }
     match w.need_list(
@@ -159,6 +244,28 @@ pub(super) fn ceilings(w: &mut Walk<'_>, spec: &Value, ns: &str) -> Option<Vec<S
         Have::Asked => return None,
         // The list failed: it is listed as unchecked, and there is nothing more to read.
         Have::No => return Some(out),
+    }
+    for name in files {
+        let Some(data) = w
+            .obs
+            .view
+            .get("ConfigMap", ns, &name)
+            .and_then(|cm| cm.get("data"))
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        for (k, v) in data {
+            if let Some(v) = v.as_str() {
+                push(
+                    &mut out,
+                    "",
+                    v,
+                    format!("{k} in ConfigMap {name} (mounted)"),
+                    Some((&name, k)),
+                );
+            }
+        }
     }
     for (name, keyed) in maps {
         let Some(cm) = w.obs.view.get("ConfigMap", ns, &name) else {
@@ -225,6 +332,20 @@ pub(super) fn explain(
     let heap = human_quantity("memory", bytes);
     let (runtime, knob) = if st.flag.starts_with("-X") {
         ("the JVM heap", "-Xmx")
+    } else if st.flag.starts_with("total_memory_available_override_value") {
+        (
+            "RabbitMQ's memory high watermark",
+            "total_memory_available_override_value",
+        )
+    } else if st.flag.starts_with("vm_memory_high_watermark") {
+        (
+            "RabbitMQ's memory high watermark",
+            "vm_memory_high_watermark.absolute",
+        )
+    } else if st.flag.contains("maxmemory") {
+        ("Redis' dataset", "maxmemory")
+    } else if st.flag.contains("buffer") {
+        ("InnoDB's buffer pool", "innodb_buffer_pool_size")
     } else if st.flag.starts_with("--max") {
         ("Node's old-space heap", "--max-old-space-size")
     } else if st.flag.starts_with("GOMEMLIMIT") {

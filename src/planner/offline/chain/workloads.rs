@@ -113,7 +113,7 @@ pub(super) fn oom(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
     );
     // Asked together with the log: whether the runtime was told it may use more than the
     // limit (a heap flag in env, a ConfigMap or args).
-    let ceilings = super::memory::ceilings(w, spec, &ns);
+    let ceilings = super::memory::ceilings(w, pod, spec, &ns);
     if matches!(have, Have::Asked) || ceilings.is_none() {
         return;
     }
@@ -619,9 +619,8 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
         } else if code == "404" {
             w.link(format!("the {kind} probe asks GET {path} on port {port}: the server answers 404 (no such path)"), pod_calls);
             // The application's own log often lists its routes or shows the health path
-            // others call (`routes: GET /healthz, …`, `GET /healthz 200`); routes are logged
-            // at start-up, so the log is read from further back.
-            let log_cmd = super::log_command_tail(pod, &container, false, super::LONG_LOG_TAIL);
+            // others call (`routes: GET /healthz, …`, `GET /healthz 200`).
+            let log_cmd = super::log_command(pod, &container, false);
             match w.need(
                 log_cmd.clone(),
                 format!("the {kind} probe's path {path} answers 404: which health path does {name}/{container} serve?"),
