@@ -632,8 +632,8 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
                         && let Some((served, line)) = served_health_path(
                             log,
                             &path,
-                            &kind,
-                            other_probe_path(pod, &container, &kind).as_deref(),
+                            kind,
+                            other_probe_path(pod, &container, kind).as_deref(),
                         )
                     {
                         w.link(
