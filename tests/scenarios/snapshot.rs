@@ -16,7 +16,7 @@ async fn capture_all(env: &support::TestEnv) -> Arc<Snapshot> {
     // Every scenario's unhealthy containers together exceed the default cap on captured
     // logs; the cap is not what this test is about, so lift it and check nothing was dropped.
     let opts = CaptureOptions {
-        max_logs: 1000,
+        max_logs: 2000,
         ..CaptureOptions::default()
     };
     let snap = snapshot::capture(&client, &opts).await.expect("capture");

@@ -28,7 +28,7 @@ impl Default for CaptureOptions {
         Self {
             namespace: None,
             log_tail_lines: 200,
-            max_logs: 500,
+            max_logs: 1000,
             source: SnapshotSource::default(),
         }
     }

@@ -415,6 +415,36 @@ mod tests {
     }
 
     #[test]
+    fn a_server_config_file_sets_its_memory() {
+        let gi = 1024.0 * 1024.0 * 1024.0;
+        let conf = "listeners.tcp.default = 5672\ntotal_memory_available_override_value = 4GB\n";
+        let c = ceilings_in("", conf);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(
+            matches!(c[0].1, Amount::Bytes(b) if (b - 1.6 * gi).abs() < 1.0),
+            "{c:?}"
+        );
+        let conf = "total_memory_available_override_value = 4GB\nvm_memory_high_watermark.relative = 0.6\n";
+        assert!(
+            matches!(ceilings_in("", conf)[0].1, Amount::Bytes(b) if (b - 2.4 * gi).abs() < 1.0)
+        );
+        let c = ceilings_in(
+            "",
+            "bind 0.0.0.0\nmaxmemory 2gb\nmaxmemory-policy allkeys-lru\n",
+        );
+        assert!(
+            matches!(c[0].1, Amount::Bytes(b) if (b - 2.0 * gi).abs() < 1.0),
+            "{c:?}"
+        );
+        assert!(ceilings_in("", "# maxmemory-policy noeviction\n").is_empty());
+        let c = ceilings_in("", "[mysqld]\ninnodb_buffer_pool_size = 3G\n");
+        assert!(
+            matches!(c[0].1, Amount::Bytes(b) if (b - 3.0 * gi).abs() < 1.0),
+            "{c:?}"
+        );
+    }
+
+    #[test]
     fn a_heap_under_the_limit_with_room_is_no_cause() {
         let st = |flag: &str, a: Amount| Setting {
             flag: flag.to_string(),
