@@ -1763,7 +1763,7 @@ pub(super) fn daemonset(w: &mut Walk<'_>, ds: &Value, calls: Vec<String>) {
         w.link(text, all_calls);
         return;
     }
-    let names = |m: &[&Missing]| node_list(&m.iter().map(|m| m.node.as_str()).collect::<Vec<_>>());
+    let names = names_of;
     let all_missing: Vec<&Missing> = missing.iter().collect();
     w.link(
         format!(
