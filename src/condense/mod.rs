@@ -142,13 +142,8 @@ fn tables(text: &str, level: u32) -> String {
         while i < lines.len() && !lines[i].trim().is_empty() && !table::is_header(lines[i]) {
             i += 1;
         }
-        let block = table::condense(&lines[start..i]);
-        if level == 0 {
-            out.push_str(&block);
-        } else {
-            let rows: Vec<&str> = block.lines().collect();
-            out.push_str(&table::summarise_tail(&rows, (64usize >> level).max(2)));
-        }
+        let keep = (level > 0).then(|| (64usize >> level).max(2));
+        out.push_str(&table::condense(&lines[start..i], keep));
     }
     out
 }

@@ -124,12 +124,14 @@ fn summary_key(row: &str, cols: &[(usize, String)]) -> String {
     "other".into()
 }
 
-/// Namespaces a summary line names, at most.
-const SUMMARY_NAMESPACES: usize = 200;
+/// Namespaces a summary line names, at most. A namespace costs a few tokens; knowing that it
+/// exists (where a dependency runs) is often the step the investigation hangs on.
+const SUMMARY_NAMESPACES: usize = 500;
 
-/// The namespaces of summarised rows, with their counts (` in namespaces a (3), b (1)`), when
-/// the table has a NAMESPACE column: where something runs stays visible.
-fn namespaces_of(rows: &[&str], cols: &[(usize, String)]) -> String {
+/// The namespaces of summarised rows, each with its count when above one
+/// (` in namespaces a (3), b, c`), when the table has a NAMESPACE column: where something runs
+/// stays visible.
+fn namespaces_of(rows: &[&str], cols: &[(usize, String)], named: &[&str]) -> String {
     let Some(i) = col_index(cols, &["NAMESPACE"]) else {
         return String::new();
     };
@@ -147,14 +149,31 @@ fn namespaces_of(rows: &[&str], cols: &[(usize, String)]) -> String {
     if counts.is_empty() {
         return String::new();
     }
+    let before = counts.len();
+    counts.retain(|(n, _)| !named.contains(&n.as_str()));
+    let also = before - counts.len();
+    if counts.is_empty() {
+        return " in the namespaces above".to_string();
+    }
     let more = counts.len().saturating_sub(SUMMARY_NAMESPACES);
     let shown: Vec<String> = counts
         .iter()
         .take(SUMMARY_NAMESPACES)
-        .map(|(n, c)| format!("{n} ({c})"))
+        .map(|(n, c)| {
+            if *c > 1 {
+                format!("{n} ({c})")
+            } else {
+                n.clone()
+            }
+        })
         .collect();
     format!(
-        " in namespaces {}{}",
+        " in {}{}{}",
+        if also > 0 {
+            format!("{also} of the namespaces above and in ")
+        } else {
+            "namespaces ".to_string()
+        },
         shown.join(", "),
         if more > 0 {
             format!(" and {more} more")
@@ -187,15 +206,18 @@ fn is_directory(cols: &[(usize, String)]) -> bool {
     !cols.iter().any(|(_, n)| STATE.contains(&n.as_str()))
 }
 
-/// Condense one table (header line + rows).
-pub(super) fn condense(lines: &[&str]) -> String {
+/// Condense one table (header line + rows). `keep`, when given, is how many rows may be shown
+/// at most (the output did not fit at full detail): the abnormal rows come first, the rest is
+/// summarised, and each namespace is written once.
+pub(super) fn condense(lines: &[&str], keep: Option<usize>) -> String {
     let Some((header, rows)) = lines.split_first() else {
         return String::new();
     };
     let mut out = String::new();
     out.push_str(header);
     out.push('\n');
-    if rows.len() <= SMALL_TABLE {
+    let fits = |n: usize| keep.is_none_or(|k| n <= k);
+    if rows.len() <= SMALL_TABLE && fits(rows.len()) {
         for r in rows {
             out.push_str(r);
             out.push('\n');
@@ -205,118 +227,139 @@ pub(super) fn condense(lines: &[&str]) -> String {
     let cols = columns(header);
     let (abnormal, normal): (Vec<&str>, Vec<&str>) =
         rows.iter().copied().partition(|r| is_abnormal(r, &cols));
-    for r in &abnormal {
+    let examples = &normal[..normal.len().min(NORMAL_EXAMPLES)];
+    let rest = &normal[examples.len()..];
+    let first: Vec<&str> = abnormal.iter().chain(examples).copied().collect();
+    let limit = keep.unwrap_or(usize::MAX).min(first.len());
+    let (shown, hidden) = first.split_at(limit);
+    for r in shown {
         out.push_str(r);
         out.push('\n');
     }
-    for r in normal.iter().take(NORMAL_EXAMPLES) {
-        out.push_str(r);
-        out.push('\n');
-    }
-    let rest = &normal[normal.len().min(NORMAL_EXAMPLES)..];
     // A directory (Services, ConfigMaps, Roles: no status of any kind): the names are what
     // was asked for ("is there a Service like this one, in which namespace?"), so they stay,
     // without the other columns.
-    if !rest.is_empty() && is_directory(&cols) {
-        let ns = col_index(&cols, &["NAMESPACE"]);
-        let name = col_index(&cols, &["NAME"]);
-        if let Some(name) = name {
-            // Grouped by namespace, each namespace written once.
-            let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-            for r in rest {
-                let n = ns
-                    .map(|i| cell(r, &cols, i).to_string())
-                    .unwrap_or_default();
-                let item = cell(r, &cols, name).to_string();
-                match groups.iter_mut().find(|(g, _)| *g == n) {
-                    Some((_, v)) => v.push(item),
-                    None => groups.push((n, vec![item])),
-                }
+    let all_rest: Vec<&str> = hidden.iter().chain(rest).copied().collect();
+    if !all_rest.is_empty()
+        && is_directory(&cols)
+        && let Some(line) = directory_names(&all_rest, &cols)
+    {
+        out.push_str(&line);
+        return out;
+    }
+    let has_ns = col_index(&cols, &["NAMESPACE"]).is_some();
+    if !hidden.is_empty() {
+        out.push_str(&format!(
+            "… {} more rows not shown ({}){}\n",
+            hidden.len(),
+            status_counts(hidden, &cols),
+            if has_ns {
+                namespaces_of(hidden, &cols, &[])
+            } else {
+                names_of(hidden, &cols)
             }
-            let mut shown = 0;
-            let mut parts: Vec<String> = Vec::new();
-            for (g, v) in &groups {
-                if shown >= DIRECTORY_NAMES {
-                    break;
-                }
-                let take = v.len().min(DIRECTORY_NAMES - shown);
-                shown += take;
-                let list = v[..take].join(" ");
-                parts.push(if g.is_empty() {
-                    list
-                } else {
-                    format!("{g}: {list}")
-                });
-            }
-            out.push_str(&format!(
-                "… {} more rows, names only{}: {}{}\n",
-                rest.len(),
-                if ns.is_some() { " (by namespace)" } else { "" },
-                parts.join("; "),
-                if shown < rest.len() {
-                    format!(" … and {} more", rest.len() - shown)
-                } else {
-                    String::new()
-                }
-            ));
-            return out;
-        }
+        ));
     }
     if !rest.is_empty() {
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for r in rest {
-            *counts.entry(summary_key(r, &cols)).or_default() += 1;
-        }
-        let what: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        let names = if has_ns {
+            // Namespaces the lines above name are not written again.
+            let named: Vec<&str> = match col_index(&cols, &["NAMESPACE"]) {
+                Some(i) => first.iter().map(|r| cell(r, &cols, i)).collect(),
+                None => Vec::new(),
+            };
+            namespaces_of(rest, &cols, &named)
+        } else {
+            names_of(rest, &cols)
+        };
         out.push_str(&format!(
             "… {} more rows, all healthy ({}){}\n",
             rest.len(),
-            what.join(", "),
-            namespaces_of(rest, &cols)
+            status_counts(rest, &cols),
+            names
         ));
     }
     out
 }
 
-/// When even the abnormal rows do not fit: keep the first `keep` rows and summarise the rest.
-pub(super) fn summarise_tail(lines: &[&str], keep: usize) -> String {
-    let Some((header, rows)) = lines.split_first() else {
+/// `3 Running, 1 Pending`: how many rows have each status.
+fn status_counts(rows: &[&str], cols: &[(usize, String)]) -> String {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for r in rows {
+        *counts.entry(summary_key(r, cols)).or_default() += 1;
+    }
+    let what: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    what.join(", ")
+}
+
+/// The names of a directory's summarised rows, grouped by namespace, each namespace written once.
+fn directory_names(rest: &[&str], cols: &[(usize, String)]) -> Option<String> {
+    let ns = col_index(cols, &["NAMESPACE"]);
+    let name = col_index(cols, &["NAME"])?;
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for r in rest {
+        let n = ns.map(|i| cell(r, cols, i).to_string()).unwrap_or_default();
+        let item = cell(r, cols, name).to_string();
+        match groups.iter_mut().find(|(g, _)| *g == n) {
+            Some((_, v)) => v.push(item),
+            None => groups.push((n, vec![item])),
+        }
+    }
+    let mut shown = 0;
+    let mut parts: Vec<String> = Vec::new();
+    for (g, v) in &groups {
+        if shown >= DIRECTORY_NAMES {
+            break;
+        }
+        let take = v.len().min(DIRECTORY_NAMES - shown);
+        shown += take;
+        let list = v[..take].join(" ");
+        parts.push(if g.is_empty() {
+            list
+        } else {
+            format!("{g}: {list}")
+        });
+    }
+    Some(format!(
+        "… {} more rows, names only{}: {}{}\n",
+        rest.len(),
+        if ns.is_some() { " (by namespace)" } else { "" },
+        parts.join("; "),
+        if shown < rest.len() {
+            format!(" … and {} more", rest.len() - shown)
+        } else {
+            String::new()
+        }
+    ))
+}
+
+/// The names of summarised rows in a table of one namespace or of cluster-scoped objects
+/// (namespaces, nodes, Deployments): which ones exist is what a later step looks for ("is
+/// there a namespace for temporal?"). Pods are left out: their names repeat their owner's.
+fn names_of(rows: &[&str], cols: &[(usize, String)]) -> String {
+    if col_index(cols, &["RESTARTS"]).is_some() {
+        return String::new();
+    }
+    let Some(i) = col_index(cols, &["NAME"]) else {
         return String::new();
     };
-    let cols = columns(header);
-    let mut out = format!("{header}\n");
-    for r in rows.iter().take(keep) {
-        out.push_str(r);
-        out.push('\n');
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| cell(r, cols, i))
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.is_empty() {
+        return String::new();
     }
-    let rest = &rows[rows.len().min(keep)..];
-    if !rest.is_empty() {
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for r in rest {
-            if r.starts_with('…') {
-                continue;
-            }
-            *counts.entry(summary_key(r, &cols)).or_default() += 1;
+    let more = names.len().saturating_sub(DIRECTORY_NAMES);
+    format!(
+        ": {}{}",
+        names[..names.len().min(DIRECTORY_NAMES)].join(" "),
+        if more > 0 {
+            format!(" … and {more} more")
+        } else {
+            String::new()
         }
-        let what: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
-        let listed: Vec<&str> = rest
-            .iter()
-            .copied()
-            .filter(|r| !r.starts_with('…'))
-            .collect();
-        out.push_str(&format!(
-            "… {} more rows not shown ({}){}\n",
-            listed.len(),
-            what.join(", "),
-            namespaces_of(&listed, &cols)
-        ));
-        // The block's own summary of its healthy rows stays.
-        for r in rest.iter().filter(|r| r.starts_with('…')) {
-            out.push_str(r);
-            out.push('\n');
-        }
-    }
-    out
+    )
 }
 
 #[cfg(test)]
@@ -345,7 +388,7 @@ mod tests {
             ));
         }
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-        let out = condense(&refs);
+        let out = condense(&refs, None);
         assert!(out.contains("ns-39: svc-39"), "{out}");
         assert!(!out.contains("10.96.0.39"), "{out}");
         // A table with a state is summarised by state.
@@ -354,7 +397,7 @@ mod tests {
             pods.push(format!("web-{i:<3}  1/1     Running   0          3d"));
         }
         let refs: Vec<&str> = pods.iter().map(String::as_str).collect();
-        assert!(condense(&refs).contains("all healthy"));
+        assert!(condense(&refs, None).contains("all healthy"));
     }
 
     #[test]

@@ -126,3 +126,77 @@ fn outputs_are_capped_with_a_marker() {
     assert!(tokens::count(&out) <= 200, "{out}");
     assert!(out.contains("Pending"), "{out}");
 }
+
+#[test]
+fn a_long_list_of_namespaces_keeps_every_name() {
+    let mut raw = String::from("NAME                STATUS   AGE\n");
+    for i in 0..60 {
+        raw.push_str(&format!("team-{i:03}-apps        Active   30d\n"));
+    }
+    let out = condense_as(Kind::Table, &raw, &Limits::default());
+    assert!(out.contains("more rows, all healthy (57 Active)"), "{out}");
+    for i in 0..60 {
+        assert!(
+            out.contains(&format!("team-{i:03}-apps")),
+            "team-{i:03} lost:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn healthy_pods_across_hundreds_of_namespaces_keep_where_they_run() {
+    let mut raw =
+        String::from("NAMESPACE     NAME                     READY   STATUS    RESTARTS   AGE\n");
+    for i in 0..320 {
+        raw.push_str(&format!(
+            "ns-{i:03}        web-7d4b9c8f6-{i:05}     1/1     Running   0          3d\n"
+        ));
+        if i % 3 == 0 {
+            raw.push_str(&format!(
+                "ns-{i:03}        api-6c5b4a3f2-{i:05}     1/1     Running   0          3d\n"
+            ));
+        }
+    }
+    let out = condense_as(Kind::Table, &raw, &Limits::default());
+    assert!(out.contains("ns-319"), "the last namespace is lost:\n{out}");
+    assert!(out.contains("ns-300 (2)"), "{out}");
+    assert!(!out.contains("web-7d4b9c8f6-00200"), "{out}");
+    // Pod names are not listed: a namespace is a few tokens, a pod list is not.
+    assert!(tokens::count(&out) * 4 < tokens::count(&raw), "{out}");
+}
+
+#[test]
+fn a_table_too_big_for_its_cap_names_each_namespace_once() {
+    let row = |ns: &str, name: &str, ready: &str, status: &str, restarts: &str| {
+        format!("{ns:<27}{name:<30}{ready:<8}{status:<19}{restarts:<11}3d\n")
+    };
+    let mut raw = row("NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS").replace("3d", "AGE");
+    for i in 0..180 {
+        let ns = format!("team-{i:03}-orders");
+        raw.push_str(&row(
+            &ns,
+            &format!("api-7d4b9c8f6-{i:05}"),
+            "0/1",
+            "CrashLoopBackOff",
+            "12",
+        ));
+        raw.push_str(&row(&ns, "db-0", "1/1", "Running", "0"));
+    }
+    raw.push_str(&row(
+        "shared-temporal",
+        "frontend-5c6d7e8f9-abcde",
+        "1/1",
+        "Running",
+        "0",
+    ));
+    let limits = Limits::default();
+    let out = condense_as(Kind::Table, &raw, &limits);
+    assert!(tokens::count(&out) <= limits.per_output, "{out}");
+    assert!(
+        !out.contains("cut to fit"),
+        "a hard cut lost the summary:\n{out}"
+    );
+    assert!(out.contains("shared-temporal"), "{out}");
+    assert!(out.contains("team-179-orders"), "{out}");
+    assert_eq!(out.matches("team-100-orders").count(), 1, "{out}");
+}
