@@ -836,10 +836,22 @@ pub struct Dependency {
 /// backend is down logs that, and keeps serving.
 pub fn failing_dependency(log: &str) -> Option<Dependency> {
     let mut tally: Vec<(String, Dependency)> = Vec::new();
+    let mut unnamed: Vec<String> = Vec::new();
     for l in read_lines(log) {
-        if l.indented
+        // An exception under an error entry (`      SqlException (0x80131904): A
+        // network-related … error occurred while establishing a connection`) says what
+        // failed, if not always to where.
+        let message_under =
+            l.indented && !on_the_side(&l.text) && !is_frame(&l.text) && unnamed_timeout(&l.text);
+        if message_under && names_in(&l.text).is_empty() {
+            unnamed.push(cut(l.text.trim(), MAX_LINE));
+            continue;
+        }
+        if (l.indented && !message_under)
             || on_the_side(&l.text)
-            || !(l.level >= Level::Error || crate::analyze::util::is_error_line(&l.text))
+            || !(message_under
+                || l.level >= Level::Error
+                || crate::analyze::util::is_error_line(&l.text))
         {
             continue;
         }
@@ -848,6 +860,9 @@ pub fn failing_dependency(log: &str) -> Option<Dependency> {
             Named::Unresolved { host } => !host.is_empty() && !is_source_file(host),
             _ => false,
         }) else {
+            if unnamed_timeout(&l.text) {
+                unnamed.push(cut(l.text.trim(), MAX_LINE));
+            }
             continue;
         };
         let key = match &named {
@@ -871,11 +886,37 @@ pub fn failing_dependency(log: &str) -> Option<Dependency> {
             )),
         }
     }
+    // Timeouts that name no host (`4 DEADLINE_EXCEEDED: Deadline exceeded after 1.5s`,
+    // `context deadline exceeded`) belong to the one host the other failures name.
+    if let [(_, d)] = tally.as_mut_slice()
+        && !unnamed.is_empty()
+        && unnamed_timeout(&d.line)
+    {
+        d.count += unnamed.len();
+    }
     tally
         .into_iter()
         .map(|(_, d)| d)
         .filter(|d| d.count >= 2)
         .max_by_key(|d| d.count)
+}
+
+/// An error line that says a call timed out, found no backend or could not connect, without
+/// naming to what.
+fn unnamed_timeout(t: &str) -> bool {
+    regex!(
+        r"(?i)deadline[ _]exceeded|\btimed? ?out\b|\btimeout\b|ETIMEDOUT|\bUNAVAILABLE\b|no healthy upstream|upstream connect error|establishing a connection|could not open a connection|(?:unable|failed|could not|cannot) (?:to )?connect|the connection to database"
+    )
+    .is_some_and(|r| r.is_match(t))
+}
+
+/// A stack frame (`at X.Y(…)`, `File "…", line 3`), not a message.
+fn is_frame(t: &str) -> bool {
+    let x = t.trim_start();
+    x.starts_with("at ")
+        || x.starts_with("File \"")
+        || x.starts_with("--- ")
+        || x.starts_with("...")
 }
 
 /// Index of the decisive line and the rule that chose it.
@@ -1253,6 +1294,10 @@ pub fn names_in(t: &str) -> Vec<Named> {
         // redis-cache:6379`
         r"(?i)(?:UnableToConnect|unable to connect|could not connect|couldn't connect|cannot connect|can't connect|failed to connect|not possible to connect)\b.{0,80}?\b([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5})\b",
         r"(?i)(?:connection refused|connection timed out|connect timed out|timed out connecting to|no route to host|host unreachable)\W.{0,40}?\b([a-z][\w-]*(?:\.[\w-]+)*):(\d{2,5})\b",
+        // Entity Framework / ADO.NET: `An error occurred using the connection to database
+        // 'Payroll' on server 'tcp:mssql,1433'` (SQL Server's `tcp:host,port`).
+        r"(?i)connection to database '[^']*' on server '(?:tcp:)?([a-z][\w.-]*)(?:[,:](\d{2,5}))?",
+        r"(?i)(?:error|fail|unable|cannot|could not)\b.{0,120}?\b(?:server|data source)\s*[=:]?\s*'?tcp:([a-z][\w.-]*),(\d{2,5})",
     ];
     if !out
         .iter()
@@ -1367,14 +1412,14 @@ pub fn names_in(t: &str) -> Vec<Named> {
     }
     // Credentials rejected by a dependency.
     if let Some(r) = regex!(
-        r#"(?i)(?:password authentication failed for user|access denied for user|login failed for user|authentication failed for user|ACCESS_REFUSED.*?for user) ['"\\]*([\w.@-]+)"#
+        r#"(?i)(?:password authentication failed for user|access denied for user|login failed for user|authentication failed for user|ACCESS_REFUSED.*?for user|unable to authenticate user|failed to authenticate user|authentication failed for|invalid username or password for user) ['"\\\[]*([\w.@-]+)"#
     ) && let Some(c) = r.captures(t)
     {
         add(&mut out, Named::AuthFailed {
             user: Some(c[1].to_string()),
         });
     } else if regex!(
-        r"(?i)\b(?:authentication failed|invalid credentials|unauthorized|401 Unauthorized|invalid api key|invalid password|bad credentials|NOAUTH|WRONGPASS|ACCESS_REFUSED)\b"
+        r"(?i)\b(?:authentication failed|invalid credentials|unauthorized|401 Unauthorized|invalid api key|invalid password|bad credentials|NOAUTH|WRONGPASS|ACCESS_REFUSED|AuthenticationException|status:? ?401|HTTP(?:/\d(?:\.\d)?)? 401|SASL authentication failed|authentication exception)\b"
     )
     .is_some_and(|r| r.is_match(t))
     {

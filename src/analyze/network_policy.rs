@@ -235,3 +235,394 @@ pub fn analyze(view: &ClusterView) -> Vec<Finding> {
     }
     out
 }
+
+/// The NetworkPolicies between a client pod and a server pod on one port: the side that
+/// isolates it (the server's ingress or the client's egress), the policies that do, and what
+/// they admit on that port. Named when no policy of that side admits the traffic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocked {
+    /// `Ingress` (the server's policies) or `Egress` (the client's).
+    pub side: &'static str,
+    /// The namespace of the policies.
+    pub namespace: String,
+    /// The policies that select the isolated pod for that side.
+    pub policies: Vec<String>,
+    /// What the rules of those policies admit on the port (`pods labelled app=checkout-v1`).
+    pub admitted: Vec<String>,
+}
+
+/// A port as a pod serves it: its number and, when the container names it, its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodPort {
+    pub number: u16,
+    pub name: Option<String>,
+}
+
+/// Whether a rule's `ports` include `port` (TCP): none listed, the number, the name, a range.
+fn rule_ports_include(rule: &Value, port: &PodPort) -> bool {
+    let ports = arr(rule, "/ports");
+    ports.is_empty()
+        || ports.iter().any(|p| {
+            let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+            if proto != "TCP" {
+                return false;
+            }
+            match p.get("port") {
+                None => true,
+                Some(Value::Number(n)) => {
+                    let start = n.as_u64().unwrap_or(0);
+                    let end = int(p, "/endPort").map_or(start, |e| e.max(0) as u64);
+                    (start..=end).contains(&u64::from(port.number))
+                }
+                Some(Value::String(name)) => {
+                    port.name.as_deref() == Some(name.as_str())
+                        || name.parse::<u16>().ok() == Some(port.number)
+                }
+                Some(_) => false,
+            }
+        })
+}
+
+/// Does a namespace selector select namespace `ns`? Its object when it was read, else only
+/// `kubernetes.io/metadata.name` is known: `None` when the answer needs other labels.
+fn namespace_selected(selector: &Value, ns: &str, ns_obj: Option<&Value>) -> Option<bool> {
+    let mut labels = ns_obj
+        .and_then(|n| n.pointer("/metadata/labels"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    labels.insert(
+        "kubernetes.io/metadata.name".into(),
+        Value::String(ns.to_string()),
+    );
+    if ns_obj.is_none() && !selector_keys(selector).all(|k| k == "kubernetes.io/metadata.name") {
+        return None;
+    }
+    let obj = serde_json::json!({"metadata": {"labels": labels}});
+    Some(label_selector_matches(selector, &obj))
+}
+
+/// Whether an IPv4 address lies in a CIDR (`10.0.0.0/8`); `None` when either does not parse.
+fn in_cidr(ip: &str, cidr: &str) -> Option<bool> {
+    let (base, bits) = cidr.split_once('/')?;
+    let bits: u32 = bits.parse().ok()?;
+    let a: std::net::Ipv4Addr = ip.parse().ok()?;
+    let b: std::net::Ipv4Addr = base.parse().ok()?;
+    if bits > 32 {
+        return None;
+    }
+    let mask = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    };
+    Some(u32::from(a) & mask == u32::from(b) & mask)
+}
+
+/// Does a peer (`from` / `to` entry) of a policy in `policy_ns` admit pod `other`? `None`
+/// when it cannot be told from what was read (a namespace's labels, an address).
+fn peer_admits(view: &ClusterView, peer: &Value, policy_ns: &str, other: &Value) -> Option<bool> {
+    let other_ns = meta_namespace(other).unwrap_or("");
+    if let Some(block) = peer.get("ipBlock") {
+        let ip = sp(other, "/status/podIP");
+        let inside = in_cidr(ip, block.get("cidr").and_then(Value::as_str).unwrap_or(""))?;
+        let excepted = arr(block, "/except")
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|c| in_cidr(ip, c) == Some(true));
+        return Some(inside && !excepted);
+    }
+    let ns_ok = match peer.get("namespaceSelector") {
+        Some(sel) => namespace_selected(sel, other_ns, view.get("Namespace", "", other_ns))?,
+        None => other_ns == policy_ns,
+    };
+    let pod_ok = peer
+        .get("podSelector")
+        .is_none_or(|sel| label_selector_matches(sel, other));
+    Some(ns_ok && pod_ok)
+}
+
+/// A peer in words: `pods labelled app=checkout-v1`, `namespaces labelled name=monitoring`.
+fn peer_words(peer: &Value) -> String {
+    let labels = |sel: &Value| -> String {
+        let mut parts: Vec<String> = sel
+            .get("matchLabels")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+            .collect();
+        parts.extend(arr(sel, "/matchExpressions").iter().map(|e| {
+            format!(
+                "{} {} ({})",
+                e.get("key").and_then(Value::as_str).unwrap_or(""),
+                e.get("operator").and_then(Value::as_str).unwrap_or(""),
+                arr(e, "/values")
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }));
+        parts.join(",")
+    };
+    if let Some(b) = peer.get("ipBlock") {
+        return format!(
+            "addresses {}",
+            b.get("cidr").and_then(Value::as_str).unwrap_or("?")
+        );
+    }
+    let pods = peer.get("podSelector").map(labels);
+    let nss = peer.get("namespaceSelector").map(labels);
+    match (nss, pods) {
+        (Some(n), Some(p)) if !p.is_empty() => format!(
+            "pods labelled {p} in {}",
+            if n.is_empty() {
+                "any namespace".to_string()
+            } else {
+                format!("namespaces labelled {n}")
+            }
+        ),
+        (Some(n), _) if n.is_empty() => "any namespace".into(),
+        (Some(n), _) => format!("namespaces labelled {n}"),
+        (None, Some(p)) if p.is_empty() => "every pod of the namespace".into(),
+        (None, Some(p)) => format!("pods labelled {p}"),
+        (None, None) => "anyone".into(),
+    }
+}
+
+/// The verdict of one side: the policies in `ns` that select `isolated` for `ty` and whether
+/// any of their rules admits `other` on `port`. `None` when the pod is not isolated for that
+/// side, some rule admits it, or a rule's answer cannot be told.
+fn side_blocks(
+    view: &ClusterView,
+    ty: &'static str,
+    isolated: &Value,
+    other: &Value,
+    port: &PodPort,
+) -> Option<Blocked> {
+    let ns = meta_namespace(isolated).unwrap_or("");
+    let (rules_key, peers_key) = if ty == "Ingress" {
+        ("/spec/ingress", "/from")
+    } else {
+        ("/spec/egress", "/to")
+    };
+    let policies: Vec<&Value> = view
+        .in_namespace("NetworkPolicy", ns)
+        .filter(|p| has_type(p, ty))
+        .filter(|p| {
+            label_selector_matches(
+                &p.pointer("/spec/podSelector")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                isolated,
+            )
+        })
+        .collect();
+    if policies.is_empty() {
+        return None;
+    }
+    let mut admitted = Vec::new();
+    for pol in &policies {
+        for rule in arr(pol, rules_key) {
+            if !rule_ports_include(rule, port) {
+                continue;
+            }
+            let peers = arr(rule, peers_key);
+            if peers.is_empty() {
+                return None;
+            }
+            for peer in peers {
+                match peer_admits(view, peer, ns, other) {
+                    Some(false) => admitted.push(peer_words(peer)),
+                    // admitted, or not to be told: nothing shows a block
+                    _ => return None,
+                }
+            }
+        }
+    }
+    admitted.dedup();
+    // The policies whose rules speak of the port first: they are the ones to change.
+    let speaks = |p: &Value| {
+        arr(p, rules_key)
+            .iter()
+            .any(|r| !arr(r, "/ports").is_empty() && rule_ports_include(r, port))
+    };
+    let (mut named, rest): (Vec<&Value>, Vec<&Value>) =
+        policies.iter().copied().partition(|p| speaks(p));
+    named.extend(rest);
+    Some(Blocked {
+        side: ty,
+        namespace: ns.to_string(),
+        policies: named.iter().map(|p| meta_name(p).to_string()).collect(),
+        admitted,
+    })
+}
+
+/// Whether NetworkPolicies drop a connection from pod `client` to pod `server` on `port`:
+/// the server's ingress policies first, then the client's egress policies.
+pub fn blocks(
+    view: &ClusterView,
+    client: &Value,
+    server: &Value,
+    port: &PodPort,
+) -> Option<Blocked> {
+    side_blocks(view, "Ingress", server, client, port)
+        .or_else(|| side_blocks(view, "Egress", client, server, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(ns: &str, name: &str, labels: Value, ip: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": ns, "labels": labels},
+            "spec": {"containers": [{"name": "c", "ports": [{"containerPort": 50051, "name": "grpc"}]}]},
+            "status": {"phase": "Running", "podIP": ip}})
+    }
+
+    fn policy(ns: &str, name: &str, spec: Value) -> Value {
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": ns}, "spec": spec})
+    }
+
+    fn view(objs: Vec<Value>) -> ClusterView {
+        let mut v = ClusterView::new();
+        for o in objs {
+            v.insert(o);
+        }
+        v
+    }
+
+    const GRPC: PodPort = PodPort {
+        number: 50051,
+        name: None,
+    };
+
+    #[test]
+    fn an_ingress_rule_for_another_label_blocks_the_caller() {
+        let client = pod(
+            "shop",
+            "checkout-1",
+            json!({"app": "checkout"}),
+            "10.244.1.5",
+        );
+        let server = pod(
+            "shop",
+            "inventory-1",
+            json!({"app": "inventory"}),
+            "10.244.2.7",
+        );
+        let v = view(vec![
+            client.clone(),
+            server.clone(),
+            policy(
+                "shop",
+                "deny",
+                json!({"podSelector": {}, "policyTypes": ["Ingress"]}),
+            ),
+            policy(
+                "shop",
+                "inventory-allow",
+                json!({
+                "podSelector": {"matchLabels": {"app": "inventory"}},
+                "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "checkout-v1"}}}],
+                             "ports": [{"protocol": "TCP", "port": 50051}]}]}),
+            ),
+        ]);
+        let b = blocks(&v, &client, &server, &GRPC).expect("blocked");
+        assert_eq!(b.side, "Ingress");
+        assert_eq!(b.policies[0], "inventory-allow");
+        assert_eq!(
+            b.admitted,
+            vec!["pods labelled app=checkout-v1".to_string()]
+        );
+        // The label it admits is the caller's: not blocked.
+        let ok = pod(
+            "shop",
+            "checkout-2",
+            json!({"app": "checkout-v1"}),
+            "10.244.1.6",
+        );
+        assert_eq!(blocks(&v, &ok, &server, &GRPC), None);
+        // A rule for another port does not admit it; one without ports does.
+        let other_port = PodPort {
+            number: 9090,
+            name: None,
+        };
+        assert!(blocks(&v, &ok, &server, &other_port).is_some());
+    }
+
+    #[test]
+    fn namespaces_named_ports_and_egress_are_read() {
+        let client = pod("web", "front-1", json!({"app": "front"}), "10.244.1.5");
+        let server = pod(
+            "shop",
+            "inventory-1",
+            json!({"app": "inventory"}),
+            "10.244.2.7",
+        );
+        let named = PodPort {
+            number: 50051,
+            name: Some("grpc".into()),
+        };
+        // Admitted by namespace name (every namespace carries kubernetes.io/metadata.name).
+        let v = view(vec![
+            client.clone(),
+            server.clone(),
+            policy(
+                "shop",
+                "from-web",
+                json!({
+                "podSelector": {},
+                "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "web"}}}],
+                             "ports": [{"port": "grpc"}]}]}),
+            ),
+        ]);
+        assert_eq!(blocks(&v, &client, &server, &named), None);
+        // A pod selector alone admits pods of the policy's own namespace only.
+        let v = view(vec![
+            client.clone(),
+            server.clone(),
+            policy(
+                "shop",
+                "same-ns",
+                json!({
+                "podSelector": {},
+                "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "front"}}}]}]}),
+            ),
+        ]);
+        assert!(blocks(&v, &client, &server, &named).is_some());
+        // A namespace label klue has not read: nothing shows a block.
+        let v = view(vec![
+            client.clone(),
+            server.clone(),
+            policy(
+                "shop",
+                "by-team",
+                json!({
+                "podSelector": {},
+                "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"team": "web"}}}]}]}),
+            ),
+        ]);
+        assert_eq!(blocks(&v, &client, &server, &named), None);
+        // The caller's egress allows another CIDR only.
+        let v = view(vec![
+            client.clone(),
+            server.clone(),
+            policy(
+                "web",
+                "egress",
+                json!({
+                "podSelector": {"matchLabels": {"app": "front"}},
+                "policyTypes": ["Egress"],
+                "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/16"}}]}]}),
+            ),
+        ]);
+        let b = blocks(&v, &client, &server, &named).expect("egress blocked");
+        assert_eq!((b.side, b.namespace.as_str()), ("Egress", "web"));
+        assert_eq!(b.admitted, vec!["addresses 10.0.0.0/16".to_string()]);
+    }
+}

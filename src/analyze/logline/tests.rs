@@ -1089,3 +1089,25 @@ Tasks: TOP => db:prepare
         x.names
     );
 }
+
+#[test]
+fn timeouts_that_name_no_host_count_for_the_one_host_that_times_out() {
+    let log = r#"{"level":50,"msg":"inventory.ReserveStock failed","err":{"message":"4 DEADLINE_EXCEEDED: Deadline exceeded after 1.503s,waiting for LB pick"}}
+{"level":30,"msg":"request completed","res":{"statusCode":503}}
+{"level":50,"msg":"inventory.ReserveStock failed","err":{"message":"4 DEADLINE_EXCEEDED: Deadline exceeded after 1.501s,waiting for LB pick"}}
+{"level":50,"msg":"inventory.ReserveStock failed","err":{"message":"14 UNAVAILABLE: No connection established. Last error: connect ETIMEDOUT 10.96.118.47:50051"}}
+"#;
+    let dep = failing_dependency(log).expect("a dependency");
+    assert_eq!(dep.count, 3, "{dep:?}");
+    assert!(
+        matches!(&dep.named, Named::Unreachable { host, port: Some(50051), .. } if host == "10.96.118.47"),
+        "{dep:?}"
+    );
+    // A refusal is another failure than a timeout: timeouts that name nothing are not its.
+    let refused = log.replace("connect ETIMEDOUT", "connect ECONNREFUSED");
+    let refused = refused.replace(
+        "14 UNAVAILABLE: No connection established. Last error: ",
+        "",
+    );
+    assert_eq!(failing_dependency(&refused), None);
+}

@@ -846,26 +846,48 @@ fn dependency_in_log(w: &mut Walk<'_>, subject: &ObjectRef) {
     let Some(spec) = arr(pod, "/spec/containers").first().cloned() else {
         return;
     };
-    let container = s(&spec, "name").to_string();
-    let name = meta_name(pod).to_string();
-    let ns = sp(pod, "/metadata/namespace").to_string();
-    let cmd = log_command_tail(pod, &container, false, LONG_LOG_TAIL);
-    let have = w.need(
-        cmd.clone(),
+    let pod = pod.clone();
+    let effect = format!("{} fails", owner_words(w.obs, &pod));
+    follow_dependency(
+        w,
+        &pod,
+        &spec,
+        &effect,
         format!(
             "{} {} is ready, yet the symptom reports it failing: does its log name a dependency it cannot reach?",
             subject.kind, subject.name
         ),
         format!("{} fails because a dependency it calls fails", subject.name),
     );
-    if !matches!(have, Have::Yes) {
-        return;
+}
+
+/// The current log of a running container, for a dependency its error lines keep failing to
+/// reach; the walk from that host kept only when it reaches a failure of its own (no such
+/// Service, a Service without ready endpoints and why, a policy that drops the traffic).
+/// True when the walk was kept (a cause, or a query it still needs). `effect` is what the
+/// engineer sees of it (`Deployment shop/worker never becomes ready`), for the cause.
+pub(super) fn follow_dependency(
+    w: &mut Walk<'_>,
+    pod: &Value,
+    spec: &Value,
+    effect: &str,
+    reason: String,
+    hypothesis: String,
+) -> bool {
+    let container = s(spec, "name").to_string();
+    let name = meta_name(pod).to_string();
+    let ns = sp(pod, "/metadata/namespace").to_string();
+    let cmd = log_command_tail(pod, &container, false, LONG_LOG_TAIL);
+    match w.need(cmd.clone(), reason, hypothesis) {
+        Have::Yes => {}
+        Have::Asked => return true,
+        Have::No => return false,
     }
     let Some((log, calls)) = w.obs.log_for(&cmd, &ns, &name, &container, false) else {
-        return;
+        return false;
     };
     let Some(dep) = logline::failing_dependency(log) else {
-        return;
+        return false;
     };
     let mut trial = Walk::new(w.obs);
     trial.chain = w.chain.clone();
@@ -877,9 +899,25 @@ fn dependency_in_log(w: &mut Walk<'_>, subject: &ObjectRef) {
         ),
         calls,
     );
-    targets::follow_named(&mut trial, pod, &spec, &dep.named, &dep.line, 1);
+    targets::follow_named(&mut trial, pod, spec, &dep.named, &dep.line, 1);
     if !trial.chain.asks.is_empty() || (trial.chain.decisive && !trial.chain.cause.is_empty()) {
+        // The cause found downstream, said as the reason for what the engineer sees.
+        let who = owner_words(w.obs, pod);
+        if !trial.chain.cause.is_empty() && !trial.chain.cause.contains(&who) {
+            let host = match &dep.named {
+                logline::Named::Unreachable { host, .. } | logline::Named::Unresolved { host } => {
+                    host.clone()
+                }
+                _ => String::new(),
+            };
+            trial.chain.cause = format!(
+                "{effect} because it cannot reach {host}: {}",
+                trial.chain.cause
+            );
+        }
         w.chain = trial.chain;
         w.seen = trial.seen;
+        return true;
     }
+    false
 }

@@ -361,8 +361,14 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
     // A healthy subject in a namespace where nothing fails, while the symptom's other words
     // name a workload elsewhere that does fail ("the loyalty box in the CRM says unavailable,
     // check crm" with loyalty-points crash-looping in its own namespace): that one is meant.
+    // Unless the subject's own log is still to be read: a ready workload the engineer reports
+    // failing ("checkout logs say calls to inventory time out") may name what it cannot reach,
+    // in its own namespace, before anything elsewhere is worth a look.
     if let Some(s) = subject.clone()
         && !findings.iter().any(|f| failing_in(&ns, &f))
+        && (symptom.asks_health()
+            || chain::subject_chain(&obs, &s.object, true)
+                .is_none_or(|c| c.cause.is_empty() && c.asks.is_empty()))
     {
         let words: Vec<String> = subject::name_like_candidates(&symptom, &ns)
             .into_iter()

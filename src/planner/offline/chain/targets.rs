@@ -279,10 +279,219 @@ fn host_chain(
     );
     let before = w.chain.links.len();
     service_backends(w, &svc_ns, &name, depth);
+    if w.chain.cause.is_empty() && w.chain.asks.is_empty() && w.chain.links.len() > before {
+        policy_between(w, pod, &svc, port, line);
+    }
     if w.chain.cause.is_empty() && w.chain.asks.is_empty() && w.chain.links.len() == before {
         w.cause(
             format!("{who} cannot reach Service {svc_ns}/{name} ({line})"),
             format!("Check that the pods behind Service {svc_ns}/{name} listen on its targetPort."),
+        );
+    }
+}
+
+/// The port a Service's `port` forwards to on one of its pods: the targetPort, by number or
+/// by the name a container gives it.
+fn pod_port(svc: &Value, port: Option<u16>, backend: &Value) -> Option<netpol::PodPort> {
+    let ports = arr(svc, "/spec/ports");
+    let entry = match port {
+        Some(p) => ports
+            .iter()
+            .find(|e| e.get("port").and_then(Value::as_u64) == Some(u64::from(p))),
+        None => ports.first(),
+    }?;
+    let declared: Vec<(u16, String)> = arr(backend, "/spec/containers")
+        .iter()
+        .flat_map(|c| arr(c, "/ports"))
+        .filter_map(|p| {
+            let n = u16::try_from(p.get("containerPort")?.as_u64()?).ok()?;
+            Some((n, s(p, "name").to_string()))
+        })
+        .collect();
+    let named = |n: u16| {
+        declared
+            .iter()
+            .find(|(d, name)| *d == n && !name.is_empty())
+            .map(|(_, name)| name.clone())
+    };
+    match entry.get("targetPort") {
+        Some(Value::String(name)) => {
+            let number = declared.iter().find(|(_, n)| n == name).map(|(d, _)| *d)?;
+            Some(netpol::PodPort {
+                number,
+                name: Some(name.clone()),
+            })
+        }
+        Some(Value::Number(n)) => {
+            let number = u16::try_from(n.as_u64()?).ok()?;
+            Some(netpol::PodPort {
+                number,
+                name: named(number),
+            })
+        }
+        _ => {
+            let number = u16::try_from(entry.get("port")?.as_u64()?).ok()?;
+            Some(netpol::PodPort {
+                number,
+                name: named(number),
+            })
+        }
+    }
+}
+
+/// A Service whose pods are ready, yet the caller cannot reach it: do NetworkPolicies drop
+/// the traffic (the server's ingress rules admit other pods only, or the caller's egress
+/// rules do not open the way)?
+fn policy_between(w: &mut Walk<'_>, pod: &Value, svc: &Value, port: Option<u16>, line: &str) {
+    let svc_ns = sp(svc, "/metadata/namespace").to_string();
+    let name = meta_name(svc).to_string();
+    let ns = sp(pod, "/metadata/namespace").to_string();
+    let Some(selector) = svc
+        .pointer("/spec/selector")
+        .and_then(Value::as_object)
+        .cloned()
+    else {
+        return;
+    };
+    let client = meta_name(pod).to_string();
+    let have = w.need_list(
+        "networkpolicies",
+        "NetworkPolicy",
+        &svc_ns,
+        format!(
+            "Service {name}'s pods are ready, yet {client} cannot reach them: does a NetworkPolicy in {svc_ns} drop its traffic?"
+        ),
+    );
+    if !matches!(have, Have::Yes) {
+        return;
+    }
+    if ns != svc_ns
+        && !matches!(
+            w.need_list(
+                "networkpolicies",
+                "NetworkPolicy",
+                &ns,
+                format!("does a NetworkPolicy in {ns} keep {client} from sending to Service {svc_ns}/{name}?"),
+            ),
+            Have::Yes
+        )
+    {
+        return;
+    }
+    let backend = w
+        .obs
+        .view
+        .in_namespace("Pod", &svc_ns)
+        .filter(|p| pod_ready(p))
+        .find(|p| {
+            p.pointer("/metadata/labels")
+                .is_some_and(|l| map_selector_matches(&selector, l))
+        })
+        .cloned();
+    let Some(backend) = backend else {
+        return;
+    };
+    let Some(pp) = pod_port(svc, port, &backend) else {
+        return;
+    };
+    let Some(b) = netpol::blocks(&w.obs.view, pod, &backend, &pp) else {
+        let mut calls = w.obs.list_calls("NetworkPolicy", Some(&svc_ns));
+        if ns != svc_ns {
+            calls.extend(w.obs.list_calls("NetworkPolicy", Some(&ns)));
+        }
+        w.link(
+            format!(
+                "no NetworkPolicy drops traffic from {client} to the pods of Service {svc_ns}/{name} on port {}",
+                pp.number
+            ),
+            calls,
+        );
+        return;
+    };
+    let who = owner_words(w.obs, pod);
+    let labels: Vec<String> = pod
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| {
+            !k.ends_with("pod-template-hash") && !k.ends_with("controller-revision-hash")
+        })
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .collect();
+    // A rule that admits a label close to the caller's own (app=checkout-v1 for app=checkout):
+    // the label the caller had before a rename.
+    let near = b.admitted.iter().find_map(|a| {
+        labels.iter().find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            let want = a.split(&format!("{k}=")).nth(1)?;
+            let want = want.split([',', ' ']).next().unwrap_or(want);
+            (want != v && !v.is_empty() && (want.contains(v) || v.contains(want)))
+                .then(|| (k.to_string(), want.to_string(), v.to_string()))
+        })
+    });
+    let policy = b.policies.first().cloned().unwrap_or_default();
+    let all = b.policies.join(", ");
+    let admitted = if b.admitted.is_empty() {
+        "nothing".to_string()
+    } else {
+        b.admitted.join(" or ")
+    };
+    let calls = w.obs.list_calls("NetworkPolicy", Some(&b.namespace));
+    let port_text = match &pp.name {
+        Some(n) => format!("{} ({n})", pp.number),
+        None => pp.number.to_string(),
+    };
+    // The caller's labels the rules look at (all of them when the rules look at none).
+    let relevant: Vec<String> = labels
+        .iter()
+        .filter(|l| {
+            l.split_once('=')
+                .is_some_and(|(k, _)| b.admitted.iter().any(|a| a.contains(&format!("{k}="))))
+        })
+        .cloned()
+        .collect();
+    let pod_labels = match (relevant.is_empty(), labels.is_empty()) {
+        (false, _) => relevant.join(","),
+        (true, false) => labels.join(","),
+        (true, true) => "no labels".to_string(),
+    };
+    if b.side == "Ingress" {
+        w.found(
+            format!(
+                "NetworkPolicy {all} in {svc_ns} select(s) the pods of Service {name}; on port {port_text} they admit only {admitted}, and pod {client} ({pod_labels}, namespace {ns}) is none of them"
+            ),
+            calls,
+            format!(
+                "{who} cannot reach Service {svc_ns}/{name}: NetworkPolicy {svc_ns}/{policy} admits port {port_text} only from {admitted}, and {who}'s pods are labelled {pod_labels}, so their connections are dropped ({line})"
+            ),
+            match near {
+                Some((k, want, have)) => format!(
+                    "Admit the caller in NetworkPolicy {svc_ns}/{policy}: add a `from` entry with podSelector matchLabels {k}: {have} on port {}{}, or label {who}'s pods {k}={want} again.",
+                    pp.number,
+                    if ns != svc_ns { format!(" (with a namespaceSelector for {ns})") } else { String::new() }
+                ),
+                None => format!(
+                    "Admit the caller in NetworkPolicy {svc_ns}/{policy}: add a `from` entry that selects {who}'s pods ({pod_labels}{}) on port {}.",
+                    if ns != svc_ns { format!(", namespace {ns}") } else { String::new() },
+                    pp.number
+                ),
+            },
+        );
+    } else {
+        w.found(
+            format!(
+                "NetworkPolicy {all} in {ns} restrict(s) egress of pod {client}; on port {port_text} they allow only {admitted}, not the pods of Service {svc_ns}/{name}"
+            ),
+            calls,
+            format!(
+                "{who} cannot reach Service {svc_ns}/{name}: its egress NetworkPolicy {ns}/{policy} allows port {port_text} only to {admitted}, so connections to the Service's pods are dropped ({line})"
+            ),
+            format!(
+                "Allow egress in NetworkPolicy {ns}/{policy} to the pods of Service {svc_ns}/{name} (their labels{}) on port {}.",
+                if ns != svc_ns { format!(" and namespace {svc_ns}") } else { String::new() },
+                pp.number
+            ),
         );
     }
 }

@@ -811,6 +811,39 @@ pub(super) fn probe(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
         }
         w.link(format!("log of {name}/{container}: the application reports it started, then the probe still fails"), log_calls);
     }
+    // A probe that times out against a running application: its health check often waits on
+    // a dependency (a database, a cache) that does not answer, and its log says which.
+    let timed_out = [
+        "context deadline exceeded",
+        "Client.Timeout",
+        "i/o timeout",
+        "timed out",
+        "timeout",
+    ]
+    .iter()
+    .any(|k| msg.contains(k));
+    if timed_out
+        && sp(pod, "/status/phase") == "Running"
+        && super::follow_dependency(
+            w,
+            pod,
+            spec,
+            &format!(
+                "{who}: the {kind} probe of container {container} times out{}",
+                if kind == "readiness" {
+                    ", so its pods never become ready,"
+                } else {
+                    ""
+                }
+            ),
+            format!(
+                "the {kind} probe of {name}/{container} times out while the container runs: does its log name a dependency the health check waits on?"
+            ),
+            format!("{name}/{container}'s health check waits on a dependency that does not answer"),
+        )
+    {
+        return;
+    }
     w.cause(
         format!(
             "{who}: the {kind} probe of container {container} fails ({})",
