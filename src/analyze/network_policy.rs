@@ -128,6 +128,135 @@ pub fn needs_dns_namespace(rule: &Value) -> bool {
         })
 }
 
+/// Ingress rules that admit, within their own namespace, pods by a label no pod carries while
+/// pods with a close value of that label exist and are left out (`app=checkout-v1` after the
+/// Deployment was renamed `checkout`): the callers it was written for lost their label.
+fn stale_peer_labels(view: &ClusterView, np: &Value, out: &mut Vec<Finding>) {
+    let ns = meta_namespace(np).unwrap_or("");
+    let name = meta_name(np);
+    let live: Vec<&Value> = view
+        .in_namespace("Pod", ns)
+        .filter(|p| !matches!(sp(p, "/status/phase"), "Succeeded" | "Failed"))
+        .collect();
+    let targets: Vec<&str> = live
+        .iter()
+        .filter(|p| {
+            label_selector_matches(
+                &np.pointer("/spec/podSelector")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                p,
+            )
+        })
+        .map(|p| meta_name(p))
+        .collect();
+    if targets.is_empty() {
+        return;
+    }
+    let rules = arr(np, "/spec/ingress");
+    // Admitted on the rule's ports by some rule of the policy (one for all ports, or one for
+    // the same ports).
+    let admitted = |pod: &Value, rule: &Value| {
+        rules.iter().any(|r| {
+            let ports = r.get("ports");
+            if !(ports.is_none() || arr(r, "/ports").is_empty() || ports == rule.get("ports")) {
+                return false;
+            }
+            let from = arr(r, "/from");
+            from.is_empty()
+                || from
+                    .iter()
+                    .any(|peer| peer_admits(view, peer, ns, pod) != Some(false))
+        })
+    };
+    for rule in rules {
+        for peer in arr(rule, "/from") {
+            if peer.get("namespaceSelector").is_some() || peer.get("ipBlock").is_some() {
+                continue;
+            }
+            let Some(sel) = peer.get("podSelector") else {
+                continue;
+            };
+            let Some(labels) = sel.get("matchLabels").and_then(Value::as_object) else {
+                continue;
+            };
+            if labels.is_empty() || live.iter().any(|p| label_selector_matches(sel, p)) {
+                continue;
+            }
+            for (k, v) in labels {
+                let want = v.as_str().unwrap_or("");
+                let close: Vec<&Value> = live
+                    .iter()
+                    .copied()
+                    .filter(|p| {
+                        let have = p
+                            .pointer("/metadata/labels")
+                            .and_then(|l| l.get(k))
+                            .and_then(Value::as_str)
+                            .unwrap_or("");
+                        !have.is_empty()
+                            && have != want
+                            && (want.starts_with(have)
+                                || have.starts_with(want)
+                                || super::util::edit_distance(have, want) <= 2)
+                    })
+                    .filter(|p| !admitted(p, rule))
+                    .filter(|p| !targets.contains(&meta_name(p)))
+                    .collect();
+                let Some(first) = close.first() else {
+                    continue;
+                };
+                let have = first
+                    .pointer("/metadata/labels")
+                    .and_then(|l| l.get(k))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let owner = super::pod::workload_name(first);
+                let ports: Vec<String> = arr(rule, "/ports")
+                    .iter()
+                    .filter_map(|p| p.get("port"))
+                    .map(|p| {
+                        p.as_i64()
+                            .map(|n| n.to_string())
+                            .unwrap_or_else(|| p.as_str().unwrap_or("").to_string())
+                    })
+                    .collect();
+                let on = if ports.is_empty() {
+                    String::new()
+                } else {
+                    format!(" on port {}", ports.join(", "))
+                };
+                out.push(Finding {
+                    analyzer: "network-policy".into(),
+                    severity: Severity::Warning,
+                    object: ObjectRef::new("NetworkPolicy", Some(ns), name),
+                    title: format!(
+                        "admits pods labelled {k}={want}{on}, which no pod carries; pods of {owner} are labelled {k}={have} and are not admitted"
+                    ),
+                    explanation: "An ingress rule names its clients by a label no running pod has, while pods with a close value of that label exist: the clients were relabelled (a rename, a new chart) and the policy still names the old label, so their connections to the selected pods are dropped (they time out).".into(),
+                    evidence: vec![
+                        format!("podSelector of the policy selects: {}", targets.iter().take(6).copied().collect::<Vec<_>>().join(", ")),
+                        format!("from podSelector {k}={want}: no pod in {ns}"),
+                        format!("pod {} has {k}={have}", meta_name(first)),
+                    ],
+                    remediation: format!(
+                        "In NetworkPolicy {ns}/{name}, admit {k}={have} (add it beside {k}={want}, or replace it), or label the pods of {owner} {k}={want}."
+                    ),
+                    checks: vec![format!("describe networkpolicy {name}{}", ns_flag(ns))],
+                    related: close
+                        .iter()
+                        .take(8)
+                        .map(|p| ObjectRef::new("Pod", Some(ns), meta_name(p)))
+                        .collect(),
+                    rank: 12,
+                });
+                return;
+            }
+        }
+    }
+}
+
 pub fn analyze(view: &ClusterView) -> Vec<Finding> {
     let mut out = Vec::new();
     let dns_ns = view.get("Namespace", "", DNS_NAMESPACE);
@@ -189,6 +318,9 @@ pub fn analyze(view: &ClusterView) -> Vec<Finding> {
                     rank: 12,
                 });
             }
+        }
+        if has_type(np, "Ingress") {
+            stale_peer_labels(view, np, &mut out);
         }
         if has_type(np, "Ingress") && arr(np, "/spec/ingress").is_empty() {
             // Denies all ingress unless another policy opens it; a problem when a Service routes there.
@@ -624,5 +756,67 @@ mod tests {
         let b = blocks(&v, &client, &server, &named).expect("egress blocked");
         assert_eq!((b.side, b.namespace.as_str()), ("Egress", "web"));
         assert_eq!(b.admitted, vec!["addresses 10.0.0.0/16".to_string()]);
+    }
+}
+
+#[cfg(test)]
+mod stale_label_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(name: &str, labels: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "shop", "labels": labels,
+                "ownerReferences": [{"kind": "ReplicaSet", "name": "checkout-7f9d8c6b54", "controller": true}]},
+            "spec": {"containers": [{"name": "c"}]},
+            "status": {"phase": "Running", "podIP": "10.244.1.5"}})
+    }
+
+    fn allow(from: &str) -> Value {
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "inventory-allow", "namespace": "shop"},
+            "spec": {"podSelector": {"matchLabels": {"app": "inventory"}},
+                "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": from}}}],
+                             "ports": [{"protocol": "TCP", "port": 50051}]},
+                            {"from": [{"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}],
+                             "ports": [{"protocol": "TCP", "port": 9090}]}]}})
+    }
+
+    fn findings(objs: Vec<Value>) -> Vec<Finding> {
+        let mut v = ClusterView::new();
+        for o in objs {
+            v.insert(o);
+        }
+        analyze(&v)
+    }
+
+    #[test]
+    fn a_rule_for_a_label_only_a_renamed_client_resembles_is_named() {
+        let out = findings(vec![
+            pod("inventory-1", json!({"app": "inventory"})),
+            pod("checkout-7f9d8c6b54-abcde", json!({"app": "checkout"})),
+            allow("checkout-v1"),
+        ]);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].title.contains("app=checkout-v1"), "{}", out[0].title);
+        assert!(
+            out[0].title.contains("deployment checkout"),
+            "{}",
+            out[0].title
+        );
+        // The label is carried: nothing to say.
+        let out = findings(vec![
+            pod("inventory-1", json!({"app": "inventory"})),
+            pod("checkout-7f9d8c6b54-abcde", json!({"app": "checkout-v1"})),
+            allow("checkout-v1"),
+        ]);
+        assert!(out.is_empty(), "{out:?}");
+        // A client that is simply not running (no close label): nothing either.
+        let out = findings(vec![
+            pod("inventory-1", json!({"app": "inventory"})),
+            pod("web-7f9d8c6b54-abcde", json!({"app": "storefront"})),
+            allow("checkout-v1"),
+        ]);
+        assert!(out.is_empty(), "{out:?}");
     }
 }

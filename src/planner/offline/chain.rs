@@ -397,6 +397,42 @@ pub(super) fn from_finding(w: &mut Walk<'_>, f: &Finding, depth: usize) {
                 ),
             );
         }
+        // An ingress rule for a label only a relabelled caller resembles: the caller's own log
+        // shows what it cannot reach (the Service, its ready endpoints, the policy between).
+        ("network-policy", "NetworkPolicy")
+            if f.related.first().is_some_and(|r| r.kind == "Pod") =>
+        {
+            let caller = f.related.first().and_then(|r| {
+                w.obs
+                    .view
+                    .get("Pod", r.namespace.as_deref().unwrap_or(&ns), &r.name)
+                    .cloned()
+            });
+            if let Some(pod) = caller
+                && let Some(spec) = arr(&pod, "/spec/containers").first().cloned()
+            {
+                let who = owner_words(w.obs, &pod);
+                if follow_dependency(
+                    w,
+                    &pod,
+                    &spec,
+                    &format!("{who} fails"),
+                    format!(
+                        "NetworkPolicy {} may leave out {who}: does its log show connections that time out?",
+                        f.object.name
+                    ),
+                    format!(
+                        "{who} cannot reach the pods NetworkPolicy {} isolates",
+                        f.object.name
+                    ),
+                ) {
+                    return;
+                }
+            }
+            w.link(format!("{}: {}", f.object.short(), f.title), calls);
+            w.chain.decisive = true;
+            w.cause(finding_cause(f), f.remediation.clone());
+        }
         ("service", "Service") => {
             w.link(format!("service {}: {}", f.object.name, f.title), calls);
             targets::service_backends(w, &ns, &f.object.name, depth);
