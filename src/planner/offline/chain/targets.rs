@@ -146,6 +146,10 @@ fn host_chain(
     unresolved: bool,
 ) {
     let who = owner_words(w.obs, pod);
+    if host == "localhost" || host.starts_with("127.") || host == "::1" {
+        loopback_chain(w, pod, ns, host, port, line);
+        return;
+    }
     let is_ip = host.chars().all(|c| c.is_ascii_digit() || c == '.');
     let external =
         !is_ip && host.contains('.') && !host.contains(".svc") && host.split('.').count() > 2;
@@ -287,6 +291,107 @@ fn host_chain(
             format!("{who} cannot reach Service {svc_ns}/{name} ({line})"),
             format!("Check that the pods behind Service {svc_ns}/{name} listen on its targetPort."),
         );
+    }
+}
+
+/// A connection to the pod's own loopback address (`127.0.0.1:9000`, nginx in front of
+/// php-fpm): another container of the same pod should listen there. Which one declares the
+/// port, and where the caller's address is configured (the ConfigMaps mounted into it).
+fn loopback_chain(
+    w: &mut Walk<'_>,
+    pod: &Value,
+    ns: &str,
+    host: &str,
+    port: Option<u16>,
+    line: &str,
+) {
+    let who = owner_words(w.obs, pod);
+    let pod_name = meta_name(pod).to_string();
+    let calls = calls_of(w.obs, "Pod", ns, &pod_name);
+    let containers = arr(pod, "/spec/containers");
+    // The caller: the container whose log this is is not known here; the one that does not
+    // declare the port is the likelier caller.
+    let declares = |c: &Value, p: u16| {
+        arr(c, "/ports")
+            .iter()
+            .any(|x| x.get("containerPort").and_then(Value::as_u64) == Some(u64::from(p)))
+    };
+    let addr = match port {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let listener = port.and_then(|p| containers.iter().find(|c| declares(c, p)));
+    let caller = containers
+        .iter()
+        .find(|c| port.is_none_or(|p| !declares(c, p)))
+        .or(containers.first());
+    let caller_name = caller.map(|c| s(c, "name").to_string()).unwrap_or_default();
+    // ConfigMaps mounted into the caller: where an upstream address is usually written.
+    let mounted: Vec<String> = caller
+        .map(|c| {
+            arr(c, "/volumeMounts")
+                .iter()
+                .filter_map(|m| {
+                    let v = arr(pod, "/spec/volumes")
+                        .iter()
+                        .find(|v| s(v, "name") == s(m, "name"))?;
+                    let cm = v.pointer("/configMap/name").and_then(Value::as_str)?;
+                    Some(format!("ConfigMap {cm} (mounted at {})", s(m, "mountPath")))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let others: Vec<String> = containers
+        .iter()
+        .filter(|c| s(c, "name") != caller_name)
+        .map(|c| {
+            let ports: Vec<String> = arr(c, "/ports")
+                .iter()
+                .filter_map(|p| p.get("containerPort").and_then(Value::as_u64))
+                .map(|p| p.to_string())
+                .collect();
+            if ports.is_empty() {
+                format!("{} (declares no port)", s(c, "name"))
+            } else {
+                format!("{} (ports {})", s(c, "name"), ports.join(", "))
+            }
+        })
+        .collect();
+    let configured = if mounted.is_empty() {
+        String::new()
+    } else {
+        format!("; its configuration comes from {}", mounted.join(", "))
+    };
+    match listener {
+        Some(l) => {
+            let lname = s(l, "name").to_string();
+            w.link(
+                format!(
+                    "{addr} is pod {pod_name}'s own loopback: container {lname} declares port {}",
+                    port.unwrap_or(0)
+                ),
+                calls,
+            );
+            w.cause(
+                format!("{who}: container {caller_name} connects to {addr} inside its pod, where container {lname} should listen, and fails ({line}): {lname} does not listen there{configured}"),
+                format!("Make container {lname} listen on {addr} (its listen setting), or point {caller_name} at the address {lname} listens on{}.", if mounted.is_empty() { String::new() } else { format!(" ({})", mounted.join(", ")) }),
+            );
+        }
+        None => {
+            w.found(
+                format!(
+                    "{addr} is pod {pod_name}'s own loopback, and no container of the pod declares port {}{}",
+                    port.map(|p| p.to_string()).unwrap_or_default(),
+                    if others.is_empty() { String::new() } else { format!(" (the others: {})", others.join(", ")) }
+                ),
+                calls,
+                format!("{who}: container {caller_name} connects to {addr} inside its pod, but no other container of the pod listens there ({line}){configured}"),
+                format!(
+                    "Point {caller_name} at the address the other container really listens on (a port or a unix socket it is configured with){}, or configure that container to listen on {addr}.",
+                    if mounted.is_empty() { String::new() } else { format!(" in {}", mounted.join(", ")) }
+                ),
+            );
+        }
     }
 }
 
@@ -1235,6 +1340,48 @@ fn file_chain(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, path: &str,
             .unwrap_or_else(|| rel.clone())
     };
     let top = wanted.split('/').next().unwrap_or(&wanted).to_string();
+    // `items` project the listed keys only, each at its own path: a path no item names is not
+    // in the volume, whatever keys the object holds.
+    if sub_path.is_empty() && !items.is_empty() && !items.iter().any(|i| s(i, "path") == rel) {
+        let mapping: Vec<String> = items
+            .iter()
+            .map(|i| format!("{} → {mount_path}/{}", s(i, "key"), s(i, "path")))
+            .collect();
+        let renamed = items
+            .iter()
+            .find(|i| s(i, "key") == rel)
+            .map(|i| s(i, "path").to_string());
+        let vol_field = if kind == "ConfigMap" {
+            "configMap.items"
+        } else {
+            "secret.items"
+        };
+        w.found(
+            format!(
+                "volume {vol_name} projects only the items of {kind} {obj_name} it lists ({}): nothing is projected at {path}",
+                mapping.join(", ")
+            ),
+            calls,
+            match &renamed {
+                Some(p) => format!(
+                    "{who} cannot read {path}: volume {vol_name} projects key {rel} of {kind} {ns}/{obj_name} as {mount_path}/{p}, so {path} does not exist ({line})"
+                ),
+                None => format!(
+                    "{who} cannot read {path}: volume {vol_name} projects only {} of {kind} {ns}/{obj_name}, so {path} does not exist ({line})",
+                    mapping.join(", ")
+                ),
+            },
+            match &renamed {
+                Some(p) => format!(
+                    "Make the path and the projection agree: set the item's path to {rel} in volume {vol_name} ({vol_field} of {who}), or point the application at {mount_path}/{p}."
+                ),
+                None => format!(
+                    "Add an item for {rel} to volume {vol_name} ({vol_field} of {who}), or point the application at a projected path."
+                ),
+            },
+        );
+        return;
+    }
     if keys.contains(&top) {
         w.link(format!("{kind} {obj_name} has key {top}"), calls);
         w.cause(
