@@ -291,7 +291,7 @@ impl Symptom {
         static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
         RE.get_or_init(|| {
             regex::Regex::new(
-                r"(?i)\b(?:is|are|isn't|aren't|does|do)\b[^?.!;]{0,60}?\b(?:ok|okay|healthy|fine|up|alive|working|running|broken|down|good|green|normal|wrong|fix)\b|\banything\b[^?.!;]{0,40}\b(?:broken|wrong|fix)\b|\bhealth ?check\b",
+                r"(?i)\b(?:is|are|isn't|aren't|does|do)\b[^?.!;]{0,60}?\b(?:ok|okay|healthy|fine|up|alive|working|running|broken|down|good|green|normal|wrong|fix)\b|\banything\b[^?.!;]{0,40}\b(?:broken|wrong|fix)\b|\bhealth ?check\b|\b(?:is|are|could|might)\b[^?.!;]{0,60}?\b(?:the|to)\s+(?:problem|culprit|cause|issue|blame|bottleneck)\b",
             )
             .ok()
         })
@@ -439,5 +439,27 @@ mod tests {
         assert!(s.mentions("checkout", None));
         assert!(s.mentions("checkout-5d9c7b8f6d-x7k2p", None));
         assert!(!s.mentions("payments", None));
+    }
+}
+
+#[cfg(test)]
+mod asks_health_tests {
+    use super::Symptom;
+
+    #[test]
+    fn asking_whether_a_workload_is_to_blame_is_a_question_about_its_health() {
+        for q in [
+            "is route-planner the problem?",
+            "dispatchers say suggestions were slow, could the geo cache be the culprit?",
+            "is checkout-web ok?",
+        ] {
+            assert!(Symptom::parse(q).asks_health(), "{q}");
+        }
+        for q in [
+            "checkout returns 503 since 14:05",
+            "the problem started after the release",
+        ] {
+            assert!(!Symptom::parse(q).asks_health(), "{q}");
+        }
     }
 }

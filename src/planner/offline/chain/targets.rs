@@ -28,9 +28,11 @@ pub(super) fn follow_named(
     match named {
         Named::Unreachable { host, port, .. } => {
             host_chain(w, pod, &ns, host, *port, line, depth, false);
+            where_configured(w, pod, spec, &ns, host);
         }
         Named::Unresolved { host } if !host.is_empty() => {
             host_chain(w, pod, &ns, host, None, line, depth, true);
+            where_configured(w, pod, spec, &ns, host);
         }
         Named::Unresolved { .. } => dns_chain(w, pod, &ns, "", line),
         Named::File { path } => file_chain(w, pod, spec, &ns, path, line),
@@ -393,6 +395,107 @@ fn loopback_chain(
             );
         }
     }
+}
+
+/// A host that names a Service that is not there: where the container is configured with it
+/// (an env value, a ConfigMap key it takes env from, its args), so the fix names the field.
+fn where_configured(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, host: &str) {
+    if !w.chain.asks.is_empty() || !w.chain.cause.contains("no Service ") || host.is_empty() {
+        return;
+    }
+    let word = match regex::Regex::new(&format!(
+        r"(?:^|[/@=\s,;'\x22:]){}(?:$|[:/\s,;'\x22.])",
+        regex::escape(host)
+    )) {
+        Ok(r) => r,
+        Err(_) => return,
+    };
+    let container = s(spec, "name").to_string();
+    let mut found: Option<String> = None;
+    for e in arr(spec, "/env") {
+        let v = s(e, "value");
+        if !v.is_empty() && word.is_match(v) {
+            found = Some(format!(
+                "env {} of container {container} ({})",
+                s(e, "name"),
+                crate::redact::redact(v)
+            ));
+            break;
+        }
+    }
+    // ConfigMaps the container takes env from: their keys hold the address.
+    let mut maps: Vec<(String, Option<String>, String)> = Vec::new(); // (configmap, key, env name)
+    for e in arr(spec, "/env") {
+        if let Some(r) = e.pointer("/valueFrom/configMapKeyRef") {
+            maps.push((
+                s(r, "name").to_string(),
+                Some(s(r, "key").to_string()),
+                s(e, "name").to_string(),
+            ));
+        }
+    }
+    for e in arr(spec, "/envFrom") {
+        if let Some(n) = e.pointer("/configMapRef/name").and_then(Value::as_str) {
+            maps.push((n.to_string(), None, String::new()));
+        }
+    }
+    if found.is_none() && !maps.is_empty() {
+        if !w.listed(
+            "configmaps",
+            "ConfigMap",
+            ns,
+            format!("where is {container} configured with {host}?"),
+        ) {
+            return;
+        }
+        'maps: for (cm, key, env) in &maps {
+            let Some(obj) = w.obs.view.get("ConfigMap", ns, cm) else {
+                continue;
+            };
+            let data = obj.pointer("/data").and_then(Value::as_object);
+            for (k, v) in data.into_iter().flatten() {
+                if key.as_ref().is_some_and(|want| want != k) {
+                    continue;
+                }
+                let v = v.as_str().unwrap_or("");
+                if word.is_match(v) {
+                    let env = if env.is_empty() {
+                        k.clone()
+                    } else {
+                        env.clone()
+                    };
+                    found = Some(format!(
+                        "ConfigMap {cm} key {k} (env {env} = {})",
+                        crate::redact::redact(v)
+                    ));
+                    break 'maps;
+                }
+            }
+        }
+    }
+    if found.is_none() {
+        let args: Vec<&str> = arr(spec, "/args")
+            .iter()
+            .chain(arr(spec, "/command"))
+            .filter_map(Value::as_str)
+            .collect();
+        if let Some(a) = args.iter().find(|a| word.is_match(a)) {
+            found = Some(format!(
+                "the args of container {container} ({})",
+                crate::redact::redact(a)
+            ));
+        }
+    }
+    let Some(place) = found else {
+        return;
+    };
+    let calls = calls_of(w.obs, "Pod", ns, meta_name(pod));
+    w.link(format!("{host} comes from {place}"), calls);
+    w.chain.cause = format!("{}; the address is set in {place}", w.chain.cause);
+    w.chain.remediation = format!(
+        "{} (the address is set in {place})",
+        w.chain.remediation.trim_end_matches('.')
+    );
 }
 
 /// The port a Service's `port` forwards to on one of its pods: the targetPort, by number or
