@@ -1027,6 +1027,9 @@ pub(super) fn pending(w: &mut Walk<'_>, pod: &Value, f: &Finding) {
         .map(|c| s(c, "message").to_string())
         .unwrap_or_default();
     let lower = msg.to_ascii_lowercase();
+    if lower.contains("topology spread constraint") && spread_chain(w, pod, &msg) {
+        return;
+    }
     if lower.contains("volume node affinity conflict") {
         let claims = claim_names(pod);
         let a = w.need_list(
@@ -2003,6 +2006,187 @@ fn grouped<T: AsRef<str>>(
 }
 
 /// A node a DaemonSet has no pod on, and what keeps it off.
+/// A pod the scheduler keeps off every node for a topology spread constraint (`didn't match
+/// pod topology spread constraints`): the constraint, its domains, how many of the pods it
+/// counts each holds, and the domains whose nodes the pod cannot use, which still count (an
+/// empty zone of tainted nodes keeps the skew at its limit forever). True when it explained.
+fn spread_chain(w: &mut Walk<'_>, pod: &Value, msg: &str) -> bool {
+    let ns = sp(pod, "/metadata/namespace").to_string();
+    let name = meta_name(pod).to_string();
+    let who = owner_words(w.obs, pod);
+    let hard: Vec<Value> = arr(pod, "/spec/topologySpreadConstraints")
+        .iter()
+        .filter(|c| s(c, "whenUnsatisfiable") != "ScheduleAnyway")
+        .cloned()
+        .collect();
+    let Some(c) = hard.first() else {
+        return false;
+    };
+    if !matches!(
+        w.need_cluster_list(
+            "nodes",
+            "Node",
+            format!(
+                "the nodes and their {} labels: which domains the spread of {name} counts",
+                s(c, "topologyKey")
+            ),
+        ),
+        Have::Yes
+    ) {
+        return true;
+    }
+    let key = s(c, "topologyKey").to_string();
+    let skew = int(c, "/maxSkew").unwrap_or(1);
+    let selector = c.get("labelSelector").cloned().unwrap_or(Value::Null);
+    let nodes: Vec<Value> = w.obs.view.all("Node").cloned().collect();
+    // Nodes the pod's nodeSelector allows: the scheduler counts their domains only.
+    let allowed = |n: &Value| {
+        pod.pointer("/spec/nodeSelector")
+            .and_then(Value::as_object)
+            .is_none_or(|sel| {
+                sel.iter().all(|(k, v)| {
+                    n.pointer("/metadata/labels")
+                        .and_then(|l| l.get(k.as_str()))
+                        == Some(v)
+                })
+            })
+    };
+    // The scheduler's own count of nodes (`0/5 nodes are available`): when the nodes read
+    // are more (a listing that also shows nodes of another cluster view), the ones the
+    // message speaks of are those that run the namespace's pods and those with a taint it
+    // names.
+    let mut nodes: Vec<Value> = nodes.into_iter().filter(|n| allowed(n)).collect();
+    let total: Option<usize> = regex::Regex::new(r"0/(\d+) nodes are available")
+        .ok()
+        .and_then(|r| r.captures(msg).and_then(|c| c[1].parse().ok()));
+    if let Some(total) = total
+        && total != nodes.len()
+    {
+        let hosting: Vec<String> = w
+            .obs
+            .view
+            .in_namespace("Pod", &ns)
+            .map(|p| sp(p, "/spec/nodeName").to_string())
+            .filter(|n| !n.is_empty())
+            .collect();
+        let named = |n: &Value| {
+            crate::analyze::util::user_taints(n).any(|t| {
+                let k = s(t, "key");
+                let v = s(t, "value");
+                !k.is_empty()
+                    && (msg.contains(&format!("{{{k}: {v}}}"))
+                        || msg.contains(&format!("{{{k}: }}")))
+            })
+        };
+        let near: Vec<Value> = nodes
+            .iter()
+            .filter(|n| hosting.iter().any(|h| h == meta_name(n)) || named(n))
+            .cloned()
+            .collect();
+        if near.len() == total {
+            nodes = near;
+        }
+    }
+    let mut domains: Vec<(String, Vec<String>, Vec<String>, usize)> = Vec::new(); // (value, usable, unusable reasons, pods)
+    for n in &nodes {
+        let Some(d) = n
+            .pointer("/metadata/labels")
+            .and_then(|l| l.get(key.as_str()))
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let taints: Vec<String> = crate::analyze::util::user_taints(n)
+            .filter(|t| !crate::analyze::util::pod_tolerates(pod, t))
+            .map(crate::analyze::util::taint_words)
+            .collect();
+        let troubles = crate::analyze::util::node_troubles(n);
+        let node = meta_name(n).to_string();
+        let pods = w
+            .obs
+            .view
+            .in_namespace("Pod", &ns)
+            .filter(|p| sp(p, "/spec/nodeName") == node)
+            .filter(|p| !matches!(sp(p, "/status/phase"), "Succeeded" | "Failed"))
+            .filter(|p| crate::analyze::util::label_selector_matches(&selector, p))
+            .count();
+        let i = match domains.iter().position(|x| x.0 == d) {
+            Some(i) => i,
+            None => {
+                domains.push((d.to_string(), Vec::new(), Vec::new(), 0));
+                domains.len() - 1
+            }
+        };
+        domains[i].3 += pods;
+        if taints.is_empty() && troubles.is_empty() {
+            domains[i].1.push(node);
+        } else {
+            let mut why = taints
+                .iter()
+                .map(|t| format!("taint {t}"))
+                .collect::<Vec<_>>();
+            why.extend(troubles.iter().map(|t| t.to_string()));
+            domains[i].2.push(format!("{node} ({})", why.join(", ")));
+        }
+    }
+    if domains.is_empty() {
+        return false;
+    }
+    let counts: Vec<String> = domains
+        .iter()
+        .map(|(d, _, _, n)| format!("{d}: {n}"))
+        .collect();
+    let dead: Vec<&(String, Vec<String>, Vec<String>, usize)> =
+        domains.iter().filter(|d| d.1.is_empty()).collect();
+    let mut calls = calls_of(w.obs, "Pod", &ns, &name);
+    calls.extend(w.obs.list_calls("Node", None));
+    w.link(
+        format!(
+            "pod {name} spreads over {key} with maxSkew {skew} ({}); pods it counts per domain: {}",
+            s(c, "whenUnsatisfiable"),
+            counts.join(", ")
+        ),
+        calls.clone(),
+    );
+    w.chain.decisive = true;
+    let constraint = format!("topologySpreadConstraint on {key} (maxSkew {skew}, DoNotSchedule)");
+    match dead.first() {
+        Some(d) => {
+            w.link(
+                format!(
+                    "{key}={} has no node the pod can use: {}",
+                    d.0,
+                    d.2.join(", ")
+                ),
+                calls,
+            );
+            w.cause(
+                format!(
+                    "{who}: pod {name} cannot be scheduled: its {constraint} counts {key}={}, where no node can take it ({}); with {} pod(s) there, the domains it can use ({}) are already at the skew limit ({msg})",
+                    d.0,
+                    d.2.join(", "),
+                    d.3,
+                    counts.iter().filter(|c| !c.starts_with(&format!("{}:", d.0))).cloned().collect::<Vec<_>>().join(", ")
+                ),
+                format!(
+                    "In {who}'s pod template, set whenUnsatisfiable: ScheduleAnyway on the {key} constraint, or keep domain {key}={} out of it (a nodeAffinity the scheduler counts, or nodeTaintsPolicy: Honor on Kubernetes 1.26+), or add a node in {} the pod can use.",
+                    d.0, d.0
+                ),
+            );
+        }
+        None => {
+            w.cause(
+                format!(
+                    "{who}: pod {name} cannot be scheduled: its {constraint} allows no node (pods per domain: {}; {msg})",
+                    counts.join(", ")
+                ),
+                format!("Relax the {key} spread of {who} (maxSkew, whenUnsatisfiable: ScheduleAnyway) or add room in the domain with the fewest pods."),
+            );
+        }
+    }
+    true
+}
+
 struct Missing {
     node: String,
     /// Taints someone put there that the DaemonSet does not tolerate.
