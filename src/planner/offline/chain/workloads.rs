@@ -1397,6 +1397,12 @@ fn unbound_claim(w: &mut Walk<'_>, pod: &Value, who: &str) -> bool {
                 "/metadata/annotations/storageclass.kubernetes.io~1is-default-class",
             ) == "true"
         });
+        if !class.is_empty()
+            && let Some(sc) = classes.iter().find(|c| meta_name(c) == class).cloned()
+            && provisioner_down(w, &sc, &pvc, who, &name, claim)
+        {
+            return true;
+        }
         if class.is_empty() && !default {
             w.found(
                 format!("no StorageClass is marked default ({listed})"),
@@ -1407,6 +1413,125 @@ fn unbound_claim(w: &mut Walk<'_>, pod: &Value, who: &str) -> bool {
             return true;
         }
     }
+    false
+}
+
+/// A claim that waits for an external provisioner (`waiting for a volume to be created,
+/// either by external provisioner "rbd.csi.ceph.com"`): the controller that provisions for
+/// the class's driver (a Deployment or StatefulSet whose containers name the driver), and
+/// whether it runs. True when it explained the wait.
+fn provisioner_down(
+    w: &mut Walk<'_>,
+    sc: &Value,
+    pvc: &Value,
+    who: &str,
+    pod_name: &str,
+    claim: &str,
+) -> bool {
+    let ns = sp(pvc, "/metadata/namespace").to_string();
+    let driver = sp(sc, "/provisioner").to_string();
+    if driver.is_empty() || driver.starts_with("kubernetes.io/") {
+        return false;
+    }
+    let waiting = w
+        .obs
+        .view
+        .events_for("PersistentVolumeClaim", &ns, claim)
+        .iter()
+        .any(|e| {
+            s(e, "reason") == "ExternalProvisioning"
+                || s(e, "message").contains("external provisioner")
+        });
+    if !waiting {
+        return false;
+    }
+    let reason = format!("which controller provisions volumes for {driver}, and does it run?");
+    let a = w.need(
+        "get deployments -A".into(),
+        reason.clone(),
+        format!("the {driver} provisioner is not running"),
+    );
+    let b = w.need(
+        "get statefulsets -A".into(),
+        reason,
+        format!("the {driver} provisioner is not running"),
+    );
+    if matches!(a, Have::Asked) || matches!(b, Have::Asked) {
+        return true;
+    }
+    let names_driver = |o: &Value| {
+        arr(o, "/spec/template/spec/containers")
+            .iter()
+            .flat_map(|c| {
+                arr(c, "/args")
+                    .iter()
+                    .chain(arr(c, "/command"))
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .chain(arr(c, "/env").iter().map(|e| s(e, "value").to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .any(|v| v.contains(&driver))
+    };
+    let controller = ["Deployment", "StatefulSet"].iter().find_map(|kind| {
+        w.obs
+            .view
+            .all(kind)
+            .filter(|o| names_driver(o))
+            // The controller (provisioner), not the node plugin.
+            .find(|o| {
+                meta_name(o).contains("provision")
+                    || meta_name(o).contains("controller")
+                    || arr(o, "/spec/template/spec/containers")
+                        .iter()
+                        .any(|c| s(c, "image").contains("csi-provisioner"))
+            })
+            .map(|o| (kind.to_string(), o.clone()))
+    });
+    let pvc_calls = calls_of(w.obs, "PersistentVolumeClaim", &ns, claim);
+    w.link(
+        format!("PersistentVolumeClaim {claim} waits for external provisioner {driver} (StorageClass {})", meta_name(sc)),
+        pvc_calls,
+    );
+    let Some((kind, ctl)) = controller else {
+        let mut calls = w.obs.list_calls("Deployment", None);
+        calls.extend(w.obs.list_calls("StatefulSet", None));
+        w.found(
+            format!("no Deployment or StatefulSet in the cluster runs a provisioner for {driver}"),
+            calls,
+            format!("{who}: pod {pod_name} is Pending: claim {claim} waits for a volume from {driver}, and no provisioner for {driver} runs in the cluster"),
+            format!("Install or restore the CSI driver's controller for {driver} (its csi-provisioner), or use a StorageClass whose provisioner runs."),
+        );
+        return true;
+    };
+    let cns = sp(&ctl, "/metadata/namespace").to_string();
+    let cname = meta_name(&ctl).to_string();
+    let desired = int(&ctl, "/spec/replicas").unwrap_or(1);
+    let ready = int(&ctl, "/status/readyReplicas").unwrap_or(0);
+    let calls = calls_of(w.obs, &kind, &cns, &cname);
+    w.object(ObjectRef::new(&kind, Some(&cns), &cname));
+    if desired == 0 {
+        w.found(
+            format!("{kind} {cns}/{cname}, the provisioner for {driver}, is scaled to 0 replicas"),
+            calls,
+            format!("{who}: pod {pod_name} is Pending: claim {claim} waits for a volume from {driver}, whose provisioner {kind} {cns}/{cname} is scaled to 0 replicas"),
+            format!("Scale {kind} {cns}/{cname} back up (spec.replicas; it was 0), then the claim is provisioned and the pod scheduled."),
+        );
+        return true;
+    }
+    if ready == 0 {
+        w.found(
+            format!("{kind} {cns}/{cname}, the provisioner for {driver}, has 0 of {desired} pods ready"),
+            calls,
+            format!("{who}: pod {pod_name} is Pending: claim {claim} waits for a volume from {driver}, whose provisioner {kind} {cns}/{cname} has no ready pod"),
+            format!("Find why {kind} {cns}/{cname} has no ready pod (its pods' events and logs in {cns}); the claim is provisioned once it runs."),
+        );
+        return true;
+    }
+    w.link(
+        format!("{kind} {cns}/{cname}, the provisioner for {driver}, has {ready}/{desired} ready: read its log for why it does not provision {claim}"),
+        calls,
+    );
     false
 }
 
