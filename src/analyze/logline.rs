@@ -39,11 +39,13 @@ pub enum Named {
     EnvVar { name: String },
     /// A configuration key or field that is missing.
     Key { name: String },
-    /// The API server refused a call: `user` cannot `verb` `resource`.
+    /// The API server refused a call: `user` cannot `verb` `resource` (in `namespace`, when
+    /// the message says; a cluster-scoped call names none).
     Forbidden {
         user: String,
         verb: String,
         resource: String,
+        namespace: Option<String>,
     },
     /// A dependency rejected the credentials (for `user`, when the line says).
     AuthFailed { user: Option<String> },
@@ -464,6 +466,22 @@ pub fn decisive(log: &str) -> Option<Decisive> {
     }
     let mut names = names_in(&line);
     let mut context = None;
+    // A client exception whose details follow it (`ApiException: (403)`, `Reason: Forbidden`,
+    // `HTTP response body: {… User \"x\" cannot patch resource \"deployments\" …}`): the
+    // details name what was refused.
+    if names.is_empty() {
+        for l in lines.iter().skip(idx + 1).take(6) {
+            let n: Vec<Named> = names_in(&l.text)
+                .into_iter()
+                .filter(|n| matches!(n, Named::Forbidden { .. }))
+                .collect();
+            if !n.is_empty() {
+                names = n;
+                context = Some(cut(l.text.trim(), MAX_LINE));
+                break;
+            }
+        }
+    }
     // anyhow's `Caused by:` block: numbered causes, outermost first; the last is the root,
     // the ones before it say what was being done (`0: reading tokenizer from /models/x`).
     if line == "Caused by:" {
@@ -1211,7 +1229,8 @@ pub fn names_in(t: &str) -> Vec<Named> {
         }
     }
     // API server refusals (client-go, kubectl, any client).
-    if let Some(r) = regex!(r#"User "([^"]+)" cannot (\w+) resource "([\w./-]+)""#)
+    // (also JSON-escaped, as a client prints the API's Status body: `User \"x\" cannot …`)
+    if let Some(r) = regex!(r#"User \\?"([^"\\]+)\\?" cannot (\w+) resource \\?"([\w./-]+)\\?""#)
         && let Some(c) = r.captures(t)
     {
         add(
@@ -1220,6 +1239,9 @@ pub fn names_in(t: &str) -> Vec<Named> {
                 user: c[1].to_string(),
                 verb: c[2].to_string(),
                 resource: c[3].to_string(),
+                namespace: regex!(r#"in the namespace \\?"([\w.-]+)"#)
+                    .and_then(|r| r.captures(t))
+                    .map(|c| c[1].to_string()),
             },
         );
     }

@@ -132,7 +132,8 @@ fn klog_fatal_takes_names_from_the_error_before_it() {
         vec![Named::Forbidden {
             user: "system:serviceaccount:ops:agent".into(),
             verb: "list".into(),
-            resource: "secrets".into()
+            resource: "secrets".into(),
+            namespace: Some("ops".into()),
         }]
     );
 }
@@ -625,6 +626,7 @@ fn decisive_lines_across_log_formats() {
                 user: "system:serviceaccount:ops:ctrl".into(),
                 verb: "get".into(),
                 resource: "leases".into(),
+                namespace: None,
             }),
         ),
         ("rust-panic", "ConnectionRefused", None),
@@ -758,7 +760,8 @@ fn serilog_templates_are_filled_and_the_exception_names_the_refusal() {
         vec![Named::Forbidden {
             user: "system:serviceaccount:flags:flag-service".into(),
             verb: "watch".into(),
-            resource: "configmaps".into()
+            resource: "configmaps".into(),
+            namespace: Some("flags".into()),
         }]
     );
     // The stack frames of the exception are not quoted.
@@ -1110,4 +1113,22 @@ fn timeouts_that_name_no_host_count_for_the_one_host_that_times_out() {
         "",
     );
     assert_eq!(failing_dependency(&refused), None);
+}
+
+#[test]
+fn a_client_exception_is_explained_by_the_status_body_after_it() {
+    let log = r#"Traceback (most recent call last):
+  File "/app/reaper.py", line 88, in main
+    apps.patch_namespaced_deployment_scale(name, ns, body)
+kubernetes.client.exceptions.ApiException: (403)
+Reason: Forbidden
+HTTP response headers: HTTPHeaderDict({'Content-Type': 'application/json'})
+HTTP response body: {"kind":"Status","message":"deployments.apps \"pr-1-api\" is forbidden: User \"system:serviceaccount:ops:reaper\" cannot patch resource \"deployments/scale\" in API group \"apps\" in the namespace \"previews\"","reason":"Forbidden","code":403}
+"#;
+    let x = d(log);
+    assert!(x.line.contains("ApiException: (403)"), "{x:?}");
+    assert!(
+        matches!(&x.names[..], [Named::Forbidden { user, verb, .. }] if user == "system:serviceaccount:ops:reaper" && verb == "patch"),
+        "{x:?}"
+    );
 }

@@ -378,6 +378,7 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
         if !words.is_empty() {
             let asks = widen_asks(
                 &obs,
+                &symptom,
                 settle,
                 &format!(
                     "{} {} is healthy and nothing fails in namespace {ns}: widening to all namespaces for what the symptom's other words ({}) name",
@@ -468,6 +469,7 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
         if !cands.is_empty() && !failing_here {
             let asks = widen_asks(
                 &obs,
+                &symptom,
                 settle,
                 &format!(
                     "nothing named {} and nothing failing in namespace {ns}: widening to all namespaces to find it",
@@ -499,6 +501,12 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
                 ns = named_ns.clone();
                 subject = subject::find(&symptom, &obs, Some(&ns));
             } else if let Some(s) = subject::find_among(&cands, &obs, None)
+                .or_else(|| {
+                    subject
+                        .is_none()
+                        .then(|| subject::find_by_words(&symptom, &obs))
+                        .flatten()
+                })
                 .filter(|s| s.object.namespace.as_deref() != Some(ns.as_str()))
             {
                 let other = s.object.namespace.clone().unwrap_or_default();
@@ -823,12 +831,25 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
 }
 
 /// Widening on purpose: every pod and Deployment in the cluster, each query once.
-fn widen_asks(obs: &Observed, settle: bool, reason: &str, hypothesis: &str) -> Vec<Ask> {
+fn widen_asks(
+    obs: &Observed,
+    symptom: &Symptom,
+    settle: bool,
+    reason: &str,
+    hypothesis: &str,
+) -> Vec<Ask> {
     if settle {
         return Vec::new();
     }
-    ["get pods -A", "get deployments -A"]
+    // A symptom about scheduled work ("the nightly cleanup didn't run") looks for CronJobs
+    // too: a CronJob's name is not a pod's or a Deployment's.
+    let cron = symptom
+        .families()
+        .iter()
+        .any(|f| f.resources.contains(&"cronjobs"));
+    ["get pods -A", "get deployments -A", "get cronjobs -A"]
         .into_iter()
+        .filter(|c| cron || *c != "get cronjobs -A")
         .filter(|c| !obs.was_proposed(c))
         .map(|c| Ask {
             command: c.to_string(),

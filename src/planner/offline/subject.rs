@@ -930,3 +930,57 @@ mod tests {
         );
     }
 }
+
+/// A workload in any namespace whose name is made of two or more of the symptom's own words
+/// ("the nightly preview cleanup didn't run" for CronJob preview-env-cleanup), when exactly one
+/// name matches best: the symptom names it in plain words instead of by its name.
+pub fn find_by_words(symptom: &Symptom, obs: &Observed) -> Option<Subject> {
+    let words: Vec<&str> = symptom
+        .words
+        .iter()
+        .map(String::as_str)
+        .filter(|w| w.len() >= 4 && w.chars().all(|c| c.is_ascii_alphanumeric()))
+        .collect();
+    let mut best: Vec<(usize, ObjectRef)> = Vec::new();
+    for kind in KINDS {
+        for o in obs.view.all(kind) {
+            let name = meta_name(o);
+            let parts: Vec<&str> = name.split(['-', '_', '.']).collect();
+            let hits = words
+                .iter()
+                .filter(|w| parts.contains(w))
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            if hits >= 2 {
+                best.push((hits, ObjectRef::new(kind, meta_namespace(o), name)));
+            }
+        }
+    }
+    let top = best.iter().map(|(h, _)| *h).max()?;
+    let mut winners: Vec<&ObjectRef> = best
+        .iter()
+        .filter(|(h, _)| *h == top)
+        .map(|(_, o)| o)
+        .collect();
+    winners.dedup_by(|a, b| a.name == b.name && a.namespace == b.namespace);
+    // A CronJob's Jobs, a Deployment's ReplicaSets carry its name and a suffix: the owner is
+    // the one named.
+    let owners: Vec<&ObjectRef> = winners
+        .iter()
+        .copied()
+        .filter(|o| {
+            !winners.iter().any(|p| {
+                p.namespace == o.namespace
+                    && p.name != o.name
+                    && o.name.starts_with(&format!("{}-", p.name))
+            })
+        })
+        .collect();
+    match owners.as_slice() {
+        [one] => Some(Subject {
+            object: (*one).clone(),
+            word: one.name.clone(),
+        }),
+        _ => None,
+    }
+}

@@ -49,7 +49,8 @@ pub(super) fn follow_named(
             user,
             verb,
             resource,
-        } => rbac_chain(w, pod, &ns, user, verb, resource),
+            namespace,
+        } => rbac_chain(w, pod, namespace.as_deref(), user, verb, resource),
         Named::AuthFailed { user } => auth_chain(w, pod, spec, &ns, user.as_deref(), line),
         Named::PortInUse { port } => port_in_use_chain(w, pod, spec, &ns, *port, line),
     }
@@ -1786,7 +1787,14 @@ pub(super) fn optional_ref_gap(
 }
 
 /// An API call the pod's ServiceAccount may not make: which bindings exist.
-fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, resource: &str) {
+fn rbac_chain(
+    w: &mut Walk<'_>,
+    pod: &Value,
+    target: Option<&str>,
+    user: &str,
+    verb: &str,
+    resource: &str,
+) {
     let who = owner_words(w.obs, pod);
     let sa = user
         .strip_prefix("system:serviceaccount:")
@@ -1926,6 +1934,32 @@ fn rbac_chain(w: &mut Walk<'_>, pod: &Value, _ns: &str, user: &str, verb: &str, 
         .iter()
         .map(|b| sp(b, "/roleRef/name").to_string())
         .collect();
+    // Bound here to a Role that allows it, refused in another namespace: a Role and its
+    // RoleBinding grant in their own namespace only.
+    if let Some(t) = target.filter(|t| *t != sa_ns)
+        && let Some(b) = mine.iter().find(|b| grants(b))
+    {
+        let binding = meta_name(b).to_string();
+        let role = sp(b, "/roleRef/name").to_string();
+        let have = w.need_list(
+            "rolebindings",
+            "RoleBinding",
+            t,
+            format!("the request was refused in namespace {t}: does a RoleBinding there bind ServiceAccount {sa_ns}/{sa}?"),
+        );
+        if matches!(have, Have::Asked) {
+            return;
+        }
+        w.link(
+            format!("RoleBinding {sa_ns}/{binding} grants Role {role} (which allows {verb} on {resource}) to ServiceAccount {sa}, but only in namespace {sa_ns}; the refused request was in namespace {t}"),
+            calls,
+        );
+        w.cause(
+            format!("{who} is forbidden to {verb} {resource} in namespace {t}: its ServiceAccount {sa_ns}/{sa} has that right only in {sa_ns} (Role {role} and RoleBinding {binding} live there), and no RoleBinding in {t} grants it"),
+            format!("Create Role {role} and RoleBinding {binding} in namespace {t} (subject ServiceAccount {sa} in namespace {sa_ns}); a RoleBinding grants only in its own namespace."),
+        );
+        return;
+    }
     w.link(
         format!(
             "ServiceAccount {sa} is bound to Role(s) {}, which do not allow {verb} on {resource}",
