@@ -19,6 +19,7 @@ mod address;
 mod config_refs;
 mod image_refs;
 mod memory;
+mod reach;
 mod targets;
 mod workloads;
 
