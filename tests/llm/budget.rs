@@ -70,7 +70,9 @@ async fn pods(executor: &klue::exec::Executor, ns: &str) -> Vec<(String, Option<
         return Vec::new();
     };
     let v: serde_json::Value = serde_json::from_str(&out.text).unwrap_or_default();
-    v["items"]
+    // The pods an investigator reads first: restarted ones, then those not ready, then the
+    // rest (a healthy pod's noise is not what a model is sent about a failing rollout).
+    let mut pods: Vec<(u8, String, Option<String>)> = v["items"]
         .as_array()
         .cloned()
         .unwrap_or_default()
@@ -80,15 +82,24 @@ async fn pods(executor: &klue::exec::Executor, ns: &str) -> Vec<(String, Option<
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
-            let restarted = p["status"]["containerStatuses"].as_array().and_then(|cs| {
+            let statuses = p["status"]["containerStatuses"].as_array();
+            let restarted = statuses.and_then(|cs| {
                 cs.iter()
                     .find(|c| c["restartCount"].as_u64().unwrap_or(0) > 0)
                     .and_then(|c| c["name"].as_str())
                     .map(str::to_string)
             });
-            (name, restarted)
+            let not_ready = statuses.is_none_or(|cs| cs.iter().any(|c| c["ready"] != true));
+            let order = match (&restarted, not_ready) {
+                (Some(_), _) => 0,
+                (None, true) => 1,
+                (None, false) => 2,
+            };
+            (order, name, restarted)
         })
-        .collect()
+        .collect();
+    pods.sort_by_key(|(o, _, _)| *o);
+    pods.into_iter().map(|(_, n, r)| (n, r)).collect()
 }
 
 /// A namespace of healthy pods and normal events, as real clusters have around a failure.
