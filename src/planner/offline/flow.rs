@@ -830,7 +830,8 @@ fn plan_in(t: &Transcript, settle: bool) -> Step {
     finish(&obs, report, hyps)
 }
 
-/// Widening on purpose: every pod and Deployment in the cluster, each query once.
+/// Widening on purpose: every pod and Deployment in the cluster (and CronJob, for a symptom
+/// about scheduled work), each query once.
 fn widen_asks(
     obs: &Observed,
     symptom: &Symptom,

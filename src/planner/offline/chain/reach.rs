@@ -110,10 +110,11 @@ pub(super) fn loopback_chain(
     }
 }
 
-/// A host that names a Service that is not there: where the container is configured with it
+/// A host that names a Service that is not there (the caller checks): where the container is
+/// configured with it
 /// (an env value, a ConfigMap key it takes env from, its args), so the fix names the field.
 pub(super) fn where_configured(w: &mut Walk<'_>, pod: &Value, spec: &Value, ns: &str, host: &str) {
-    if !w.chain.asks.is_empty() || !w.chain.cause.contains("no Service ") || host.is_empty() {
+    if !w.chain.asks.is_empty() || host.is_empty() {
         return;
     }
     let word = match regex::Regex::new(&format!(

@@ -27,12 +27,14 @@ pub(super) fn follow_named(
     let who = owner_words(w.obs, pod);
     match named {
         Named::Unreachable { host, port, .. } => {
-            host_chain(w, pod, &ns, host, *port, line, depth, false);
-            super::reach::where_configured(w, pod, spec, &ns, host);
+            if host_chain(w, pod, &ns, host, *port, line, depth, false) {
+                super::reach::where_configured(w, pod, spec, &ns, host);
+            }
         }
         Named::Unresolved { host } if !host.is_empty() => {
-            host_chain(w, pod, &ns, host, None, line, depth, true);
-            super::reach::where_configured(w, pod, spec, &ns, host);
+            if host_chain(w, pod, &ns, host, None, line, depth, true) {
+                super::reach::where_configured(w, pod, spec, &ns, host);
+            }
         }
         Named::Unresolved { .. } => dns_chain(w, pod, &ns, "", line),
         Named::File { path } => file_chain(w, pod, spec, &ns, path, line),
@@ -137,6 +139,9 @@ fn service_of_host<'v>(
     (name, in_ns, svc)
 }
 
+/// A host followed to what it is: a Service (its ports, endpoints, the pods behind them, the
+/// policies between), a pod, a node, the pod's own loopback, or nothing. True when the host
+/// names a Service that does not exist (the caller then says where the host is configured).
 #[allow(clippy::too_many_arguments)]
 fn host_chain(
     w: &mut Walk<'_>,
@@ -147,11 +152,11 @@ fn host_chain(
     line: &str,
     depth: usize,
     unresolved: bool,
-) {
+) -> bool {
     let who = owner_words(w.obs, pod);
     if host == "localhost" || host.starts_with("127.") || host == "::1" {
         super::reach::loopback_chain(w, pod, ns, host, port, line);
-        return;
+        return false;
     }
     let is_ip = host.chars().all(|c| c.is_ascii_digit() || c == '.');
     let external =
@@ -165,7 +170,7 @@ fn host_chain(
                 format!("{host} is outside the cluster: check that it is up and reachable from namespace {ns} (egress NetworkPolicies, firewalls)."),
             );
         }
-        return;
+        return false;
     }
     // Services of the namespace the host points at.
     let (name, svc_ns) = {
@@ -186,7 +191,7 @@ fn host_chain(
                     "Check the Service {host} refers to and its endpoints in namespace {svc_ns}."
                 ),
             );
-            return;
+            return false;
         }
     }
     let (name, svc_ns, svc) = {
@@ -205,7 +210,7 @@ fn host_chain(
             ),
             owner => {
                 address::follow(w, pod, ns, host, port, line, depth, owner);
-                return;
+                return false;
             }
         },
         None => {
@@ -228,10 +233,10 @@ fn host_chain(
                     Have::Asked
                 )
             {
-                return;
+                return false;
             }
             missing_service(w, &who, host, port, &name, &svc_ns, list_calls, unresolved);
-            return;
+            return true;
         }
     };
     w.object(ObjectRef::new("Service", Some(&svc_ns), &name));
@@ -243,7 +248,7 @@ fn host_chain(
             calls,
         );
         dns_chain(w, pod, ns, host, line);
-        return;
+        return false;
     }
     let port_ok = port.is_none_or(|p| {
         arr(&svc, "/spec/ports")
@@ -277,7 +282,7 @@ fn host_chain(
                 ports.first().cloned().unwrap_or_default(),
                 port.unwrap_or(0)
             ),);
-        return;
+        return false;
     }
     let calls = calls_of(w.obs, "Service", &svc_ns, &name);
     w.link(
@@ -295,6 +300,7 @@ fn host_chain(
             format!("Check that the pods behind Service {svc_ns}/{name} listen on its targetPort."),
         );
     }
+    false
 }
 
 /// A host that names no Service in the namespace it points at: the Services there, the
