@@ -95,27 +95,32 @@ pub fn dns_selector_missed(rule: &Value, own_ns: &str, dns_ns: Option<&Value>) -
     }
     arr(rule, "/to").iter().find_map(|peer| {
         let sel = peer.get("namespaceSelector")?;
-        let words: Vec<String> = sel
-            .get("matchLabels")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-            .chain(arr(sel, "/matchExpressions").iter().map(|e| {
-                format!(
-                    "{} {} ({})",
-                    e.get("key").and_then(Value::as_str).unwrap_or(""),
-                    e.get("operator").and_then(Value::as_str).unwrap_or(""),
-                    arr(e, "/values")
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            }))
-            .collect();
-        Some(words.join(", "))
+        Some(selector_words(sel, ", "))
     })
+}
+
+/// A label selector in words: `app=web, tier In (a, b)`, its terms joined by `sep`.
+fn selector_words(sel: &Value, sep: &str) -> String {
+    let words: Vec<String> = sel
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .chain(arr(sel, "/matchExpressions").iter().map(|e| {
+            format!(
+                "{} {} ({})",
+                e.get("key").and_then(Value::as_str).unwrap_or(""),
+                e.get("operator").and_then(Value::as_str).unwrap_or(""),
+                arr(e, "/values")
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }))
+        .collect();
+    words.join(sep)
 }
 
 /// Would a rule's verdict on DNS change with the DNS namespace's labels (a `namespaceSelector`
@@ -476,28 +481,7 @@ fn peer_admits(view: &ClusterView, peer: &Value, policy_ns: &str, other: &Value)
 
 /// A peer in words: `pods labelled app=checkout-v1`, `namespaces labelled name=monitoring`.
 fn peer_words(peer: &Value) -> String {
-    let labels = |sel: &Value| -> String {
-        let mut parts: Vec<String> = sel
-            .get("matchLabels")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-            .collect();
-        parts.extend(arr(sel, "/matchExpressions").iter().map(|e| {
-            format!(
-                "{} {} ({})",
-                e.get("key").and_then(Value::as_str).unwrap_or(""),
-                e.get("operator").and_then(Value::as_str).unwrap_or(""),
-                arr(e, "/values")
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }));
-        parts.join(",")
-    };
+    let labels = |sel: &Value| selector_words(sel, ",");
     if let Some(b) = peer.get("ipBlock") {
         return format!(
             "addresses {}",
